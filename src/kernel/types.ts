@@ -1,0 +1,147 @@
+/**
+ * The public shapes of the kernel API (`window.kernel`). This file is the contract page scripts,
+ * the shell and external checks rely on: extend it, never change what is here.
+ */
+
+/** Where a module runs. Only `worker` exists today; callers never see the difference. */
+export type ExecutionMode = 'worker' | 'iframe' | 'inpage' | 'remote';
+
+/** One import or export of a module, as `WebAssembly.Module.imports/exports` reports it. */
+export interface ModuleSymbol {
+  module?: string;
+  name: string;
+  kind: 'function' | 'table' | 'memory' | 'global' | 'tag';
+}
+
+/** What a module may ask of the system, read from its imports, in words the shell can show. */
+export type Capability =
+  | 'args'
+  | 'env'
+  | 'stdin'
+  | 'stdout'
+  | 'files'
+  | 'clock'
+  | 'random'
+  | 'sleep'
+  | 'exit'
+  | 'sockets'
+  | 'webmk'
+  | 'unknown-imports';
+
+/** The JSON manifest a module carries (custom section `webmk.manifest`) or is defaulted to. */
+export interface ModuleManifest {
+  name?: string;
+  version?: string;
+  description?: string;
+  [field: string]: unknown;
+}
+
+/** A module as the registry keeps it. */
+export interface ModuleInfo {
+  name: string;
+  version: string;
+  description: string;
+  /** Size of the `.wasm` in bytes. */
+  size: number;
+  /** Lower-case hex SHA-256 of the bytes; the blob's key in the registry. */
+  sha256: string;
+  /** Milliseconds since the epoch. */
+  installedAt: number;
+  /** The file name it was installed from, if any. */
+  source?: string;
+  /** True for a WASI command (exports `_start`). */
+  command: boolean;
+  imports: ModuleSymbol[];
+  exports: ModuleSymbol[];
+  capabilities: Capability[];
+  manifest: ModuleManifest;
+}
+
+/** Options of `kernel.install`. */
+export interface InstallOptions {
+  /** The module's name; defaults to the manifest's, then the file name without `.wasm`. */
+  name?: string;
+}
+
+/** Options of `kernel.spawn`. */
+export interface SpawnOptions {
+  /** argv[1..]; argv[0] is the module name. */
+  args?: string[];
+  /** Exactly these variables, nothing added. */
+  env?: Record<string, string>;
+  /** Bytes or a stream fed to stdin then closed; default: an interactive pipe (`p.stdin`). */
+  stdin?: Uint8Array | ReadableStream<Uint8Array>;
+  /** Guest directory names to preopen, e.g. `['/']` or `['data']`. */
+  preopens?: string[];
+  /** Files keyed by guest path `'<preopen>/<path>'`; their preopen is added if missing. */
+  files?: Record<string, Uint8Array>;
+  mode?: ExecutionMode;
+  /**
+   * Whether stdout/stderr are a terminal (a character device, line-buffered by libc) or a pipe
+   * (fully buffered). Default false; the shell's terminal windows pass true.
+   */
+  tty?: boolean;
+}
+
+/** Lifecycle state of a process. */
+export type ProcessState = 'starting' | 'running' | 'exited';
+
+/** Why a process ended. */
+export type ExitReason =
+  /** It returned from `_start` or called `proc_exit`. */
+  | 'exited'
+  /** It trapped (unreachable, out-of-bounds access, stack overflow, ...). */
+  | 'crashed'
+  /** It reached its memory limit. */
+  | 'memory-exceeded'
+  /** `kill()` ended it. */
+  | 'killed'
+  /** It could not start (link or instantiate error). */
+  | 'failed';
+
+/** A running module: a handle owned by whoever spawned it. */
+export interface Process {
+  readonly pid: number;
+  readonly stdin: WritableStream<Uint8Array>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  /** The exit code: nonzero for a trap, a memory limit, a kill; the reason is in `processes()`. */
+  readonly exit: Promise<number>;
+  /** Ends the process (even one in a tight loop); settles once it is gone. */
+  kill(): Promise<void>;
+}
+
+/** A row of the process table. */
+export interface ProcessInfo {
+  pid: number;
+  name: string;
+  mode: ExecutionMode;
+  state: ProcessState;
+  args: string[];
+  tty: boolean;
+  /** Milliseconds since the epoch. */
+  startedAt: number;
+  endedAt?: number;
+  exitCode?: number;
+  reason?: ExitReason;
+  /** A human explanation of the reason (the trap message, say). */
+  message?: string;
+}
+
+/** Events the kernel dispatches (it is an EventTarget). */
+export const KernelEvents = {
+  /** The registry changed, in this tab or another. */
+  modules: 'modules',
+  /** The process table changed. */
+  processes: 'processes',
+} as const;
+
+/** The kernel as page scripts see it (`window.kernel`). */
+export interface KernelApi extends EventTarget {
+  readonly ready: Promise<void>;
+  install(source: Uint8Array | Blob | File, opts?: InstallOptions): Promise<ModuleInfo>;
+  uninstall(name: string): Promise<void>;
+  modules(): Promise<ModuleInfo[]>;
+  spawn(name: string, opts?: SpawnOptions): Promise<Process>;
+  processes(): ProcessInfo[];
+}
