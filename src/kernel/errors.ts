@@ -13,6 +13,7 @@ export type KernelErrorCode =
   | 'registry/storage'
   | 'registry/not-found'
   | 'kernel/not-ready'
+  | 'kernel/not-isolated'
   | 'kernel/unknown-module'
   | 'kernel/bad-argument'
   | 'kernel/unknown-process'

@@ -144,4 +144,6 @@ export interface KernelApi extends EventTarget {
   modules(): Promise<ModuleInfo[]>;
   spawn(name: string, opts?: SpawnOptions): Promise<Process>;
   processes(): ProcessInfo[];
+  /** Ends a process by pid; resolves once it is gone (at once if it already ended). */
+  kill(pid: number): Promise<void>;
 }

@@ -1,0 +1,165 @@
+/**
+ * The `worker` execution mode: each running process has a dedicated Worker named after its
+ * module. A worker whose process ended on its own is kept warm (per module name, bounded) and
+ * runs that module's next spawn, so a spawn costs a message, not a worker start-up.
+ */
+import workerUrl from './worker-main.ts?worker&url';
+import { FromWorker, WORKER_PROTOCOL, ToWorker, parseFromWorker, type StartMessage } from '../../ipc';
+import { EXIT_CODES, type Host, type HostExit, type HostStart, type HostedProcess } from '../types';
+
+/** Limits of the warm pool. */
+export interface WorkerHostOptions {
+  /** Idle workers kept per module name. */
+  idlePerModule?: number;
+  /** Idle workers kept in all. */
+  idleTotal?: number;
+  /** An idle worker is ended after this long. */
+  idleMs?: number;
+}
+
+interface Running {
+  pid: number;
+  onRunning: () => void;
+  onExit: (e: HostExit) => void;
+}
+
+/** One Worker, reused only for the same module name, one process at a time. */
+class ModuleWorker {
+  readonly name: string;
+  readonly worker: Worker;
+  current: Running | null = null;
+  dead = false;
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(name: string, onIdle: (w: ModuleWorker) => void) {
+    this.name = name;
+    this.worker = new Worker(workerUrl, { type: 'module', name: `webmk: ${name}` });
+    this.worker.onmessage = (e: MessageEvent<unknown>) => {
+      let msg;
+      try {
+        msg = parseFromWorker(e.data);
+      } catch (err) {
+        this.fail(`the worker sent a malformed message: ${(err as Error).message}`);
+        return;
+      }
+      if (msg.type === FromWorker.running && msg.pid === this.current?.pid) this.current.onRunning();
+      if (msg.type === FromWorker.exited && msg.pid === this.current?.pid) {
+        const done = this.current;
+        this.current = null;
+        done.onExit({ code: msg.code, reason: msg.reason, ...(msg.message !== undefined ? { message: msg.message } : {}) });
+        // A worker whose last process hit its memory cap is not kept: let its memory go.
+        if (msg.reason === 'memory-exceeded') this.terminate();
+        else onIdle(this);
+      }
+      if (msg.type === FromWorker.error) this.fail(`${msg.error.code}: ${msg.error.message}`);
+    };
+    this.worker.onerror = (e) => {
+      e.preventDefault();
+      this.fail(e.message || 'the worker failed');
+    };
+    this.worker.onmessageerror = () => this.fail('a message to the worker could not be deserialized');
+  }
+
+  start(req: HostStart, running: Running): void {
+    this.current = running;
+    const msg: StartMessage = { v: WORKER_PROTOCOL, type: ToWorker.start, ...req };
+    const { name: _name, ...wire } = msg as StartMessage & { name: string };
+    this.worker.postMessage(wire);
+  }
+
+  /** Ends the worker; a running process ends with `exit`. */
+  terminate(exit?: HostExit): void {
+    this.dead = true;
+    clearTimeout(this.idleTimer);
+    this.worker.terminate();
+    const done = this.current;
+    this.current = null;
+    if (done !== null && exit !== undefined) done.onExit(exit);
+  }
+
+  private fail(message: string): void {
+    this.terminate({ code: EXIT_CODES.crashed, reason: 'crashed', message });
+  }
+}
+
+export class WorkerHost implements Host {
+  readonly mode = 'worker' as const;
+  private readonly idle = new Map<string, ModuleWorker[]>();
+  private readonly busy = new Set<ModuleWorker>();
+  private readonly opts: Required<WorkerHostOptions>;
+
+  constructor(opts: WorkerHostOptions = {}) {
+    this.opts = { idlePerModule: 2, idleTotal: 8, idleMs: 60_000, ...opts };
+  }
+
+  start(req: HostStart): HostedProcess {
+    const w = this.take(req.name) ?? new ModuleWorker(req.name, (x) => this.release(x));
+    this.busy.add(w);
+    let running!: () => void;
+    let exit!: (e: HostExit) => void;
+    const runningP = new Promise<void>((ok) => (running = ok));
+    const exited = new Promise<HostExit>((ok) => (exit = ok));
+    w.start(req, {
+      pid: req.pid,
+      onRunning: running,
+      onExit: (e) => {
+        this.busy.delete(w);
+        running();
+        exit(e);
+      },
+    });
+    return {
+      running: runningP,
+      exited,
+      kill: async () => {
+        if (w.current?.pid === req.pid) {
+          this.busy.delete(w);
+          w.terminate({ code: EXIT_CODES.killed, reason: 'killed', message: 'killed' });
+        }
+        await exited;
+      },
+    };
+  }
+
+  /** Workers that exist now, busy and idle (for tests and the process view). */
+  workerCount(): { busy: number; idle: number } {
+    let idle = 0;
+    for (const list of this.idle.values()) idle += list.length;
+    return { busy: this.busy.size, idle };
+  }
+
+  dispose(): void {
+    for (const w of this.busy) w.terminate({ code: EXIT_CODES.killed, reason: 'killed', message: 'kernel disposed' });
+    for (const list of this.idle.values()) for (const w of list) w.terminate();
+    this.busy.clear();
+    this.idle.clear();
+  }
+
+  private take(name: string): ModuleWorker | undefined {
+    const list = this.idle.get(name);
+    const w = list?.pop();
+    if (w !== undefined) clearTimeout(w.idleTimer);
+    return w;
+  }
+
+  private release(w: ModuleWorker): void {
+    this.busy.delete(w);
+    if (w.dead) return;
+    const list = this.idle.get(w.name) ?? [];
+    if (list.length >= this.opts.idlePerModule || this.idleCount() >= this.opts.idleTotal) {
+      w.terminate();
+      return;
+    }
+    list.push(w);
+    this.idle.set(w.name, list);
+    w.idleTimer = setTimeout(() => {
+      const l = this.idle.get(w.name);
+      if (l !== undefined) this.idle.set(w.name, l.filter((x) => x !== w));
+      w.terminate();
+    }, this.opts.idleMs);
+  }
+
+  private idleCount(): number {
+    return this.workerCount().idle;
+  }
+}

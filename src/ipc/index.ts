@@ -1,0 +1,4 @@
+/** Wire protocols and shared-memory primitives between the kernel and its hosts. */
+export { Ring, allocateRing, type WaitResult } from './ring';
+export * from './worker-protocol';
+export { parseToWorker, parseFromWorker } from './worker-parse';

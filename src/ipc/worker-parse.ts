@@ -1,0 +1,71 @@
+/** Parsers for the worker protocol: `unknown` in, a typed message or a KernelError out. */
+import { KernelError } from '../kernel/errors';
+import type { ExitReason } from '../kernel/types';
+import { FromWorker, ToWorker, WORKER_PROTOCOL, type FromWorkerMessage, type ToWorkerMessage } from './worker-protocol';
+
+const REASONS: readonly ExitReason[] = ['exited', 'crashed', 'memory-exceeded', 'killed', 'failed'];
+
+function fail(why: string, data: unknown): never {
+  throw new KernelError('ipc/malformed', `malformed worker message: ${why}`, {
+    type: typeof data === 'object' && data !== null ? String((data as { type?: unknown }).type) : typeof data,
+  });
+}
+
+function record(data: unknown): Record<string, unknown> {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) fail('not an object', data);
+  const r = data as Record<string, unknown>;
+  if (r.v !== WORKER_PROTOCOL) fail(`unsupported version ${String(r.v)}`, data);
+  return r;
+}
+
+const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
+
+/** Page to worker. */
+export function parseToWorker(data: unknown): ToWorkerMessage {
+  const r = record(data);
+  if (r.type !== ToWorker.start) fail(`unknown type ${String(r.type)}`, data);
+  const ok =
+    isInt(r.pid) &&
+    r.module instanceof WebAssembly.Module &&
+    isStrings(r.args) &&
+    isStrings(r.env) &&
+    isStrings(r.preopens) &&
+    Array.isArray(r.files) &&
+    r.files.every((f) => Array.isArray(f) && typeof f[0] === 'string' && f[1] instanceof Uint8Array) &&
+    r.stdin instanceof SharedArrayBuffer &&
+    r.stdout instanceof SharedArrayBuffer &&
+    r.stderr instanceof SharedArrayBuffer &&
+    typeof r.tty === 'boolean' &&
+    isInt(r.maxPages);
+  if (!ok) fail('bad start fields', data);
+  return r as unknown as ToWorkerMessage;
+}
+
+/** Worker to page. */
+export function parseFromWorker(data: unknown): FromWorkerMessage {
+  const r = record(data);
+  switch (r.type) {
+    case FromWorker.ready:
+      return { v: WORKER_PROTOCOL, type: FromWorker.ready };
+    case FromWorker.running:
+      if (!isInt(r.pid)) fail('bad running fields', data);
+      return { v: WORKER_PROTOCOL, type: FromWorker.running, pid: r.pid as number };
+    case FromWorker.exited:
+      if (!isInt(r.pid) || !isInt(r.code) || !REASONS.includes(r.reason as ExitReason)) fail('bad exited fields', data);
+      return {
+        v: WORKER_PROTOCOL,
+        type: FromWorker.exited,
+        pid: r.pid as number,
+        code: r.code as number,
+        reason: r.reason as ExitReason,
+        ...(typeof r.message === 'string' ? { message: r.message } : {}),
+      };
+    case FromWorker.error: {
+      const err = KernelError.from(r.error);
+      return { v: WORKER_PROTOCOL, type: FromWorker.error, error: err.toJSON() };
+    }
+    default:
+      return fail(`unknown type ${String(r.type)}`, data);
+  }
+}

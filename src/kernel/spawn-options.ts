@@ -1,0 +1,53 @@
+/** Checks `kernel.spawn` options from untrusted callers and turns them into a host request. */
+import { KernelError } from './errors';
+import type { ExecutionMode, SpawnOptions } from './types';
+
+/** Spawn options, checked and normalised. */
+export interface CheckedSpawn {
+  args: string[];
+  env: string[];
+  preopens: string[];
+  files: Array<[string, Uint8Array]>;
+  stdin: Uint8Array | ReadableStream<Uint8Array> | undefined;
+  mode: ExecutionMode;
+  tty: boolean;
+}
+
+function bad(message: string, details: Record<string, unknown> = {}): never {
+  throw new KernelError('kernel/bad-argument', message, details);
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+export function checkSpawnOptions(opts: unknown): CheckedSpawn {
+  if (opts === undefined) opts = {};
+  if (!isRecord(opts)) bad('spawn options must be an object');
+  const o = opts as SpawnOptions & Record<string, unknown>;
+  const args = o.args ?? [];
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) bad('args must be an array of strings');
+  const envIn = o.env ?? {};
+  if (!isRecord(envIn)) bad('env must be an object of strings');
+  const env = Object.entries(envIn).map(([k, v]) => {
+    if (typeof v !== 'string') bad(`env.${k} must be a string`);
+    if (k === '' || k.includes('=') || k.includes('\0')) bad(`"${k}" is not a valid environment variable name`);
+    return `${k}=${v}`;
+  });
+  const preopens = o.preopens ?? [];
+  if (!Array.isArray(preopens) || !preopens.every((p) => typeof p === 'string' && p !== '')) bad('preopens must be an array of directory names');
+  const filesIn = o.files ?? {};
+  if (!isRecord(filesIn)) bad('files must be an object of Uint8Array keyed by guest path');
+  const files = Object.entries(filesIn).map(([path, data]): [string, Uint8Array] => {
+    if (!(data instanceof Uint8Array)) bad(`files["${path}"] must be a Uint8Array`, { path });
+    return [path, data];
+  });
+  const stdin = o.stdin;
+  if (stdin !== undefined && !(stdin instanceof Uint8Array) && !(stdin instanceof ReadableStream)) {
+    bad('stdin must be a Uint8Array or a ReadableStream');
+  }
+  const mode = o.mode ?? 'worker';
+  if (mode !== 'worker') {
+    throw new KernelError('kernel/bad-argument', `execution mode "${String(mode)}" is not available yet; use "worker"`, { mode });
+  }
+  if (o.tty !== undefined && typeof o.tty !== 'boolean') bad('tty must be a boolean');
+  return { args, env, preopens, files, stdin, mode, tty: o.tty ?? false };
+}

@@ -1,0 +1,126 @@
+/**
+ * The module registry: modules and their bytes in IndexedDB. Every change is one transaction:
+ * a module is installed whole or not at all, and a failed install leaves the registry as it was.
+ */
+import { KernelError } from '../kernel/errors';
+import type { ModuleInfo } from '../kernel/types';
+import { analyse } from './analyse';
+import { chooseName } from './analyse';
+import { openRegistryDb, type RegistryDb } from './db';
+
+/** What `install` is given besides the bytes. */
+export interface InstallRequest {
+  name?: string;
+  /** The file name it came from, if any (the default module name). */
+  fileName?: string;
+}
+
+/** An installed module with its compiled form (compiling is validation). */
+export interface Installed {
+  info: ModuleInfo;
+  module: WebAssembly.Module;
+}
+
+export class Registry {
+  private constructor(private readonly db: RegistryDb) {}
+
+  /** Opens the registry stored under `dbName`. */
+  static async open(dbName = 'webmk'): Promise<Registry> {
+    try {
+      return new Registry(await openRegistryDb(dbName));
+    } catch (e) {
+      throw storageError(e, 'could not open the registry database');
+    }
+  }
+
+  /** Validates and stores a module; replaces a module of the same name. */
+  async install(bytes: Uint8Array, req: InstallRequest = {}): Promise<Installed> {
+    const analysed = await analyse(bytes);
+    const name = chooseName(req.name, analysed.manifest, req.fileName);
+    const sha256 = await digest(bytes);
+    const info: ModuleInfo = {
+      name,
+      sha256,
+      installedAt: Date.now(),
+      ...(req.fileName !== undefined ? { source: req.fileName } : {}),
+      ...analysed.info,
+    };
+    try {
+      const tx = this.db.transaction(['modules', 'blobs'], 'readwrite');
+      const modules = tx.objectStore('modules');
+      const blobs = tx.objectStore('blobs');
+      const previous = await modules.get(name);
+      if ((await blobs.getKey(sha256)) === undefined) {
+        await blobs.put({ sha256, bytes: bytes.slice().buffer as ArrayBuffer });
+      }
+      await modules.put(info);
+      if (previous !== undefined && previous.sha256 !== sha256) {
+        const users = await modules.index('by-sha256').count(previous.sha256);
+        if (users === 0) await blobs.delete(previous.sha256);
+      }
+      await tx.done;
+    } catch (e) {
+      throw storageError(e, `could not store module "${name}"`);
+    }
+    return { info, module: analysed.module };
+  }
+
+  /** Removes a module, and its bytes unless another module has the same. */
+  async uninstall(name: string): Promise<void> {
+    try {
+      const tx = this.db.transaction(['modules', 'blobs'], 'readwrite');
+      const modules = tx.objectStore('modules');
+      const info = await modules.get(name);
+      if (info === undefined) {
+        tx.abort();
+        throw new KernelError('registry/not-found', `no module named "${name}"`, { name });
+      }
+      await modules.delete(name);
+      if ((await modules.index('by-sha256').count(info.sha256)) === 0) await tx.objectStore('blobs').delete(info.sha256);
+      await tx.done;
+    } catch (e) {
+      if (e instanceof KernelError) throw e;
+      throw storageError(e, `could not uninstall "${name}"`);
+    }
+  }
+
+  /** Every module, by name. */
+  async list(): Promise<ModuleInfo[]> {
+    return this.db.getAll('modules');
+  }
+
+  async get(name: string): Promise<ModuleInfo | undefined> {
+    return this.db.get('modules', name);
+  }
+
+  /** The stored bytes of a module's content hash. */
+  async bytes(sha256: string): Promise<Uint8Array> {
+    const blob = await this.db.get('blobs', sha256);
+    if (blob === undefined) throw new KernelError('registry/not-found', `no stored bytes for ${sha256}`, { sha256 });
+    return new Uint8Array(blob.bytes);
+  }
+
+  /** Content hashes stored (to check nothing is orphaned). */
+  async blobKeys(): Promise<string[]> {
+    return this.db.getAllKeys('blobs');
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+async function digest(bytes: Uint8Array): Promise<string> {
+  const hash = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function storageError(e: unknown, what: string): KernelError {
+  if (e instanceof KernelError) return e;
+  const name = e instanceof DOMException ? e.name : '';
+  const message = e instanceof Error ? e.message : String(e);
+  if (name === 'QuotaExceededError') {
+    return new KernelError('registry/quota', `${what}: the browser's storage for this app is full`, { cause: message });
+  }
+  return new KernelError('registry/storage', `${what}: ${message}`, { cause: message, name });
+}

@@ -1,0 +1,113 @@
+/**
+ * Just enough of the wasm binary format to tell truncated input from invalid input, and to cap
+ * a module's memory (the kernel's memory limit is a transform of the bytes before compiling).
+ */
+
+const MAGIC = [0x00, 0x61, 0x73, 0x6d];
+const MEMORY_SECTION = 5;
+
+/** A section's id and where its payload lies. */
+export interface Section {
+  id: number;
+  /** Offset of the section id byte. */
+  header: number;
+  /** Offset of the payload. */
+  start: number;
+  end: number;
+}
+
+/** True when the bytes start with the wasm magic number. */
+export function hasWasmMagic(b: Uint8Array): boolean {
+  return MAGIC.every((x, i) => b[i] === x);
+}
+
+function leb(b: Uint8Array, at: number): { value: number; next: number } | null {
+  let value = 0;
+  let shift = 0;
+  for (let i = at; i < b.length && i < at + 5; i++) {
+    const byte = b[i] as number;
+    value += (byte & 0x7f) * 2 ** shift;
+    if ((byte & 0x80) === 0) return { value, next: i + 1 };
+    shift += 7;
+  }
+  return null;
+}
+
+function encodeLeb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** The sections, or `'truncated'` when the bytes end inside the header or a section. */
+export function sections(b: Uint8Array): Section[] | 'truncated' {
+  if (b.length < 8) return 'truncated';
+  const out: Section[] = [];
+  let at = 8;
+  while (at < b.length) {
+    const id = b[at] as number;
+    const size = leb(b, at + 1);
+    if (size === null) return 'truncated';
+    const end = size.next + size.value;
+    if (end > b.length) return 'truncated';
+    out.push({ id, header: at, start: size.next, end });
+    at = end;
+  }
+  return out;
+}
+
+/** Memory limits as the binary declares them. */
+interface Limits {
+  flags: number;
+  min: number;
+  max: number | null;
+}
+
+/**
+ * Returns the bytes with every defined memory's maximum lowered to `maxPages` (the bytes
+ * themselves when nothing needs to change), or `'min-exceeds'` when a memory's minimum alone is
+ * over the cap. 64-bit memories are left alone. Imported memories are not rewritten: the
+ * kernel provides no memory imports.
+ */
+export function capMemory(b: Uint8Array, maxPages: number): Uint8Array | 'min-exceeds' {
+  const secs = sections(b);
+  if (secs === 'truncated') return b;
+  const mem = secs.find((s) => s.id === MEMORY_SECTION);
+  if (mem === undefined) return b;
+  const count = leb(b, mem.start);
+  if (count === null) return b;
+  const entries: Limits[] = [];
+  let at = count.next;
+  for (let i = 0; i < count.value; i++) {
+    const flags = b[at] as number;
+    const min = leb(b, at + 1);
+    if (min === null) return b;
+    let max: number | null = null;
+    at = min.next;
+    if (flags & 1) {
+      const m = leb(b, at);
+      if (m === null) return b;
+      max = m.value;
+      at = m.next;
+    }
+    entries.push({ flags, min: min.value, max });
+  }
+  if (entries.some((e) => e.flags & 4)) return b;
+  if (entries.some((e) => e.min > maxPages)) return 'min-exceeds';
+  if (entries.every((e) => e.max !== null && e.max <= maxPages)) return b;
+  const payload = [...encodeLeb(entries.length)];
+  for (const e of entries) {
+    payload.push(e.flags | 1, ...encodeLeb(e.min), ...encodeLeb(Math.min(e.max ?? maxPages, maxPages)));
+  }
+  const section = [MEMORY_SECTION, ...encodeLeb(payload.length), ...payload];
+  const out = new Uint8Array(mem.header + section.length + (b.length - mem.end));
+  out.set(b.subarray(0, mem.header), 0);
+  out.set(section, mem.header);
+  out.set(b.subarray(mem.end), mem.header + section.length);
+  return out;
+}

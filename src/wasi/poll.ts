@@ -1,0 +1,95 @@
+/**
+ * `poll_oneoff`: clock, fd_read and fd_write subscriptions, any number at once. It sleeps with
+ * `Atomics.wait` (on the stdin ring when one is polled, else on a private word): never spins.
+ */
+import { wasi, type Fd } from '@bjorn3/browser_wasi_shim';
+import { RingReaderFd, RingWriterFd } from './stdio';
+import { now } from './clock';
+
+const SUBSCRIPTION_SIZE = 48;
+const EVENT_SIZE = 32;
+
+interface Sub {
+  userdata: bigint;
+  type: number;
+  /** Absolute monotonic deadline in ms, for clocks. */
+  deadline: number;
+  fd: number;
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** The implementation, given the guest's memory and fd table. */
+export function pollOneoff(
+  memory: () => ArrayBuffer | SharedArrayBuffer,
+  fds: () => Array<Fd | undefined>,
+  inPtr: number,
+  outPtr: number,
+  nsubs: number,
+  neventsPtr: number,
+): number {
+  if (nsubs === 0) return wasi.ERRNO_INVAL;
+  const view = new DataView(memory());
+  const subs: Sub[] = [];
+  for (let i = 0; i < nsubs; i++) {
+    const at = inPtr + i * SUBSCRIPTION_SIZE;
+    const type = view.getUint8(at + 8);
+    const sub: Sub = { userdata: view.getBigUint64(at, true), type, deadline: Infinity, fd: -1 };
+    if (type === wasi.EVENTTYPE_CLOCK) {
+      const clock = view.getUint32(at + 16, true);
+      const timeout = view.getBigUint64(at + 24, true);
+      const abs = (view.getUint16(at + 40, true) & wasi.SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME) !== 0;
+      const timeoutMs = Number(timeout) / 1e6;
+      const current = now(clock);
+      if (current === null) return wasi.ERRNO_INVAL;
+      sub.deadline = performance.now() + (abs ? timeoutMs - current / 1e6 : timeoutMs);
+    } else if (type === wasi.EVENTTYPE_FD_READ || type === wasi.EVENTTYPE_FD_WRITE) {
+      sub.fd = view.getUint32(at + 16, true);
+    } else {
+      return wasi.ERRNO_INVAL;
+    }
+    subs.push(sub);
+  }
+
+  for (;;) {
+    const ready = subs.filter((s) => isReady(s, fds()[s.fd]));
+    if (ready.length > 0) return writeEvents(new DataView(memory()), ready, fds(), outPtr, neventsPtr);
+    const wait = Math.max(0, Math.min(...subs.map((s) => s.deadline)) - performance.now());
+    const stdin = subs.map((s) => fds()[s.fd]).find((f): f is RingReaderFd => f instanceof RingReaderFd);
+    if (stdin !== undefined) stdin.ring.waitReadable(wait);
+    else if (Number.isFinite(wait)) Atomics.wait(sleeper, 0, 0, wait);
+    else return wasi.ERRNO_INVAL; // nothing could ever become ready
+  }
+}
+
+function isReady(s: Sub, fd: Fd | undefined): boolean {
+  if (s.type === wasi.EVENTTYPE_CLOCK) return performance.now() >= s.deadline;
+  if (fd === undefined) return true; // reported as EBADF
+  if (fd instanceof RingReaderFd) return s.type === wasi.EVENTTYPE_FD_WRITE || fd.ring.available() > 0 || fd.ring.writerClosed;
+  if (fd instanceof RingWriterFd) return s.type === wasi.EVENTTYPE_FD_READ || fd.ring.space() > 0 || fd.ring.readerClosed;
+  return true; // regular files never block
+}
+
+function writeEvents(view: DataView, ready: Sub[], fds: Array<Fd | undefined>, outPtr: number, neventsPtr: number): number {
+  ready.forEach((s, i) => {
+    const at = outPtr + i * EVENT_SIZE;
+    const fd = fds[s.fd];
+    const error = s.type !== wasi.EVENTTYPE_CLOCK && fd === undefined ? wasi.ERRNO_BADF : wasi.ERRNO_SUCCESS;
+    let nbytes = 0;
+    let hangup = false;
+    if (fd instanceof RingReaderFd) {
+      nbytes = fd.ring.available();
+      hangup = nbytes === 0 && fd.ring.writerClosed;
+    } else if (fd instanceof RingWriterFd) {
+      nbytes = fd.ring.space();
+      hangup = fd.ring.readerClosed;
+    }
+    view.setBigUint64(at, s.userdata, true);
+    view.setUint16(at + 8, error, true);
+    view.setUint8(at + 10, s.type);
+    view.setBigUint64(at + 16, BigInt(nbytes), true);
+    view.setUint16(at + 24, hangup ? wasi.EVENTRWFLAGS_FD_READWRITE_HANGUP : 0, true);
+  });
+  view.setUint32(neventsPtr, ready.length, true);
+  return wasi.ERRNO_SUCCESS;
+}

@@ -1,0 +1,164 @@
+/**
+ * WASI preview1 for one process, on top of @bjorn3/browser_wasi_shim, mended where it falls
+ * short: byte-exact args/env, ring-backed stdio without extra copies, real clocks and
+ * `poll_oneoff`, sockets and signals that return an errno instead of throwing.
+ */
+import { WASI, WASIProcExit, wasi, type Fd } from '@bjorn3/browser_wasi_shim';
+import { Ring } from '../ipc';
+import { RingReaderFd, RingWriterFd } from './stdio';
+import { buildPreopen, planPreopens } from './fs';
+import { pollOneoff } from './poll';
+import { now, resolution } from './clock';
+
+export { WASIProcExit };
+
+/** Everything a WASI process is made of. */
+export interface WasiProcessOptions {
+  /** argv, argv[0] included. */
+  args: string[];
+  /** `NAME=value` strings, exactly. */
+  env: string[];
+  preopens: string[];
+  files: Array<[string, Uint8Array]>;
+  stdin: SharedArrayBuffer;
+  stdout: SharedArrayBuffer;
+  stderr: SharedArrayBuffer;
+  tty: boolean;
+}
+
+/** A WASI process: its imports, and `start` to run an instance's `_start`. */
+export interface WasiProcess {
+  imports: Record<string, (...args: never[]) => number | void>;
+  /** Runs `_start`; returns the exit code or throws what the guest threw (a trap). */
+  start(instance: WebAssembly.Instance): number;
+  /** Ends of stream for the page: called on every exit path. */
+  closeStdio(): void;
+}
+
+type Imports = Record<string, (...args: never[]) => number | void>;
+
+const encoder = new TextEncoder();
+
+export function createWasiProcess(o: WasiProcessOptions): WasiProcess {
+  const stdin = new RingReaderFd(new Ring(o.stdin), o.tty);
+  const stdout = new RingWriterFd(new Ring(o.stdout), o.tty, 'discard');
+  const stderr = new RingWriterFd(new Ring(o.stderr), o.tty, 'discard');
+  const preopens = planPreopens(o.preopens, o.files).map(buildPreopen);
+  const fds: Fd[] = [stdin, stdout, stderr, ...preopens];
+  const shim = new WASI(o.args, o.env, fds);
+  const memory = (): ArrayBuffer | SharedArrayBuffer => shim.inst.exports.memory.buffer;
+  const table = (): Array<Fd | undefined> => shim.fds as Array<Fd | undefined>;
+  const args = o.args.map((a) => encoder.encode(a));
+  const env = o.env.map((e) => encoder.encode(e));
+
+  const mended: Imports = {
+    args_sizes_get: (countPtr: number, sizePtr: number) => writeSizes(memory(), args, countPtr, sizePtr),
+    args_get: (ptrs: number, buf: number) => writeStrings(memory(), args, ptrs, buf),
+    environ_sizes_get: (countPtr: number, sizePtr: number) => writeSizes(memory(), env, countPtr, sizePtr),
+    environ_get: (ptrs: number, buf: number) => writeStrings(memory(), env, ptrs, buf),
+    clock_time_get: (id: number, _precision: bigint, out: number) => {
+      const t = now(id);
+      if (t === null) return wasi.ERRNO_INVAL;
+      new DataView(memory()).setBigUint64(out, BigInt(Math.round(t)), true);
+      return wasi.ERRNO_SUCCESS;
+    },
+    clock_res_get: (id: number, out: number) => {
+      const r = resolution(id);
+      if (r === null) return wasi.ERRNO_INVAL;
+      new DataView(memory()).setBigUint64(out, BigInt(r), true);
+      return wasi.ERRNO_SUCCESS;
+    },
+    fd_read: (fd: number, iovs: number, iovsLen: number, nreadPtr: number) => {
+      const f = table()[fd];
+      if (!(f instanceof RingReaderFd)) return call(shim, 'fd_read', fd, iovs, iovsLen, nreadPtr);
+      // One blocking read per call, straight into guest memory, like read(2) on a pipe.
+      const view = new DataView(memory());
+      let total = 0;
+      for (let i = 0; i < iovsLen; i++) {
+        const ptr = view.getUint32(iovs + i * 8, true);
+        const len = view.getUint32(iovs + i * 8 + 4, true);
+        if (len === 0) continue;
+        const n = total === 0 ? f.readInto(new Uint8Array(memory(), ptr, len)) : f.ring.read(new Uint8Array(memory(), ptr, len));
+        total += n;
+        if (n < len) break;
+      }
+      new DataView(memory()).setUint32(nreadPtr, total, true);
+      return wasi.ERRNO_SUCCESS;
+    },
+    fd_write: (fd: number, iovs: number, iovsLen: number, nwrittenPtr: number) => {
+      const f = table()[fd];
+      if (!(f instanceof RingWriterFd)) return call(shim, 'fd_write', fd, iovs, iovsLen, nwrittenPtr);
+      const view = new DataView(memory());
+      let total = 0;
+      for (let i = 0; i < iovsLen; i++) {
+        const ptr = view.getUint32(iovs + i * 8, true);
+        const len = view.getUint32(iovs + i * 8 + 4, true);
+        const r = f.writeAll(new Uint8Array(memory(), ptr, len));
+        if (typeof r !== 'number') {
+          if (total === 0) return r.errno;
+          break;
+        }
+        total += r;
+      }
+      new DataView(memory()).setUint32(nwrittenPtr, total, true);
+      return wasi.ERRNO_SUCCESS;
+    },
+    poll_oneoff: (inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) =>
+      pollOneoff(memory, table, inPtr, outPtr, nsubs, neventsPtr),
+    random_get: (ptr: number, len: number) => {
+      const dst = new Uint8Array(memory(), ptr, len);
+      // getRandomValues refuses shared memory and more than 64 KiB at once.
+      for (let at = 0; at < len; at += 65536) {
+        const chunk = new Uint8Array(Math.min(65536, len - at));
+        crypto.getRandomValues(chunk);
+        dst.set(chunk, at);
+      }
+      return wasi.ERRNO_SUCCESS;
+    },
+    sched_yield: () => wasi.ERRNO_SUCCESS,
+    proc_raise: () => wasi.ERRNO_NOTSUP,
+    sock_accept: (fd: number) => notSocket(table(), fd),
+    sock_recv: (fd: number) => notSocket(table(), fd),
+    sock_send: (fd: number) => notSocket(table(), fd),
+    sock_shutdown: (fd: number) => notSocket(table(), fd),
+  };
+
+  return {
+    imports: { ...(shim.wasiImport as Imports), ...mended },
+    start: (instance) => shim.start(instance as never),
+    closeStdio: () => {
+      stdout.ring.closeWriter();
+      stderr.ring.closeWriter();
+      stdin.ring.closeReader();
+    },
+  };
+}
+
+function call(shim: WASI, name: string, ...args: number[]): number {
+  const f = shim.wasiImport[name];
+  return f === undefined ? wasi.ERRNO_NOSYS : (f(...args) as number);
+}
+
+/** There are no sockets: an open fd is not one, anything else is not open. */
+function notSocket(fds: Array<Fd | undefined>, fd: number): number {
+  return fds[fd] === undefined ? wasi.ERRNO_BADF : wasi.ERRNO_NOTSOCK;
+}
+
+function writeSizes(mem: ArrayBuffer | SharedArrayBuffer, items: Uint8Array[], countPtr: number, sizePtr: number): number {
+  const view = new DataView(mem);
+  view.setUint32(countPtr, items.length, true);
+  view.setUint32(sizePtr, items.reduce((n, s) => n + s.length + 1, 0), true);
+  return wasi.ERRNO_SUCCESS;
+}
+
+function writeStrings(mem: ArrayBuffer | SharedArrayBuffer, items: Uint8Array[], ptrs: number, buf: number): number {
+  const view = new DataView(mem);
+  const bytes = new Uint8Array(mem);
+  for (const [i, s] of items.entries()) {
+    view.setUint32(ptrs + i * 4, buf, true);
+    bytes.set(s, buf);
+    bytes[buf + s.length] = 0;
+    buf += s.length + 1;
+  }
+  return wasi.ERRNO_SUCCESS;
+}
