@@ -1,0 +1,57 @@
+/** Page-side helpers for kernel tests: run a module to completion and collect what it printed. */
+import type { Page } from 'playwright-core';
+import { moduleBytes } from './harness';
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+  reason: string | undefined;
+  message: string | undefined;
+}
+
+export interface RunOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  stdin?: string;
+  preopens?: string[];
+  files?: Record<string, string>;
+  tty?: boolean;
+}
+
+/** Installs built modules or fixtures by name (bytes read from disk, passed into the page). */
+export async function install(page: Page, ...names: string[]): Promise<void> {
+  for (const name of names) {
+    await page.evaluate(
+      async ([n, bytes]) => {
+        await window.kernel.install(new Uint8Array(bytes), { name: n });
+      },
+      [name, moduleBytes(name)] as const,
+    );
+  }
+}
+
+/** Spawns a module, feeds stdin, reads stdout/stderr to the end, waits for the exit code. */
+export function run(page: Page, name: string, opts: RunOptions = {}): Promise<RunResult> {
+  return page.evaluate(
+    async ([n, o]) => {
+      const enc = new TextEncoder();
+      const files: Record<string, Uint8Array> = {};
+      for (const [k, v] of Object.entries(o.files ?? {})) files[k] = enc.encode(v);
+      const p = await window.kernel.spawn(n, {
+        args: o.args ?? [],
+        env: o.env ?? {},
+        preopens: o.preopens ?? [],
+        files,
+        tty: o.tty ?? false,
+        ...(o.stdin !== undefined ? { stdin: enc.encode(o.stdin) } : {}),
+      });
+      if (o.stdin === undefined) await p.stdin.close();
+      const text = (s: ReadableStream<Uint8Array>) => new Response(s).text();
+      const [stdout, stderr, code] = await Promise.all([text(p.stdout), text(p.stderr), p.exit]);
+      const row = window.kernel.processes().find((x) => x.pid === p.pid);
+      return { stdout, stderr, code, reason: row?.reason, message: row?.message };
+    },
+    [name, opts] as const,
+  );
+}
