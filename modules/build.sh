@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Builds the example modules into public/modules/ (plus index.json) and the
+# test fixtures into tests/fixtures/. Run from anywhere: bash modules/build.sh
+#
+# Environment: CLANG (default clang), WASI_SYSROOT (default /usr, Debian's
+# wasi-libc), WAT2WASM (default wat2wasm), WASM_OPT (default wasm-opt; skipped
+# when not installed). Needs node to read back and check the manifests.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+src="$root/modules/src"
+fixtures_src="$root/modules/fixtures"
+out="$root/public/modules"
+fixtures_out="$root/tests/fixtures"
+
+clang="${CLANG:-clang}"
+sysroot="${WASI_SYSROOT:-/usr}"
+wat2wasm="${WAT2WASM:-wat2wasm}"
+wasm_opt="${WASM_OPT:-wasm-opt}"
+
+# Example modules in the order the shell lists them, with the arguments a
+# one-click run passes.
+examples=(hello cat wc files ask lines sleep spin)
+declare -A example_args=(
+  [hello]='["from", "webmk"]'
+  [cat]='[]'
+  [wc]='[]'
+  [files]='["ls", "/"]'
+  [ask]='[]'
+  [lines]='["20"]'
+  [sleep]='["1000"]'
+  [spin]='[]'
+)
+
+# --strip-debug drops the DWARF that Debian's libc.a carries; custom sections
+# from object files, the manifest included, stay.
+cflags=(--target=wasm32-wasi "--sysroot=$sysroot" -O2 -Wall -Wextra
+        -I "$root/modules/include" -Wl,--strip-debug)
+
+have_wasm_opt=0
+if command -v "$wasm_opt" >/dev/null 2>&1; then
+  have_wasm_opt=1
+fi
+
+# compile SRC OUT [FLAGS...]: one C file to one optimized command module.
+compile() {
+  "$clang" "${cflags[@]}" "${@:3}" "$1" -o "$2"
+  if [[ $have_wasm_opt == 1 ]]; then
+    # After clang -O2, only -Os still gains (a few percent). wasm-opt keeps
+    # custom sections, the manifest included.
+    "$wasm_opt" -Os "$2" -o "$2.tmp"
+    mv "$2.tmp" "$2"
+  fi
+  chmod 644 "$2"
+}
+
+# Compiles run in the background; wait_all fails the build if any failed.
+pids=()
+wait_all() {
+  local failed=0
+  for pid in "${pids[@]}"; do
+    wait "$pid" || failed=1
+  done
+  pids=()
+  return "$failed"
+}
+
+mkdir -p "$out" "$fixtures_out"
+
+for name in "${examples[@]}"; do
+  compile "$src/$name.c" "$out/$name.wasm" &
+  pids+=($!)
+done
+
+for name in trap sock stdin-poll; do
+  compile "$fixtures_src/$name.c" "$fixtures_out/$name.wasm" &
+  pids+=($!)
+done
+# A declared maximum of 128 MiB makes malloc fail within a fraction of a second
+# instead of after growing towards 4 GiB.
+compile "$fixtures_src/oom.c" "$fixtures_out/oom.wasm" -Wl,--max-memory=134217728 &
+pids+=($!)
+for name in bigmem reactor; do
+  "$wat2wasm" --no-check "$fixtures_src/$name.wat" -o "$fixtures_out/$name.wasm"
+done
+
+wait_all
+
+hello_size=$(wc -c <"$out/hello.wasm")
+head -c $((hello_size / 2)) "$out/hello.wasm" >"$fixtures_out/truncated.wasm"
+printf 'this is not wasm\n' >"$fixtures_out/notwasm.wasm"
+: >"$fixtures_out/empty.wasm"
+
+# Reads each example's webmk.manifest section back (failing if it is missing,
+# is not JSON, or names another module) and writes index.json from it.
+index_entries=()
+for name in "${examples[@]}"; do
+  index_entries+=("$name" "${example_args[$name]}")
+done
+node - "$out" "${index_entries[@]}" <<'EOF'
+const fs = require('node:fs');
+const path = require('node:path');
+
+const [dir, ...pairs] = process.argv.slice(2);
+
+function readManifest(file) {
+  const bytes = fs.readFileSync(file);
+  const mod = new WebAssembly.Module(bytes);
+  const sections = WebAssembly.Module.customSections(mod, 'webmk.manifest');
+  if (sections.length !== 1) throw new Error(`${file}: ${sections.length} webmk.manifest sections`);
+  const text = new TextDecoder('utf-8', { fatal: true }).decode(sections[0]);
+  if (text.includes('\0')) throw new Error(`${file}: NUL byte in manifest`);
+  return JSON.parse(text);
+}
+
+const index = [];
+for (let i = 0; i < pairs.length; i += 2) {
+  const name = pairs[i];
+  const file = `${name}.wasm`;
+  const manifest = readManifest(path.join(dir, file));
+  if (manifest.name !== name) throw new Error(`${file}: manifest name is ${manifest.name}`);
+  if (typeof manifest.description !== 'string') throw new Error(`${file}: no description`);
+  index.push({ name, file, description: manifest.description, args: JSON.parse(pairs[i + 1]) });
+}
+const lines = index.map((entry) => '  ' + JSON.stringify(entry));
+fs.writeFileSync(path.join(dir, 'index.json'), '[\n' + lines.join(',\n') + '\n]\n');
+EOF
+
+echo "built ${#examples[@]} modules in ${out#"$root"/} and fixtures in ${fixtures_out#"$root"/}"
