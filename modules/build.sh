@@ -81,7 +81,7 @@ done
 compile "$fixtures_src/oom.c" "$fixtures_out/oom.wasm" -Wl,--max-memory=134217728 &
 pids+=($!)
 for name in bigmem reactor; do
-  "$wat2wasm" --no-check "$fixtures_src/$name.wat" -o "$fixtures_out/$name.wasm"
+  "$wat2wasm" "$fixtures_src/$name.wat" -o "$fixtures_out/$name.wasm"
 done
 
 wait_all

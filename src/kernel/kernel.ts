@@ -31,7 +31,8 @@ export interface KernelOptions {
   keepExited?: number;
 }
 
-type Runnable = WebAssembly.Module | 'min-exceeds';
+/** A module compiled under the memory cap, and the cap in pages that applies to it. */
+type Runnable = { module: WebAssembly.Module; maxPages: number } | 'min-exceeds';
 
 const REGISTRY_CHANGED = 'registry-changed';
 
@@ -125,7 +126,7 @@ export class Kernel extends EventTarget implements KernelApi {
     }
     const info = await registry.get(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
-    const module = await this.runnableOf(info);
+    const runnable = await this.runnableOf(info);
 
     const pid = this.nextPid++;
     const rings = {
@@ -137,9 +138,9 @@ export class Kernel extends EventTarget implements KernelApi {
     this.table.set(pid, row);
 
     const hosted =
-      module === 'min-exceeds'
+      runnable === 'min-exceeds'
         ? refused(`its initial memory is over the ${this.maxPages / 16} MiB limit`)
-        : this.host.start({ pid, name, module, args: row.args, env: o.env, preopens: o.preopens, files: o.files, ...rings, tty: o.tty, maxPages: this.maxPages });
+        : this.host.start({ pid, name, ...runnable, args: row.args, env: o.env, preopens: o.preopens, files: o.files, ...rings, tty: o.tty });
     void hosted.running.then(() => {
       if (row.state === 'starting') {
         row.state = 'running';
@@ -221,8 +222,8 @@ export class Kernel extends EventTarget implements KernelApi {
   private async prepare(bytes: Uint8Array, compiled: WebAssembly.Module | null): Promise<Runnable> {
     const capped = capMemory(bytes, this.maxPages);
     if (capped === 'min-exceeds') return capped;
-    if (capped === bytes && compiled !== null) return compiled;
-    return WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
+    const module = capped.bytes === bytes && compiled !== null ? compiled : await WebAssembly.compile(capped.bytes as Uint8Array<ArrayBuffer>);
+    return { module, maxPages: capped.maxPages };
   }
 
   private registryChanged(): void {

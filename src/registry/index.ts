@@ -1,4 +1,4 @@
 /** The module registry (IndexedDB): modules, their bytes by SHA-256, and module analysis. */
 export { Registry, type InstallRequest, type Installed } from './registry';
 export { analyse, capabilities, chooseName, MANIFEST_SECTION } from './analyse';
-export { capMemory, sections, hasWasmMagic } from './wasm-binary';
+export { capMemory, sections, hasWasmMagic, type Capped } from './wasm-binary';

@@ -68,38 +68,28 @@ interface Limits {
   max: number | null;
 }
 
+/** Bytes ready to compile under a memory cap, and the cap that really applies. */
+export interface Capped {
+  bytes: Uint8Array;
+  /** The smallest maximum of the module's memories after capping, in 64 KiB pages. */
+  maxPages: number;
+}
+
 /**
- * Returns the bytes with every defined memory's maximum lowered to `maxPages` (the bytes
- * themselves when nothing needs to change), or `'min-exceeds'` when a memory's minimum alone is
- * over the cap. 64-bit memories are left alone. Imported memories are not rewritten: the
- * kernel provides no memory imports.
+ * Lowers every defined memory's maximum to `maxPages` (returning the same bytes when nothing
+ * needs to change), or `'min-exceeds'` when a memory's minimum alone is over the cap. 64-bit
+ * memories are left alone. Imported memories are not rewritten: the kernel provides none.
  */
-export function capMemory(b: Uint8Array, maxPages: number): Uint8Array | 'min-exceeds' {
+export function capMemory(b: Uint8Array, maxPages: number): Capped | 'min-exceeds' {
   const secs = sections(b);
-  if (secs === 'truncated') return b;
+  if (secs === 'truncated') return { bytes: b, maxPages };
   const mem = secs.find((s) => s.id === MEMORY_SECTION);
-  if (mem === undefined) return b;
-  const count = leb(b, mem.start);
-  if (count === null) return b;
-  const entries: Limits[] = [];
-  let at = count.next;
-  for (let i = 0; i < count.value; i++) {
-    const flags = b[at] as number;
-    const min = leb(b, at + 1);
-    if (min === null) return b;
-    let max: number | null = null;
-    at = min.next;
-    if (flags & 1) {
-      const m = leb(b, at);
-      if (m === null) return b;
-      max = m.value;
-      at = m.next;
-    }
-    entries.push({ flags, min: min.value, max });
-  }
-  if (entries.some((e) => e.flags & 4)) return b;
+  if (mem === undefined) return { bytes: b, maxPages };
+  const entries = readLimits(b, mem);
+  if (entries === null || entries.some((e) => e.flags & 4)) return { bytes: b, maxPages };
   if (entries.some((e) => e.min > maxPages)) return 'min-exceeds';
-  if (entries.every((e) => e.max !== null && e.max <= maxPages)) return b;
+  const effective = Math.min(maxPages, ...entries.map((e) => e.max ?? maxPages));
+  if (entries.every((e) => e.max !== null && e.max <= maxPages)) return { bytes: b, maxPages: effective };
   const payload = [...encodeLeb(entries.length)];
   for (const e of entries) {
     payload.push(e.flags | 1, ...encodeLeb(e.min), ...encodeLeb(Math.min(e.max ?? maxPages, maxPages)));
@@ -109,5 +99,27 @@ export function capMemory(b: Uint8Array, maxPages: number): Uint8Array | 'min-ex
   out.set(b.subarray(0, mem.header), 0);
   out.set(section, mem.header);
   out.set(b.subarray(mem.end), mem.header + section.length);
-  return out;
+  return { bytes: out, maxPages: effective };
+}
+
+function readLimits(b: Uint8Array, mem: Section): Limits[] | null {
+  const count = leb(b, mem.start);
+  if (count === null) return null;
+  const entries: Limits[] = [];
+  let at = count.next;
+  for (let i = 0; i < count.value; i++) {
+    const flags = b[at] as number;
+    const min = leb(b, at + 1);
+    if (min === null) return null;
+    let max: number | null = null;
+    at = min.next;
+    if (flags & 1) {
+      const m = leb(b, at);
+      if (m === null) return null;
+      max = m.value;
+      at = m.next;
+    }
+    entries.push({ flags, min: min.value, max });
+  }
+  return entries;
 }

@@ -1,0 +1,30 @@
+/** The page: boots (isolation, service worker), exposes the kernel as `window.kernel`, mounts the shell. */
+import { boot, consumeLaunchQueue } from './boot';
+import { createKernel, type KernelApi } from './kernel';
+import { mountShell } from './shell';
+
+declare global {
+  interface Window {
+    /** The kernel this page runs; scripts and tests drive it (see README). */
+    kernel: KernelApi;
+  }
+}
+
+async function start(): Promise<void> {
+  const b = await boot();
+  const kernel = createKernel();
+  // Set before anything renders: page scripts and tests wait for it.
+  window.kernel = kernel;
+  mountShell(document.body, kernel, b);
+  consumeLaunchQueue((f) => kernel.install(f));
+}
+
+start().catch((e: unknown) => {
+  // Without a kernel there is no shell to report into: say so plainly on the page.
+  const p = document.createElement('p');
+  p.setAttribute('role', 'alert');
+  p.style.cssText = 'margin:1rem;font:15px/1.4 system-ui,sans-serif';
+  p.textContent = `webmk could not start: ${e instanceof Error ? e.message : String(e)}`;
+  document.body.append(p);
+  throw e;
+});

@@ -1,0 +1,59 @@
+/** Words and numbers as the shell shows them to people. */
+import type { Capability, ProcessInfo } from '../kernel';
+
+/** Bytes as KiB with one decimal (`12.3 KiB`). */
+export function formatKiB(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** A duration as `42s`, `3m 07s`, `1h 02m`. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** How a process ended, in a few words (`exit 0`, `killed`, `crashed: unreachable`). */
+export function describeEnd(info: ProcessInfo | undefined, exitCode?: number): string {
+  const code = info?.exitCode ?? exitCode;
+  switch (info?.reason) {
+    case 'killed':
+      return 'killed';
+    case 'crashed':
+      return info.message ? `crashed: ${info.message}` : 'crashed';
+    case 'memory-exceeded':
+      return 'memory limit exceeded';
+    case 'failed':
+      return info.message ? `failed to start: ${info.message}` : 'failed to start';
+    default:
+      return code === undefined ? 'exited' : `exited with code ${code}`;
+  }
+}
+
+/** An error's code and message, as `code: message` when it has a code (a KernelError). */
+export function describeError(e: unknown): string {
+  if (typeof e === 'object' && e !== null) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    const text = typeof message === 'string' && message !== '' ? message : String(e);
+    return typeof code === 'string' ? `${code}: ${text}` : text;
+  }
+  return String(e);
+}
+
+/** Short words and a longer explanation for each capability a module asks for. */
+export const CAPABILITY_WORDS: Record<Capability, { label: string; title: string }> = {
+  args: { label: 'arguments', title: 'Reads its command-line arguments' },
+  env: { label: 'environment', title: 'Reads environment variables' },
+  stdin: { label: 'stdin', title: 'Reads typed input' },
+  stdout: { label: 'output', title: 'Writes to the terminal' },
+  files: { label: 'files', title: 'Opens, reads or writes files' },
+  clock: { label: 'clock', title: 'Reads the time' },
+  random: { label: 'random', title: 'Uses random numbers' },
+  sleep: { label: 'sleep', title: 'Waits for time to pass or for events' },
+  exit: { label: 'exit', title: 'Ends itself with an exit code' },
+  sockets: { label: 'network', title: 'Uses sockets' },
+  webmk: { label: 'webmk', title: 'Uses webmk system calls' },
+  'unknown-imports': { label: 'unknown imports', title: 'Imports functions webmk does not provide' },
+};

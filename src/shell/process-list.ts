@@ -1,0 +1,96 @@
+/** The process table: who runs, for how long, how each ended; Kill for the ones the shell owns. */
+import { LitElement, html, nothing } from 'lit';
+import type { ProcessInfo } from '../kernel';
+import { emit } from './events';
+import { describeEnd, formatDuration } from './format';
+
+/** Renders `processes`; `killable` holds the pids the shell has a handle for. */
+export class ProcessList extends LitElement {
+  static override properties = {
+    processes: { attribute: false },
+    killable: { attribute: false },
+    now: { type: Number },
+    _hidden: { state: true },
+  };
+
+  declare processes: ProcessInfo[];
+  declare killable: ReadonlySet<number>;
+  /** The clock the uptimes are measured against (the desktop ticks it while something runs). */
+  declare now: number;
+  /** Finished processes the person cleared from view (the kernel keeps them). */
+  declare _hidden: ReadonlySet<number>;
+
+  constructor() {
+    super();
+    this.processes = [];
+    this.killable = new Set();
+    this.now = Date.now();
+    this._hidden = new Set();
+  }
+
+  protected override createRenderRoot(): HTMLElement {
+    return this;
+  }
+
+  protected override render() {
+    const rows = this.processes.filter((p) => !this._hidden.has(p.pid)).sort((a, b) => b.pid - a.pid);
+    const finished = rows.filter((p) => p.state === 'exited');
+    return html`
+      ${rows.length === 0
+        ? html`<p class="empty">No processes yet. Run a module to start one.</p>`
+        : html`<table class="process-table">
+            <thead>
+              <tr>
+                <th scope="col">PID</th>
+                <th scope="col">Name</th>
+                <th scope="col">State</th>
+                <th scope="col">Time</th>
+                <th scope="col"><span class="visually-hidden">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              ${rows.map((p) => this.#row(p))}
+            </tbody>
+          </table>`}
+      ${finished.length > 0
+        ? html`<button type="button" class="small quiet" @click=${() => this.#clearFinished(finished)}>
+            Clear finished
+          </button>`
+        : nothing}
+    `;
+  }
+
+  #row(p: ProcessInfo) {
+    const end = p.endedAt ?? this.now;
+    const running = p.state !== 'exited';
+    const state = running ? p.state : describeEnd(p);
+    return html`<tr data-pid=${p.pid} class=${running ? 'running' : `ended ${p.reason ?? ''}`}>
+      <td class="pid">${p.pid}</td>
+      <td class="name">${p.name}</td>
+      <td class="state">
+        <span class="state-dot" aria-hidden="true"></span>${state}
+      </td>
+      <td class="uptime">${formatDuration(end - p.startedAt)}</td>
+      <td class="action">
+        ${running && this.killable.has(p.pid)
+          ? html`<button
+              type="button"
+              class="small danger"
+              aria-label=${`Kill ${p.name} (pid ${p.pid})`}
+              @click=${() => emit(this, 'webmk-kill', { pid: p.pid })}
+            >
+              Kill
+            </button>`
+          : nothing}
+      </td>
+    </tr>`;
+  }
+
+  #clearFinished(finished: ProcessInfo[]): void {
+    const hidden = new Set(this._hidden);
+    for (const p of finished) hidden.add(p.pid);
+    this._hidden = hidden;
+  }
+}
+
+customElements.define('webmk-processes', ProcessList);

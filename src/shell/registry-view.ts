@@ -1,0 +1,144 @@
+/** The installed modules: what each is and asks for, with Run and a two-step Uninstall. */
+import { LitElement, html, nothing } from 'lit';
+import { live } from 'lit/directives/live.js';
+import type { ModuleInfo } from '../kernel';
+import { splitArgs } from './args';
+import { emit } from './events';
+import { CAPABILITY_WORDS, formatKiB } from './format';
+
+/** Lists `modules`; `defaultArgs` prefills each module's args field (from the examples). */
+export class RegistryView extends LitElement {
+  static override properties = {
+    modules: { attribute: false },
+    loaded: { type: Boolean },
+    defaultArgs: { attribute: false },
+    _confirming: { state: true },
+  };
+
+  declare modules: ModuleInfo[];
+  declare loaded: boolean;
+  declare defaultArgs: ReadonlyMap<string, string>;
+  declare _confirming: string | undefined;
+  /** What the person typed in each args field, kept across re-renders. */
+  #args = new Map<string, string>();
+
+  constructor() {
+    super();
+    this.modules = [];
+    this.loaded = false;
+    this.defaultArgs = new Map();
+    this._confirming = undefined;
+  }
+
+  protected override createRenderRoot(): HTMLElement {
+    return this;
+  }
+
+  protected override render() {
+    if (!this.loaded) return html`<p class="empty">Loading the registry…</p>`;
+    if (this.modules.length === 0) {
+      return html`<p class="empty">
+        Nothing installed yet. Drop a <code>.wasm</code> file anywhere on this page, use
+        <strong>Install .wasm…</strong>, or install an example below.
+      </p>`;
+    }
+    const sorted = [...this.modules].sort((a, b) => a.name.localeCompare(b.name));
+    return html`<ul class="cards module-list">
+      ${sorted.map((m) => this.#item(m))}
+    </ul>`;
+  }
+
+  protected override updated(changed: Map<PropertyKey, unknown>): void {
+    if (!changed.has('_confirming')) return;
+    // The button that was pressed is gone; keep keyboard focus on the same module.
+    const before = changed.get('_confirming');
+    const name = this._confirming ?? (typeof before === 'string' ? before : undefined);
+    if (name === undefined) return;
+    const card = [...this.querySelectorAll<HTMLElement>('li.module')].find((li) => li.dataset.name === name);
+    card?.querySelector<HTMLButtonElement>(this._confirming === undefined ? '.uninstall' : '.cancel')?.focus();
+  }
+
+  #argsFor(name: string): string {
+    return this.#args.get(name) ?? this.defaultArgs.get(name) ?? '';
+  }
+
+  #run(name: string): void {
+    emit(this, 'webmk-run', { name, args: splitArgs(this.#argsFor(name)) });
+  }
+
+  #item(m: ModuleInfo) {
+    const id = `args-${cssId(m.name)}`;
+    const confirming = this._confirming === m.name;
+    return html`<li class="card module" data-name=${m.name}>
+      <div class="card-head">
+        <span class="module-name">${m.name}</span>
+        <span class="meta">${m.version ? `v${m.version}` : ''} · ${formatKiB(m.size)}</span>
+      </div>
+      ${m.description ? html`<p class="description">${m.description}</p>` : nothing}
+      ${m.capabilities.length > 0
+        ? html`<ul class="chips" aria-label="Asks for">
+            ${m.capabilities.map((c) => {
+              const w = CAPABILITY_WORDS[c] ?? { label: c, title: c };
+              return html`<li class="chip ${c === 'unknown-imports' ? 'warn' : ''}" title=${w.title}>${w.label}</li>`;
+            })}
+          </ul>`
+        : nothing}
+      ${m.command ? nothing : html`<p class="note">Not a WASI command (no <code>_start</code>).</p>`}
+      <form
+        class="run-row"
+        @submit=${(e: Event) => {
+          e.preventDefault();
+          this.#run(m.name);
+        }}
+      >
+        <label for=${id}>Arguments</label>
+        <input
+          id=${id}
+          class="args"
+          type="text"
+          autocomplete="off"
+          autocapitalize="off"
+          spellcheck="false"
+          placeholder="none"
+          .value=${live(this.#argsFor(m.name))}
+          @input=${(e: Event) => this.#args.set(m.name, (e.target as HTMLInputElement).value)}
+        />
+        <button type="submit" class="primary" aria-label=${`Run ${m.name}`}>Run</button>
+      </form>
+      <div class="actions">
+        ${confirming
+          ? html`<span class="confirm" role="group" aria-label=${`Confirm uninstalling ${m.name}`}>
+              <span>Uninstall ${m.name}?</span>
+              <button
+                type="button"
+                class="small danger"
+                @click=${() => {
+                  this._confirming = undefined;
+                  emit(this, 'webmk-uninstall', { name: m.name });
+                }}
+              >
+                Yes, uninstall
+              </button>
+              <button type="button" class="small cancel" @click=${() => (this._confirming = undefined)}>
+                Cancel
+              </button>
+            </span>`
+          : html`<button
+              type="button"
+              class="small quiet uninstall"
+              aria-label=${`Uninstall ${m.name}`}
+              @click=${() => (this._confirming = m.name)}
+            >
+              Uninstall
+            </button>`}
+      </div>
+    </li>`;
+  }
+}
+
+/** A string safe to use in an element id. */
+function cssId(name: string): string {
+  return name.replace(/[^a-zA-Z0-9_-]/g, '_');
+}
+
+customElements.define('webmk-registry', RegistryView);
