@@ -1,0 +1,200 @@
+/**
+ * The shell as a person uses it, in a real Chromium against the built app (`npm run build` first):
+ * drop files, install examples, run modules in terminals, type into them, kill from the list.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+
+let server: StaticServer;
+let browser: TestBrowser;
+let page: Page;
+
+beforeAll(async () => {
+  server = await startServer({ root: process.env.WEBMK_DIST || undefined });
+  browser = await launchBrowser();
+  page = await openApp(browser.context, server.url);
+  await page.setViewportSize({ width: 1280, height: 900 });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** The shape of `<webmk-terminal>` as a test reads it. */
+interface TerminalElement extends HTMLElement {
+  readonly text: string;
+}
+
+/** Drops files on the window the way a browser does: dragenter, dragover, drop, one DataTransfer. */
+async function dropFiles(files: { name: string; bytes: number[] }[]): Promise<void> {
+  await page.evaluate((list) => {
+    const dt = new DataTransfer();
+    for (const f of list) dt.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: 'application/wasm' }));
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      window.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }
+  }, files);
+}
+
+/** Installs a module through the API unless it is there (tests do not depend on each other). */
+async function ensureInstalled(name: string): Promise<void> {
+  await page.evaluate(
+    async ({ name, bytes }) => {
+      const k = window.kernel;
+      if (!(await k.modules()).some((m) => m.name === name)) await k.install(new Uint8Array(bytes), { name });
+    },
+    { name, bytes: moduleBytes(name) },
+  );
+  await page.locator(`webmk-registry li.module[data-name="${name}"]`).waitFor();
+}
+
+/** Clicks Run for a module and returns the pid of the terminal window it opened. */
+async function run(name: string, args?: string): Promise<number> {
+  const card = page.locator(`webmk-registry li.module[data-name="${name}"]`);
+  if (args !== undefined) await card.getByLabel('Arguments').fill(args);
+  const before = await page.locator(`webmk-terminal[data-name="${name}"]`).count();
+  await card.getByRole('button', { name: `Run ${name}` }).click();
+  const win = page.locator(`webmk-terminal[data-name="${name}"]`).nth(before);
+  await win.waitFor();
+  return Number(await win.getAttribute('data-pid'));
+}
+
+async function terminalText(pid: number): Promise<string> {
+  return page.locator(`webmk-terminal[data-pid="${pid}"]`).evaluate((el) => (el as TerminalElement).text);
+}
+
+async function waitForTerminalText(pid: number, needle: string, timeout = 15_000): Promise<string> {
+  try {
+    await page.waitForFunction(
+      ({ pid, needle }) => {
+        const el = document.querySelector<HTMLElement>(`webmk-terminal[data-pid="${pid}"]`);
+        return el !== null && (el as unknown as { text: string }).text.includes(needle);
+      },
+      { pid, needle },
+      { timeout },
+    );
+  } catch (e) {
+    throw new Error(`terminal ${pid} never showed ${JSON.stringify(needle)}; it shows:\n${await terminalText(pid)}`, {
+      cause: e,
+    });
+  }
+  return terminalText(pid);
+}
+
+describe('shell', () => {
+  it('installs a .wasm file dropped anywhere on the window, showing the overlay while dragging', async () => {
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array([0])], 'x.wasm'));
+      window.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await expect(page.locator('.drop-overlay').isVisible()).resolves.toBe(true);
+    await expect(page.locator('.drop-overlay').textContent()).resolves.toContain('Drop .wasm files to install');
+
+    await dropFiles([{ name: 'dropped-hello.wasm', bytes: moduleBytes('hello') }]);
+    await expect(page.locator('.drop-overlay').isVisible()).resolves.toBe(false);
+    const card = page.locator('webmk-registry li.module[data-name="dropped-hello"]');
+    await card.waitFor({ timeout: 10_000 });
+    await expect(card.textContent()).resolves.toMatch(/KiB/);
+    await expect(page.locator('.toasts').textContent()).resolves.toContain('Installed dropped-hello');
+  });
+
+  it('shows the error code and message when a dropped file is not a module', async () => {
+    await dropFiles([{ name: 'notes.wasm', bytes: [...new TextEncoder().encode('just some text\n')] }]);
+    const toast = page.locator('.toast.error', { hasText: 'notes.wasm' });
+    await toast.waitFor({ timeout: 10_000 });
+    await expect(toast.textContent()).resolves.toMatch(/registry\/not-wasm: \S/);
+    await toast.getByRole('button', { name: 'Dismiss message' }).click();
+    await expect(toast.count()).resolves.toBe(0);
+  });
+
+  it('installs an example in one click and then marks it installed', async () => {
+    const example = page.locator('webmk-examples li.example[data-name="wc"]');
+    await example.waitFor();
+    const installedAlready = await page.evaluate(async () => (await window.kernel.modules()).some((m) => m.name === 'wc'));
+    if (installedAlready) await page.evaluate(() => window.kernel.uninstall('wc'));
+    await example.getByRole('button', { name: 'Install example wc' }).click();
+    await example.getByText('installed').waitFor({ timeout: 10_000 });
+    await page.locator('webmk-registry li.module[data-name="wc"]').waitFor();
+    const info = await page.evaluate(async () => (await window.kernel.modules()).find((m) => m.name === 'wc'));
+    expect(info?.size).toBe(moduleBytes('wc').length);
+  });
+
+  it('Run opens a terminal that shows the output and how the process ended', async () => {
+    await ensureInstalled('hello');
+    const prefilled = await page
+      .locator('webmk-registry li.module[data-name="hello"]')
+      .getByLabel('Arguments')
+      .inputValue();
+    expect(prefilled).toBe('from webmk');
+    const pid = await run('hello', 'from "the shell"');
+    const text = await waitForTerminalText(pid, '[exited with code 0]');
+    expect(text).toContain('hello, world');
+    expect(text).toContain('the shell');
+    const bar = page.locator(`webmk-terminal[data-pid="${pid}"] .term-bar`);
+    await expect(bar.textContent()).resolves.toContain(`pid ${pid}`);
+    await expect(bar.textContent()).resolves.toContain('exited with code 0');
+  });
+
+  it('a line typed into the terminal goes to stdin', async () => {
+    await ensureInstalled('ask');
+    const pid = await run('ask', '');
+    await page.locator(`webmk-terminal[data-pid="${pid}"] textarea`).focus();
+    await page.keyboard.type('Adx');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('a Lovelace');
+    await page.keyboard.press('Enter');
+    const text = await waitForTerminalText(pid, 'Hello, Ada Lovelace!');
+    expect(text).toContain('What is your name? Ada Lovelace\n'); // the local echo
+    await waitForTerminalText(pid, 'Another?');
+    await page.keyboard.type('n\n');
+    await waitForTerminalText(pid, '[exited with code 0]');
+  });
+
+  it('Kill in the process list ends a spinning process', async () => {
+    await ensureInstalled('spin');
+    const pid = await run('spin', '');
+    const row = page.locator(`webmk-processes tr[data-pid="${pid}"]`);
+    await row.waitFor();
+    await expect(row.locator('.state').textContent()).resolves.toContain('running');
+    await row.getByRole('button', { name: `Kill spin (pid ${pid})` }).click();
+    await page.waitForFunction(
+      (pid) => document.querySelector(`webmk-processes tr[data-pid="${pid}"] .state`)?.textContent?.includes('killed'),
+      pid,
+      { timeout: 10_000 },
+    );
+    await waitForTerminalText(pid, '[killed]');
+    await expect(row.getByRole('button', { name: /Kill/ }).count()).resolves.toBe(0);
+  });
+
+  it('closing the window of a running process kills it', async () => {
+    await ensureInstalled('spin');
+    const pid = await run('spin', '');
+    await page.getByRole('button', { name: `Close terminal spin, pid ${pid}` }).click();
+    await expect(page.locator(`webmk-terminal[data-pid="${pid}"]`).count()).resolves.toBe(0);
+    await page.waitForFunction(
+      (pid) => window.kernel.processes().find((p) => p.pid === pid)?.reason === 'killed',
+      pid,
+      { timeout: 10_000 },
+    );
+  });
+
+  it('Uninstall asks first, then removes the module', async () => {
+    const card = page.locator('webmk-registry li.module[data-name="dropped-hello"]');
+    await card.getByRole('button', { name: 'Uninstall dropped-hello' }).click();
+    await card.getByRole('button', { name: 'Cancel' }).click();
+    await card.getByRole('button', { name: 'Uninstall dropped-hello' }).click();
+    await card.getByRole('button', { name: 'Yes, uninstall' }).click();
+    await card.waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
+  it('has no horizontal scroll at phone width (360px)', async () => {
+    await page.setViewportSize({ width: 360, height: 760 });
+    await page.waitForTimeout(300);
+    const width = await page.evaluate(() => document.scrollingElement?.scrollWidth ?? Infinity);
+    expect(width).toBeLessThanOrEqual(360);
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+});
