@@ -280,6 +280,10 @@ export class Desktop extends LitElement {
           </section>
         </div>
         <div class="column work">
+          <section class="panel" aria-labelledby="processes-heading">
+            <h2 id="processes-heading">Processes</h2>
+            <webmk-processes .processes=${this._processes} .killable=${killable} .now=${this._now}></webmk-processes>
+          </section>
           <section class="panel terminals" aria-labelledby="terminals-heading">
             <h2 id="terminals-heading" tabindex="-1">Terminals</h2>
             ${this._sessions.length === 0
@@ -297,10 +301,6 @@ export class Desktop extends LitElement {
                       ></webmk-terminal>`,
                   )}
                 </div>`}
-          </section>
-          <section class="panel" aria-labelledby="processes-heading">
-            <h2 id="processes-heading">Processes</h2>
-            <webmk-processes .processes=${this._processes} .killable=${killable} .now=${this._now}></webmk-processes>
           </section>
         </div>
       </main>

@@ -42,8 +42,7 @@ export class ProcessList extends LitElement {
             <thead>
               <tr>
                 <th scope="col">PID</th>
-                <th scope="col">Name</th>
-                <th scope="col">State</th>
+                <th scope="col">Process</th>
                 <th scope="col">Time</th>
                 <th scope="col"><span class="visually-hidden">Actions</span></th>
               </tr>
@@ -66,9 +65,9 @@ export class ProcessList extends LitElement {
     const state = running ? p.state : describeEnd(p);
     return html`<tr data-pid=${p.pid} class=${running ? 'running' : `ended ${p.reason ?? ''}`}>
       <td class="pid">${p.pid}</td>
-      <td class="name">${p.name}</td>
-      <td class="state">
-        <span class="state-dot" aria-hidden="true"></span>${state}
+      <td class="proc">
+        <span class="name">${p.name}</span>
+        <span class="state"><span class="state-dot" aria-hidden="true"></span>${state}</span>
       </td>
       <td class="uptime">${formatDuration(end - p.startedAt)}</td>
       <td class="action">

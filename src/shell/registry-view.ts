@@ -71,9 +71,37 @@ export class RegistryView extends LitElement {
     const confirming = this._confirming === m.name;
     return html`<li class="card module" data-name=${m.name}>
       <div class="card-head">
-        <span class="module-name">${m.name}</span>
-        <span class="meta">${m.version ? `v${m.version}` : ''} · ${formatKiB(m.size)}</span>
+        <span class="title-group">
+          <span class="module-name">${m.name}</span>
+          <span class="meta">${m.version ? `v${m.version} · ` : ''}${formatKiB(m.size)}</span>
+        </span>
+        ${confirming
+          ? nothing
+          : html`<button
+              type="button"
+              class="small quiet uninstall"
+              aria-label=${`Uninstall ${m.name}`}
+              @click=${() => (this._confirming = m.name)}
+            >
+              Uninstall
+            </button>`}
       </div>
+      ${confirming
+        ? html`<div class="confirm" role="group" aria-label=${`Confirm uninstalling ${m.name}`}>
+            <span>Uninstall ${m.name}?</span>
+            <button
+              type="button"
+              class="small danger"
+              @click=${() => {
+                this._confirming = undefined;
+                emit(this, 'webmk-uninstall', { name: m.name });
+              }}
+            >
+              Yes, uninstall
+            </button>
+            <button type="button" class="small cancel" @click=${() => (this._confirming = undefined)}>Cancel</button>
+          </div>`
+        : nothing}
       ${m.description ? html`<p class="description">${m.description}</p>` : nothing}
       ${m.capabilities.length > 0
         ? html`<ul class="chips" aria-label="Asks for">
@@ -105,33 +133,6 @@ export class RegistryView extends LitElement {
         />
         <button type="submit" class="primary" aria-label=${`Run ${m.name}`}>Run</button>
       </form>
-      <div class="actions">
-        ${confirming
-          ? html`<span class="confirm" role="group" aria-label=${`Confirm uninstalling ${m.name}`}>
-              <span>Uninstall ${m.name}?</span>
-              <button
-                type="button"
-                class="small danger"
-                @click=${() => {
-                  this._confirming = undefined;
-                  emit(this, 'webmk-uninstall', { name: m.name });
-                }}
-              >
-                Yes, uninstall
-              </button>
-              <button type="button" class="small cancel" @click=${() => (this._confirming = undefined)}>
-                Cancel
-              </button>
-            </span>`
-          : html`<button
-              type="button"
-              class="small quiet uninstall"
-              aria-label=${`Uninstall ${m.name}`}
-              @click=${() => (this._confirming = m.name)}
-            >
-              Uninstall
-            </button>`}
-      </div>
     </li>`;
   }
 }

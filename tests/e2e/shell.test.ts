@@ -39,13 +39,13 @@ async function dropFiles(files: { name: string; bytes: number[] }[]): Promise<vo
 }
 
 /** Installs a module through the API unless it is there (tests do not depend on each other). */
-async function ensureInstalled(name: string): Promise<void> {
+async function ensureInstalled(name: string, file = name): Promise<void> {
   await page.evaluate(
     async ({ name, bytes }) => {
       const k = window.kernel;
       if (!(await k.modules()).some((m) => m.name === name)) await k.install(new Uint8Array(bytes), { name });
     },
-    { name, bytes: moduleBytes(name) },
+    { name, bytes: moduleBytes(file) },
   );
   await page.locator(`webmk-registry li.module[data-name="${name}"]`).waitFor();
 }
@@ -181,7 +181,42 @@ describe('shell', () => {
     );
   });
 
+  it('Ctrl-C in a terminal kills its process; Tab leaves the terminal', async () => {
+    await ensureInstalled('spin');
+    const pid = await run('spin', '');
+    const input = page.locator(`webmk-terminal[data-pid="${pid}"] textarea`);
+    await input.focus();
+    await page.keyboard.press('Tab');
+    await expect(input.evaluate((el) => el === document.activeElement)).resolves.toBe(false);
+    await input.focus();
+    await page.keyboard.press('Control+C');
+    const text = await waitForTerminalText(pid, '[killed]');
+    expect(text).toContain('^C');
+  });
+
+  it('Install .wasm… installs the chosen files', async () => {
+    await page.locator('#install-input').setInputFiles({
+      name: 'picked-hello.wasm',
+      mimeType: 'application/wasm',
+      buffer: Buffer.from(moduleBytes('hello')),
+    });
+    await page.locator('webmk-registry li.module[data-name="picked-hello"]').waitFor({ timeout: 10_000 });
+  });
+
+  it('offers the new version when one is waiting, and Reload applies it', async () => {
+    await page.evaluate(() => {
+      const boot = window.webmkBoot as EventTarget & { applyUpdate(): void };
+      boot.applyUpdate = () => document.body.setAttribute('data-applied', 'yes');
+      boot.dispatchEvent(new Event('update-available'));
+    });
+    const banner = page.locator('.banner.update');
+    await expect(banner.textContent()).resolves.toContain('A new version is available');
+    await banner.getByRole('button', { name: 'Reload' }).click();
+    await expect(page.locator('body').getAttribute('data-applied')).resolves.toBe('yes');
+  });
+
   it('Uninstall asks first, then removes the module', async () => {
+    await ensureInstalled('dropped-hello', 'hello');
     const card = page.locator('webmk-registry li.module[data-name="dropped-hello"]');
     await card.getByRole('button', { name: 'Uninstall dropped-hello' }).click();
     await card.getByRole('button', { name: 'Cancel' }).click();
