@@ -199,7 +199,10 @@ export class Desktop extends LitElement {
 
   async #run(name: string, args: string[]): Promise<void> {
     try {
-      const process = await this.#kernel().spawn(name, { args, tty: true });
+      // A module that works with files gets an empty scratch directory at `/`, so `files ls /`
+      // lists something instead of failing for lack of any preopened directory.
+      const wantsFiles = this._modules.find((m) => m.name === name)?.capabilities.includes('files') === true;
+      const process = await this.#kernel().spawn(name, { args, tty: true, ...(wantsFiles ? { preopens: ['/'] } : {}) });
       this._sessions = [...this._sessions, { pid: process.pid, name, args, process }];
       this.#refreshProcesses();
       await this.updateComplete;
