@@ -141,6 +141,8 @@ describe('shell', () => {
   it('a line typed into the terminal goes to stdin', async () => {
     await ensureInstalled('ask');
     const pid = await run('ask', '');
+    // Typing ahead works too, but its echo would land before the prompt, as on any tty.
+    await waitForTerminalText(pid, 'What is your name?');
     await page.locator(`webmk-terminal[data-pid="${pid}"] textarea`).focus();
     await page.keyboard.type('Adx');
     await page.keyboard.press('Backspace');
