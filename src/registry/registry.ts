@@ -4,9 +4,9 @@
  */
 import { KernelError } from '../kernel/errors';
 import type { ModuleInfo } from '../kernel/types';
-import { analyse } from './analyse';
-import { chooseName } from './analyse';
-import { openRegistryDb, type RegistryDb } from './db';
+import { analyse, chooseName } from './analyse';
+import type { IDBPTransaction } from 'idb';
+import { openRegistryDb, type RegistryDb, type RegistrySchema } from './db';
 
 /** What `install` is given besides the bytes. */
 export interface InstallRequest {
@@ -45,8 +45,8 @@ export class Registry {
       ...(req.fileName !== undefined ? { source: req.fileName } : {}),
       ...analysed.info,
     };
-    try {
-      const tx = this.db.transaction(['modules', 'blobs'], 'readwrite');
+    const tx = this.db.transaction(['modules', 'blobs'], 'readwrite');
+    const work = (async () => {
       const modules = tx.objectStore('modules');
       const blobs = tx.objectStore('blobs');
       const previous = await modules.get(name);
@@ -58,30 +58,22 @@ export class Registry {
         const users = await modules.index('by-sha256').count(previous.sha256);
         if (users === 0) await blobs.delete(previous.sha256);
       }
-      await tx.done;
-    } catch (e) {
-      throw storageError(e, `could not store module "${name}"`);
-    }
+    })();
+    await settle(tx, work, `could not store module "${name}"`);
     return { info, module: analysed.module };
   }
 
   /** Removes a module, and its bytes unless another module has the same. */
   async uninstall(name: string): Promise<void> {
-    try {
-      const tx = this.db.transaction(['modules', 'blobs'], 'readwrite');
+    const tx = this.db.transaction(['modules', 'blobs'], 'readwrite');
+    const work = (async () => {
       const modules = tx.objectStore('modules');
       const info = await modules.get(name);
-      if (info === undefined) {
-        tx.abort();
-        throw new KernelError('registry/not-found', `no module named "${name}"`, { name });
-      }
+      if (info === undefined) throw new KernelError('registry/not-found', `no module named "${name}"`, { name });
       await modules.delete(name);
       if ((await modules.index('by-sha256').count(info.sha256)) === 0) await tx.objectStore('blobs').delete(info.sha256);
-      await tx.done;
-    } catch (e) {
-      if (e instanceof KernelError) throw e;
-      throw storageError(e, `could not uninstall "${name}"`);
-    }
+    })();
+    await settle(tx, work, `could not uninstall "${name}"`);
   }
 
   /** Every module, by name. */
@@ -113,6 +105,28 @@ export class Registry {
 async function digest(bytes: Uint8Array): Promise<string> {
   const hash = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Waits for a transaction's work and its commit. Any failure aborts the whole transaction (so
+ * nothing is half-written) and becomes one KernelError; the commit's own error (a full disk is
+ * reported at commit) wins over the AbortError the requests see.
+ */
+async function settle(tx: IDBPTransaction<RegistrySchema, ['modules', 'blobs'], 'readwrite'>, work: Promise<void>, what: string): Promise<void> {
+  const [w, d] = await Promise.allSettled([
+    work.catch((e: unknown) => {
+      try {
+        tx.abort();
+      } catch {
+        // already finished or aborted
+      }
+      throw e;
+    }),
+    tx.done,
+  ]);
+  if (w.status === 'rejected' && w.reason instanceof KernelError) throw w.reason;
+  if (d.status === 'rejected') throw storageError(tx.error ?? d.reason, what);
+  if (w.status === 'rejected') throw storageError(w.reason, what);
 }
 
 function storageError(e: unknown, what: string): KernelError {

@@ -55,3 +55,24 @@ export function run(page: Page, name: string, opts: RunOptions = {}): Promise<Ru
     [name, opts] as const,
   );
 }
+
+/** The registry as IndexedDB holds it: module names and stored blob count. */
+export async function snapshot(p: Page): Promise<{ names: string[]; blobs: number }> {
+  return p.evaluate(async () => {
+    const names = (await window.kernel.modules()).map((m) => m.name).sort();
+    const blobs = await new Promise<number>((ok, fail) => {
+      const req = indexedDB.open('webmk');
+      req.onsuccess = () => {
+        const tx = req.result.transaction('blobs');
+        const c = tx.objectStore('blobs').count();
+        c.onsuccess = () => {
+          ok(c.result);
+          req.result.close();
+        };
+        c.onerror = () => fail(c.error);
+      };
+      req.onerror = () => fail(req.error);
+    });
+    return { names, blobs };
+  });
+}
