@@ -227,10 +227,9 @@ export class Desktop extends LitElement {
     }
   }
 
-  async #kill(pid: number, session = this._sessions.find((s) => s.pid === pid)): Promise<void> {
-    if (session === undefined) return;
+  async #kill(pid: number): Promise<void> {
     try {
-      await session.process.kill();
+      await this.kernel?.kill(pid);
     } catch (e) {
       this.#toasts.show('error', `Could not kill pid ${pid}: ${describeError(e)}`);
     }
@@ -247,7 +246,7 @@ export class Desktop extends LitElement {
     const next = this._sessions[Math.min(index, this._sessions.length - 1)];
     if (next !== undefined) this.#window(next.pid)?.focusTerminal();
     else this.querySelector<HTMLElement>('#terminals-heading')?.focus();
-    if (running) await this.#kill(pid, session);
+    if (running) await this.#kill(pid);
   }
 
   #window(pid: number): TerminalWindow | undefined {
@@ -268,7 +267,7 @@ export class Desktop extends LitElement {
   protected override render() {
     const installed = new Set(this._modules.map((m) => m.name));
     const exampleArgs = new Map(this._examples.map((ex) => [ex.name, ex.args]));
-    const killable = new Set(this._sessions.map((s) => s.pid));
+    const killable = new Set(this._processes.filter((p) => p.state !== 'exited').map((p) => p.pid));
     return html`
       ${this.#header()} ${this.#banners()}
       <main class="layout">
