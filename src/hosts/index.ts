@@ -1,4 +1,4 @@
 /** Execution modes. Each implements the `Host` contract of types.ts. */
-export type { Host, HostExit, HostStart, HostedProcess } from './types';
+export type { CallResult, Host, HostExit, HostStart, HostedProcess } from './types';
 export { EXIT_CODES } from './types';
 export { WorkerHost, type WorkerHostOptions } from './worker/host';

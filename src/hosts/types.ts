@@ -2,7 +2,13 @@
  * The host contract: every execution mode (worker, iframe, inpage, remote) implements `Host`, and
  * the kernel never asks which one it is talking to.
  */
-import type { ExecutionMode, ExitReason } from '../kernel/types';
+import type { ExecutionMode, ExitReason, Grants } from '../kernel/types';
+
+/** What the kernel answers a guest call with; `transfer` lists objects to move, not copy. */
+export interface CallResult {
+  value: unknown;
+  transfer?: Transferable[];
+}
 
 /** Everything needed to start one process; the kernel owns the rings, the host only uses them. */
 export interface HostStart {
@@ -19,9 +25,16 @@ export interface HostStart {
   stdin: SharedArrayBuffer;
   stdout: SharedArrayBuffer;
   stderr: SharedArrayBuffer;
+  /** stdout feeds another module: once that reader is gone, writes fail with EPIPE. */
+  stdoutIsPipe: boolean;
   tty: boolean;
   /** The memory cap in 64 KiB pages (the module was compiled with it). */
   maxPages: number;
+  grants: Grants;
+  /** Shared memory of kernel services (the bus), keyed by service name. */
+  shared: Record<string, SharedArrayBuffer>;
+  /** Answers the process's calls into the kernel; rejects with a KernelError to refuse. */
+  onCall(call: string, args: unknown): Promise<CallResult>;
 }
 
 /** How a process ended. */

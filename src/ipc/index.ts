@@ -2,3 +2,4 @@
 export { Ring, allocateRing, type WaitResult } from './ring';
 export * from './worker-protocol';
 export { parseToWorker, parseFromWorker } from './worker-parse';
+export { allocateSyncCall, beginSyncCall, waitSyncCall, answerSyncCall, SYNC_CALL_BYTES, type SyncAnswer } from './sync-call';

@@ -1,7 +1,7 @@
 /** Parsers for the worker protocol: `unknown` in, a typed message or a KernelError out. */
 import { KernelError } from '../kernel/errors';
 import type { ExitReason } from '../kernel/types';
-import { FromWorker, ToWorker, WORKER_PROTOCOL, type FromWorkerMessage, type ToWorkerMessage } from './worker-protocol';
+import { FromWorker, ReplyBy, ToWorker, WORKER_PROTOCOL, type FromWorkerMessage, type ReplyMode, type ToWorkerMessage } from './worker-protocol';
 
 const REASONS: readonly ExitReason[] = ['exited', 'crashed', 'memory-exceeded', 'killed', 'failed'];
 
@@ -20,10 +20,29 @@ function record(data: unknown): Record<string, unknown> {
 
 const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
+const REPLY_MODES: readonly string[] = Object.values(ReplyBy);
+
+function isGrants(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const g = x as Record<string, unknown>;
+  return isStrings(g.publish) && isStrings(g.subscribe) && isStrings(g.kernel);
+}
 
 /** Page to worker. */
 export function parseToWorker(data: unknown): ToWorkerMessage {
   const r = record(data);
+  if (r.type === ToWorker.reply) {
+    if (!isInt(r.pid) || !isInt(r.id) || typeof r.ok !== 'boolean') fail('bad reply fields', data);
+    return {
+      v: WORKER_PROTOCOL,
+      type: ToWorker.reply,
+      pid: r.pid as number,
+      id: r.id as number,
+      ok: r.ok as boolean,
+      value: r.value,
+      ...(r.ok ? {} : { error: KernelError.from(r.error).toJSON() }),
+    };
+  }
   if (r.type !== ToWorker.start) fail(`unknown type ${String(r.type)}`, data);
   const ok =
     isInt(r.pid) &&
@@ -37,7 +56,13 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
     r.stdout instanceof SharedArrayBuffer &&
     r.stderr instanceof SharedArrayBuffer &&
     typeof r.tty === 'boolean' &&
-    isInt(r.maxPages);
+    typeof r.stdoutIsPipe === 'boolean' &&
+    isInt(r.maxPages) &&
+    isGrants(r.grants) &&
+    r.syscall instanceof SharedArrayBuffer &&
+    typeof r.shared === 'object' &&
+    r.shared !== null &&
+    Object.values(r.shared).every((x) => x instanceof SharedArrayBuffer);
   if (!ok) fail('bad start fields', data);
   return r as unknown as ToWorkerMessage;
 }
@@ -60,6 +85,19 @@ export function parseFromWorker(data: unknown): FromWorkerMessage {
         code: r.code as number,
         reason: r.reason as ExitReason,
         ...(typeof r.message === 'string' ? { message: r.message } : {}),
+      };
+    case FromWorker.call:
+      if (!isInt(r.pid) || !isInt(r.id) || typeof r.call !== 'string' || !REPLY_MODES.includes(r.reply as string)) {
+        fail('bad call fields', data);
+      }
+      return {
+        v: WORKER_PROTOCOL,
+        type: FromWorker.call,
+        pid: r.pid as number,
+        id: r.id as number,
+        call: r.call as string,
+        args: r.args,
+        reply: r.reply as ReplyMode,
       };
     case FromWorker.error: {
       const err = KernelError.from(r.error);

@@ -3,13 +3,14 @@
  * in worker-parse.ts. Both sides are kernel-owned code; module code never sees these messages.
  */
 import type { KernelErrorData } from '../kernel/errors';
-import type { ExitReason } from '../kernel/types';
+import type { ExitReason, Grants } from '../kernel/types';
 
 export const WORKER_PROTOCOL = 1;
 
 /** Message tags, page to worker. */
 export const ToWorker = {
   start: 'start',
+  reply: 'reply',
 } as const;
 
 /** Message tags, worker to page. */
@@ -18,7 +19,19 @@ export const FromWorker = {
   running: 'running',
   exited: 'exited',
   error: 'error',
+  call: 'call',
 } as const;
+
+/** How a guest call wants its answer. */
+export const ReplyBy = {
+  /** The worker blocks on its sync-call buffer (a module in plain wasm code). */
+  sab: 'sab',
+  /** A `reply` message (a suspended module, JSPI); may carry transferred objects. */
+  message: 'message',
+  /** No answer (a notice). */
+  none: 'none',
+} as const;
+export type ReplyMode = (typeof ReplyBy)[keyof typeof ReplyBy];
 
 /** Start one process in this worker. The worker is idle again once it answers `exited`. */
 export interface StartMessage {
@@ -35,9 +48,39 @@ export interface StartMessage {
   stdin: SharedArrayBuffer;
   stdout: SharedArrayBuffer;
   stderr: SharedArrayBuffer;
+  /** stdout feeds another module: once that reader is gone, writes fail with EPIPE. */
+  stdoutIsPipe: boolean;
   tty: boolean;
   /** The memory cap in 64 KiB pages, to tell a trap at the cap from any other trap. */
   maxPages: number;
+  /** What the person granted this module beyond WASI. */
+  grants: Grants;
+  /** This process's sync-call buffer (see sync-call.ts). */
+  syscall: SharedArrayBuffer;
+  /** Shared memory of kernel services (the bus), keyed by service name. */
+  shared: Record<string, SharedArrayBuffer>;
+}
+
+/** The answer to a guest call made with `ReplyBy.message`. */
+export interface ReplyMessage {
+  v: typeof WORKER_PROTOCOL;
+  type: typeof ToWorker.reply;
+  pid: number;
+  id: number;
+  ok: boolean;
+  value?: unknown;
+  error?: KernelErrorData;
+}
+
+/** A module, through its glue, asks the kernel for something. */
+export interface CallMessage {
+  v: typeof WORKER_PROTOCOL;
+  type: typeof FromWorker.call;
+  pid: number;
+  id: number;
+  call: string;
+  args: unknown;
+  reply: ReplyMode;
 }
 
 /** The worker has loaded and waits for `start`. */
@@ -70,5 +113,5 @@ export interface ErrorMessage {
   error: KernelErrorData;
 }
 
-export type ToWorkerMessage = StartMessage;
-export type FromWorkerMessage = ReadyMessage | RunningMessage | ExitedMessage | ErrorMessage;
+export type ToWorkerMessage = StartMessage | ReplyMessage;
+export type FromWorkerMessage = ReadyMessage | RunningMessage | ExitedMessage | ErrorMessage | CallMessage;

@@ -20,7 +20,13 @@ export type KernelErrorCode =
   | 'kernel/spawn-failed'
   | 'ipc/malformed'
   | 'ipc/timeout'
-  | 'ipc/closed';
+  | 'ipc/closed'
+  | 'ipc/too-large'
+  | 'ipc/unknown-call'
+  | 'bus/denied'
+  | 'bus/too-large'
+  | 'bus/invalid-topic'
+  | 'kernel/denied';
 
 /** Plain data form of a KernelError, as it crosses a wire. */
 export interface KernelErrorData {

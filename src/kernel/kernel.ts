@@ -7,11 +7,14 @@ import { EXIT_CODES, WorkerHost, type Host, type HostExit } from '../hosts';
 import { Ring, allocateRing } from '../ipc';
 import { Registry, capMemory } from '../registry';
 import { KernelError } from './errors';
-import { checkSpawnOptions } from './spawn-options';
+import { grantsFrom } from './permissions';
+import { checkSpawnOptions, type CheckedSpawn } from './spawn-options';
+import { CallTable, type Caller } from './calls';
 import { feed, ringReadable, ringWritable } from './stdio-streams';
 import {
   KernelEvents,
   type InstallOptions,
+  type PipelineStage,
   type KernelApi,
   type ModuleInfo,
   type Process,
@@ -26,13 +29,29 @@ export interface KernelOptions {
   /** Memory cap of each process, in MiB (default 512). */
   memoryLimitMiB?: number;
   /** Ring sizes in bytes, powers of two. */
-  rings?: { stdin?: number; stdout?: number; stderr?: number };
+  rings?: { stdin?: number; stdout?: number; stderr?: number; pipe?: number };
   /** Exited processes kept in the table (default 100). */
   keepExited?: number;
 }
 
 /** A module compiled under the memory cap, and the cap in pages that applies to it. */
 type Runnable = { module: WebAssembly.Module; maxPages: number } | 'min-exceeds';
+
+/** A spawn that passed its checks: what runs, and how. */
+interface Ready {
+  info: ModuleInfo;
+  o: CheckedSpawn;
+  runnable: Runnable;
+}
+
+/** A stdin the page cannot write: the stage reads the pipe from the stage before it. */
+function pipeEnd(what: string): WritableStream<Uint8Array> {
+  return new WritableStream({
+    write() {
+      throw new KernelError('kernel/bad-argument', `this stage's ${what} is a pipe from the stage before it`);
+    },
+  });
+}
 
 const REGISTRY_CHANGED = 'registry-changed';
 
@@ -47,13 +66,17 @@ export class Kernel extends EventTarget implements KernelApi {
   private readonly runnable = new Map<string, Promise<Runnable>>();
   private nextPid = 1;
   private readonly maxPages: number;
-  private readonly ringSizes: { stdin: number; stdout: number; stderr: number };
+  private readonly ringSizes: { stdin: number; stdout: number; stderr: number; pipe: number };
+  /** Guest calls into the kernel, by name; services add theirs. */
+  readonly calls = new CallTable();
+  /** Shared memory every process gets (service name to buffer). */
+  private readonly shared: Record<string, SharedArrayBuffer> = {};
   private readonly keepExited: number;
 
   constructor(opts: KernelOptions = {}) {
     super();
     this.maxPages = Math.floor(((opts.memoryLimitMiB ?? 512) * 1024 * 1024) / 65536);
-    this.ringSizes = { stdin: 256 * 1024, stdout: 1024 * 1024, stderr: 64 * 1024, ...opts.rings };
+    this.ringSizes = { stdin: 256 * 1024, stdout: 1024 * 1024, stderr: 64 * 1024, pipe: 1024 * 1024, ...opts.rings };
     this.keepExited = opts.keepExited ?? 100;
     this.ready = this.init(opts.dbName ?? 'webmk');
     this.ready.catch(() => {}); // callers see the rejection through `ready` or any verb
@@ -88,7 +111,9 @@ export class Kernel extends EventTarget implements KernelApi {
     if (opts.name !== undefined && typeof opts.name !== 'string') {
       throw new KernelError('kernel/bad-argument', 'name must be a string');
     }
+    const grant = checkGrant(opts.grant);
     const { info, module } = await registry.install(bytes, {
+      ...(grant !== undefined ? { grant } : {}),
       ...(opts.name !== undefined ? { name: opts.name } : {}),
       ...(fileName !== undefined ? { fileName } : {}),
     });
@@ -108,6 +133,21 @@ export class Kernel extends EventTarget implements KernelApi {
     this.registryChanged();
   }
 
+  /**
+   * Sets what a module is granted of what its manifest asks (`'all'`, or a list such as
+   * `['publish:sensors/temp']`); granting less revokes. Applies to processes spawned after it.
+   * Rejects with `registry/not-found`, `kernel/bad-argument`.
+   */
+  async grant(name: string, permissions: 'all' | string[]): Promise<ModuleInfo> {
+    const registry = await this.reg();
+    const given = checkGrant(permissions) ?? [];
+    const info = await registry.get(name);
+    if (info === undefined) throw new KernelError('registry/not-found', `no module named "${name}"`, { name });
+    const updated = await registry.setGrants(name, grantsFrom(info.requested, given));
+    this.registryChanged();
+    return updated;
+  }
+
   /** Every installed module, by name. */
   async modules(): Promise<ModuleInfo[]> {
     return (await this.reg()).list();
@@ -118,6 +158,35 @@ export class Kernel extends EventTarget implements KernelApi {
    * Rejects with `kernel/unknown-module`, `kernel/bad-argument`, `kernel/not-isolated`.
    */
   async spawn(name: string, opts?: SpawnOptions): Promise<Process> {
+    const ready = await this.ready4spawn(name, opts);
+    const proc = this.launch(ready, {});
+    if (ready.o.stdin !== undefined) feed(ready.o.stdin, proc.stdin);
+    return proc;
+  }
+
+  /**
+   * Runs `a | b | c`: each stage's stdout feeds the next stage's stdin through a ring shared by
+   * the two workers (no hop through the page). The first stage reads `opts.stdin` (or its
+   * `stdin` stream); the last stage's `stdout` is the pipeline's output. Every module is looked
+   * up before any starts. Rejects like `spawn`.
+   */
+  async pipeline(stages: PipelineStage[], opts: { stdin?: Uint8Array | ReadableStream<Uint8Array> } = {}): Promise<Process[]> {
+    if (!Array.isArray(stages) || stages.length === 0) throw new KernelError('kernel/bad-argument', 'a pipeline needs at least one stage');
+    const first = checkSpawnOptions({ stdin: opts.stdin });
+    const ready = await Promise.all(
+      stages.map((st, i) => {
+        if (typeof st !== 'object' || st === null) throw new KernelError('kernel/bad-argument', `stage ${i} must be an object`);
+        return this.ready4spawn(st.name, { ...(st.args !== undefined ? { args: st.args } : {}), ...(st.env !== undefined ? { env: st.env } : {}) });
+      }),
+    );
+    const pipes = stages.slice(1).map(() => allocateRing(this.ringSizes.pipe));
+    const procs = ready.map((r, i) => this.launch(r, { stdin: pipes[i - 1], stdout: pipes[i] }));
+    if (first.stdin !== undefined && procs[0] !== undefined) feed(first.stdin, procs[0].stdin);
+    return procs;
+  }
+
+  /** Checks a spawn and finds what it runs, before anything starts. */
+  private async ready4spawn(name: unknown, opts: unknown): Promise<Ready> {
     const o = checkSpawnOptions(opts);
     if (typeof name !== 'string') throw new KernelError('kernel/bad-argument', 'the module name must be a string');
     const registry = await this.reg();
@@ -126,21 +195,42 @@ export class Kernel extends EventTarget implements KernelApi {
     }
     const info = await registry.get(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
-    const runnable = await this.runnableOf(info);
+    return { info, o, runnable: await this.runnableOf(info) };
+  }
 
+  /**
+   * Creates the process: its row, its rings (or the pipes it is given), its host process.
+   * A stdin or stdout given as a pipe belongs to the neighbouring stage, not to the page.
+   */
+  private launch({ info, o, runnable }: Ready, pipes: { stdin?: SharedArrayBuffer | undefined; stdout?: SharedArrayBuffer | undefined }): Process {
     const pid = this.nextPid++;
+    const name = info.name;
     const rings = {
-      stdin: allocateRing(this.ringSizes.stdin),
-      stdout: allocateRing(this.ringSizes.stdout),
+      stdin: pipes.stdin ?? allocateRing(this.ringSizes.stdin),
+      stdout: pipes.stdout ?? allocateRing(this.ringSizes.stdout),
       stderr: allocateRing(this.ringSizes.stderr),
     };
     const row: ProcessInfo = { pid, name, mode: o.mode, state: 'starting', args: [name, ...o.args], tty: o.tty, startedAt: Date.now() };
     this.table.set(pid, row);
-
+    const caller: Caller = { pid, name, grants: info.grants };
     const hosted =
       runnable === 'min-exceeds'
         ? refused(`its initial memory is over the ${this.maxPages / 16} MiB limit`)
-        : this.host.start({ pid, name, ...runnable, args: row.args, env: o.env, preopens: o.preopens, files: o.files, ...rings, tty: o.tty });
+        : this.host.start({
+            pid,
+            name,
+            ...runnable,
+            args: row.args,
+            env: o.env,
+            preopens: o.preopens,
+            files: o.files,
+            ...rings,
+            stdoutIsPipe: pipes.stdout !== undefined,
+            tty: o.tty,
+            grants: info.grants,
+            shared: this.shared,
+            onCall: (call, args) => this.calls.dispatch(caller, call, args),
+          });
     void hosted.running.then(() => {
       if (row.state === 'starting') {
         row.state = 'running';
@@ -148,16 +238,14 @@ export class Kernel extends EventTarget implements KernelApi {
       }
     });
     const exit = hosted.exited.then((e) => this.ended(row, e, rings));
-    const stdin = ringWritable(new Ring(rings.stdin));
     const proc: Process = {
       pid,
-      stdin,
-      stdout: ringReadable(new Ring(rings.stdout)),
+      stdin: pipes.stdin === undefined ? ringWritable(new Ring(rings.stdin)) : pipeEnd('stdin'),
+      stdout: pipes.stdout === undefined ? ringReadable(new Ring(rings.stdout)) : new ReadableStream({ start: (c) => c.close() }),
       stderr: ringReadable(new Ring(rings.stderr)),
       exit,
       kill: () => hosted.kill(),
     };
-    if (o.stdin !== undefined) feed(o.stdin, stdin);
     this.handles.set(pid, proc);
     this.emit(KernelEvents.processes);
     return proc;
@@ -240,6 +328,12 @@ export class Kernel extends EventTarget implements KernelApi {
 function refused(message: string): { running: Promise<void>; exited: Promise<HostExit>; kill: () => Promise<void> } {
   const exited = Promise.resolve<HostExit>({ code: EXIT_CODES['memory-exceeded'], reason: 'memory-exceeded', message });
   return { running: new Promise(() => {}), exited, kill: async () => {} };
+}
+
+function checkGrant(g: unknown): 'all' | string[] | undefined {
+  if (g === undefined || g === 'all') return g;
+  if (Array.isArray(g) && g.every((x) => typeof x === 'string')) return g;
+  throw new KernelError('kernel/bad-argument', "grant must be 'all' or a list of permissions");
 }
 
 async function readSource(source: unknown): Promise<{ bytes: Uint8Array; fileName?: string }> {

@@ -55,12 +55,34 @@ export interface ModuleInfo {
   exports: ModuleSymbol[];
   capabilities: Capability[];
   manifest: ModuleManifest;
+  /** What the manifest asks for beyond WASI, as `kind:value` (e.g. `publish:sensors/temp`). */
+  requested: string[];
+  /** What was granted of that. */
+  grants: Grants;
+}
+
+/** Kernel calls a module can be granted (`webmk_kernel_*`). */
+export type KernelCall = 'list' | 'spawn' | 'kill' | 'ps';
+
+/**
+ * What a module may do beyond WASI: topics it may publish and subscribe to (exact names or
+ * `prefix/*`), and kernel calls. Deny by default: an empty grant allows nothing.
+ */
+export interface Grants {
+  publish: string[];
+  subscribe: string[];
+  kernel: string[];
 }
 
 /** Options of `kernel.install`. */
 export interface InstallOptions {
-  /** The module's name; defaults to the manifest's, then the file name without `.wasm`. */
+  /** The module's name; defaults to the file name without `.wasm`, then the manifest's. */
   name?: string;
+  /**
+   * What to grant of what the manifest asks: `'all'`, or a list of permissions such as
+   * `'publish:sensors/temp'`, `'subscribe:control/*'`, `'kernel:list'`. Default: nothing.
+   */
+  grant?: 'all' | string[];
 }
 
 /** Options of `kernel.spawn`. */
@@ -81,6 +103,13 @@ export interface SpawnOptions {
    * (fully buffered). Default false; the shell's terminal windows pass true.
    */
   tty?: boolean;
+}
+
+/** One stage of `kernel.pipeline`. */
+export interface PipelineStage {
+  name: string;
+  args?: string[];
+  env?: Record<string, string>;
 }
 
 /** Lifecycle state of a process. */
@@ -146,4 +175,8 @@ export interface KernelApi extends EventTarget {
   processes(): ProcessInfo[];
   /** Ends a process by pid; resolves once it is gone (at once if it already ended). */
   kill(pid: number): Promise<void>;
+  /** Runs `a | b | c` with ring-buffer pipes between the stages' workers. */
+  pipeline(stages: PipelineStage[], opts?: { stdin?: Uint8Array | ReadableStream<Uint8Array> }): Promise<Process[]>;
+  /** Sets what a module is granted of what it asks; granting less revokes. */
+  grant(name: string, permissions: 'all' | string[]): Promise<ModuleInfo>;
 }

@@ -4,6 +4,7 @@
  */
 import { KernelError } from '../kernel/errors';
 import type { Capability, ModuleInfo, ModuleManifest, ModuleSymbol } from '../kernel/types';
+import { requestedPermissions } from '../kernel/permissions';
 import { hasWasmMagic, sections } from './wasm-binary';
 
 export const MANIFEST_SECTION = 'webmk.manifest';
@@ -12,7 +13,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** A module that passed validation, not yet stored. */
 export interface Analysed {
   module: WebAssembly.Module;
-  info: Omit<ModuleInfo, 'name' | 'installedAt' | 'source' | 'sha256'>;
+  info: Omit<ModuleInfo, 'name' | 'installedAt' | 'source' | 'sha256' | 'grants'>;
   manifest: ModuleManifest;
 }
 
@@ -49,6 +50,7 @@ export async function analyse(bytes: Uint8Array): Promise<Analysed> {
       exports,
       capabilities: capabilities(imports),
       manifest,
+      requested: requestedPermissions(manifest),
     },
   };
 }

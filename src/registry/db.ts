@@ -23,6 +23,18 @@ const MIGRATIONS: Array<(db: RegistryDb, tx: UpgradeTx) => void> = [
     modules.createIndex('by-sha256', 'sha256');
     db.createObjectStore('blobs', { keyPath: 'sha256' });
   },
+  // Modules gain `requested` and `grants`; a module stored before asked for and holds nothing.
+  (_db, tx) => {
+    void tx
+      .objectStore('modules')
+      .openCursor()
+      .then(async function step(cursor): Promise<void> {
+        if (cursor === null) return;
+        const m = cursor.value as Partial<ModuleInfo> & ModuleInfo;
+        await cursor.update({ ...m, requested: m.requested ?? [], grants: m.grants ?? { publish: [], subscribe: [], kernel: [] } });
+        return step(await cursor.continue());
+      });
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

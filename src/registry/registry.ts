@@ -4,6 +4,8 @@
  */
 import { KernelError } from '../kernel/errors';
 import type { ModuleInfo } from '../kernel/types';
+import { grantsFrom } from '../kernel/permissions';
+import type { Grants } from '../kernel/types';
 import { analyse, chooseName } from './analyse';
 import type { IDBPTransaction } from 'idb';
 import { openRegistryDb, type RegistryDb, type RegistrySchema } from './db';
@@ -13,6 +15,8 @@ export interface InstallRequest {
   name?: string;
   /** The file name it came from, if any (the default module name). */
   fileName?: string;
+  /** What to grant of what the manifest asks (nothing by default). */
+  grant?: 'all' | readonly string[];
 }
 
 /** An installed module with its compiled form (compiling is validation). */
@@ -44,6 +48,7 @@ export class Registry {
       installedAt: Date.now(),
       ...(req.fileName !== undefined ? { source: req.fileName } : {}),
       ...analysed.info,
+      grants: grantsFrom(analysed.info.requested, req.grant),
     };
     const tx = this.db.transaction(['modules', 'blobs'], 'readwrite');
     const work = (async () => {
@@ -74,6 +79,21 @@ export class Registry {
       if ((await modules.index('by-sha256').count(info.sha256)) === 0) await tx.objectStore('blobs').delete(info.sha256);
     })();
     await settle(tx, work, `could not uninstall "${name}"`);
+  }
+
+  /** Replaces what a module is granted (to revoke, grant less). */
+  async setGrants(name: string, grants: Grants): Promise<ModuleInfo> {
+    const tx = this.db.transaction(['modules', 'blobs'], 'readwrite');
+    let updated: ModuleInfo | undefined;
+    const work = (async () => {
+      const modules = tx.objectStore('modules');
+      const info = await modules.get(name);
+      if (info === undefined) throw new KernelError('registry/not-found', `no module named "${name}"`, { name });
+      updated = { ...info, grants };
+      await modules.put(updated);
+    })();
+    await settle(tx, work, `could not change the grants of "${name}"`);
+    return updated as ModuleInfo;
   }
 
   /** Every module, by name. */

@@ -23,6 +23,8 @@ export interface WasiProcessOptions {
   stdin: SharedArrayBuffer;
   stdout: SharedArrayBuffer;
   stderr: SharedArrayBuffer;
+  /** stdout feeds another module: once that reader is gone, writes fail with EPIPE. */
+  stdoutIsPipe: boolean;
   tty: boolean;
 }
 
@@ -31,6 +33,8 @@ export interface WasiProcess {
   imports: Record<string, (...args: never[]) => number | void>;
   /** Runs `_start`; returns the exit code or throws what the guest threw (a trap). */
   start(instance: WebAssembly.Instance): number;
+  /** Binds the instance without running it (the caller runs `_start` itself). */
+  bind(instance: WebAssembly.Instance): void;
   /** Ends of stream for the page: called on every exit path. */
   closeStdio(): void;
 }
@@ -41,7 +45,9 @@ const encoder = new TextEncoder();
 
 export function createWasiProcess(o: WasiProcessOptions): WasiProcess {
   const stdin = new RingReaderFd(new Ring(o.stdin), o.tty);
-  const stdout = new RingWriterFd(new Ring(o.stdout), o.tty, 'discard');
+  // The page may stop reading (a cancelled stream): output is then discarded, as to /dev/null.
+  // A module reading our stdout may exit: then, as with a pipe, the writer gets EPIPE.
+  const stdout = new RingWriterFd(new Ring(o.stdout), o.tty, o.stdoutIsPipe ? 'epipe' : 'discard');
   const stderr = new RingWriterFd(new Ring(o.stderr), o.tty, 'discard');
   const preopens = planPreopens(o.preopens, o.files).map(buildPreopen);
   const fds: Fd[] = [stdin, stdout, stderr, ...preopens];
@@ -126,6 +132,9 @@ export function createWasiProcess(o: WasiProcessOptions): WasiProcess {
   return {
     imports: { ...(shim.wasiImport as Imports), ...mended },
     start: (instance) => shim.start(instance as never),
+    bind: (instance) => {
+      shim.inst = instance as never;
+    },
     closeStdio: () => {
       stdout.ring.closeWriter();
       stderr.ring.closeWriter();

@@ -4,7 +4,18 @@
  * runs that module's next spawn, so a spawn costs a message, not a worker start-up.
  */
 import workerUrl from './worker-main.ts?worker&url';
-import { FromWorker, WORKER_PROTOCOL, ToWorker, parseFromWorker, type StartMessage } from '../../ipc';
+import {
+  FromWorker,
+  ReplyBy,
+  ToWorker,
+  WORKER_PROTOCOL,
+  allocateSyncCall,
+  answerSyncCall,
+  parseFromWorker,
+  type CallMessage,
+  type StartMessage,
+} from '../../ipc';
+import { KernelError } from '../../kernel/errors';
 import { EXIT_CODES, type Host, type HostExit, type HostStart, type HostedProcess } from '../types';
 
 /** Limits of the warm pool. */
@@ -19,6 +30,8 @@ export interface WorkerHostOptions {
 
 interface Running {
   pid: number;
+  syscall: SharedArrayBuffer;
+  onCall: HostStart['onCall'];
   onRunning: () => void;
   onExit: (e: HostExit) => void;
 }
@@ -51,6 +64,7 @@ class ModuleWorker {
         if (msg.reason === 'memory-exceeded') this.terminate();
         else onIdle(this);
       }
+      if (msg.type === FromWorker.call && msg.pid === this.current?.pid) this.answer(this.current, msg);
       if (msg.type === FromWorker.error) this.fail(`${msg.error.code}: ${msg.error.message}`);
     };
     this.worker.onerror = (e) => {
@@ -62,9 +76,26 @@ class ModuleWorker {
 
   start(req: HostStart, running: Running): void {
     this.current = running;
-    const msg: StartMessage = { v: WORKER_PROTOCOL, type: ToWorker.start, ...req };
-    const { name: _name, ...wire } = msg as StartMessage & { name: string };
-    this.worker.postMessage(wire);
+    const { name: _name, onCall: _onCall, ...rest } = req;
+    const msg: StartMessage = { v: WORKER_PROTOCOL, type: ToWorker.start, ...rest, syscall: running.syscall };
+    this.worker.postMessage(msg);
+  }
+
+  /** Runs a guest call through the kernel and answers it the way the guest waits. */
+  private answer(running: Running, msg: CallMessage): void {
+    const reply = (ok: boolean, value: unknown, transfer: Transferable[] = []): void => {
+      if (this.current !== running) return; // the process ended meanwhile
+      if (msg.reply === ReplyBy.sab) {
+        answerSyncCall(running.syscall, ok ? { ok, value } : { ok, error: value });
+      } else if (msg.reply === ReplyBy.message) {
+        const base = { v: WORKER_PROTOCOL, type: ToWorker.reply, pid: msg.pid, id: msg.id, ok };
+        this.worker.postMessage(ok ? { ...base, value } : { ...base, error: value }, transfer);
+      }
+    };
+    running.onCall(msg.call, msg.args).then(
+      (r) => reply(true, r.value, r.transfer),
+      (e: unknown) => reply(false, KernelError.from(e instanceof Error && !(e instanceof KernelError) ? { code: 'ipc/malformed', message: e.message } : e).toJSON()),
+    );
   }
 
   /** Ends the worker; a running process ends with `exit`. */
@@ -101,6 +132,8 @@ export class WorkerHost implements Host {
     const exited = new Promise<HostExit>((ok) => (exit = ok));
     w.start(req, {
       pid: req.pid,
+      syscall: allocateSyncCall(),
+      onCall: req.onCall,
       onRunning: running,
       onExit: (e) => {
         this.busy.delete(w);

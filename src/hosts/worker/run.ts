@@ -1,10 +1,12 @@
 /**
  * Runs one WASI process inside a worker: link, instantiate, `_start`, and turn every way it can
- * end into an exit code and a reason. Never throws.
+ * end into an exit code and a reason. Never throws. A module whose `webmk` imports suspend
+ * (JSPI) runs through `WebAssembly.promising`, so the worker's event loop turns while it waits.
  */
-import { createWasiProcess, WASIProcExit } from '../../wasi';
-import type { StartMessage } from '../../ipc/worker-protocol';
+import { createWasiProcess, WASIProcExit, type WasiProcess } from '../../wasi';
+import type { FromWorkerMessage, StartMessage } from '../../ipc/worker-protocol';
 import { EXIT_CODES, type HostExit } from '../types';
+import { createGuestContext, type GuestImports, type GuestProvider } from './guest';
 
 const ENOSYS = 52;
 const WASI_MODULES = ['wasi_snapshot_preview1', 'wasi_unstable'];
@@ -12,47 +14,82 @@ const WASI_MODULES = ['wasi_snapshot_preview1', 'wasi_unstable'];
 /** Thrown by an import nobody provides, when the module calls it. */
 class UnresolvedImport extends Error {}
 
-export function runProcess(m: StartMessage, onRunning: () => void): HostExit {
+/** A process in this worker: how it ends, and where replies to its calls go. */
+export interface RunningProcess {
+  exit: Promise<HostExit>;
+  settle(id: number, ok: boolean, value: unknown, error: unknown): void;
+}
+
+export function runProcess(m: StartMessage, providers: GuestProvider[], post: (msg: FromWorkerMessage) => void, onRunning: () => void): RunningProcess {
+  let memory: WebAssembly.Memory | undefined;
+  const { ctx, settle } = createGuestContext(m, post, () => memory);
   const proc = createWasiProcess(m);
+  const webmk: GuestImports = Object.assign({}, ...providers.map((p) => p(ctx)));
+  const exit = (async (): Promise<HostExit> => {
+    try {
+      let instance: WebAssembly.Instance;
+      try {
+        instance = new WebAssembly.Instance(m.module, link(m.module, proc.imports, webmk));
+      } catch (e) {
+        return startFailure(e);
+      }
+      const start = instance.exports._start;
+      if (typeof start !== 'function') {
+        return { code: EXIT_CODES.failed, reason: 'failed', message: 'not a WASI command: it exports no _start' };
+      }
+      if (!(instance.exports.memory instanceof WebAssembly.Memory)) {
+        return { code: EXIT_CODES.failed, reason: 'failed', message: 'the module exports no memory' };
+      }
+      memory = instance.exports.memory;
+      onRunning();
+      try {
+        return { code: await runStart(proc, instance, start as () => unknown, suspends(m.module, webmk)), reason: 'exited' };
+      } catch (e) {
+        return trapped(e, memory, m.maxPages);
+      }
+    } finally {
+      proc.closeStdio();
+    }
+  })();
+  return { exit, settle };
+}
+
+/** True when the module imports a suspending function, so `_start` must run promising. */
+function suspends(module: WebAssembly.Module, webmk: GuestImports): boolean {
+  return WebAssembly.Module.imports(module).some((i) => i.module === 'webmk' && webmk[i.name] instanceof WebAssembly.Suspending);
+}
+
+async function runStart(proc: WasiProcess, instance: WebAssembly.Instance, start: () => unknown, promising: boolean): Promise<number> {
+  if (!promising) return proc.start(instance);
+  proc.bind(instance);
   try {
-    let instance: WebAssembly.Instance;
-    try {
-      instance = new WebAssembly.Instance(m.module, link(m.module, proc.imports));
-    } catch (e) {
-      return startFailure(e);
-    }
-    if (typeof instance.exports._start !== 'function') {
-      return { code: EXIT_CODES.failed, reason: 'failed', message: 'not a WASI command: it exports no _start' };
-    }
-    if (!(instance.exports.memory instanceof WebAssembly.Memory)) {
-      return { code: EXIT_CODES.failed, reason: 'failed', message: 'the module exports no memory' };
-    }
-    onRunning();
-    try {
-      return { code: proc.start(instance), reason: 'exited' };
-    } catch (e) {
-      return trapped(e, instance.exports.memory, m.maxPages);
-    }
-  } finally {
-    proc.closeStdio();
+    await WebAssembly.promising(start)();
+    return 0;
+  } catch (e) {
+    if (e instanceof WASIProcExit) return e.code;
+    throw e;
   }
 }
 
-/** WASI calls from the process; unknown WASI calls answer ENOSYS; other imports trap if called. */
-function link(module: WebAssembly.Module, wasi: Record<string, unknown>): WebAssembly.Imports {
+/**
+ * WASI calls from the process, `webmk` calls from the providers; an unknown WASI call answers
+ * ENOSYS, an unknown `webmk` call -ENOSYS, and any other import traps if it is ever called.
+ */
+function link(module: WebAssembly.Module, wasi: Record<string, unknown>, webmk: GuestImports): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ExportValue>> = {};
   for (const imp of WebAssembly.Module.imports(module)) {
     const ns = (imports[imp.module] ??= {});
     if (imp.kind !== 'function') continue; // unsatisfiable: instantiation reports it
-    const fromWasi = WASI_MODULES.includes(imp.module) ? wasi[imp.name] : undefined;
-    ns[imp.name] =
-      typeof fromWasi === 'function'
-        ? (fromWasi as WebAssembly.ExportValue)
-        : WASI_MODULES.includes(imp.module)
-          ? () => ENOSYS
-          : () => {
-              throw new UnresolvedImport(`called ${imp.module}.${imp.name}, which nothing provides`);
-            };
+    if (WASI_MODULES.includes(imp.module)) {
+      const f = wasi[imp.name];
+      ns[imp.name] = (typeof f === 'function' ? f : () => ENOSYS) as WebAssembly.ExportValue;
+    } else if (imp.module === 'webmk') {
+      ns[imp.name] = (webmk[imp.name] ?? (() => -ENOSYS)) as WebAssembly.ExportValue;
+    } else {
+      ns[imp.name] = () => {
+        throw new UnresolvedImport(`called ${imp.module}.${imp.name}, which nothing provides`);
+      };
+    }
   }
   return imports;
 }

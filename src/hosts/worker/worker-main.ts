@@ -1,27 +1,40 @@
 /**
  * Entry of a module's worker. Kernel-owned glue: it parses what the page sends, runs one
- * process at a time, and reports how each ended. The wasm code reaches nothing but its imports.
+ * process at a time, relays the process's calls into the kernel, and reports how it ended. The
+ * wasm code reaches nothing but its imports.
  */
-import { FromWorker, WORKER_PROTOCOL, parseToWorker, type FromWorkerMessage } from '../../ipc';
+import { FromWorker, ToWorker, WORKER_PROTOCOL, parseToWorker, type FromWorkerMessage } from '../../ipc';
 import { KernelError } from '../../kernel/errors';
-import { runProcess } from './run';
+import { runProcess, type RunningProcess } from './run';
+import { providers } from './providers';
 
 interface WorkerScope {
   postMessage(message: FromWorkerMessage): void;
   onmessage: ((e: MessageEvent<unknown>) => void) | null;
 }
 const scope = globalThis as unknown as WorkerScope;
+const post = (msg: FromWorkerMessage): void => scope.postMessage(msg);
+let current: { pid: number; proc: RunningProcess } | null = null;
 
 scope.onmessage = (e) => {
   let msg;
   try {
     msg = parseToWorker(e.data);
   } catch (err) {
-    scope.postMessage({ v: WORKER_PROTOCOL, type: FromWorker.error, error: KernelError.from(err).toJSON() });
+    post({ v: WORKER_PROTOCOL, type: FromWorker.error, error: KernelError.from(err).toJSON() });
     return;
   }
-  const exit = runProcess(msg, () => scope.postMessage({ v: WORKER_PROTOCOL, type: FromWorker.running, pid: msg.pid }));
-  scope.postMessage({ v: WORKER_PROTOCOL, type: FromWorker.exited, pid: msg.pid, ...exit });
+  if (msg.type === ToWorker.reply) {
+    if (current?.pid === msg.pid) current.proc.settle(msg.id, msg.ok, msg.value, msg.error);
+    return;
+  }
+  const { pid } = msg;
+  const proc = runProcess(msg, providers, post, () => post({ v: WORKER_PROTOCOL, type: FromWorker.running, pid }));
+  current = { pid, proc };
+  void proc.exit.then((exit) => {
+    if (current?.pid === pid) current = null;
+    post({ v: WORKER_PROTOCOL, type: FromWorker.exited, pid, ...exit });
+  });
 };
 
-scope.postMessage({ v: WORKER_PROTOCOL, type: FromWorker.ready });
+post({ v: WORKER_PROTOCOL, type: FromWorker.ready });

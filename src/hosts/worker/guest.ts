@@ -1,0 +1,77 @@
+/**
+ * What the worker glue offers the providers of `webmk` imports: the guest's memory, its grants,
+ * and calls into the kernel (blocking, or awaited from a suspended module via JSPI).
+ */
+import { FromWorker, ReplyBy, WORKER_PROTOCOL, beginSyncCall, waitSyncCall, type FromWorkerMessage, type StartMessage } from '../../ipc';
+import { KernelError } from '../../kernel/errors';
+import type { Grants } from '../../kernel/types';
+
+/** A function the module imports: numbers in, a number (often -errno) out. */
+export type GuestFunction = (...args: number[]) => number;
+
+/** Imports one provider adds to the `webmk` namespace. */
+export type GuestImports = Record<string, GuestFunction | WebAssembly.Suspending>;
+
+/** One process's view of the kernel, for import providers. */
+export interface GuestContext {
+  readonly pid: number;
+  readonly grants: Grants;
+  readonly shared: Record<string, SharedArrayBuffer>;
+  /** The guest's memory as it is now (it can grow: take a fresh view per call). */
+  memory(): Uint8Array;
+  /** Calls the kernel and blocks this worker until it answers; throws a KernelError on refusal. */
+  callSync(call: string, args: unknown): unknown;
+  /** Calls the kernel without blocking (for JSPI-suspending imports); the answer may carry objects. */
+  call(call: string, args: unknown): Promise<unknown>;
+  /** Tells the kernel something; no answer. */
+  notify(call: string, args: unknown): void;
+}
+
+/** Builds the imports of one capability area for a process. */
+export type GuestProvider = (ctx: GuestContext) => GuestImports;
+
+type Post = (msg: FromWorkerMessage) => void;
+
+/** The context for one process, and the hook that settles its async calls. */
+export function createGuestContext(
+  m: StartMessage,
+  post: Post,
+  memory: () => WebAssembly.Memory | undefined,
+): { ctx: GuestContext; settle: (id: number, ok: boolean, value: unknown, error: unknown) => void } {
+  let nextId = 1;
+  const pending = new Map<number, { ok: (v: unknown) => void; fail: (e: unknown) => void }>();
+  const send = (call: string, args: unknown, reply: (typeof ReplyBy)[keyof typeof ReplyBy]): number => {
+    const id = nextId++;
+    post({ v: WORKER_PROTOCOL, type: FromWorker.call, pid: m.pid, id, call, args, reply });
+    return id;
+  };
+  const ctx: GuestContext = {
+    pid: m.pid,
+    grants: m.grants,
+    shared: m.shared,
+    memory: () => {
+      const mem = memory();
+      return mem === undefined ? new Uint8Array(0) : new Uint8Array(mem.buffer);
+    },
+    callSync: (call, args) => {
+      beginSyncCall(m.syscall);
+      send(call, args, ReplyBy.sab);
+      const answer = waitSyncCall(m.syscall);
+      if (!answer.ok) throw KernelError.from(answer.error);
+      return answer.value;
+    },
+    call: (call, args) =>
+      new Promise((ok, fail) => {
+        pending.set(send(call, args, ReplyBy.message), { ok, fail });
+      }),
+    notify: (call, args) => void send(call, args, ReplyBy.none),
+  };
+  const settle = (id: number, ok: boolean, value: unknown, error: unknown): void => {
+    const p = pending.get(id);
+    if (p === undefined) return;
+    pending.delete(id);
+    if (ok) p.ok(value);
+    else p.fail(KernelError.from(error));
+  };
+  return { ctx, settle };
+}

@@ -1,0 +1,4 @@
+/** The providers of `webmk` imports, one per capability area. */
+import type { GuestProvider } from './guest';
+
+export const providers: GuestProvider[] = [];

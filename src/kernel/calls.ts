@@ -1,0 +1,34 @@
+/**
+ * Guest calls: what a module's glue asks the kernel (`bus.subscribe`, `kernel.list`, `gfx.open`,
+ * ...). Each service registers its handlers by name; an unknown name is refused with an error,
+ * never silence.
+ */
+import type { CallResult } from '../hosts';
+import { KernelError } from './errors';
+import type { Grants } from './types';
+
+/** Who is calling: the process and what its module was granted when it started. */
+export interface Caller {
+  pid: number;
+  name: string;
+  grants: Grants;
+}
+
+/** Answers one kind of call; throws (or rejects with) a KernelError to refuse. */
+export type CallHandler = (caller: Caller, args: unknown) => CallResult | Promise<CallResult>;
+
+export class CallTable {
+  private readonly handlers = new Map<string, CallHandler>();
+
+  /** Registers the handler of `call`; a second registration of the same name is a bug. */
+  handle(call: string, handler: CallHandler): void {
+    if (this.handlers.has(call)) throw new Error(`call ${call} is handled already`);
+    this.handlers.set(call, handler);
+  }
+
+  async dispatch(caller: Caller, call: string, args: unknown): Promise<CallResult> {
+    const h = this.handlers.get(call);
+    if (h === undefined) throw new KernelError('ipc/unknown-call', `no kernel call named "${call}"`, { call });
+    return h(caller, args);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Permissions beyond WASI: what a manifest asks for, what the person grants, and the checks the
+ * kernel and its glue make. Deny by default: what is not granted is refused.
+ */
+import { KernelError } from './errors';
+import type { Grants, KernelCall, ModuleManifest } from './types';
+
+export const KERNEL_CALLS: readonly KernelCall[] = ['list', 'spawn', 'kill', 'ps'];
+const KINDS = ['publish', 'subscribe', 'kernel'] as const;
+type Kind = (typeof KINDS)[number];
+
+/** Grants that allow nothing. */
+export function noGrants(): Grants {
+  return { publish: [], subscribe: [], kernel: [] };
+}
+
+/** A topic: printable, no spaces, 1..255 bytes, `/`-separated; patterns may end in `/*` or be `*`. */
+export function isTopic(s: string, pattern = false): boolean {
+  if (s.length === 0 || s.length > 255 || !/^[\x21-\x7e]+$/.test(s)) return false;
+  if (!pattern) return !s.includes('*');
+  return s === '*' || (!s.slice(0, -2).includes('*') && (!s.includes('*') || s.endsWith('/*')));
+}
+
+/** True when `topic` matches the exact name or `prefix/*` pattern (`*` matches everything). */
+export function topicMatches(pattern: string, topic: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('/*')) return topic.startsWith(pattern.slice(0, -1));
+  return pattern === topic;
+}
+
+/** True when some granted pattern covers `topic` (or, for a subscription, the whole pattern). */
+export function topicAllowed(granted: readonly string[], topic: string): boolean {
+  return granted.some((g) => topicMatches(g, topic) || (topic.endsWith('/*') && g.endsWith('/*') && topic.startsWith(g.slice(0, -1))));
+}
+
+/** The permissions a manifest asks for, as `kind:value` strings; throws on a malformed request. */
+export function requestedPermissions(manifest: ModuleManifest): string[] {
+  const p = manifest.permissions;
+  if (p === undefined) return [];
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) {
+    throw new KernelError('registry/invalid-manifest', 'manifest "permissions" must be an object');
+  }
+  const out: string[] = [];
+  for (const [kind, list] of Object.entries(p as Record<string, unknown>)) {
+    if (!(KINDS as readonly string[]).includes(kind)) continue; // later capabilities; ignored here
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
+      throw new KernelError('registry/invalid-manifest', `manifest "permissions.${kind}" must be a list of strings`);
+    }
+    for (const value of list as string[]) {
+      const ok = kind === 'kernel' ? (KERNEL_CALLS as readonly string[]).includes(value) : isTopic(value, true);
+      if (!ok) throw new KernelError('registry/invalid-manifest', `"${value}" is not a valid ${kind} permission`);
+      out.push(`${kind}:${value}`);
+    }
+  }
+  return [...new Set(out)];
+}
+
+/** Grants: what was asked AND given (`'all'` gives everything asked); anything else is ignored. */
+export function grantsFrom(requested: readonly string[], given: 'all' | readonly string[] | undefined): Grants {
+  const grants = noGrants();
+  const chosen = given === 'all' ? requested : requested.filter((r) => given?.includes(r));
+  for (const perm of chosen) {
+    const [kind, value] = splitPermission(perm);
+    grants[kind].push(value);
+  }
+  return grants;
+}
+
+/** The grants as `kind:value` strings (for the shell and for revoking). */
+export function grantList(g: Grants): string[] {
+  return KINDS.flatMap((k) => g[k].map((v) => `${k}:${v}`));
+}
+
+function splitPermission(perm: string): [Kind, string] {
+  const at = perm.indexOf(':');
+  return [perm.slice(0, at) as Kind, perm.slice(at + 1)];
+}
+
+/** In words a person understands. */
+export function describePermission(perm: string): string {
+  const [kind, value] = splitPermission(perm);
+  if (kind === 'publish') return `send messages on ${value === '*' ? 'any topic' : `"${value}"`}`;
+  if (kind === 'subscribe') return `read messages on ${value === '*' ? 'any topic' : `"${value}"`}`;
+  const calls: Record<string, string> = {
+    list: 'see which modules are installed',
+    spawn: 'start other modules',
+    kill: 'stop running processes',
+    ps: 'see which processes run',
+  };
+  return calls[value] ?? perm;
+}
