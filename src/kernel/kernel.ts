@@ -10,6 +10,7 @@ import { KernelError } from './errors';
 import { grantsFrom } from './permissions';
 import { checkSpawnOptions, type CheckedSpawn } from './spawn-options';
 import { CallTable, type Caller } from './calls';
+import type { Service, ServiceHost } from './services';
 import { feed, ringReadable, ringWritable } from './stdio-streams';
 import {
   KernelEvents,
@@ -32,6 +33,8 @@ export interface KernelOptions {
   rings?: { stdin?: number; stdout?: number; stderr?: number; pipe?: number };
   /** Exited processes kept in the table (default 100). */
   keepExited?: number;
+  /** Capability areas to start (see services.ts); index.ts passes the standard set. */
+  services?: ReadonlyArray<Service<unknown>>;
 }
 
 /** A module compiled under the memory cap, and the cap in pages that applies to it. */
@@ -71,6 +74,9 @@ export class Kernel extends EventTarget implements KernelApi {
   readonly calls = new CallTable();
   /** Shared memory every process gets (service name to buffer). */
   private readonly shared: Record<string, SharedArrayBuffer> = {};
+  private readonly exitListeners: Array<(p: ProcessInfo) => void> = [];
+  /** The services' APIs by name (e.g. `bus`, `gfx`). */
+  protected readonly services: Record<string, unknown> = {};
   private readonly keepExited: number;
 
   constructor(opts: KernelOptions = {}) {
@@ -79,6 +85,7 @@ export class Kernel extends EventTarget implements KernelApi {
     this.ringSizes = { stdin: 256 * 1024, stdout: 1024 * 1024, stderr: 64 * 1024, pipe: 1024 * 1024, ...opts.rings };
     this.keepExited = opts.keepExited ?? 100;
     this.ready = this.init(opts.dbName ?? 'webmk');
+    for (const service of opts.services ?? []) this.services[service.name] = service.start(this.serviceHost());
     this.ready.catch(() => {}); // callers see the rejection through `ready` or any verb
   }
 
@@ -273,6 +280,19 @@ export class Kernel extends EventTarget implements KernelApi {
     this.registry?.close();
   }
 
+  private serviceHost(): ServiceHost {
+    return {
+      calls: this.calls,
+      share: (name, sab) => {
+        this.shared[name] = sab;
+      },
+      onExit: (listener) => this.exitListeners.push(listener),
+      kill: (pid) => this.kill(pid),
+      process: (pid) => this.table.get(pid),
+      emit: (type) => this.emit(type),
+    };
+  }
+
   private ended(row: ProcessInfo, e: HostExit, rings: Record<'stdin' | 'stdout' | 'stderr', SharedArrayBuffer>): number {
     // The worker closes its ends on every exit it sees; a kill gives it no chance.
     new Ring(rings.stdout).closeWriter();
@@ -284,6 +304,13 @@ export class Kernel extends EventTarget implements KernelApi {
     row.reason = e.reason;
     if (e.message !== undefined) row.message = e.message;
     this.handles.delete(row.pid);
+    for (const listener of this.exitListeners) {
+      try {
+        listener(row);
+      } catch (e) {
+        console.error('a service failed on process exit', e);
+      }
+    }
     this.prune();
     this.emit(KernelEvents.processes);
     return e.code;

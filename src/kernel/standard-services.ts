@@ -1,0 +1,6 @@
+/** The services every kernel starts unless told otherwise (one line each). */
+import type { Service } from './services';
+
+export function standardServices(): Array<Service<unknown>> {
+  return [];
+}
