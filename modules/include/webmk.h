@@ -19,10 +19,13 @@
  *   - Calls that webmk does not support (sockets, for example) return an errno
  *     such as ENOSYS or ENOTSUP. They never trap.
  *
- * webmk's own capabilities (bus, pipes, graphics, input, key-value store,
- * services, kernel calls) will be imports from the module `webmk`, declared
- * below as they are added. Like WASI calls, they return errno-style codes:
- * 0 means success.
+ * webmk's own capabilities (bus, kernel calls, graphics, input, and later
+ * key-value store and services) are imports from the module `webmk`, declared
+ * below. Like WASI calls, they return errno-style codes: 0 or a count means
+ * success, a negative value is -errno. Pipes need no import: `a | b` connects
+ * a's stdout to b's stdin (see kernel.pipeline); a write to a pipe whose
+ * reader has exited fails with EPIPE, and a reader sees end of file when its
+ * writer exits.
  *
  * Module manifest
  *   A module describes itself with JSON embedded in a wasm custom section
@@ -66,5 +69,107 @@
 /* Native builds (tests of module logic on the host) carry no manifest. */
 #define WEBMK_MANIFEST(json) struct webmk_manifest_unused_
 #endif
+
+/* ---------------------------------------------------------------------------
+ * Imports from the module `webmk`
+ *
+ * Every call returns a count or 0 on success, or a negative errno (wasi-libc's
+ * numbering, so `-EACCES` compares with <errno.h>'s EACCES). None traps.
+ * ------------------------------------------------------------------------- */
+#include <stdint.h>
+
+#if defined(__wasm__)
+#define WEBMK_IMPORT(name) __attribute__((import_module("webmk"), import_name(name)))
+#else
+#define WEBMK_IMPORT(name)
+#endif
+
+// ---- The bus: publish and subscribe on topics ------------------------------
+//
+// Topics are printable ASCII without spaces, 1..255 bytes, `/`-separated
+// (e.g. "sensors/temp"). A subscription pattern is an exact topic, a
+// `prefix/*` pattern ("control/*" matches "control/speed" and
+// "control/a/b"), or `*` (every topic).
+//
+// Permissions: a module may publish or subscribe only where it was granted.
+// It asks in its manifest and the person (or a script) grants at install:
+//
+//     WEBMK_MANIFEST("{\"name\":\"ticker\",\"version\":\"1.0.0\","
+//                    "\"permissions\":{\"publish\":[\"sensors/temp\"],"
+//                    "\"subscribe\":[\"control/*\"]}}");
+//
+// Delivery: in order per publisher, to every subscription that exists when the
+// message is published, in any module of the tab or in the page. Topics
+// declared global (kernel.bus.declareGlobal) also reach the app's other tabs.
+// A message is at most WEBMK_MAX_MESSAGE bytes.
+//
+// Each subscription has a bounded inbox (1 MiB by default: at least 1,024
+// messages of 1 KiB). When it is full, new messages for it are dropped and
+// counted: webmk_dropped() tells how many. Nothing else is ever lost.
+#define WEBMK_MAX_MESSAGE 65536
+#define WEBMK_MAX_TOPIC 255
+
+/* Publishes `len` bytes on `topic`. Never blocks (a full inbox drops).
+ * Returns 0; -EACCES (not granted), -EMSGSIZE (len > WEBMK_MAX_MESSAGE),
+ * -EINVAL (bad topic or pointers). */
+WEBMK_IMPORT("publish")
+int32_t webmk_publish(const char *topic, uint32_t topic_len, const void *data, uint32_t len);
+
+/* Subscribes to a topic or pattern. Once it returns, every later publish on a
+ * matching topic reaches this subscription. Blocks briefly (the kernel checks
+ * the grant). Returns a subscription id >= 0; -EACCES, -EINVAL, -ENOSPC (too
+ * many subscriptions). */
+WEBMK_IMPORT("subscribe")
+int32_t webmk_subscribe(const char *topic, uint32_t topic_len);
+
+/* Receives the next message of `sub` into `buf`. Blocks this module's worker
+ * (never the page) until a message arrives or `timeout_ms` passes: -1 waits
+ * forever, 0 polls. Returns the message length; -EAGAIN (timed out),
+ * -EMSGSIZE (`cap` is smaller than the message, which stays queued: call
+ * again with a larger buffer), -EBADF (no such subscription). */
+WEBMK_IMPORT("recv")
+int32_t webmk_recv(int32_t sub, void *buf, uint32_t cap, int32_t timeout_ms);
+
+/* The topic of the message webmk_recv last returned on `sub`: copies at most
+ * `cap` bytes (no NUL) and returns the topic's full length, like snprintf;
+ * -EBADF. */
+WEBMK_IMPORT("recv_topic")
+int32_t webmk_recv_topic(int32_t sub, char *buf, uint32_t cap);
+
+/* How many messages for `sub` were dropped because its inbox was full, since
+ * it was made; -EBADF. */
+WEBMK_IMPORT("dropped")
+int32_t webmk_dropped(int32_t sub);
+
+/* Ends a subscription. Returns 0; -EBADF. */
+WEBMK_IMPORT("unsubscribe")
+int32_t webmk_unsubscribe(int32_t sub);
+
+/* ---- Kernel calls ----------------------------------------------------------
+ *
+ * Each needs its grant: "permissions": {"kernel": ["list","spawn","kill","ps"]}.
+ * Without it a call returns -EACCES (and the shell shows the attempt).
+ * List answers are text, one line per entry, fields separated by one space:
+ *   webmk_kernel_list: "NAME VERSION SIZE\n" per installed module
+ *   webmk_kernel_ps:   "PID NAME STATE\n" per process (STATE: starting,
+ *                      running, exited)
+ * They copy at most `cap` bytes and return the full length, like snprintf.
+ */
+WEBMK_IMPORT("kernel_list")
+int32_t webmk_kernel_list(char *buf, uint32_t cap);
+
+WEBMK_IMPORT("kernel_ps")
+int32_t webmk_kernel_ps(char *buf, uint32_t cap);
+
+/* Starts module `name` with arguments `args`: `args_len` bytes of
+ * NUL-separated strings (argv[1..]; may be 0). The child's stdin is empty and
+ * its output is discarded. Returns its pid; -ENOENT (no such module), -EACCES,
+ * -EINVAL. */
+WEBMK_IMPORT("kernel_spawn")
+int32_t webmk_kernel_spawn(const char *name, uint32_t name_len, const char *args, uint32_t args_len);
+
+/* Ends process `pid`. Returns 0; -ESRCH (no such running process), -EACCES. */
+WEBMK_IMPORT("kernel_kill")
+int32_t webmk_kernel_kill(int32_t pid);
 
 #endif /* WEBMK_H */

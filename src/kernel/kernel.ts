@@ -2,7 +2,7 @@
  * The kernel: the registry, the process table, and the hosts that run processes. Page scripts
  * reach it as `window.kernel`; its public verbs are the KernelApi of types.ts.
  */
-import { openBroadcast, type Broadcast } from '../bus';
+import { openBroadcast, type Broadcast, type BusApi } from '../bus';
 import { EXIT_CODES, WorkerHost, type Host, type HostExit } from '../hosts';
 import { Ring, allocateRing } from '../ipc';
 import { Registry, capMemory } from '../registry';
@@ -11,9 +11,11 @@ import { grantsFrom } from './permissions';
 import { checkSpawnOptions, type CheckedSpawn } from './spawn-options';
 import { CallTable, type Caller } from './calls';
 import type { Service, ServiceHost } from './services';
+import { registerKernelCalls } from './guest-calls';
 import { feed, ringReadable, ringWritable } from './stdio-streams';
 import {
   KernelEvents,
+  type DeniedAttempt,
   type InstallOptions,
   type PipelineStage,
   type KernelApi,
@@ -75,6 +77,7 @@ export class Kernel extends EventTarget implements KernelApi {
   /** Shared memory every process gets (service name to buffer). */
   private readonly shared: Record<string, SharedArrayBuffer> = {};
   private readonly exitListeners: Array<(p: ProcessInfo) => void> = [];
+  private readonly deniedLog: DeniedAttempt[] = [];
   /** The services' APIs by name (e.g. `bus`, `gfx`). */
   protected readonly services: Record<string, unknown> = {};
   private readonly keepExited: number;
@@ -85,7 +88,9 @@ export class Kernel extends EventTarget implements KernelApi {
     this.ringSizes = { stdin: 256 * 1024, stdout: 1024 * 1024, stderr: 64 * 1024, pipe: 1024 * 1024, ...opts.rings };
     this.keepExited = opts.keepExited ?? 100;
     this.ready = this.init(opts.dbName ?? 'webmk');
-    for (const service of opts.services ?? []) this.services[service.name] = service.start(this.serviceHost());
+    const host = this.serviceHost();
+    registerKernelCalls(this.calls, { ...host, modules: () => this.modules(), processes: () => this.processes(), spawn: (n, o) => this.spawn(n, o) });
+    for (const service of opts.services ?? []) this.services[service.name] = service.start(host);
     this.ready.catch(() => {}); // callers see the rejection through `ready` or any verb
   }
 
@@ -290,7 +295,24 @@ export class Kernel extends EventTarget implements KernelApi {
       kill: (pid) => this.kill(pid),
       process: (pid) => this.table.get(pid),
       emit: (type) => this.emit(type),
+      denied: (caller, permission) => {
+        this.deniedLog.push({ pid: caller.pid, name: caller.name, permission, at: Date.now() });
+        if (this.deniedLog.length > 100) this.deniedLog.shift();
+        this.emit(KernelEvents.denied);
+      },
     };
+  }
+
+  /** The most recent refused attempts (at most 100), oldest first. */
+  denied(): DeniedAttempt[] {
+    return this.deniedLog.map((d) => ({ ...d }));
+  }
+
+  /** The pub/sub bus (`kernel.bus`). */
+  get bus(): BusApi {
+    const bus = this.services.bus;
+    if (bus === undefined) throw new KernelError('kernel/not-ready', 'this kernel runs without a bus');
+    return bus as BusApi;
   }
 
   private ended(row: ProcessInfo, e: HostExit, rings: Record<'stdin' | 'stdout' | 'stderr', SharedArrayBuffer>): number {

@@ -2,7 +2,7 @@
  * Kernel services: capability areas (bus, graphics, ...) that register guest calls, give
  * processes shared memory, and react to process ends. The kernel starts each one at creation.
  */
-import type { CallTable } from './calls';
+import type { CallTable, Caller } from './calls';
 import type { ProcessInfo } from './types';
 
 /** What a service gets from the kernel. */
@@ -19,6 +19,8 @@ export interface ServiceHost {
   process(pid: number): ProcessInfo | undefined;
   /** Dispatches an event on the kernel (e.g. `windows`, `bus`), for the shell. */
   emit(type: string): void;
+  /** Records an attempt refused for want of a grant (the shell shows them). */
+  denied(caller: Caller, permission: string): void;
 }
 
 /** A service: set up once per kernel; what it returns is exposed as `kernel[name]`. */

@@ -1,6 +1,7 @@
 /** The services every kernel starts unless told otherwise (one line each). */
+import { busService } from '../bus';
 import type { Service } from './services';
 
 export function standardServices(): Array<Service<unknown>> {
-  return [];
+  return [busService()];
 }

@@ -2,6 +2,7 @@
  * The public shapes of the kernel API (`window.kernel`). This file is the contract page scripts,
  * the shell and external checks rely on: extend it, never change what is here.
  */
+import type { BusApi } from '../bus';
 
 /** Where a module runs. Only `worker` exists today; callers never see the difference. */
 export type ExecutionMode = 'worker' | 'iframe' | 'inpage' | 'remote';
@@ -157,12 +158,26 @@ export interface ProcessInfo {
   message?: string;
 }
 
+/** An attempt refused because the module was not granted it. */
+export interface DeniedAttempt {
+  pid: number;
+  name: string;
+  /** The permission it would have needed, e.g. `publish:sensors/temp`. */
+  permission: string;
+  /** Milliseconds since the epoch. */
+  at: number;
+}
+
 /** Events the kernel dispatches (it is an EventTarget). */
 export const KernelEvents = {
   /** The registry changed, in this tab or another. */
   modules: 'modules',
   /** The process table changed. */
   processes: 'processes',
+  /** A module was refused something it was not granted. */
+  denied: 'denied',
+  /** Subscriptions or global topics changed. */
+  bus: 'bus',
 } as const;
 
 /** The kernel as page scripts see it (`window.kernel`). */
@@ -179,4 +194,8 @@ export interface KernelApi extends EventTarget {
   pipeline(stages: PipelineStage[], opts?: { stdin?: Uint8Array | ReadableStream<Uint8Array> }): Promise<Process[]>;
   /** Sets what a module is granted of what it asks; granting less revokes. */
   grant(name: string, permissions: 'all' | string[]): Promise<ModuleInfo>;
+  /** The most recent refused attempts, oldest first. */
+  denied(): DeniedAttempt[];
+  /** The pub/sub bus. */
+  readonly bus: BusApi;
 }

@@ -1,0 +1,132 @@
+/**
+ * The bus as a module sees it: `webmk_publish`, `webmk_subscribe`, `webmk_recv`, ... (imports
+ * of the module `webmk`, see modules/include/webmk.h). Runs in the module's worker. Publishing
+ * writes straight into the subscribers' inboxes; receiving sleeps on the inbox's doorbell.
+ * Every call returns a count or a negative errno; none throws into the guest.
+ */
+import { BUS_LIMITS, BusArena } from '../ipc';
+import { isKernelError } from '../kernel/errors';
+import { isTopic, topicAllowed } from '../kernel/permissions';
+import { Errno } from '../hosts/worker/errno';
+import type { GuestContext, GuestImports } from '../hosts/worker/guest';
+
+interface GuestSub {
+  slot: number;
+  gen: number;
+  lastTopic: Uint8Array;
+}
+
+const dec = new TextDecoder('utf-8', { fatal: true });
+
+export function busImports(ctx: GuestContext): GuestImports {
+  const sab = ctx.shared.bus;
+  const arena = sab === undefined ? null : new BusArena(sab);
+  const subs = new Map<number, GuestSub>();
+  const mayPublish = new Map<string, boolean>();
+  let nextSub = 0;
+
+  /** The guest's bytes at [ptr, ptr+len), or null when out of bounds. */
+  const bytes = (ptr: number, len: number): Uint8Array | null => {
+    const mem = ctx.memory();
+    const p = ptr >>> 0;
+    const n = len >>> 0;
+    return p + n <= mem.length ? mem.subarray(p, p + n) : null;
+  };
+  const topicAt = (ptr: number, len: number, pattern: boolean): string | null => {
+    const b = bytes(ptr, len);
+    if (b === null || b.length > BUS_LIMITS.maxTopic) return null;
+    try {
+      const t = dec.decode(b);
+      return isTopic(t, pattern) ? t : null;
+    } catch {
+      return null;
+    }
+  };
+
+  return {
+    publish: (topicPtr, topicLen, dataPtr, len) => {
+      if (arena === null) return -Errno.NOSYS;
+      const topic = topicAt(topicPtr, topicLen, false);
+      const data = bytes(dataPtr, len);
+      if (topic === null || data === null) return -Errno.INVAL;
+      if (data.length > BUS_LIMITS.maxMessage) return -Errno.MSGSIZE;
+      let allowed = mayPublish.get(topic);
+      if (allowed === undefined) {
+        allowed = topicAllowed(ctx.grants.publish, topic);
+        if (mayPublish.size < 4096) mayPublish.set(topic, allowed);
+      }
+      if (!allowed) {
+        ctx.notify('bus.denied', { action: 'publish', topic });
+        return -Errno.ACCES;
+      }
+      arena.publish(topic, data, ctx.pid, true);
+      return 0;
+    },
+    subscribe: (topicPtr, topicLen) => {
+      if (arena === null) return -Errno.NOSYS;
+      const pattern = topicAt(topicPtr, topicLen, true);
+      if (pattern === null) return -Errno.INVAL;
+      if (!topicAllowed(ctx.grants.subscribe, pattern)) {
+        ctx.notify('bus.denied', { action: 'subscribe', topic: pattern });
+        return -Errno.ACCES;
+      }
+      try {
+        const r = ctx.callSync('bus.subscribe', { pattern }) as { slot: number; gen: number };
+        const id = nextSub++;
+        subs.set(id, { slot: r.slot, gen: r.gen, lastTopic: new Uint8Array(0) });
+        return id;
+      } catch (e) {
+        if (isKernelError(e, 'bus/denied')) return -Errno.ACCES;
+        if (isKernelError(e, 'bus/too-large')) return -Errno.NOSPC;
+        return -Errno.INVAL;
+      }
+    },
+    recv: (sub, bufPtr, cap, timeoutMs) => {
+      const s = subs.get(sub);
+      if (arena === null || s === undefined) return -Errno.BADF;
+      const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+      for (;;) {
+        if (!arena.isOpen(s.slot, s.gen)) return -Errno.BADF;
+        const seen = arena.doorbell(s.slot);
+        const next = arena.peek(s.slot);
+        if (next !== null) {
+          if (next.dataLen > cap >>> 0) return -Errno.MSGSIZE; // it stays queued
+          const dst = bytes(bufPtr, next.dataLen);
+          if (dst === null) return -Errno.INVAL;
+          const got = arena.take(s.slot, dst);
+          if (got === null) continue;
+          s.lastTopic = got.topic;
+          return got.dataLen;
+        }
+        const left = deadline - performance.now();
+        if (left <= 0) return -Errno.AGAIN;
+        arena.waitDoorbell(s.slot, seen, left);
+      }
+    },
+    unsubscribe: (sub) => {
+      const s = subs.get(sub);
+      if (s === undefined) return -Errno.BADF;
+      subs.delete(sub);
+      try {
+        ctx.callSync('bus.unsubscribe', { slot: s.slot });
+      } catch {
+        // already gone: the end result is the same
+      }
+      return 0;
+    },
+    recv_topic: (sub, bufPtr, cap) => {
+      const s = subs.get(sub);
+      if (s === undefined) return -Errno.BADF;
+      const n = Math.min(cap >>> 0, s.lastTopic.length);
+      const dst = bytes(bufPtr, n);
+      if (dst === null) return -Errno.INVAL;
+      dst.set(s.lastTopic.subarray(0, n));
+      return s.lastTopic.length;
+    },
+    dropped: (sub) => {
+      const s = subs.get(sub);
+      if (arena === null || s === undefined) return -Errno.BADF;
+      return Math.min(arena.dropped(s.slot), 0x7fffffff);
+    },
+  };
+}

@@ -1,0 +1,255 @@
+/**
+ * The bus on the page: the broker. It owns the shared arena, opens and closes subscriptions
+ * (checking grants), gives page scripts `kernel.bus`, forwards global topics to other tabs, and
+ * keeps what the shell's bus view shows. Publishing itself never passes through here.
+ */
+import { BUS_LIMITS, BusArena, REMOTE_PID, allocateBusArena, frameSize, type Frame } from '../ipc';
+import { KernelError } from '../kernel/errors';
+import { isTopic, topicAllowed, topicMatches } from '../kernel/permissions';
+import type { Service, ServiceHost } from '../kernel/services';
+import { openBroadcast, type Broadcast } from './broadcast';
+import { TopicMonitor, type TopicStats } from './monitor';
+
+/** Options of the bus service. */
+export interface BusOptions {
+  /** Inbox bytes per subscription (default 1 MiB: at least 1,024 messages of 1 KiB). */
+  inboxBytes?: number;
+}
+
+/** A subscription as the bus view shows it. */
+export interface SubscriptionInfo {
+  pid: number;
+  name: string;
+  pattern: string;
+  queued: number;
+  delivered: number;
+  dropped: number;
+  capacity: number;
+}
+
+/** What the bus view shows. */
+export interface BusStats {
+  subscriptions: SubscriptionInfo[];
+  /** Topics seen while watching: publishers, rates, last messages. */
+  topics: TopicStats[];
+  globals: string[];
+  watching: boolean;
+}
+
+/** `kernel.bus`: publish and subscribe from the page (trusted: no grants needed). */
+export interface BusApi {
+  /** Publishes to every current subscriber; throws `bus/invalid-topic` or `bus/too-large`. */
+  publish(topic: string, data: Uint8Array | string): void;
+  /** Subscribes to an exact topic or a `prefix/*` pattern; returns the unsubscribe function. */
+  subscribe(topic: string, onMessage: (data: Uint8Array, topic: string) => void, opts?: { queueBytes?: number }): () => void;
+  /** Declares topics matching `pattern` global: they reach this app's modules in other tabs too. */
+  declareGlobal(pattern: string): void;
+  stats(): BusStats;
+  /** Starts or stops recording topics, publishers, rates and last messages (the bus view). */
+  watch(on: boolean): void;
+}
+
+const PAGE_PID = 0;
+const enc = new TextEncoder();
+
+/** Inbox space in the arena: a free list of blocks, grown at the end. */
+class InboxSpace {
+  private free: Array<{ offset: number; size: number }> = [];
+  private end = BusArena.inboxesStart;
+  constructor(private readonly arena: BusArena) {}
+
+  take(size: number): number {
+    const i = this.free.findIndex((b) => b.size === size);
+    if (i >= 0) return this.free.splice(i, 1)[0]?.offset ?? -1;
+    if (!this.arena.ensure(this.end + size)) return -1;
+    const at = this.end;
+    this.end += size;
+    return at;
+  }
+
+  give(offset: number, size: number): void {
+    this.free.push({ offset, size });
+  }
+}
+
+interface Sub {
+  slot: number;
+  gen: number;
+  owner: number;
+  pattern: string;
+  offset: number;
+  capacity: number;
+}
+
+export function busService(opts: BusOptions = {}): Service<BusApi> {
+  return { name: 'bus', start: (host) => new Bus(host, opts) };
+}
+
+class Bus implements BusApi {
+  private readonly arena = new BusArena(allocateBusArena());
+  private readonly space = new InboxSpace(this.arena);
+  private readonly subs = new Map<number, Sub>();
+  private readonly globals = new Set<string>();
+  private readonly forwarders = new Map<string, () => void>();
+  private readonly tab = crypto.randomUUID();
+  private readonly monitor = new TopicMonitor();
+  private stopWatch: (() => void) | null = null;
+  private broadcast: Broadcast | null = null;
+  private readonly inboxBytes: number;
+
+  constructor(private readonly host: ServiceHost, opts: BusOptions) {
+    this.inboxBytes = opts.inboxBytes ?? BUS_LIMITS.inboxBytes;
+    host.share('bus', this.arena.sab);
+    host.calls.handle('bus.subscribe', (caller, args) => {
+      const pattern = (args as { pattern?: unknown } | null)?.pattern;
+      if (typeof pattern !== 'string' || !isTopic(pattern, true)) throw new KernelError('bus/invalid-topic', 'not a valid topic pattern');
+      if (!topicAllowed(caller.grants.subscribe, pattern)) {
+        host.denied(caller, `subscribe:${pattern}`);
+        throw new KernelError('bus/denied', `"${caller.name}" may not subscribe to "${pattern}"`);
+      }
+      const sub = this.open(pattern, caller.pid, this.inboxBytes);
+      return { value: { slot: sub.slot, gen: sub.gen } };
+    });
+    host.calls.handle('bus.unsubscribe', (caller, args) => {
+      const slot = (args as { slot?: unknown } | null)?.slot;
+      const sub = typeof slot === 'number' ? this.subs.get(slot) : undefined;
+      if (sub === undefined || sub.owner !== caller.pid) throw new KernelError('bus/invalid-topic', 'no such subscription');
+      this.close(sub);
+      return { value: null };
+    });
+    host.calls.handle('bus.denied', (caller, args) => {
+      const a = args as { action?: unknown; topic?: unknown } | null;
+      if (typeof a?.action === 'string' && typeof a.topic === 'string') host.denied(caller, `${a.action}:${a.topic}`);
+      return { value: null };
+    });
+    host.onExit((p) => {
+      this.arena.releaseLocks(p.pid);
+      for (const sub of [...this.subs.values()]) if (sub.owner === p.pid) this.close(sub);
+    });
+    // Learn the global topics other tabs declared.
+    this.channel().post({ type: 'hello', tab: this.tab });
+  }
+
+  private open(pattern: string, owner: number, bytes: number): Sub {
+    const capacity = 2 ** Math.ceil(Math.log2(Math.max(bytes, frameSize(BUS_LIMITS.maxTopic, BUS_LIMITS.maxMessage))));
+    const offset = this.space.take(capacity);
+    const slot = offset < 0 ? -1 : this.arena.open(pattern, owner, offset, capacity);
+    if (slot < 0) {
+      if (offset >= 0) this.space.give(offset, capacity);
+      throw new KernelError('bus/too-large', 'no room for another subscription');
+    }
+    const sub: Sub = { slot, gen: this.arena.generation(slot), owner, pattern, offset, capacity };
+    this.subs.set(slot, sub);
+    this.host.emit('bus');
+    return sub;
+  }
+
+  private close(sub: Sub): void {
+    if (this.subs.get(sub.slot) !== sub) return;
+    this.subs.delete(sub.slot);
+    this.arena.close(sub.slot);
+    this.space.give(sub.offset, sub.capacity);
+    this.host.emit('bus');
+  }
+
+  publish(topic: string, data: Uint8Array | string): void {
+    const bytes = typeof data === 'string' ? enc.encode(data) : data;
+    if (typeof topic !== 'string' || !isTopic(topic)) throw new KernelError('bus/invalid-topic', `"${String(topic)}" is not a valid topic`);
+    if (!(bytes instanceof Uint8Array)) throw new KernelError('kernel/bad-argument', 'data must be a Uint8Array or a string');
+    if (bytes.length > BUS_LIMITS.maxMessage) {
+      throw new KernelError('bus/too-large', `a message is at most ${BUS_LIMITS.maxMessage} bytes`, { size: bytes.length });
+    }
+    this.arena.publish(topic, bytes, PAGE_PID, false, (pid) => this.host.process(pid)?.state !== 'exited');
+  }
+
+  subscribe(topic: string, onMessage: (data: Uint8Array, topic: string) => void, opts: { queueBytes?: number } = {}): () => void {
+    if (typeof topic !== 'string' || !isTopic(topic, true)) throw new KernelError('bus/invalid-topic', `"${String(topic)}" is not a valid topic pattern`);
+    if (typeof onMessage !== 'function') throw new KernelError('kernel/bad-argument', 'onMessage must be a function');
+    return this.listen(topic, opts.queueBytes ?? this.inboxBytes, (f) => onMessage(f.data, f.topic));
+  }
+
+  /** A page subscription drained on the page's event loop (never blocking it). */
+  private listen(pattern: string, bytes: number, deliver: (f: Frame) => void): () => void {
+    const sub = this.open(pattern, PAGE_PID, bytes);
+    let open = true;
+    void (async () => {
+      while (open && this.arena.isOpen(sub.slot, sub.gen)) {
+        const seen = this.arena.doorbell(sub.slot);
+        let frame: Frame | null;
+        while (open && (frame = this.arena.takeFrame(sub.slot)) !== null) {
+          try {
+            deliver(frame);
+          } catch (e) {
+            reportError(e);
+          }
+        }
+        if (open) await this.arena.waitDoorbellAsync(sub.slot, seen);
+      }
+    })();
+    return () => {
+      open = false;
+      this.close(sub);
+    };
+  }
+
+  declareGlobal(pattern: string): void {
+    if (typeof pattern !== 'string' || !isTopic(pattern, true)) throw new KernelError('bus/invalid-topic', `"${String(pattern)}" is not a valid topic pattern`);
+    if (this.globals.has(pattern)) return;
+    this.globals.add(pattern);
+    const channel = this.channel();
+    channel.post({ type: 'declare', tab: this.tab, pattern });
+    // Forward what is published here on the pattern; what came from other tabs stays here.
+    this.forwarders.set(
+      pattern,
+      this.listen(pattern, this.inboxBytes, (f) => {
+        if (f.pid !== REMOTE_PID) channel.post({ type: 'message', tab: this.tab, topic: f.topic, data: f.data });
+      }),
+    );
+    this.host.emit('bus');
+  }
+
+  private channel(): Broadcast {
+    this.broadcast ??= openBroadcast('bus', (msg) => this.fromOtherTab(msg));
+    return this.broadcast;
+  }
+
+  private fromOtherTab(msg: unknown): void {
+    if (typeof msg !== 'object' || msg === null) return;
+    const m = msg as { type?: unknown; tab?: unknown; topic?: unknown; data?: unknown; pattern?: unknown };
+    if (m.tab === this.tab) return;
+    if (m.type === 'message' && typeof m.topic === 'string' && isTopic(m.topic) && m.data instanceof Uint8Array && m.data.length <= BUS_LIMITS.maxMessage) {
+      if ([...this.globals].some((g) => topicMatches(g, m.topic as string))) {
+        this.arena.publish(m.topic, m.data, REMOTE_PID, false, (pid) => this.host.process(pid)?.state !== 'exited');
+      }
+    } else if (m.type === 'declare' && typeof m.pattern === 'string') {
+      this.declareGlobal(m.pattern);
+    } else if (m.type === 'hello') {
+      for (const g of this.globals) this.channel().post({ type: 'declare', tab: this.tab, pattern: g });
+    }
+  }
+
+  stats(): BusStats {
+    return {
+      subscriptions: this.arena.stats().map((s) => ({
+        pid: s.owner,
+        name: s.owner === PAGE_PID ? 'page' : (this.host.process(s.owner)?.name ?? `pid ${s.owner}`),
+        pattern: s.pattern,
+        queued: s.queued,
+        delivered: s.delivered,
+        dropped: s.dropped,
+        capacity: s.capacity,
+      })),
+      topics: this.monitor.stats((pid) => (pid === PAGE_PID ? 'page' : pid === REMOTE_PID ? 'another tab' : (this.host.process(pid)?.name ?? `pid ${pid}`))),
+      globals: [...this.globals],
+      watching: this.stopWatch !== null,
+    };
+  }
+
+  watch(on: boolean): void {
+    if (on && this.stopWatch === null) this.stopWatch = this.listen('*', this.inboxBytes, (f) => this.monitor.record(f));
+    if (!on && this.stopWatch !== null) {
+      this.stopWatch();
+      this.stopWatch = null;
+    }
+  }
+}
