@@ -76,3 +76,61 @@ export async function snapshot(p: Page): Promise<{ names: string[]; blobs: numbe
     return { names, blobs };
   });
 }
+
+/** Installs a module granting `grant` ('all' or a list). */
+export async function installWith(page: Page, name: string, grant: 'all' | string[] | undefined): Promise<void> {
+  await page.evaluate(
+    async ([n, bytes, g]) => {
+      await window.kernel.install(new Uint8Array(bytes), { name: n, ...(g !== undefined ? { grant: g } : {}) });
+    },
+    [name, moduleBytes(name), grant] as const,
+  );
+}
+
+/**
+ * Starts a module in the background; its stdout accumulates in `window.__out[pid]` and its exit
+ * code lands in `window.__exit[pid]`. Returns the pid.
+ */
+export function startBackground(page: Page, name: string, args: string[]): Promise<number> {
+  return page.evaluate(
+    async ([n, a]) => {
+      const w = window as unknown as { __out: Record<number, string>; __exit: Record<number, number> };
+      w.__out ??= {};
+      w.__exit ??= {};
+      const p = await window.kernel.spawn(n, { args: a });
+      await p.stdin.close();
+      w.__out[p.pid] = '';
+      void (async () => {
+        const dec = new TextDecoder();
+        const reader = p.stdout.getReader();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          w.__out[p.pid] += dec.decode(value, { stream: true });
+        }
+      })();
+      void p.exit.then((c) => (w.__exit[p.pid] = c));
+      return p.pid;
+    },
+    [name, args] as const,
+  );
+}
+
+/** Waits until the background process's stdout contains `text`. */
+export async function waitOutput(page: Page, pid: number, text: string): Promise<string> {
+  await page.waitForFunction(
+    ([p, t]) => ((window as unknown as { __out: Record<number, string> }).__out[p] ?? '').includes(t),
+    [pid, text] as const,
+  );
+  return output(page, pid);
+}
+
+/** Waits for the background process's exit code (and its output to end). */
+export async function waitExit(page: Page, pid: number): Promise<number> {
+  await page.waitForFunction((p) => (window as unknown as { __exit: Record<number, number> }).__exit[p] !== undefined, pid);
+  return page.evaluate((p) => (window as unknown as { __exit: Record<number, number> }).__exit[p] as number, pid);
+}
+
+export function output(page: Page, pid: number): Promise<string> {
+  return page.evaluate((p) => (window as unknown as { __out: Record<number, string> }).__out[p] ?? '', pid);
+}
