@@ -67,6 +67,16 @@ export class EventRing {
     this.slots = new Int32Array(sab, HEADER_WORDS * 4, this.capacity * this.words);
   }
 
+  /** Wraps a buffer that arrived over a wire; null for anything that is not an event ring. */
+  static from(x: unknown): EventRing | null {
+    if (!(x instanceof SharedArrayBuffer)) return null;
+    try {
+      return new EventRing(x);
+    } catch {
+      return null;
+    }
+  }
+
   /** Records waiting to be taken. */
   available(): number {
     return (Atomics.load(this.h, H.write) - Atomics.load(this.h, H.read)) >>> 0;

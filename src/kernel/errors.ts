@@ -26,7 +26,11 @@ export type KernelErrorCode =
   | 'bus/denied'
   | 'bus/too-large'
   | 'bus/invalid-topic'
-  | 'kernel/denied';
+  | 'kernel/denied'
+  | 'gfx/bad-size'
+  | 'gfx/busy'
+  | 'gfx/limit'
+  | 'gfx/no-window';
 
 /** Plain data form of a KernelError, as it crosses a wire. */
 export interface KernelErrorData {

@@ -3,6 +3,7 @@
  * reach it as `window.kernel`; its public verbs are the KernelApi of types.ts.
  */
 import { openBroadcast, type Broadcast, type BusApi } from '../bus';
+import type { GfxApi } from '../gfx';
 import { EXIT_CODES, WorkerHost, type Host, type HostExit } from '../hosts';
 import { Ring, allocateRing } from '../ipc';
 import { Registry, capMemory } from '../registry';
@@ -313,6 +314,13 @@ export class Kernel extends EventTarget implements KernelApi {
     const bus = this.services.bus;
     if (bus === undefined) throw new KernelError('kernel/not-ready', 'this kernel runs without a bus');
     return bus as BusApi;
+  }
+
+  /** Module windows (`kernel.gfx`). */
+  get gfx(): GfxApi {
+    const gfx = this.services.gfx;
+    if (gfx === undefined) throw new KernelError('kernel/not-ready', 'this kernel runs without graphics');
+    return gfx as GfxApi;
   }
 
   private ended(row: ProcessInfo, e: HostExit, rings: Record<'stdin' | 'stdout' | 'stderr', SharedArrayBuffer>): number {

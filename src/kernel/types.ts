@@ -3,6 +3,7 @@
  * the shell and external checks rely on: extend it, never change what is here.
  */
 import type { BusApi } from '../bus';
+import type { GfxApi } from '../gfx';
 
 /** Where a module runs. Only `worker` exists today; callers never see the difference. */
 export type ExecutionMode = 'worker' | 'iframe' | 'inpage' | 'remote';
@@ -198,4 +199,6 @@ export interface KernelApi extends EventTarget {
   denied(): DeniedAttempt[];
   /** The pub/sub bus. */
   readonly bus: BusApi;
+  /** Module windows: what they show, their input, closing them. */
+  readonly gfx: GfxApi;
 }

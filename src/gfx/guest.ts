@@ -1,0 +1,153 @@
+/**
+ * The graphics imports of a module (`webmk.gfx_open`, `gfx_present`, `gfx_close`,
+ * `input_poll`), in its worker. Opening and presenting suspend the module (JSPI) while the page
+ * answers or the display catches up; polling input never blocks: it reads a ring the page fills.
+ * Every failure is a negative errno, never a trap.
+ */
+import type { GuestContext, GuestFunction, GuestImports } from '../hosts/worker/guest';
+import { EventRing } from '../ipc';
+import { isKernelError, type KernelErrorCode } from '../kernel/errors';
+import { EVENT_BYTES, Errno, validSize } from './abi';
+import { Presenter, nextFrame } from './presenter';
+import { GfxCall, type OpenArgs, type ResizedArgs } from './protocol';
+
+/** Events one poll hands over at most, whatever `max` says. */
+const MAX_POLL = 4096;
+/** How long a present to a closed window waits before it fails (a loop that ignores it idles). */
+const CLOSED_WAIT_MS = 100;
+
+const ERRNO_OF: Partial<Record<KernelErrorCode, number>> = {
+  'gfx/bad-size': Errno.inval,
+  'gfx/busy': Errno.busy,
+  'gfx/limit': Errno.again,
+  'gfx/no-window': Errno.pipe,
+  'kernel/denied': Errno.acces,
+  'ipc/unknown-call': Errno.nosys,
+};
+
+/** The window a process holds in its worker. */
+interface Held {
+  id: number;
+  presenter: Presenter;
+  events: EventRing;
+}
+
+/** Builds the graphics imports of one process. */
+export function gfxImports(ctx: GuestContext): GuestImports {
+  if (typeof WebAssembly.Suspending !== 'function') {
+    const nosys: GuestFunction = () => -Errno.nosys;
+    return { gfx_open: nosys, gfx_present: nosys, gfx_close: nosys, input_poll: nosys };
+  }
+  const g = new Graphics(ctx);
+  return {
+    gfx_open: new WebAssembly.Suspending((w: number, h: number) => g.open(w >>> 0, h >>> 0)),
+    gfx_present: new WebAssembly.Suspending((ptr: number, w: number, h: number) => g.present(ptr >>> 0, w >>> 0, h >>> 0)),
+    gfx_close: () => g.close(),
+    input_poll: (ptr, max) => g.poll(ptr >>> 0, max >>> 0),
+  };
+}
+
+class Graphics {
+  private held: Held | undefined;
+  /** Events of a window closed under the module, still to be polled (its `close` event). */
+  private leftover: EventRing | undefined;
+
+  constructor(private readonly ctx: GuestContext) {}
+
+  async open(width: number, height: number): Promise<number> {
+    const held = this.live();
+    if (held !== undefined) {
+      if (width === 0 && height === 0) return 0;
+      if (!validSize(width, height)) return -Errno.inval;
+      this.resize(held, width, height);
+      return 0;
+    }
+    if (!(width === 0 && height === 0) && !validSize(width, height)) return -Errno.inval;
+    try {
+      const args: OpenArgs = { width, height };
+      const reply = await this.ctx.call(GfxCall.open, args);
+      this.held = accept(reply);
+      this.leftover = undefined;
+      return 0;
+    } catch (e) {
+      return -errnoOf(e);
+    }
+  }
+
+  async present(ptr: number, width: number, height: number): Promise<number> {
+    if (!validSize(width, height)) return -Errno.inval;
+    let held = this.live();
+    if (held === undefined) {
+      if (this.leftover !== undefined) {
+        // The person closed the window: say so, slowly enough that a loop ignoring it idles.
+        await new Promise((ok) => setTimeout(ok, CLOSED_WAIT_MS));
+        return -Errno.pipe;
+      }
+      const opened = await this.open(width, height);
+      if (opened < 0) return opened;
+      held = this.live();
+      if (held === undefined) return -Errno.pipe;
+    }
+    const result = held.presenter.draw(this.ctx.memory().buffer as ArrayBuffer, ptr, width, height);
+    if (result === 'fault') return -Errno.fault;
+    if (result === 'resized') this.notifyResized(held);
+    await nextFrame();
+    return 0;
+  }
+
+  close(): number {
+    const held = this.live();
+    if (held === undefined) return -Errno.pipe;
+    this.ctx.notify(GfxCall.close, { id: held.id });
+    this.held = undefined;
+    return 0;
+  }
+
+  poll(ptr: number, max: number): number {
+    const ring = this.live()?.events ?? this.leftover;
+    if (ring === undefined || max === 0) return 0;
+    const n = Math.min(max, MAX_POLL);
+    const mem = this.ctx.memory();
+    if (ptr + n * EVENT_BYTES > mem.byteLength) return -Errno.fault;
+    const view = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+    return ring.take(n, (rec, i) => {
+      const at = ptr + i * EVENT_BYTES;
+      for (let w = 0; w < rec.length; w += 1) view.setInt32(at + w * 4, rec[w] ?? 0, true);
+    });
+  }
+
+  /** The window if it is still open; one the person closed becomes `leftover`. */
+  private live(): Held | undefined {
+    if (this.held !== undefined && this.held.events.closed) {
+      this.leftover = this.held.events;
+      this.held = undefined;
+    }
+    return this.held;
+  }
+
+  private resize(held: Held, width: number, height: number): void {
+    if (held.presenter.width === width && held.presenter.height === height) return;
+    held.presenter.resize(width, height);
+    this.notifyResized(held);
+  }
+
+  private notifyResized(held: Held): void {
+    const args: ResizedArgs = { id: held.id, width: held.presenter.width, height: held.presenter.height };
+    this.ctx.notify(GfxCall.resized, args);
+  }
+}
+
+/** The held window from a `gfx.open` answer; throws (EIO) on any other shape. */
+function accept(reply: unknown): Held {
+  const r = typeof reply === 'object' && reply !== null ? (reply as Record<string, unknown>) : {};
+  const events = EventRing.from(r.events);
+  if (typeof r.id !== 'number' || !(r.canvas instanceof OffscreenCanvas) || events === null) {
+    throw new Error('malformed gfx.open answer');
+  }
+  return { id: r.id, presenter: new Presenter(r.canvas), events };
+}
+
+function errnoOf(e: unknown): number {
+  if (isKernelError(e)) return ERRNO_OF[e.code] ?? Errno.io;
+  return Errno.io;
+}

@@ -1,0 +1,41 @@
+/**
+ * Guest calls of the graphics service, between a module's worker glue and the page. Types only;
+ * the page parses what arrives as `unknown` (service.ts), the glue checks the reply (guest.ts).
+ */
+
+/** Call names. */
+export const GfxCall = {
+  /** Opens the caller's window (or takes the one its manifest opened at spawn). Answered. */
+  open: 'gfx.open',
+  /** The glue resized its canvas (a present of another size). A notice. */
+  resized: 'gfx.resized',
+  /** The module closed its window and runs on. A notice. */
+  close: 'gfx.close',
+} as const;
+
+/** `gfx.open`: 0 x 0 means the size the manifest asks for. */
+export interface OpenArgs {
+  width: number;
+  height: number;
+}
+
+/** The answer to `gfx.open`: the canvas (transferred) and the window's input ring (shared). */
+export interface OpenReply {
+  id: number;
+  width: number;
+  height: number;
+  canvas: OffscreenCanvas;
+  events: SharedArrayBuffer;
+}
+
+/** `gfx.resized`. */
+export interface ResizedArgs {
+  id: number;
+  width: number;
+  height: number;
+}
+
+/** `gfx.close`. */
+export interface CloseArgs {
+  id: number;
+}

@@ -1,0 +1,199 @@
+/**
+ * The graphics service, page side: windows and their canvases. A module's window is a `<canvas>`
+ * whose drawing surface is transferred to the module's worker as an OffscreenCanvas, so the
+ * page's main thread never touches a pixel; input reaches the module through a shared ring it
+ * polls without blocking. The shell shows `windows()` and feeds `input()`.
+ */
+import { EventRing, allocateEventRing } from '../ipc';
+import { KernelError } from '../kernel/errors';
+import type { Caller } from '../kernel/calls';
+import type { Service, ServiceHost } from '../kernel/services';
+import type { ModuleInfo } from '../kernel/types';
+import { EVENT_CAPACITY, EVENT_WORDS, EventType, MAX_WINDOWS, validSize, type GfxEvent } from './abi';
+import { plainEvent } from './input';
+import { canvasRequest } from './manifest';
+import { GfxCall, type OpenReply } from './protocol';
+
+/** Events the service dispatches on the kernel. */
+export const GfxEvents = {
+  /** A window opened, closed, or changed size. */
+  windows: 'windows',
+} as const;
+
+/** A window as the shell sees it. */
+export interface GfxWindowInfo {
+  id: number;
+  pid: number;
+  /** The module's name (the title). */
+  name: string;
+  /** The canvas size in pixels (its CSS size is the shell's business). */
+  width: number;
+  height: number;
+  /** Closing detaches the module instead of ending it (its manifest says `"detach": true`). */
+  detach: boolean;
+  /** `waiting` while the module has not taken its canvas yet (opened at spawn), then `live`. */
+  state: 'waiting' | 'live';
+  /** The element that shows the module's frames: place it, size it with CSS, never draw on it. */
+  canvas: HTMLCanvasElement;
+}
+
+/** `kernel.gfx`: the windows modules draw into. */
+export interface GfxApi {
+  /** Every open window, oldest first. */
+  windows(): GfxWindowInfo[];
+  /**
+   * Queues an input event for the window's module. Returns false for an unknown window or when
+   * its queue is full (the module has not polled for a while): the event is dropped.
+   */
+  input(id: number, event: GfxEvent): boolean;
+  /**
+   * Closes a window: ends its module (settles once the process is gone), or, for a detachable
+   * window, tells the module (a `close` event) and lets it run on. Unknown ids are ignored.
+   */
+  close(id: number): Promise<void>;
+}
+
+/** Kernels that tell services about spawns; without it, windows open only on `gfx_open`. */
+interface SpawnNotices {
+  onSpawn(listener: (pid: number, info: ModuleInfo) => void): void;
+}
+
+interface Win {
+  id: number;
+  pid: number;
+  name: string;
+  width: number;
+  height: number;
+  detach: boolean;
+  state: 'waiting' | 'live';
+  canvas: HTMLCanvasElement;
+  ring: EventRing;
+}
+
+/** The graphics service (`kernel.gfx`). */
+export function gfxService(): Service<GfxApi> {
+  return { name: 'gfx', start: (host: ServiceHost & Partial<SpawnNotices>) => new Windows(host).api() };
+}
+
+class Windows {
+  private readonly wins = new Map<number, Win>();
+  private nextId = 1;
+
+  constructor(private readonly host: ServiceHost & Partial<SpawnNotices>) {
+    host.calls.handle(GfxCall.open, (caller, args) => this.open(caller, args));
+    host.calls.handle(GfxCall.resized, (caller, args) => this.resized(caller, args));
+    host.calls.handle(GfxCall.close, (caller, args) => this.guestClose(caller, args));
+    host.onExit((p) => this.drop((w) => w.pid === p.pid));
+    host.onSpawn?.((pid, info) => this.spawned(pid, info));
+  }
+
+  api(): GfxApi {
+    return {
+      windows: () => [...this.wins.values()].map(({ ring: _ring, ...w }) => ({ ...w })),
+      input: (id, event) => this.wins.get(id)?.ring.push(eventWords(event)) ?? false,
+      close: (id) => this.close(id),
+    };
+  }
+
+  /** A manifest that asks for a canvas gets its window now, before the module runs. */
+  private spawned(pid: number, info: ModuleInfo): void {
+    const req = canvasRequest(info.manifest);
+    if (req === undefined || this.wins.size >= MAX_WINDOWS) return;
+    this.create(pid, info.name, req.width, req.height, req.detach);
+  }
+
+  private create(pid: number, name: string, width: number, height: number, detach: boolean): Win {
+    const canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    const id = this.nextId++;
+    canvas.dataset.window = String(id);
+    const ring = new EventRing(allocateEventRing(EVENT_CAPACITY, EVENT_WORDS));
+    const win: Win = { id, pid, name, width, height, detach, state: 'waiting', canvas, ring };
+    this.wins.set(id, win);
+    this.host.emit(GfxEvents.windows);
+    return win;
+  }
+
+  private open(caller: Caller, args: unknown): { value: OpenReply; transfer: Transferable[] } {
+    const { width, height } = sizeArgs(args, true);
+    let win = [...this.wins.values()].find((w) => w.pid === caller.pid);
+    if (win?.state === 'live') throw new KernelError('gfx/busy', `process ${caller.pid} has a window already`, { pid: caller.pid });
+    if (win === undefined) {
+      if (width === 0) throw new KernelError('gfx/bad-size', 'a size of 0 x 0 needs a canvas size in the manifest');
+      if (this.wins.size >= MAX_WINDOWS) throw new KernelError('gfx/limit', `${MAX_WINDOWS} windows are open already`);
+      win = this.create(caller.pid, caller.name, width, height, false);
+    } else if (width !== 0) {
+      win.canvas.width = win.width = width;
+      win.canvas.height = win.height = height;
+    }
+    const offscreen = win.canvas.transferControlToOffscreen();
+    win.state = 'live';
+    this.host.emit(GfxEvents.windows);
+    const value: OpenReply = { id: win.id, width: win.width, height: win.height, canvas: offscreen, events: win.ring.sab };
+    return { value, transfer: [offscreen] };
+  }
+
+  private resized(caller: Caller, args: unknown): { value: null } {
+    const win = this.own(caller, args);
+    const { width, height } = sizeArgs(args, false);
+    if (win.width !== width || win.height !== height) {
+      win.width = width;
+      win.height = height;
+      this.host.emit(GfxEvents.windows);
+    }
+    return { value: null };
+  }
+
+  private guestClose(caller: Caller, args: unknown): { value: null } {
+    const win = this.own(caller, args);
+    this.drop((w) => w === win);
+    return { value: null };
+  }
+
+  /** The caller's own window named in `args.id`; anything else is refused. */
+  private own(caller: Caller, args: unknown): Win {
+    const id = typeof args === 'object' && args !== null ? (args as Record<string, unknown>).id : undefined;
+    const win = typeof id === 'number' ? this.wins.get(id) : undefined;
+    if (win === undefined || win.pid !== caller.pid) throw new KernelError('gfx/no-window', 'no such window of this process', { id: String(id) });
+    return win;
+  }
+
+  private async close(id: number): Promise<void> {
+    const win = this.wins.get(id);
+    if (win === undefined) return;
+    if (!win.detach) {
+      await this.host.kill(win.pid).catch(() => {});
+      this.drop((w) => w === win); // in case the process had ended already
+      return;
+    }
+    win.ring.push(eventWords(plainEvent(EventType.close)));
+    this.drop((w) => w === win);
+  }
+
+  private drop(which: (w: Win) => boolean): void {
+    let changed = false;
+    for (const w of [...this.wins.values()]) {
+      if (!which(w)) continue;
+      w.ring.close();
+      this.wins.delete(w.id);
+      changed = true;
+    }
+    if (changed) this.host.emit(GfxEvents.windows);
+  }
+}
+
+function eventWords(e: GfxEvent): number[] {
+  return [e.type, e.x, e.y, e.button, e.key, e.mods];
+}
+
+/** `{ width, height }` from a guest: a valid size, or 0 x 0 where `zero` allows it. */
+function sizeArgs(args: unknown, zero: boolean): { width: number; height: number } {
+  const a = typeof args === 'object' && args !== null ? (args as Record<string, unknown>) : {};
+  const { width, height } = a;
+  if (typeof width === 'number' && typeof height === 'number') {
+    if (zero && width === 0 && height === 0) return { width: 0, height: 0 };
+    if (validSize(width, height)) return { width, height };
+  }
+  throw new KernelError('gfx/bad-size', `not a canvas size: ${String(width)} x ${String(height)}`, { width: String(width), height: String(height) });
+}
