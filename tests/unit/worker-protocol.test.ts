@@ -1,0 +1,57 @@
+/** Hostile and malformed messages across the page/worker boundary are refused with a code. */
+import { describe, expect, it } from 'vitest';
+import { parseFromWorker, parseToWorker } from '../../src/ipc/worker-parse';
+import { KernelError } from '../../src/kernel/errors';
+
+function code(f: () => unknown): string {
+  try {
+    f();
+    return 'accepted';
+  } catch (e) {
+    return e instanceof KernelError ? e.code : `threw ${String(e)}`;
+  }
+}
+
+describe('parseFromWorker', () => {
+  it('accepts the messages the worker sends', () => {
+    expect(parseFromWorker({ v: 1, type: 'ready' })).toEqual({ v: 1, type: 'ready' });
+    expect(parseFromWorker({ v: 1, type: 'exited', pid: 3, code: 0, reason: 'exited' })).toMatchObject({ pid: 3, reason: 'exited' });
+    expect(parseFromWorker({ v: 1, type: 'call', pid: 3, id: 1, call: 'bus.subscribe', args: { pattern: 'a' }, reply: 'sab' })).toMatchObject({ call: 'bus.subscribe' });
+  });
+
+  it('refuses garbage, unknown types, wrong versions, forged fields', () => {
+    const hostile: unknown[] = [
+      null,
+      42,
+      'ready',
+      [],
+      { type: 'ready' },
+      { v: 2, type: 'ready' },
+      { v: 1, type: 'nonsense' },
+      { v: 1, type: 'exited', pid: '3', code: 0, reason: 'exited' },
+      { v: 1, type: 'exited', pid: 3, code: 0, reason: 'rooted' },
+      { v: 1, type: 'exited', pid: 3.5, code: 0, reason: 'exited' },
+      { v: 1, type: 'call', pid: 3, id: 1, call: 'x', reply: 'telepathy' },
+      JSON.parse('{"v":1,"type":"__proto__","__proto__":{"type":"ready"}}'),
+      { v: 1, type: 'constructor' },
+    ];
+    for (const m of hostile) expect(code(() => parseFromWorker(m))).toBe('ipc/malformed');
+  });
+
+  it('does not let a __proto__ key smuggle fields in', () => {
+    const m = JSON.parse('{"v":1,"type":"exited","pid":1,"code":0,"__proto__":{"reason":"exited"}}');
+    expect(code(() => parseFromWorker(m))).toBe('ipc/malformed');
+  });
+});
+
+describe('parseToWorker', () => {
+  it('refuses a start without its shared buffers', () => {
+    expect(code(() => parseToWorker({ v: 1, type: 'start', pid: 1, args: [], env: [] }))).toBe('ipc/malformed');
+    expect(code(() => parseToWorker({ v: 1, type: 'stop' }))).toBe('ipc/malformed');
+  });
+
+  it('parses a reply and rebuilds its error', () => {
+    const r = parseToWorker({ v: 1, type: 'reply', pid: 1, id: 2, ok: false, error: { code: 'bus/denied', message: 'no' } });
+    expect(r).toMatchObject({ type: 'reply', ok: false, error: { code: 'bus/denied' } });
+  });
+});
