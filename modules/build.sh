@@ -31,6 +31,9 @@ declare -A example_args=(
   [sleep]='["1000"]'
   [spin]='[]'
 )
+# Graphics: each opens a window.
+examples+=(life plasma paint)
+example_args+=([life]='[]' [plasma]='[]' [paint]='[]')
 
 # --strip-debug drops the DWARF that Debian's libc.a carries; custom sections
 # from object files, the manifest included, stay.
@@ -72,13 +75,18 @@ for name in "${examples[@]}"; do
   pids+=($!)
 done
 
-for name in trap sock stdin-poll bustool pipetool; do
+for name in trap sock stdin-poll bustool pipetool busbench; do
   compile "$fixtures_src/$name.c" "$fixtures_out/$name.wasm" &
   pids+=($!)
 done
 # A declared maximum of 128 MiB makes malloc fail within a fraction of a second
 # instead of after growing towards 4 GiB.
 compile "$fixtures_src/oom.c" "$fixtures_out/oom.wasm" -Wl,--max-memory=134217728 &
+pids+=($!)
+# The graphics probe twice: no canvas in its manifest, and a detachable one.
+compile "$fixtures_src/gfx-probe.c" "$fixtures_out/gfx-probe.wasm" &
+pids+=($!)
+compile "$fixtures_src/gfx-probe.c" "$fixtures_out/gfx-detach.wasm" -DDETACH &
 pids+=($!)
 for name in bigmem reactor; do
   "$wat2wasm" "$fixtures_src/$name.wat" -o "$fixtures_out/$name.wasm"
