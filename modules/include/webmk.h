@@ -172,4 +172,115 @@ int32_t webmk_kernel_spawn(const char *name, uint32_t name_len, const char *args
 WEBMK_IMPORT("kernel_kill")
 int32_t webmk_kernel_kill(int32_t pid);
 
+/* ---- Graphics: a window to draw into ---------------------------------------
+ *
+ * A module gets one window in the shell and shows frames in it: plain RGBA8
+ * pixels in its own memory (row-major, 4 bytes per pixel, no row padding;
+ * alpha should be 255: a window is opaque). The frame goes from the module's
+ * memory to the screen with one copy, in the module's own worker; the page
+ * never touches a pixel. Sizes are 1..8192 per side and at most 4096 * 4096
+ * pixels.
+ *
+ * The window can be moved, resized (the canvas keeps its pixel size; the
+ * shell scales it, keeping its aspect) and closed. Closing it ends the module,
+ * unless its manifest says "detach": then the module gets WEBMK_EV_CLOSE and
+ * runs on, and presents fail with -EPIPE until it opens a new window.
+ *
+ * A manifest may ask for the window up front; it then opens at spawn, and
+ * webmk_gfx_open(0, 0) takes it at that size:
+ *
+ *     WEBMK_MANIFEST("{\"name\":\"plasma\",\"version\":\"1.0.0\","
+ *                    "\"canvas\":{\"width\":1280,\"height\":720}}");
+ *
+ *         ... "\"canvas\":{\"width\":320,\"height\":200,\"detach\":true}}");
+ */
+
+/* Opens this module's window with a canvas of width x height pixels (0, 0:
+ * the manifest's size). Opening again resizes the canvas. Blocks briefly.
+ * Returns 0; -EINVAL (a size out of range, or 0 x 0 without a manifest
+ * size), -EAGAIN (too many windows are open), -ENOSYS (no graphics here). */
+WEBMK_IMPORT("gfx_open")
+int32_t webmk_gfx_open(uint32_t width, uint32_t height);
+
+/* Shows one frame of width x height RGBA8 pixels at `rgba`, then blocks until
+ * the next frame may be drawn: the display's next frame (60 Hz on most
+ * screens), so a loop of compute-then-present runs at the display's rate and
+ * never makes frames faster than they can be shown. A size other than the
+ * canvas's resizes the canvas; without a window, the first present opens
+ * one. While the page is hidden, presents return about once a second.
+ * Returns 0; -EINVAL (size), -EFAULT (the frame is not inside memory),
+ * -EPIPE (the person closed a detachable window). */
+WEBMK_IMPORT("gfx_present")
+int32_t webmk_gfx_present(const void *rgba, uint32_t width, uint32_t height);
+
+/* Closes this module's window; the module runs on. Returns 0; -EPIPE (no
+ * window). */
+WEBMK_IMPORT("gfx_close")
+int32_t webmk_gfx_close(void);
+
+/* ---- Input: what the person does in the window ---------------------------- */
+
+typedef struct {
+  uint32_t type;   /* WEBMK_EV_* */
+  int32_t x, y;    /* pointer: canvas pixels; wheel: deltas in pixels;
+                      resize: the shown size in device pixels */
+  uint32_t button; /* pointer down/up: 0 left, 1 middle, 2 right;
+                      pointer move: buttons held (1 left, 2 right, 4 middle);
+                      key: 1 for an auto-repeat */
+  uint32_t key;    /* key events: see below */
+  uint32_t mods;   /* WEBMK_MOD_* held during the event */
+} webmk_event;
+
+#define WEBMK_EV_KEY_DOWN 1
+#define WEBMK_EV_KEY_UP 2
+#define WEBMK_EV_POINTER_DOWN 3
+#define WEBMK_EV_POINTER_UP 4
+#define WEBMK_EV_POINTER_MOVE 5
+#define WEBMK_EV_WHEEL 6
+#define WEBMK_EV_FOCUS 7  /* the window got the keyboard */
+#define WEBMK_EV_BLUR 8   /* ... and lost it */
+#define WEBMK_EV_RESIZE 9 /* the person resized the window: x, y = the size it
+                             shows the canvas at, in device pixels; present
+                             frames of that size to follow it, or ignore it */
+#define WEBMK_EV_CLOSE 10 /* a detachable window was closed */
+
+#define WEBMK_MOD_SHIFT 1
+#define WEBMK_MOD_CTRL 2
+#define WEBMK_MOD_ALT 4
+#define WEBMK_MOD_META 8
+
+/* `key` is the Unicode code point of the key's character when it makes one
+ * ('a', 'A', ' ', '7', U+00E9 ...: KeyboardEvent.key), else one of these.
+ * Keys with an ASCII control character use it; the others lie above U+10FFFF
+ * so they never equal a character. Tab moves the keyboard focus out of the
+ * window (so the page stays usable without a mouse) and is not delivered. */
+#define WEBMK_KEY_BACKSPACE 8
+#define WEBMK_KEY_TAB 9
+#define WEBMK_KEY_ENTER 13
+#define WEBMK_KEY_ESCAPE 27
+#define WEBMK_KEY_DELETE 127
+#define WEBMK_KEY_UNKNOWN 0x110000
+#define WEBMK_KEY_LEFT 0x110001
+#define WEBMK_KEY_RIGHT 0x110002
+#define WEBMK_KEY_UP 0x110003
+#define WEBMK_KEY_DOWN 0x110004
+#define WEBMK_KEY_HOME 0x110005
+#define WEBMK_KEY_END 0x110006
+#define WEBMK_KEY_PAGE_UP 0x110007
+#define WEBMK_KEY_PAGE_DOWN 0x110008
+#define WEBMK_KEY_INSERT 0x110009
+#define WEBMK_KEY_SHIFT 0x11000a
+#define WEBMK_KEY_CONTROL 0x11000b
+#define WEBMK_KEY_ALT 0x11000c
+#define WEBMK_KEY_META 0x11000d
+#define WEBMK_KEY_CAPS_LOCK 0x11000e
+#define WEBMK_KEY_F(n) (0x110010 + (n)) /* F1..F12 */
+
+/* Copies the events that arrived since the last poll (oldest first, at most
+ * `max`) into `events`. Never blocks; works whether or not the module ever
+ * presents. A window queues 1,024 events; past that, new ones are dropped
+ * until the module polls. Returns the count (0..max); -EFAULT. */
+WEBMK_IMPORT("input_poll")
+int32_t webmk_input_poll(webmk_event *events, uint32_t max);
+
 #endif /* WEBMK_H */
