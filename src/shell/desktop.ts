@@ -15,6 +15,7 @@ import './examples';
 import './registry-view';
 import './process-list';
 import './terminal-window';
+import './gfx-window';
 
 export class Desktop extends LitElement {
   static override properties = {
@@ -306,6 +307,7 @@ export class Desktop extends LitElement {
           </section>
         </div>
       </main>
+      <webmk-gfx-layer .kernel=${this.kernel}></webmk-gfx-layer>
       <div class="drop-overlay" ?hidden=${!this._dragging} aria-hidden="true">
         <p>Drop .wasm files to install</p>
       </div>
