@@ -34,6 +34,15 @@ declare -A example_args=(
 # Graphics: each opens a window.
 examples+=(life plasma paint)
 example_args+=([life]='[]' [plasma]='[]' [paint]='[]')
+# The bus: a source, a function and a sink. Grant their permissions at install.
+examples+=(ticker fahrenheit logger)
+example_args+=([ticker]='["500", "20"]' [fahrenheit]='[]' [logger]='["sensors/*"]')
+# Pipeline tools, for command lines such as seq 1 100 | grep 7 | wc.
+examples+=(seq grep head tr sort)
+example_args+=([seq]='["1", "20"]' [grep]='["7"]' [head]='["-n", "5"]' [tr]='["a-z", "A-Z"]' [sort]='["-n"]')
+# Kernel calls.
+examples+=(ps spawner)
+example_args+=([ps]='[]' [spawner]='["hello", "from", "spawner"]')
 
 # --strip-debug drops the DWARF that Debian's libc.a carries; custom sections
 # from object files, the manifest included, stay.
