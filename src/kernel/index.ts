@@ -7,6 +7,7 @@ export { KernelError, isKernelError, type KernelErrorCode, type KernelErrorData 
 export type { Service, ServiceHost } from './services';
 export type { Caller, CallHandler } from './calls';
 export * from './types';
+export { describePermission, grantList } from './permissions';
 
 /** Creates a kernel with the standard services; `await kernel.ready` before relying on it. */
 export function createKernel(opts: KernelOptions = {}): Kernel {

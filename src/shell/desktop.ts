@@ -7,6 +7,9 @@ import { LitElement, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { KernelApi, ModuleInfo, ProcessInfo } from '../kernel';
 import { describeError, formatKiB } from './format';
+import { BusWatch } from './bus-watch';
+import type { CommandStage } from './command-line';
+import { PermissionPrompts } from './permission-prompts';
 import { fetchExample, loadExamples, type Example } from './examples';
 import type { Session, TerminalWindow } from './terminal-window';
 import { Toasts } from './toasts';
@@ -16,6 +19,9 @@ import './registry-view';
 import './process-list';
 import './terminal-window';
 import './gfx-window';
+import './bus-view';
+import './command-bar';
+import './grant-dialog';
 
 export class Desktop extends LitElement {
   static override properties = {
@@ -45,6 +51,8 @@ export class Desktop extends LitElement {
   declare _now: number;
 
   #toasts = new Toasts(this);
+  #prompts = new PermissionPrompts(this, () => this.#kernel(), this.#toasts);
+  #bus = new BusWatch(this, this.#toasts);
   #dragDepth = 0;
   #tick: ReturnType<typeof setInterval> | undefined;
   #detach: (() => void)[] = [];
@@ -67,6 +75,11 @@ export class Desktop extends LitElement {
     this.addEventListener('webmk-install-example', (e) => void this.#installExample(e.detail.example));
     this.addEventListener('webmk-kill', (e) => void this.#kill(e.detail.pid));
     this.addEventListener('webmk-close', (e) => void this.#close(e.detail.pid));
+    this.addEventListener('webmk-pipeline', (e) => void this.#runPipeline(e.detail.stages, e.detail.line));
+    this.addEventListener('webmk-permissions', (e) => this.#askPermissions(e.detail.name));
+    this.addEventListener('webmk-grant', (e) => void this.#prompts.answer(e.detail.name, e.detail.permissions));
+    this.addEventListener('webmk-bus-open', (e) => this.#bus.setOpen(e.detail.open));
+    this.addEventListener('webmk-declare-global', (e) => this.#bus.declareGlobal(e.detail.pattern));
   }
 
   protected override createRenderRoot(): HTMLElement {
@@ -113,6 +126,7 @@ export class Desktop extends LitElement {
     listen(kernel, 'processes', () => this.#refreshProcesses());
     listen(boot, 'status', () => this.requestUpdate());
     listen(boot, 'update-available', () => (this._update = true));
+    this.#detach.push(this.#bus.attach(kernel));
     this._update = boot.updateAvailable === true;
     void loadExamples().then((ex) => (this._examples = ex));
     this.#refreshProcesses();
@@ -187,6 +201,8 @@ export class Desktop extends LitElement {
     try {
       const m = await install();
       this.#toasts.show('ok', `Installed ${m.name}${m.version ? ` ${m.version}` : ''} (${formatKiB(m.size)}).`);
+      // Installed with nothing granted; the person chooses what it may do.
+      this.#prompts.ask(m, 'install');
       await this.#refreshModules();
     } catch (e) {
       this.#toasts.show('error', `Could not install ${label}: ${describeError(e)}`);
@@ -204,18 +220,42 @@ export class Desktop extends LitElement {
       // lists something instead of failing for lack of any preopened directory.
       const wantsFiles = this._modules.find((m) => m.name === name)?.capabilities.includes('files') === true;
       const process = await this.#kernel().spawn(name, { args, tty: true, ...(wantsFiles ? { preopens: ['/'] } : {}) });
-      this._sessions = [...this._sessions, { pid: process.pid, name, args, process }];
-      this.#refreshProcesses();
-      await this.updateComplete;
-      const win = this.#window(process.pid);
-      if (win !== undefined) {
-        await win.updateComplete;
-        win.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
-        win.focusTerminal();
-      }
+      await this.#openSession({ pid: process.pid, name, args, process });
     } catch (e) {
       this.#toasts.show('error', `Could not run ${name}: ${describeError(e)}`);
     }
+  }
+
+  /** Runs `a | b | c` in one window: typing goes to the first stage, every stage's errors show. */
+  async #runPipeline(stages: CommandStage[], line: string): Promise<void> {
+    try {
+      const procs = await this.#kernel().pipeline(stages.map((s) => ({ name: s.name, args: s.args })));
+      const [first] = procs;
+      const head = stages[0];
+      if (first === undefined || head === undefined) return;
+      const pipeline = { line, stages: procs.map((process, i) => ({ name: stages[i]?.name ?? '', process })) };
+      await this.#openSession({ pid: first.pid, name: head.name, args: head.args, process: first, pipeline });
+    } catch (e) {
+      this.#toasts.show('error', `Could not run ${line}: ${describeError(e)}`);
+    }
+  }
+
+  /** Adds a terminal window for `session`, shows it and gives it the keyboard. */
+  async #openSession(session: Session): Promise<void> {
+    this._sessions = [...this._sessions, session];
+    this.#refreshProcesses();
+    await this.updateComplete;
+    const win = this.#window(session.pid);
+    if (win !== undefined) {
+      await win.updateComplete;
+      win.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+      win.focusTerminal();
+    }
+  }
+
+  #askPermissions(name: string): void {
+    const m = this._modules.find((x) => x.name === name);
+    if (m !== undefined) this.#prompts.ask(m, 'change');
   }
 
   async #uninstall(name: string): Promise<void> {
@@ -240,14 +280,15 @@ export class Desktop extends LitElement {
     const index = this._sessions.findIndex((s) => s.pid === pid);
     const session = this._sessions[index];
     if (session === undefined) return;
-    const running = this._processes.find((p) => p.pid === pid)?.state !== 'exited';
+    const pids = session.pipeline?.stages.map((s) => s.process.pid) ?? [pid];
+    const running = pids.filter((p) => this._processes.find((x) => x.pid === p)?.state !== 'exited');
     this._sessions = this._sessions.filter((s) => s.pid !== pid);
     await this.updateComplete;
     // Keep keyboard focus nearby: the next window, or the section heading.
     const next = this._sessions[Math.min(index, this._sessions.length - 1)];
     if (next !== undefined) this.#window(next.pid)?.focusTerminal();
     else this.querySelector<HTMLElement>('#terminals-heading')?.focus();
-    if (running) await this.#kill(pid);
+    await Promise.all(running.map((p) => this.#kill(p)));
   }
 
   #window(pid: number): TerminalWindow | undefined {
@@ -283,9 +324,16 @@ export class Desktop extends LitElement {
           </section>
         </div>
         <div class="column work">
+          <section class="panel" aria-labelledby="command-heading">
+            <h2 id="command-heading">Command line</h2>
+            <webmk-command-bar></webmk-command-bar>
+          </section>
           <section class="panel" aria-labelledby="processes-heading">
             <h2 id="processes-heading">Processes</h2>
             <webmk-processes .processes=${this._processes} .killable=${killable} .now=${this._now}></webmk-processes>
+          </section>
+          <section class="panel bus-panel" aria-labelledby="bus-heading">
+            <webmk-bus-view ?open=${this.#bus.open} .stats=${this.#bus.stats} .denied=${this.#bus.denied}></webmk-bus-view>
           </section>
           <section class="panel terminals" aria-labelledby="terminals-heading">
             <h2 id="terminals-heading" tabindex="-1">Terminals</h2>
@@ -299,6 +347,7 @@ export class Desktop extends LitElement {
                       html`<webmk-terminal
                         data-pid=${s.pid}
                         data-name=${s.name}
+                        data-line=${s.pipeline?.line ?? nothing}
                         .session=${s}
                         .kernel=${this.kernel}
                       ></webmk-terminal>`,
@@ -311,6 +360,7 @@ export class Desktop extends LitElement {
       <div class="drop-overlay" ?hidden=${!this._dragging} aria-hidden="true">
         <p>Drop .wasm files to install</p>
       </div>
+      <webmk-grant-dialog .prompt=${this.#prompts.current}></webmk-grant-dialog>
       ${this.#toasts.render()}
     `;
   }

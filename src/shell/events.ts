@@ -1,4 +1,5 @@
 /** The events the shell's components send up to the desktop, which owns every kernel call. */
+import type { CommandStage } from './command-line';
 import type { Example } from './examples';
 
 /** Detail of each shell event, by type. */
@@ -13,6 +14,16 @@ export interface ShellEventDetail {
   'webmk-kill': { pid: number };
   /** Close a terminal window (killing its process if it still runs). */
   'webmk-close': { pid: number };
+  /** Run stages connected by pipes in one terminal window; `line` is what was typed. */
+  'webmk-pipeline': { stages: CommandStage[]; line: string };
+  /** Open the permissions dialog for a module. */
+  'webmk-permissions': { name: string };
+  /** The person answered the permissions dialog: what to grant, or null to change nothing. */
+  'webmk-grant': { name: string; permissions: 'all' | string[] | null };
+  /** The bus view was opened or closed (the kernel records topics only while it is open). */
+  'webmk-bus-open': { open: boolean };
+  /** Declare a topic pattern global (reaching this app in other tabs). */
+  'webmk-declare-global': { pattern: string };
 }
 
 export type ShellEventType = keyof ShellEventDetail;
@@ -29,5 +40,10 @@ declare global {
     'webmk-install-example': CustomEvent<ShellEventDetail['webmk-install-example']>;
     'webmk-kill': CustomEvent<ShellEventDetail['webmk-kill']>;
     'webmk-close': CustomEvent<ShellEventDetail['webmk-close']>;
+    'webmk-pipeline': CustomEvent<ShellEventDetail['webmk-pipeline']>;
+    'webmk-permissions': CustomEvent<ShellEventDetail['webmk-permissions']>;
+    'webmk-grant': CustomEvent<ShellEventDetail['webmk-grant']>;
+    'webmk-bus-open': CustomEvent<ShellEventDetail['webmk-bus-open']>;
+    'webmk-declare-global': CustomEvent<ShellEventDetail['webmk-declare-global']>;
   }
 }

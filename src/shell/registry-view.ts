@@ -1,8 +1,11 @@
-/** The installed modules: what each is and asks for, with Run and a two-step Uninstall. */
+/**
+ * The installed modules: what each is, what it asks for and was granted, with Run (the args may
+ * go on with `| more stages`), Permissions… and a two-step Uninstall.
+ */
 import { LitElement, html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
-import type { ModuleInfo } from '../kernel';
-import { splitArgs } from './args';
+import { describePermission, grantList, type ModuleInfo } from '../kernel';
+import { formatCommandLine, parseArgsLine } from './command-line';
 import { emit } from './events';
 import { CAPABILITY_WORDS, formatKiB } from './format';
 
@@ -13,12 +16,15 @@ export class RegistryView extends LitElement {
     loaded: { type: Boolean },
     defaultArgs: { attribute: false },
     _confirming: { state: true },
+    _errors: { state: true },
   };
 
   declare modules: ModuleInfo[];
   declare loaded: boolean;
   declare defaultArgs: ReadonlyMap<string, string>;
   declare _confirming: string | undefined;
+  /** Why a module's args could not run, by module name. */
+  declare _errors: ReadonlyMap<string, string>;
   /** What the person typed in each args field, kept across re-renders. */
   #args = new Map<string, string>();
 
@@ -28,6 +34,7 @@ export class RegistryView extends LitElement {
     this.loaded = false;
     this.defaultArgs = new Map();
     this._confirming = undefined;
+    this._errors = new Map();
   }
 
   protected override createRenderRoot(): HTMLElement {
@@ -63,7 +70,50 @@ export class RegistryView extends LitElement {
   }
 
   #run(name: string): void {
-    emit(this, 'webmk-run', { name, args: splitArgs(this.#argsFor(name)) });
+    const parsed = parseArgsLine(name, this.#argsFor(name));
+    this.#setError(name, parsed.ok ? undefined : parsed.error);
+    if (!parsed.ok) return;
+    const [only] = parsed.stages;
+    if (parsed.stages.length === 1 && only !== undefined) emit(this, 'webmk-run', { name, args: only.args });
+    else emit(this, 'webmk-pipeline', { stages: parsed.stages, line: formatCommandLine(parsed.stages) });
+  }
+
+  #setError(name: string, error: string | undefined): void {
+    if (this._errors.get(name) === error) return;
+    const errors = new Map(this._errors);
+    if (error === undefined) errors.delete(name);
+    else errors.set(name, error);
+    this._errors = errors;
+  }
+
+  /** What the module asked for beyond WASI, each marked granted or not, and Permissions…. */
+  #permissions(m: ModuleInfo) {
+    if (m.requested.length === 0) return nothing;
+    const granted = new Set(grantList(m.grants));
+    const count = m.requested.filter((r) => granted.has(r)).length;
+    return html`<div class="perms">
+      <div class="perms-head">
+        <span class="perms-summary">Permissions: ${count} of ${m.requested.length} granted</span>
+        <button
+          type="button"
+          class="small quiet permissions"
+          aria-label=${`Permissions of ${m.name}…`}
+          @click=${() => emit(this, 'webmk-permissions', { name: m.name })}
+        >
+          Permissions…
+        </button>
+      </div>
+      <ul class="chips perm-chips" aria-label=${`What ${m.name} asks for`}>
+        ${m.requested.map((r) => {
+          const on = granted.has(r);
+          return html`<li class="chip perm ${on ? 'granted' : 'denied'}" title=${r} data-permission=${r}>
+            <span aria-hidden="true">${on ? '✓' : '✕'}</span> ${describePermission(r)}<span class="visually-hidden"
+              >: ${on ? 'granted' : 'not granted'}</span
+            >
+          </li>`;
+        })}
+      </ul>
+    </div>`;
   }
 
   #item(m: ModuleInfo) {
@@ -111,6 +161,7 @@ export class RegistryView extends LitElement {
             })}
           </ul>`
         : nothing}
+      ${this.#permissions(m)}
       ${m.command ? nothing : html`<p class="note">Not a WASI command (no <code>_start</code>).</p>`}
       <form
         class="run-row"
@@ -129,10 +180,18 @@ export class RegistryView extends LitElement {
           spellcheck="false"
           placeholder="none"
           .value=${live(this.#argsFor(m.name))}
-          @input=${(e: Event) => this.#args.set(m.name, (e.target as HTMLInputElement).value)}
+          aria-invalid=${this._errors.has(m.name) ? 'true' : 'false'}
+          aria-errormessage=${`${id}-error`}
+          @input=${(e: Event) => {
+            this.#args.set(m.name, (e.target as HTMLInputElement).value);
+            this.#setError(m.name, undefined);
+          }}
         />
         <button type="submit" class="primary" aria-label=${`Run ${m.name}`}>Run</button>
       </form>
+      ${this._errors.has(m.name)
+        ? html`<p id=${`${id}-error`} class="field-error" role="alert">${this._errors.get(m.name)}</p>`
+        : nothing}
     </li>`;
   }
 }

@@ -13,10 +13,19 @@ import { LineDiscipline } from './line-discipline';
 
 /** A process the shell spawned, with what the person asked for. */
 export interface Session {
+  /** The (first) process's pid: the window's key. */
   pid: number;
   name: string;
   args: string[];
+  /** The process, or a pipeline's first stage: what is typed goes to its stdin. */
   process: Process;
+  /** For a pipeline: the line as typed and every stage in order (the first is `process`). */
+  pipeline?: { line: string; stages: { name: string; process: Process }[] };
+}
+
+/** The stages of a session: one for a single process. */
+function stagesOf(s: Session): { name: string; process: Process }[] {
+  return s.pipeline?.stages ?? [{ name: s.name, process: s.process }];
 }
 
 /** How long to wait for stdout/stderr to drain after exit before printing the exit line. */
@@ -97,12 +106,14 @@ export class TerminalWindow extends LitElement {
   protected override render() {
     const s = this.session;
     if (s === undefined) return html``;
-    const label = `${s.name}, pid ${s.pid}`;
+    const pids = stagesOf(s).map((st) => st.process.pid);
+    const pidText = pids.length === 1 ? `pid ${s.pid}` : `pids ${pids.join(', ')}`;
+    const label = s.pipeline === undefined ? `${s.name}, pid ${s.pid}` : `${s.pipeline.line}, ${pidText}`;
     return html`<section class="term-window ${this._ended ? 'ended' : 'running'}" aria-label=${`Terminal: ${label}`}>
       <header class="term-bar">
-        <span class="term-title" title=${[s.name, ...s.args].join(' ')}>${s.name}</span>
-        <span class="term-pid">pid ${s.pid}</span>
-        <span class="term-state" aria-live="polite">${this._state}</span>
+        <span class="term-title" title=${s.pipeline?.line ?? [s.name, ...s.args].join(' ')}>${s.pipeline?.line ?? s.name}</span>
+        <span class="term-pid">${pids.length === 1 ? pidText : `pid ${s.pid}…`}</span>
+        <span class="term-state" aria-live="polite" title=${this._state}>${this._state}</span>
         <button type="button" class="icon close" aria-label=${`Close terminal ${label}`} title="Close" @click=${this.#close}>
           <span aria-hidden="true">✕</span>
         </button>
@@ -140,7 +151,7 @@ export class TerminalWindow extends LitElement {
     const fit = new FitAddon();
     term.loadAddon(fit);
     term.open(host);
-    if (term.textarea !== undefined) term.textarea.setAttribute('aria-label', `Input for ${s.name}, pid ${s.pid}`);
+    if (term.textarea !== undefined) term.textarea.setAttribute('aria-label', `Input for ${s.pipeline?.line ?? s.name}, pid ${s.pid}`);
     term.attachCustomKeyEventHandler((e) => {
       // Let Tab move focus out (no keyboard trap) and Ctrl-C copy a selection.
       if (e.key === 'Tab' && !e.ctrlKey && !e.altKey && !e.metaKey) return false;
@@ -156,18 +167,23 @@ export class TerminalWindow extends LitElement {
     void this.#run(s);
   }
 
+  /** Shows the last stage's stdout and every stage's stderr until all stages end. */
   async #run(s: Session): Promise<void> {
-    const out = this.#pump(s.process.stdout, false);
-    const err = this.#pump(s.process.stderr, true);
-    let code: number | undefined;
-    try {
-      code = await s.process.exit;
-    } catch {
-      code = undefined;
-    }
-    await Promise.race([Promise.all([out, err]), delay(DRAIN_MS)]);
-    const info = await this.#finalInfo(s.pid);
-    const end = describeEnd(info, code);
+    const stages = stagesOf(s);
+    const last = stages[stages.length - 1] ?? { name: s.name, process: s.process };
+    const pumps = [this.#pump(last.process.stdout, false), ...stages.map((st) => this.#pump(st.process.stderr, true))];
+    const codes = await Promise.all(stages.map((st) => st.process.exit.catch(() => undefined)));
+    await Promise.race([Promise.all(pumps), delay(DRAIN_MS)]);
+    const ends = await Promise.all(
+      stages.map(async (st, i) => {
+        const info = await this.#finalInfo(st.process.pid);
+        const code = codes[i];
+        return { name: st.name, end: describeEnd(info, code), ok: info?.reason === 'exited' && (info.exitCode ?? code) === 0 };
+      }),
+    );
+    // A pipeline names only the stages that did not end well (all well: it reads like one process).
+    const bad = ends.filter((e) => !e.ok);
+    const end = stages.length === 1 || bad.length === 0 ? (ends[ends.length - 1]?.end ?? 'exited') : bad.map((e) => `${e.name}: ${e.end}`).join(', ');
     this._state = end;
     this._ended = true;
     if (this.#disposed || this.#term === undefined) return;
@@ -248,7 +264,7 @@ export class TerminalWindow extends LitElement {
             .catch(() => {});
           break;
         case 'interrupt':
-          void s.process.kill().catch(() => {});
+          for (const st of stagesOf(s)) void st.process.kill().catch(() => {});
           break;
       }
     }
