@@ -22,7 +22,7 @@ export const TITLE_HEIGHT = 34;
 export const MIN_CONTENT: Size = { width: 120, height: 72 };
 /** How much of a window must stay in view, so its title bar can always be grabbed again. */
 export const KEEP_VISIBLE = 64;
-/** Where the first window goes, and the step between successive ones. */
+/** The first window's distance from the top right corner, and the step between successive ones. */
 const ORIGIN: Point = { x: 32, y: 72 };
 const CASCADE = 28;
 const CASCADE_STEPS = 8;
@@ -31,7 +31,8 @@ const MAX_SHARE = 0.9;
 
 /**
  * Where window number `index` opens: its canvas at one CSS pixel per canvas pixel, scaled down
- * (aspect kept) to fit the viewport, cascaded from the top left.
+ * (aspect kept) to fit the viewport, cascaded from the top right (the desktop's module list, where
+ * modules are started, is on the left).
  */
 export function initialRect(canvas: Size, viewport: Size, index: number): Rect {
   const room: Size = {
@@ -42,7 +43,8 @@ export function initialRect(canvas: Size, viewport: Size, index: number): Rect {
   const width = Math.max(MIN_CONTENT.width, Math.round(canvas.width * scale));
   const height = Math.max(MIN_CONTENT.height, Math.round(canvas.height * scale)) + TITLE_HEIGHT;
   const step = (index % CASCADE_STEPS) * CASCADE;
-  return clampRect({ x: ORIGIN.x + step, y: ORIGIN.y + step, width, height }, viewport);
+  const x = Math.max(0, viewport.width - width - ORIGIN.x - step);
+  return clampRect({ x, y: ORIGIN.y + step, width, height }, viewport);
 }
 
 /** Keeps a window's title bar reachable: at least KEEP_VISIBLE pixels of it inside the viewport. */

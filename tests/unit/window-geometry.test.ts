@@ -31,10 +31,12 @@ describe('initialRect', () => {
     expect(c.width / c.height).toBeCloseTo(1920 / 1080, 1);
   });
 
-  it('cascades successive windows and wraps the cascade', () => {
+  it('cascades successive windows from the top right and wraps the cascade', () => {
     const a = initialRect({ width: 100, height: 100 }, viewport, 0);
     const b = initialRect({ width: 100, height: 100 }, viewport, 1);
-    expect(b.x).toBeGreaterThan(a.x);
+    expect(a.x + a.width).toBeLessThan(viewport.width);
+    expect(a.x).toBeGreaterThan(viewport.width / 2);
+    expect(b.x).toBeLessThan(a.x);
     expect(b.y).toBeGreaterThan(a.y);
     expect(initialRect({ width: 100, height: 100 }, viewport, 8)).toEqual(a);
   });
