@@ -18,7 +18,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   page = await openApp(browser.context, server.url);
   await page.setViewportSize({ width: 1280, height: 900 });
-  await install(page, 'hello', 'wc');
+  await install(page, 'hello', 'wc', 'seq', 'grep');
 }, 60_000);
 
 afterAll(async () => {
@@ -179,6 +179,13 @@ describe('shell: permissions, bus view, pipelines', () => {
     expect(text.trim().split(/\s+/).slice(0, 3).join(' ')).toBe(`${lines} ${words} ${bytes}`);
     expect(text).not.toContain('hello, world');
     await expect(page.locator('webmk-terminal').count()).resolves.toBe(windows + 1);
+  });
+
+  it('three stages: seq 1 100 | grep 7 | wc', async () => {
+    const pid = await command('seq 1 100 | grep 7 | wc');
+    const text = await waitForTerminalText(pid, '[exited with code 0]');
+    // 7, 17, 27, ..., 97 and 70..79: 19 numbers, 56 bytes with their newlines.
+    expect(text.trim().split(/\s+/).slice(0, 3).join(' ')).toBe('19 19 56');
   });
 
   it('a pipeline names the stage that did not end well', async () => {
