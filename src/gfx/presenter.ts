@@ -1,7 +1,7 @@
 /**
  * Shows a module's frames, in its own worker: the frame goes from guest memory into the
  * OffscreenCanvas with one `putImageData` (the ImageData is a view of guest memory, not a copy),
- * and the next present waits for the display. See docs/decisions/0002-graphics.md for why this
+ * and the next present waits for the display. See docs/decisions/0006-graphics.md for why this
  * path and not WebGL.
  */
 
