@@ -17,6 +17,7 @@ export const EventType = {
   /** The person closed a detachable window: later presents fail with EPIPE until reopened. */
   close: 10,
 } as const;
+/** One of the `EventType` values. */
 export type EventTypeCode = (typeof EventType)[keyof typeof EventType];
 
 /** Bits of `webmk_event.mods`. */

@@ -117,6 +117,11 @@ class Windows {
 
   private open(caller: Caller, args: unknown): { value: OpenReply; transfer: Transferable[] } {
     const { width, height } = sizeArgs(args, true);
+    // A call that raced the process's end must not leave a window nobody will close.
+    const row = this.host.process(caller.pid);
+    if (row === undefined || row.state === 'exited') {
+      throw new KernelError('gfx/no-window', `process ${caller.pid} is not running`, { pid: caller.pid });
+    }
     let win = [...this.wins.values()].find((w) => w.pid === caller.pid);
     if (win?.state === 'live') throw new KernelError('gfx/busy', `process ${caller.pid} has a window already`, { pid: caller.pid });
     if (win === undefined) {

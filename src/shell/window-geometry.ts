@@ -3,11 +3,13 @@
  * viewport, and mapping a point on a scaled canvas back to canvas pixels. Pure, in CSS pixels.
  */
 
+/** A width and a height. */
 export interface Size {
   width: number;
   height: number;
 }
 
+/** A position. */
 export interface Point {
   x: number;
   y: number;
