@@ -15,8 +15,9 @@ async function start(): Promise<void> {
   const kernel = createKernel();
   // Set before anything renders: page scripts and tests wait for it.
   window.kernel = kernel;
-  mountShell(document.body, kernel, b);
-  consumeLaunchQueue((f) => kernel.install(f));
+  const desktop = mountShell(document.body, kernel, b);
+  // Files the OS opens with the installed app are installed like dropped ones.
+  consumeLaunchQueue((f) => desktop.installFiles([f]));
 }
 
 start().catch((e: unknown) => {

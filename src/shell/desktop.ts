@@ -183,6 +183,11 @@ export class Desktop extends LitElement {
     void this.#installFiles(files);
   }
 
+  /** Installs files as a drop does (asking for permissions); the app's "open with" uses it. */
+  async installFiles(files: File[]): Promise<void> {
+    return this.#installFiles(files);
+  }
+
   async #installFiles(files: File[]): Promise<void> {
     for (const file of files) {
       await this.#install(file.name, () => this.#kernel().install(file));
