@@ -151,6 +151,31 @@ describe('module windows', () => {
     await kill(pid);
   });
 
+  it('maps pointers and reports sizes in device pixels at a device pixel ratio of 2', async () => {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setDeviceMetricsOverride', { ...VIEWPORT, deviceScaleFactor: 2, mobile: false });
+    try {
+      expect(await page.evaluate(() => window.devicePixelRatio)).toBe(2);
+      const pid = await spawn('gfx-probe', ['pattern', '640', '400']);
+      await waitOutput(pid, /^open 0$/);
+      const canvas = canvasOf(pid);
+      await canvas.waitFor();
+      const box = await canvas.boundingBox();
+      if (box === null) throw new Error('no canvas box');
+      expect([box.width, box.height]).toEqual([640, 400]); // one CSS pixel per canvas pixel
+      await page.mouse.click(box.x + 100.5, box.y + 50.5);
+      await waitOutput(pid, /^ev 3 100 50 0 /);
+      await windowOf(pid).locator('.gfx-bar').focus();
+      await page.keyboard.press('Shift+ArrowLeft'); // 16 CSS pixels narrower
+      await waitOutput(pid, /^ev 9 1248 800 /);
+      await kill(pid);
+    } finally {
+      await cdp.send('Emulation.clearDeviceMetricsOverride');
+      await page.setViewportSize(VIEWPORT);
+      await cdp.detach();
+    }
+  });
+
   it('gives focus events and moves the window by its title bar', async () => {
     const pid = await spawn('gfx-probe', ['pattern', '200', '100']);
     await waitOutput(pid, /^open 0$/);
@@ -184,6 +209,8 @@ describe('module windows', () => {
     await canvasOf(a).waitFor();
     await canvasOf(b).waitFor();
     const z = async (pid: number) => Number(await windowOf(pid).evaluate((el) => getComputedStyle(el).zIndex));
+    // The two windows open in whichever order their modules get there: raise each in turn.
+    await windowOf(b).locator('.gfx-bar').click({ position: { x: 10, y: 10 } });
     expect(await z(b)).toBeGreaterThan(await z(a));
     await windowOf(a).locator('.gfx-bar').click({ position: { x: 10, y: 10 } });
     expect(await z(a)).toBeGreaterThan(await z(b));
