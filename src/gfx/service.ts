@@ -53,11 +53,6 @@ export interface GfxApi {
   close(id: number): Promise<void>;
 }
 
-/** Kernels that tell services about spawns; without it, windows open only on `gfx_open`. */
-interface SpawnNotices {
-  onSpawn(listener: (pid: number, info: ModuleInfo) => void): void;
-}
-
 interface Win {
   id: number;
   pid: number;
@@ -72,19 +67,19 @@ interface Win {
 
 /** The graphics service (`kernel.gfx`). */
 export function gfxService(): Service<GfxApi> {
-  return { name: 'gfx', start: (host: ServiceHost & Partial<SpawnNotices>) => new Windows(host).api() };
+  return { name: 'gfx', start: (host: ServiceHost) => new Windows(host).api() };
 }
 
 class Windows {
   private readonly wins = new Map<number, Win>();
   private nextId = 1;
 
-  constructor(private readonly host: ServiceHost & Partial<SpawnNotices>) {
+  constructor(private readonly host: ServiceHost) {
     host.calls.handle(GfxCall.open, (caller, args) => this.open(caller, args));
     host.calls.handle(GfxCall.resized, (caller, args) => this.resized(caller, args));
     host.calls.handle(GfxCall.close, (caller, args) => this.guestClose(caller, args));
     host.onExit((p) => this.drop((w) => w.pid === p.pid));
-    host.onSpawn?.((pid, info) => this.spawned(pid, info));
+    host.onSpawn((pid, info) => this.spawned(pid, info));
   }
 
   api(): GfxApi {

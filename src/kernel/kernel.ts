@@ -78,6 +78,7 @@ export class Kernel extends EventTarget implements KernelApi {
   /** Shared memory every process gets (service name to buffer). */
   private readonly shared: Record<string, SharedArrayBuffer> = {};
   private readonly exitListeners: Array<(p: ProcessInfo) => void> = [];
+  private readonly spawnListeners: Array<(pid: number, info: ModuleInfo) => void> = [];
   private readonly deniedLog: DeniedAttempt[] = [];
   /** The services' APIs by name (e.g. `bus`, `gfx`). */
   protected readonly services: Record<string, unknown> = {};
@@ -225,6 +226,7 @@ export class Kernel extends EventTarget implements KernelApi {
     };
     const row: ProcessInfo = { pid, name, mode: o.mode, state: 'starting', args: [name, ...o.args], tty: o.tty, startedAt: Date.now() };
     this.table.set(pid, row);
+    for (const listener of this.spawnListeners) listener(pid, info);
     const caller: Caller = { pid, name, grants: info.grants };
     const hosted =
       runnable === 'min-exceeds'
@@ -293,6 +295,7 @@ export class Kernel extends EventTarget implements KernelApi {
         this.shared[name] = sab;
       },
       onExit: (listener) => this.exitListeners.push(listener),
+      onSpawn: (listener) => this.spawnListeners.push(listener),
       kill: (pid) => this.kill(pid),
       process: (pid) => this.table.get(pid),
       emit: (type) => this.emit(type),

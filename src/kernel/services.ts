@@ -3,7 +3,7 @@
  * processes shared memory, and react to process ends. The kernel starts each one at creation.
  */
 import type { CallTable, Caller } from './calls';
-import type { ProcessInfo } from './types';
+import type { ModuleInfo, ProcessInfo } from './types';
 
 /** What a service gets from the kernel. */
 export interface ServiceHost {
@@ -11,6 +11,8 @@ export interface ServiceHost {
   readonly calls: CallTable;
   /** Shared memory handed to every process started from now on, by name. */
   share(name: string, sab: SharedArrayBuffer): void;
+  /** Called when a process is created, before its module runs. */
+  onSpawn(listener: (pid: number, info: ModuleInfo) => void): void;
   /** Called after a process ended (its row is final). */
   onExit(listener: (p: ProcessInfo) => void): void;
   /** Ends a process (a closed window ends its module). */
