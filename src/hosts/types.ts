@@ -3,6 +3,7 @@
  * the kernel never asks which one it is talking to.
  */
 import type { ExecutionMode, ExitReason, Grants } from '../kernel/types';
+import type { WasiProcessOptions } from '../wasi';
 
 /** What the kernel answers a guest call with; `transfer` lists objects to move, not copy. */
 export interface CallResult {
@@ -11,23 +12,11 @@ export interface CallResult {
 }
 
 /** Everything needed to start one process; the kernel owns the rings, the host only uses them. */
-export interface HostStart {
+export interface HostStart extends WasiProcessOptions {
   pid: number;
   /** The module name: workers are named after it so DevTools shows it. */
   name: string;
   module: WebAssembly.Module;
-  /** argv, argv[0] included. */
-  args: string[];
-  /** `NAME=value`. */
-  env: string[];
-  preopens: string[];
-  files: Array<[string, Uint8Array]>;
-  stdin: SharedArrayBuffer;
-  stdout: SharedArrayBuffer;
-  stderr: SharedArrayBuffer;
-  /** stdout feeds another module: once that reader is gone, writes fail with EPIPE. */
-  stdoutIsPipe: boolean;
-  tty: boolean;
   /** The memory cap in 64 KiB pages (the module was compiled with it). */
   maxPages: number;
   grants: Grants;

@@ -336,17 +336,21 @@ export class BusArena {
     return Atomics.load(this.i32, this.w(slot, S.dropped)) >>> 0;
   }
 
-  /** The next message's sizes without taking it, or null when the inbox is empty. */
-  peek(slot: number): { pid: number; topicLen: number; dataLen: number } | null {
-    const head = Atomics.load(this.i32, this.w(slot, S.head)) >>> 0;
-    const tail = Atomics.load(this.i32, this.w(slot, S.tail)) >>> 0;
-    if (head === tail) return null;
+  /** The next frame's header and where it lies, or null when the inbox is empty. */
+  private head(slot: number): { at: number; base: number; capacity: number; size: number; pid: number; topicLen: number; dataLen: number } | null {
+    const at = Atomics.load(this.i32, this.w(slot, S.head)) >>> 0;
+    if (at === Atomics.load(this.i32, this.w(slot, S.tail)) >>> 0) return null;
     const base = Atomics.load(this.i32, this.w(slot, S.offset));
     const capacity = Atomics.load(this.i32, this.w(slot, S.capacity));
     const header = new Uint8Array(FRAME_HEADER);
-    this.copyOut(base, capacity, head, header);
+    this.copyOut(base, capacity, at, header);
     const hv = new DataView(header.buffer);
-    return { pid: hv.getInt32(4, true), topicLen: hv.getUint32(8, true), dataLen: hv.getUint32(12, true) };
+    return { at, base, capacity, size: hv.getUint32(0, true), pid: hv.getInt32(4, true), topicLen: hv.getUint32(8, true), dataLen: hv.getUint32(12, true) };
+  }
+
+  /** The next message's sizes without taking it, or null when the inbox is empty. */
+  peek(slot: number): { pid: number; topicLen: number; dataLen: number } | null {
+    return this.head(slot);
   }
 
   /**
@@ -354,23 +358,15 @@ export class BusArena {
    * `peek`), and returns its topic bytes and publisher; null when empty.
    */
   take(slot: number, dst: Uint8Array): { pid: number; topic: Uint8Array; dataLen: number } | null {
-    const head = Atomics.load(this.i32, this.w(slot, S.head)) >>> 0;
-    const tail = Atomics.load(this.i32, this.w(slot, S.tail)) >>> 0;
-    if (head === tail) return null;
-    const base = Atomics.load(this.i32, this.w(slot, S.offset));
-    const capacity = Atomics.load(this.i32, this.w(slot, S.capacity));
-    const header = new Uint8Array(FRAME_HEADER);
-    this.copyOut(base, capacity, head, header);
-    const hv = new DataView(header.buffer);
-    const size = hv.getUint32(0, true);
-    const topic = new Uint8Array(hv.getUint32(8, true));
-    const dataLen = hv.getUint32(12, true);
-    this.copyOut(base, capacity, head + FRAME_HEADER, topic);
-    this.copyOut(base, capacity, head + FRAME_HEADER + topic.length, dst.subarray(0, dataLen));
-    Atomics.store(this.i32, this.w(slot, S.head), (head + size) | 0);
+    const h = this.head(slot);
+    if (h === null) return null;
+    const topic = new Uint8Array(h.topicLen);
+    this.copyOut(h.base, h.capacity, h.at + FRAME_HEADER, topic);
+    this.copyOut(h.base, h.capacity, h.at + FRAME_HEADER + h.topicLen, dst.subarray(0, h.dataLen));
+    Atomics.store(this.i32, this.w(slot, S.head), (h.at + h.size) | 0);
     Atomics.sub(this.i32, this.w(slot, S.count), 1);
     Atomics.add(this.i32, this.w(slot, S.delivered), 1);
-    return { pid: hv.getInt32(4, true), topic, dataLen };
+    return { pid: h.pid, topic, dataLen: h.dataLen };
   }
 
   /** Takes the next message as a fresh copy (the page's subscribers). */

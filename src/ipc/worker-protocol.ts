@@ -4,6 +4,7 @@
  */
 import type { KernelErrorData } from '../kernel/errors';
 import type { ExitReason, Grants } from '../kernel/types';
+import type { WasiProcessOptions } from '../wasi';
 
 export const WORKER_PROTOCOL = 1;
 
@@ -34,23 +35,11 @@ export const ReplyBy = {
 export type ReplyMode = (typeof ReplyBy)[keyof typeof ReplyBy];
 
 /** Start one process in this worker. The worker is idle again once it answers `exited`. */
-export interface StartMessage {
+export interface StartMessage extends WasiProcessOptions {
   v: typeof WORKER_PROTOCOL;
   type: typeof ToWorker.start;
   pid: number;
   module: WebAssembly.Module;
-  /** argv, argv[0] included. */
-  args: string[];
-  /** `NAME=value`. */
-  env: string[];
-  preopens: string[];
-  files: Array<[string, Uint8Array]>;
-  stdin: SharedArrayBuffer;
-  stdout: SharedArrayBuffer;
-  stderr: SharedArrayBuffer;
-  /** stdout feeds another module: once that reader is gone, writes fail with EPIPE. */
-  stdoutIsPipe: boolean;
-  tty: boolean;
   /** The memory cap in 64 KiB pages, to tell a trap at the cap from any other trap. */
   maxPages: number;
   /** What the person granted this module beyond WASI. */
