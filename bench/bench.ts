@@ -1,0 +1,41 @@
+/**
+ * The bench page: each figure is a function the runner calls through `window.bench.run(name)`;
+ * it measures webmk and its raw baseline in this page, in this run, and returns table rows.
+ */
+import { killFigure } from './figures/kill';
+import { spawnFigure } from './figures/spawn';
+import { stdinFigure } from './figures/stdin';
+import { stdoutFigure } from './figures/stdout';
+import { stormFigure } from './figures/storm';
+import type { FigureResult } from './lib/report';
+
+const FIGURES = {
+  spawn: spawnFigure,
+  stdout: stdoutFigure,
+  stdin: stdinFigure,
+  storm: stormFigure,
+  kill: killFigure,
+} satisfies Record<string, () => Promise<FigureResult>>;
+
+/** What the runner sees on the page. */
+export interface BenchPage {
+  figures: string[];
+  run(name: string): Promise<FigureResult>;
+}
+
+declare global {
+  interface Window {
+    bench: BenchPage;
+  }
+}
+
+window.bench = {
+  figures: Object.keys(FIGURES),
+  run(name) {
+    if (!globalThis.crossOriginIsolated) return Promise.reject(new Error('the bench page is not cross-origin isolated'));
+    const f = (FIGURES as Record<string, () => Promise<FigureResult>>)[name];
+    if (f === undefined) return Promise.reject(new Error(`no figure "${name}"`));
+    return f();
+  },
+};
+document.body.dataset.ready = 'true';

@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- figure ...]`: builds the bench page, serves it cross-origin isolated on
+ * 127.0.0.1, runs each figure in a fresh headless Chromium, prints a table and writes
+ * bench/results/latest.json. Figures: spawn, stdout, stdin, storm, kill (default: all).
+ */
+import { createServer } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { extname, join, normalize, resolve } from 'node:path';
+import { build, runnerImport } from 'vite';
+import { chromium } from 'playwright-core';
+
+const HERE = import.meta.dirname;
+const DIST = join(HERE, 'dist');
+const MODULES = resolve(HERE, '../public/modules');
+const RESULTS = join(HERE, 'results');
+const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'kill'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
+
+/** A static server over bench/dist (at /) and the example modules (at /modules/), isolated. */
+async function serve() {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const [root, rel] = path.startsWith('/modules/') ? [MODULES, path.slice('/modules/'.length)] : [DIST, path.slice(1)];
+    let file = normalize(join(root, rel));
+    if (!file.startsWith(root)) return void res.writeHead(403).end();
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!existsSync(file)) return void res.writeHead(404).end('not found');
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      // Hashed assets never change: neither side pays a revalidation per new Worker.
+      'cache-control': file.includes('/assets/') ? 'max-age=31536000, immutable' : 'no-cache',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
+      'cross-origin-resource-policy': 'same-origin',
+    });
+    res.end(readFileSync(file));
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the server has no port');
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    close: () => new Promise((ok) => { server.closeAllConnections(); server.close(() => ok(undefined)); }),
+  };
+}
+
+/** The Chromium the end-to-end tests use ($CHROME_PATH or the usual install paths). */
+async function chromiumPath() {
+  const { module } = await runnerImport(resolve(HERE, '../tests/e2e/harness.ts'), { configFile: false, logLevel: 'error' });
+  return module.findChromium();
+}
+
+const fmtNumber = (x, unit) => {
+  if (x === null || !Number.isFinite(x)) return 'n/a';
+  if (unit === 'ms') return x < 1 ? x.toFixed(3) : x < 100 ? x.toFixed(2) : x.toFixed(0);
+  return Math.round(x).toLocaleString('en-US');
+};
+const fmtRatio = (r) => (r === null || !Number.isFinite(r) ? 'n/a' : `${r < 0.1 ? r.toFixed(4) : r < 10 ? r.toFixed(3) : r.toFixed(1)}×`);
+function fmtTarget(row) {
+  if (row.target === undefined) return '—';
+  const met = row.ratio !== null && (row.target.op === '<=' ? row.ratio <= row.target.ratio : row.ratio >= row.target.ratio);
+  return `${row.target.op === '<=' ? '≤' : '≥'} ${row.target.ratio}× (${met ? 'met' : 'missed'})`;
+}
+
+function table(rows, parts) {
+  const lines = [
+    '| figure | webmk | raw baseline | ratio webmk/raw | target |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) =>
+      `| ${r.figure} | ${fmtNumber(r.webmk, r.unit)} ${r.unit} | ${fmtNumber(r.raw, r.unit)} ${r.unit} (${r.baseline}) | ${fmtRatio(r.ratio)} | ${fmtTarget(r)} |`),
+  ];
+  const notes = rows.filter((r) => r.note).map((r) => `- ${r.id}: ${r.note}`);
+  const breakdown = parts.map((p) => `- ${p.id}: ${p.what}: ${fmtNumber(p.value, p.unit)} ${p.unit}`);
+  return [...lines, '', 'Notes:', ...notes, '', 'Breakdown (webmk only):', ...breakdown].join('\n');
+}
+
+async function main() {
+  const asked = process.argv.slice(2);
+  const figures = asked.length > 0 ? asked : ALL;
+  for (const f of figures) if (!ALL.includes(f)) throw new Error(`unknown figure "${f}"; figures: ${ALL.join(', ')}`);
+  const started = Date.now();
+  const loadBefore = loadavg();
+  console.error('bench: building bench/dist ...');
+  await build({ configFile: join(HERE, 'vite.config.ts'), logLevel: 'warn' });
+  const server = await serve();
+  const profile = mkdtempSync(join(tmpdir(), 'webmk-bench-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: await chromiumPath(), headless: true, args: FLAGS });
+  const out = { rows: [], breakdown: [], detail: {}, seconds: {} };
+  try {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error('[pageerror]', e.message));
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.error(`[page ${m.type()}]`, m.text()); });
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.body.dataset.ready === 'true');
+    if (!(await page.evaluate(() => globalThis.crossOriginIsolated))) throw new Error('the bench page is not cross-origin isolated');
+    for (const f of figures) {
+      const t0 = Date.now();
+      console.error(`bench: ${f} ...`);
+      const res = await page.evaluate((name) => window.bench.run(name), f);
+      out.rows.push(...res.rows);
+      out.breakdown.push(...res.breakdown);
+      out.detail[f] = res.detail;
+      out.seconds[f] = (Date.now() - t0) / 1000;
+      console.error(`bench: ${f} done in ${out.seconds[f].toFixed(1)} s`);
+    }
+    const browser = context.browser();
+    const report = {
+      date: new Date().toISOString(),
+      command: `npm run bench${asked.length > 0 ? ` -- ${asked.join(' ')}` : ''}`,
+      chromium: browser?.version() ?? (await page.evaluate(() => navigator.userAgent)),
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      platform: `${process.platform} ${process.arch}`,
+      // Other work on the machine moves every figure: worth knowing when comparing runs.
+      loadavg: { before: loadBefore, after: loadavg() },
+      totalSeconds: (Date.now() - started) / 1000,
+      ...out,
+    };
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    console.log(table(out.rows, out.breakdown));
+    const load = (l) => l.map((x) => x.toFixed(1)).join(' ');
+    console.log(`\nChromium ${report.chromium}, ${report.cpus} × ${report.cpuModel}, load average ${load(loadBefore)} -> ${load(report.loadavg.after)}; ${report.totalSeconds.toFixed(0)} s; bench/results/latest.json`);
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+    await server.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exitCode = 1;
+});
