@@ -8,7 +8,7 @@ import { BUS_LIMITS, BusArena } from '../ipc';
 import { isKernelError } from '../kernel/errors';
 import { isTopic, topicAllowed } from '../kernel/permissions';
 import { Errno } from '../hosts/worker/errno';
-import type { GuestContext, GuestImports } from '../hosts/worker/guest';
+import { ProcessKilled, type GuestContext, type GuestImports } from '../hosts/worker/guest';
 
 interface GuestSub {
   slot: number;
@@ -45,6 +45,7 @@ export function busImports(ctx: GuestContext): GuestImports {
 
   return {
     publish: (topicPtr, topicLen, dataPtr, len) => {
+      ctx.checkAlive();
       if (arena === null) return -Errno.NOSYS;
       const topic = topicAt(topicPtr, topicLen, false);
       const data = bytes(dataPtr, len);
@@ -76,6 +77,7 @@ export function busImports(ctx: GuestContext): GuestImports {
         subs.set(id, { slot: r.slot, gen: r.gen, lastTopic: new Uint8Array(0) });
         return id;
       } catch (e) {
+        if (e instanceof ProcessKilled) throw e;
         if (isKernelError(e, 'bus/denied')) return -Errno.ACCES;
         if (isKernelError(e, 'bus/too-large')) return -Errno.NOSPC;
         return -Errno.INVAL;
@@ -101,6 +103,7 @@ export function busImports(ctx: GuestContext): GuestImports {
         const left = deadline - performance.now();
         if (left <= 0) return -Errno.AGAIN;
         arena.waitDoorbell(s.slot, seen, left);
+        ctx.checkAlive();
       }
     },
     unsubscribe: (sub) => {
@@ -109,7 +112,8 @@ export function busImports(ctx: GuestContext): GuestImports {
       subs.delete(sub);
       try {
         ctx.callSync('bus.unsubscribe', { slot: s.slot });
-      } catch {
+      } catch (e) {
+        if (e instanceof ProcessKilled) throw e;
         // already gone: the end result is the same
       }
       return 0;

@@ -50,6 +50,15 @@ export interface BusApi {
 }
 
 const PAGE_PID = 0;
+/** How long the page drains one subscription before it lets other tasks run. */
+const DRAIN_BUDGET_MS = 4;
+
+/** Resolves in a later task, so timers, input and rendering get their turn. */
+function yieldToPage(): Promise<void> {
+  const s = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (s?.yield !== undefined) return s.yield();
+  return new Promise((ok) => setTimeout(ok, 0));
+}
 const enc = new TextEncoder();
 
 /** Inbox space in the arena: a free list of blocks, grown at the end. */
@@ -96,6 +105,11 @@ class Bus implements BusApi {
   private stopWatch: (() => void) | null = null;
   private broadcast: Broadcast | null = null;
   private readonly inboxBytes: number;
+  /** Whether a lock holder still runs (a killed process's glue may have died holding one). */
+  private readonly alive = (pid: number): boolean => {
+    const state = this.host.process(pid)?.state;
+    return state === 'starting' || state === 'running';
+  };
 
   constructor(private readonly host: ServiceHost, opts: BusOptions) {
     this.inboxBytes = opts.inboxBytes ?? BUS_LIMITS.inboxBytes;
@@ -147,7 +161,7 @@ class Bus implements BusApi {
   private close(sub: Sub): void {
     if (this.subs.get(sub.slot) !== sub) return;
     this.subs.delete(sub.slot);
-    this.arena.close(sub.slot);
+    this.arena.close(sub.slot, this.alive);
     this.space.give(sub.offset, sub.capacity);
     this.host.emit('bus');
   }
@@ -159,7 +173,7 @@ class Bus implements BusApi {
     if (bytes.length > BUS_LIMITS.maxMessage) {
       throw new KernelError('bus/too-large', `a message is at most ${BUS_LIMITS.maxMessage} bytes`, { size: bytes.length });
     }
-    this.arena.publish(topic, bytes, PAGE_PID, false, (pid) => this.host.process(pid)?.state !== 'exited');
+    this.arena.publish(topic, bytes, PAGE_PID, false, this.alive);
   }
 
   subscribe(topic: string, onMessage: (data: Uint8Array, topic: string) => void, opts: { queueBytes?: number } = {}): () => void {
@@ -175,15 +189,20 @@ class Bus implements BusApi {
     void (async () => {
       while (open && this.arena.isOpen(sub.slot, sub.gen)) {
         const seen = this.arena.doorbell(sub.slot);
-        let frame: Frame | null;
-        while (open && (frame = this.arena.takeFrame(sub.slot)) !== null) {
+        // A publisher can refill the inbox as fast as the page drains it: take a bounded batch,
+        // then let the page's other tasks run before the next one.
+        const until = performance.now() + DRAIN_BUDGET_MS;
+        let frame: Frame | null = null;
+        while (open && performance.now() < until && (frame = this.arena.takeFrame(sub.slot)) !== null) {
           try {
             deliver(frame);
           } catch (e) {
             reportError(e);
           }
         }
-        if (open) await this.arena.waitDoorbellAsync(sub.slot, seen);
+        if (!open) break;
+        if (frame !== null) await yieldToPage();
+        else await this.arena.waitDoorbellAsync(sub.slot, seen);
       }
     })();
     return () => {
@@ -219,7 +238,7 @@ class Bus implements BusApi {
     if (m.tab === this.tab) return;
     if (m.type === 'message' && typeof m.topic === 'string' && isTopic(m.topic) && m.data instanceof Uint8Array && m.data.length <= BUS_LIMITS.maxMessage) {
       if ([...this.globals].some((g) => topicMatches(g, m.topic as string))) {
-        this.arena.publish(m.topic, m.data, REMOTE_PID, false, (pid) => this.host.process(pid)?.state !== 'exited');
+        this.arena.publish(m.topic, m.data, REMOTE_PID, false, this.alive);
       }
     } else if (m.type === 'declare' && typeof m.pattern === 'string') {
       this.declareGlobal(m.pattern);

@@ -181,9 +181,12 @@ export class BusArena {
     return -1;
   }
 
-  /** Page: closes a subscription once no writer is inside it; wakes a reader blocked on it. */
-  close(slot: number): void {
-    this.lock(slot, PAGE_TOKEN, () => true);
+  /**
+   * Page: closes a subscription once no writer is inside it; wakes a reader blocked on it. The
+   * page cannot sleep, so it spins for the lock; `alive` lets it take one a dead process held.
+   */
+  close(slot: number, alive: (pid: number) => boolean = () => true): void {
+    this.lock(slot, PAGE_TOKEN, () => false, alive);
     Atomics.store(this.i32, this.w(slot, S.state), FREE);
     Atomics.add(this.i32, A.version, 1);
     Atomics.store(this.i32, this.w(slot, S.lock), 0);

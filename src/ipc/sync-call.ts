@@ -3,13 +3,16 @@
  * then sleeps with `Atomics.wait` on this buffer until the page writes the answer. It works while
  * the worker runs wasm (no event loop needed on the worker side).
  *
- * Layout: Int32 [state, length, ok] then the answer as UTF-8 JSON. One call at a time per buffer
- * (a process makes one call at a time).
+ * Layout: Int32 [state, length, ok, killed] then the answer as UTF-8 JSON. One call at a time
+ * per buffer (a process makes one call at a time). `killed` is set by the page when it ends the
+ * process: a worker keeps running for a moment after `terminate()`, and its glue must not act
+ * for a process the kernel has already reported dead.
  */
 
 const STATE = 0;
 const LENGTH = 1;
 const OK = 2;
+const KILLED = 3;
 const HEADER = 16;
 const IDLE = 0;
 const PENDING = 1;
@@ -56,4 +59,14 @@ export function answerSyncCall(sab: SharedArrayBuffer, answer: SyncAnswer): void
   Atomics.store(h, OK, ok ? 1 : 0);
   Atomics.store(h, STATE, DONE);
   Atomics.notify(h, STATE);
+}
+
+/** Page side: the process is ended; its glue must stop acting for it. */
+export function markKilled(sab: SharedArrayBuffer): void {
+  Atomics.store(new Int32Array(sab, 0, 4), KILLED, 1);
+}
+
+/** Worker side: true once the page ended the process. */
+export function isKilled(sab: SharedArrayBuffer): boolean {
+  return Atomics.load(new Int32Array(sab, 0, 4), KILLED) !== 0;
 }

@@ -70,6 +70,7 @@ export class Kernel extends EventTarget implements KernelApi {
   private readonly table = new Map<number, ProcessInfo>();
   private readonly handles = new Map<number, Process>();
   private readonly runnable = new Map<string, Promise<Runnable>>();
+  private catalog: Promise<Map<string, ModuleInfo>> | null = null;
   private nextPid = 1;
   private readonly maxPages: number;
   private readonly ringSizes: { stdin: number; stdout: number; stderr: number; pipe: number };
@@ -100,11 +101,28 @@ export class Kernel extends EventTarget implements KernelApi {
     this.registry = await Registry.open(dbName);
     this.broadcast = openBroadcast('registry', (data) => {
       if (typeof data === 'object' && data !== null && (data as { type?: unknown }).type === REGISTRY_CHANGED) {
+        this.catalog = null;
         this.emit(KernelEvents.modules);
       }
     });
     // Best effort: ask that the registry survive storage pressure.
     void navigator.storage?.persist?.().catch(() => false);
+  }
+
+  /**
+   * Module records by name, read from the registry once and dropped on every change (here or in
+   * another tab), so a spawn does not wait for IndexedDB.
+   */
+  private async lookup(name: string): Promise<ModuleInfo | undefined> {
+    if (this.catalog === null) {
+      const registry = await this.reg();
+      const loading = registry.list().then((list) => new Map(list.map((m) => [m.name, m])));
+      this.catalog = loading;
+      loading.catch(() => {
+        if (this.catalog === loading) this.catalog = null;
+      });
+    }
+    return (await this.catalog).get(name);
   }
 
   private async reg(): Promise<Registry> {
@@ -203,11 +221,10 @@ export class Kernel extends EventTarget implements KernelApi {
   private async ready4spawn(name: unknown, opts: unknown): Promise<Ready> {
     const o = checkSpawnOptions(opts);
     if (typeof name !== 'string') throw new KernelError('kernel/bad-argument', 'the module name must be a string');
-    const registry = await this.reg();
     if (!globalThis.crossOriginIsolated) {
       throw new KernelError('kernel/not-isolated', 'this page is not cross-origin isolated, so modules cannot run (no SharedArrayBuffer)');
     }
-    const info = await registry.get(name);
+    const info = await this.lookup(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
     return { info, o, runnable: await this.runnableOf(info) };
   }
@@ -375,6 +392,7 @@ export class Kernel extends EventTarget implements KernelApi {
   }
 
   private registryChanged(): void {
+    this.catalog = null;
     this.broadcast?.post({ type: REGISTRY_CHANGED });
     this.emit(KernelEvents.modules);
   }

@@ -145,6 +145,25 @@ describe('delivery', () => {
   });
 });
 
+describe('kill', () => {
+  it('stops a killed publisher at once, though its worker takes a moment to stop', async () => {
+    const after = await page.evaluate(async () => {
+      let count = 0;
+      const stop = window.kernel.bus.subscribe('test/zombie', () => count++, { queueBytes: 4 * 1024 * 1024 });
+      const p = await window.kernel.spawn('bustool', { args: ['pub', 'test/zombie', '100000000'] });
+      while (count < 1000) await new Promise((r) => setTimeout(r, 5));
+      await p.kill();
+      // Let the page drain what was queued before the kill.
+      await new Promise((r) => setTimeout(r, 100));
+      const atKill = count;
+      await new Promise((r) => setTimeout(r, 700));
+      stop();
+      return count - atKill;
+    });
+    expect(after).toBe(0);
+  });
+});
+
 describe('global topics', () => {
   it('reaches the same app in another tab', async () => {
     const other = await browser.context.newPage();

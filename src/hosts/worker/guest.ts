@@ -2,7 +2,7 @@
  * What the worker glue offers the providers of `webmk` imports: the guest's memory, its grants,
  * and calls into the kernel (blocking, or awaited from a suspended module via JSPI).
  */
-import { FromWorker, ReplyBy, WORKER_PROTOCOL, beginSyncCall, waitSyncCall, type FromWorkerMessage, type StartMessage } from '../../ipc';
+import { FromWorker, ReplyBy, WORKER_PROTOCOL, beginSyncCall, isKilled, waitSyncCall, type FromWorkerMessage, type StartMessage } from '../../ipc';
 import { KernelError } from '../../kernel/errors';
 import type { Grants } from '../../kernel/types';
 
@@ -25,7 +25,15 @@ export interface GuestContext {
   call(call: string, args: unknown): Promise<unknown>;
   /** Tells the kernel something; no answer. */
   notify(call: string, args: unknown): void;
+  /**
+   * Throws (trapping the module) once the kernel has ended this process: a worker runs on for
+   * a moment after `terminate()`, and must not publish or call for a process reported dead.
+   */
+  checkAlive(): void;
 }
+
+/** Unwinds a module the kernel has already ended. */
+export class ProcessKilled extends Error {}
 
 /** Builds the imports of one capability area for a process. */
 export type GuestProvider = (ctx: GuestContext) => GuestImports;
@@ -54,6 +62,7 @@ export function createGuestContext(
       return mem === undefined ? new Uint8Array(0) : new Uint8Array(mem.buffer);
     },
     callSync: (call, args) => {
+      ctx.checkAlive();
       beginSyncCall(m.syscall);
       send(call, args, ReplyBy.sab);
       const answer = waitSyncCall(m.syscall);
@@ -65,6 +74,9 @@ export function createGuestContext(
         pending.set(send(call, args, ReplyBy.message), { ok, fail });
       }),
     notify: (call, args) => void send(call, args, ReplyBy.none),
+    checkAlive: () => {
+      if (isKilled(m.syscall)) throw new ProcessKilled('the process was killed');
+    },
   };
   const settle = (id: number, ok: boolean, value: unknown, error: unknown): void => {
     const p = pending.get(id);

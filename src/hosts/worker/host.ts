@@ -11,6 +11,7 @@ import {
   WORKER_PROTOCOL,
   allocateSyncCall,
   answerSyncCall,
+  markKilled,
   parseFromWorker,
   type CallMessage,
   type StartMessage,
@@ -43,6 +44,7 @@ class ModuleWorker {
   current: Running | null = null;
   dead = false;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
+  idleSince = 0;
 
   constructor(name: string, onIdle: (w: ModuleWorker) => void) {
     this.name = name;
@@ -101,6 +103,8 @@ class ModuleWorker {
   /** Ends the worker; a running process ends with `exit`. */
   terminate(exit?: HostExit): void {
     this.dead = true;
+    // The worker may run on for a while after terminate(): tell its glue to stand still.
+    if (this.current !== null) markKilled(this.current.syscall);
     clearTimeout(this.idleTimer);
     this.worker.terminate();
     const done = this.current;
@@ -179,17 +183,33 @@ export class WorkerHost implements Host {
     this.busy.delete(w);
     if (w.dead) return;
     const list = this.idle.get(w.name) ?? [];
-    if (list.length >= this.opts.idlePerModule || this.idleCount() >= this.opts.idleTotal) {
+    if (list.length >= this.opts.idlePerModule) {
       w.terminate();
       return;
     }
+    // The pool is full: the worker idle longest makes room (the one just freed is likeliest
+    // to be wanted again).
+    if (this.idleCount() >= this.opts.idleTotal) this.evictOldest();
     list.push(w);
     this.idle.set(w.name, list);
-    w.idleTimer = setTimeout(() => {
-      const l = this.idle.get(w.name);
-      if (l !== undefined) this.idle.set(w.name, l.filter((x) => x !== w));
-      w.terminate();
-    }, this.opts.idleMs);
+    w.idleSince = performance.now();
+    w.idleTimer = setTimeout(() => this.drop(w), this.opts.idleMs);
+  }
+
+  private drop(w: ModuleWorker): void {
+    const l = this.idle.get(w.name);
+    if (l !== undefined) {
+      const rest = l.filter((x) => x !== w);
+      if (rest.length > 0) this.idle.set(w.name, rest);
+      else this.idle.delete(w.name);
+    }
+    w.terminate();
+  }
+
+  private evictOldest(): void {
+    let oldest: ModuleWorker | undefined;
+    for (const list of this.idle.values()) for (const w of list) if (oldest === undefined || w.idleSince < oldest.idleSince) oldest = w;
+    if (oldest !== undefined) this.drop(oldest);
   }
 
   private idleCount(): number {

@@ -5,7 +5,7 @@
  */
 import { isKernelError } from '../../kernel/errors';
 import { Errno } from './errno';
-import type { GuestContext, GuestImports } from './guest';
+import { ProcessKilled, type GuestContext, type GuestImports } from './guest';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: true });
@@ -22,6 +22,7 @@ export function kernelImports(ctx: GuestContext): GuestImports {
     try {
       return ctx.callSync(name, args);
     } catch (e) {
+      if (e instanceof ProcessKilled) throw e;
       if (isKernelError(e, 'kernel/denied')) return -Errno.ACCES;
       if (isKernelError(e, 'kernel/unknown-module')) return -Errno.NOENT;
       if (isKernelError(e, 'kernel/unknown-process')) return -Errno.SRCH;
