@@ -2,6 +2,7 @@
  * The bench page: each figure is a function the runner calls through `window.bench.run(name)`;
  * it measures webmk and its raw baseline in this page, in this run, and returns table rows.
  */
+import { busFigure } from './figures/bus';
 import { killFigure } from './figures/kill';
 import { spawnFigure } from './figures/spawn';
 import { stdinFigure } from './figures/stdin';
@@ -15,6 +16,7 @@ const FIGURES = {
   stdin: stdinFigure,
   storm: stormFigure,
   kill: killFigure,
+  bus: busFigure,
 } satisfies Record<string, () => Promise<FigureResult>>;
 
 /** What the runner sees on the page. */

@@ -14,8 +14,9 @@ import { chromium } from 'playwright-core';
 const HERE = import.meta.dirname;
 const DIST = join(HERE, 'dist');
 const MODULES = resolve(HERE, '../public/modules');
+const FIXTURES = resolve(HERE, '../tests/fixtures');
 const RESULTS = join(HERE, 'results');
-const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'kill'];
+const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'kill', 'bus'];
 const FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -33,11 +34,15 @@ const TYPES = {
   '.json': 'application/json',
 };
 
-/** A static server over bench/dist (at /) and the example modules (at /modules/), isolated. */
+/** A static server over bench/dist (at /), the example modules (/modules/) and the test fixtures (/fixtures/), isolated. */
 async function serve() {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const [root, rel] = path.startsWith('/modules/') ? [MODULES, path.slice('/modules/'.length)] : [DIST, path.slice(1)];
+    const [root, rel] = path.startsWith('/modules/')
+      ? [MODULES, path.slice('/modules/'.length)]
+      : path.startsWith('/fixtures/')
+        ? [FIXTURES, path.slice('/fixtures/'.length)]
+        : [DIST, path.slice(1)];
     let file = normalize(join(root, rel));
     if (!file.startsWith(root)) return void res.writeHead(403).end();
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');

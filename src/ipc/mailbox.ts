@@ -67,6 +67,17 @@ export interface Frame {
   data: Uint8Array;
 }
 
+/** Where the next frame lies and what its header says. */
+interface FrameHead {
+  at: number;
+  base: number;
+  capacity: number;
+  size: number;
+  pid: number;
+  topicLen: number;
+  dataLen: number;
+}
+
 /** Counters of one subscription. */
 export interface SlotStats {
   slot: number;
@@ -113,6 +124,7 @@ export class BusArena {
   private readonly i32: Int32Array;
   private readonly u8: Uint8Array;
   /** Cached topic → matching slots, valid for one arena version. */
+  private readonly scratch: FrameHead = { at: 0, base: 0, capacity: 0, size: 0, pid: 0, topicLen: 0, dataLen: 0 };
   private routes = new Map<string, { version: number; slots: Array<[number, number]>; topic: Uint8Array }>();
 
   constructor(sab: SharedArrayBuffer) {
@@ -289,13 +301,12 @@ export class BusArena {
         return false;
       }
       const base = Atomics.load(this.i32, this.w(slot, S.offset));
-      const header = new Uint8Array(FRAME_HEADER);
-      const hv = new DataView(header.buffer);
-      hv.setUint32(0, size, true);
-      hv.setInt32(4, pid, true);
-      hv.setUint32(8, topic.length, true);
-      hv.setUint32(12, data.length, true);
-      this.copyIn(base, capacity, tail, header);
+      // Header words are 4-aligned, so none straddles the inbox's end even when the frame wraps.
+      const mask = capacity - 1;
+      this.i32[(base + (tail & mask)) >> 2] = size;
+      this.i32[(base + ((tail + 4) & mask)) >> 2] = pid;
+      this.i32[(base + ((tail + 8) & mask)) >> 2] = topic.length;
+      this.i32[(base + ((tail + 12) & mask)) >> 2] = data.length;
       this.copyIn(base, capacity, tail + FRAME_HEADER, topic);
       this.copyIn(base, capacity, tail + FRAME_HEADER + topic.length, data);
       Atomics.store(this.i32, this.w(slot, S.tail), (tail + size) | 0);
@@ -339,31 +350,41 @@ export class BusArena {
     return Atomics.load(this.i32, this.w(slot, S.dropped)) >>> 0;
   }
 
-  /** The next frame's header and where it lies, or null when the inbox is empty. */
-  private head(slot: number): { at: number; base: number; capacity: number; size: number; pid: number; topicLen: number; dataLen: number } | null {
+  /** The next frame's header and where it lies (in a reused object), or null when empty. */
+  private head(slot: number): FrameHead | null {
     const at = Atomics.load(this.i32, this.w(slot, S.head)) >>> 0;
     if (at === Atomics.load(this.i32, this.w(slot, S.tail)) >>> 0) return null;
-    const base = Atomics.load(this.i32, this.w(slot, S.offset));
-    const capacity = Atomics.load(this.i32, this.w(slot, S.capacity));
-    const header = new Uint8Array(FRAME_HEADER);
-    this.copyOut(base, capacity, at, header);
-    const hv = new DataView(header.buffer);
-    return { at, base, capacity, size: hv.getUint32(0, true), pid: hv.getInt32(4, true), topicLen: hv.getUint32(8, true), dataLen: hv.getUint32(12, true) };
+    const h = this.scratch;
+    h.at = at;
+    h.base = Atomics.load(this.i32, this.w(slot, S.offset));
+    h.capacity = Atomics.load(this.i32, this.w(slot, S.capacity));
+    const mask = h.capacity - 1;
+    h.size = this.i32[(h.base + (at & mask)) >> 2] as number;
+    h.pid = this.i32[(h.base + ((at + 4) & mask)) >> 2] as number;
+    h.topicLen = this.i32[(h.base + ((at + 8) & mask)) >> 2] as number;
+    h.dataLen = this.i32[(h.base + ((at + 12) & mask)) >> 2] as number;
+    return h;
   }
 
   /** The next message's sizes without taking it, or null when the inbox is empty. */
   peek(slot: number): { pid: number; topicLen: number; dataLen: number } | null {
-    return this.head(slot);
+    const h = this.head(slot);
+    return h === null ? null : { pid: h.pid, topicLen: h.topicLen, dataLen: h.dataLen };
+  }
+
+  /** The next message's payload length, or -1 when the inbox is empty (allocates nothing). */
+  nextLength(slot: number): number {
+    return this.head(slot)?.dataLen ?? -1;
   }
 
   /**
    * Takes the next message, copying its payload into `dst` (which must be large enough, see
    * `peek`), and returns its topic bytes and publisher; null when empty.
    */
-  take(slot: number, dst: Uint8Array): { pid: number; topic: Uint8Array; dataLen: number } | null {
+  take(slot: number, dst: Uint8Array, topicDst?: Uint8Array): { pid: number; topic: Uint8Array; dataLen: number } | null {
     const h = this.head(slot);
     if (h === null) return null;
-    const topic = new Uint8Array(h.topicLen);
+    const topic = topicDst !== undefined && topicDst.length >= h.topicLen ? topicDst.subarray(0, h.topicLen) : new Uint8Array(h.topicLen);
     this.copyOut(h.base, h.capacity, h.at + FRAME_HEADER, topic);
     this.copyOut(h.base, h.capacity, h.at + FRAME_HEADER + h.topicLen, dst.subarray(0, h.dataLen));
     Atomics.store(this.i32, this.w(slot, S.head), (h.at + h.size) | 0);

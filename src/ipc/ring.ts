@@ -22,6 +22,10 @@ const H = {
   writerClosed: 4,
   /** Nonzero once the reader closed (later writes fail: EPIPE or discard). */
   readerClosed: 5,
+  /** Nonzero while the reader sleeps on `writerSignal` (the writer notifies only then). */
+  readerWaiting: 6,
+  /** Nonzero while the writer sleeps on `readerSignal`. */
+  writerWaiting: 7,
 } as const;
 const HEADER_BYTES = 32;
 
@@ -81,7 +85,7 @@ export class Ring {
     this.data.set(first === src.length ? src : src.subarray(0, first), at);
     if (n > first) this.data.set(src.subarray(first, n), 0);
     Atomics.store(this.h, H.write, (w + n) | 0);
-    this.signal(H.writerSignal);
+    this.signal(H.writerSignal, H.readerWaiting);
     return n;
   }
 
@@ -96,7 +100,7 @@ export class Ring {
     dst.set(this.data.subarray(at, at + first), 0);
     if (n > first) dst.set(this.data.subarray(0, n - first), first);
     Atomics.store(this.h, H.read, (r + n) | 0);
-    this.signal(H.readerSignal);
+    this.signal(H.readerSignal, H.writerWaiting);
     return n;
   }
 
@@ -112,13 +116,13 @@ export class Ring {
   /** Writer: no more data will come. Idempotent. */
   closeWriter(): void {
     Atomics.store(this.h, H.writerClosed, 1);
-    this.signal(H.writerSignal);
+    this.signal(H.writerSignal, -1);
   }
 
   /** Reader: nothing more will be read. Idempotent. */
   closeReader(): void {
     Atomics.store(this.h, H.readerClosed, 1);
-    this.signal(H.readerSignal);
+    this.signal(H.readerSignal, -1);
   }
 
   /**
@@ -135,7 +139,7 @@ export class Ring {
       if (closed) return 'closed';
       const left = deadline - performance.now();
       if (left <= 0) return 'timed-out';
-      Atomics.wait(this.h, H.writerSignal, seen, left);
+      this.sleep(H.writerSignal, H.readerWaiting, seen, left);
     }
   }
 
@@ -145,7 +149,7 @@ export class Ring {
       const seen = Atomics.load(this.h, H.readerSignal);
       if (this.readerClosed) return 'closed';
       if (this.space() > 0) return 'ok';
-      Atomics.wait(this.h, H.readerSignal, seen);
+      this.sleep(H.readerSignal, H.writerWaiting, seen, Infinity);
     }
   }
 
@@ -157,7 +161,9 @@ export class Ring {
       const closed = this.writerClosed;
       if (this.available() > 0) return 'ok';
       if (closed) return 'closed';
+      Atomics.store(this.h, H.readerWaiting, 1);
       await waitAsync(this.h, H.writerSignal, seen);
+      Atomics.store(this.h, H.readerWaiting, 0);
     }
   }
 
@@ -167,13 +173,26 @@ export class Ring {
       const seen = Atomics.load(this.h, H.readerSignal);
       if (this.readerClosed) return 'closed';
       if (this.space() > 0) return 'ok';
+      Atomics.store(this.h, H.writerWaiting, 1);
       await waitAsync(this.h, H.readerSignal, seen);
+      Atomics.store(this.h, H.writerWaiting, 0);
     }
   }
 
-  private signal(slot: number): void {
+  /** Workers only: sleeps on `slot` while it still holds `seen`, flagged in `flag`. */
+  private sleep(slot: number, flag: number, seen: number, timeoutMs: number): void {
+    Atomics.store(this.h, flag, 1);
+    Atomics.wait(this.h, slot, seen, timeoutMs);
+    Atomics.store(this.h, flag, 0);
+  }
+
+  /**
+   * Moves a signal word; wakes the other side only if it sleeps (`flag`; -1: always). The
+   * sleeper raises its flag before it checks the word, so no wake-up is lost.
+   */
+  private signal(slot: number, flag: number): void {
     Atomics.add(this.h, slot, 1);
-    Atomics.notify(this.h, slot);
+    if (flag < 0 || Atomics.load(this.h, flag) !== 0) Atomics.notify(this.h, slot);
   }
 }
 

@@ -66,7 +66,8 @@ export function markKilled(sab: SharedArrayBuffer): void {
   Atomics.store(new Int32Array(sab, 0, 4), KILLED, 1);
 }
 
-/** Worker side: true once the page ended the process. */
-export function isKilled(sab: SharedArrayBuffer): boolean {
-  return Atomics.load(new Int32Array(sab, 0, 4), KILLED) !== 0;
+/** Worker side: a cheap test, true once the page ended the process (checked on hot paths). */
+export function killedFlag(sab: SharedArrayBuffer): () => boolean {
+  const h = new Int32Array(sab, 0, 4);
+  return () => Atomics.load(h, KILLED) !== 0;
 }

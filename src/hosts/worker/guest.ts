@@ -2,7 +2,7 @@
  * What the worker glue offers the providers of `webmk` imports: the guest's memory, its grants,
  * and calls into the kernel (blocking, or awaited from a suspended module via JSPI).
  */
-import { FromWorker, ReplyBy, WORKER_PROTOCOL, beginSyncCall, isKilled, waitSyncCall, type FromWorkerMessage, type StartMessage } from '../../ipc';
+import { FromWorker, ReplyBy, WORKER_PROTOCOL, beginSyncCall, killedFlag, waitSyncCall, type FromWorkerMessage, type StartMessage } from '../../ipc';
 import { KernelError } from '../../kernel/errors';
 import type { Grants } from '../../kernel/types';
 
@@ -47,6 +47,8 @@ export function createGuestContext(
   memory: () => WebAssembly.Memory | undefined,
 ): { ctx: GuestContext; settle: (id: number, ok: boolean, value: unknown, error: unknown) => void } {
   let nextId = 1;
+  let view: Uint8Array | undefined;
+  const killed = killedFlag(m.syscall);
   const pending = new Map<number, { ok: (v: unknown) => void; fail: (e: unknown) => void }>();
   const send = (call: string, args: unknown, reply: (typeof ReplyBy)[keyof typeof ReplyBy]): number => {
     const id = nextId++;
@@ -59,7 +61,10 @@ export function createGuestContext(
     shared: m.shared,
     memory: () => {
       const mem = memory();
-      return mem === undefined ? new Uint8Array(0) : new Uint8Array(mem.buffer);
+      if (mem === undefined) return new Uint8Array(0);
+      // One view per buffer: a grown memory has a new buffer, and gets a new view.
+      if (view?.buffer !== mem.buffer) view = new Uint8Array(mem.buffer);
+      return view;
     },
     callSync: (call, args) => {
       ctx.checkAlive();
@@ -75,7 +80,7 @@ export function createGuestContext(
       }),
     notify: (call, args) => void send(call, args, ReplyBy.none),
     checkAlive: () => {
-      if (isKilled(m.syscall)) throw new ProcessKilled('the process was killed');
+      if (killed()) throw new ProcessKilled('the process was killed');
     },
   };
   const settle = (id: number, ok: boolean, value: unknown, error: unknown): void => {
