@@ -1,3 +1,5 @@
+export {};
+
 /**
  * Raw baselines for the bus: MessagePort messaging between two workers, with nothing of webmk.
  *   { type: 'pong', port }                  answers every message on `port` with a 1-byte message
