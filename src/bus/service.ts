@@ -91,7 +91,21 @@ interface Sub {
 }
 
 export function busService(opts: BusOptions = {}): Service<BusApi> {
-  return { name: 'bus', start: (host) => new Bus(host, opts) };
+  return { name: 'bus', start: (host) => (typeof SharedArrayBuffer === 'undefined' ? unavailable() : new Bus(host, opts)) };
+}
+
+/** The bus of a page that is not cross-origin isolated: no shared memory, so no bus. */
+function unavailable(): BusApi {
+  const refuse = (): never => {
+    throw new KernelError('kernel/not-isolated', 'the bus needs a cross-origin isolated page (SharedArrayBuffer)');
+  };
+  return {
+    publish: refuse,
+    subscribe: refuse,
+    declareGlobal: refuse,
+    watch: () => {},
+    stats: () => ({ subscriptions: [], topics: [], globals: [], watching: false }),
+  };
 }
 
 class Bus implements BusApi {

@@ -171,6 +171,11 @@ describe('the built app on a static server without isolation headers', () => {
     expect(status?.isolated).toBe(false);
     expect(status?.serviceWorker).toBe('active');
     expect(status?.reason).toMatch(/not cross-origin isolated/);
+    // The page says so plainly, and the kernel still answers (installing needs no shared memory).
+    await page.waitForFunction(() => document.body.innerText.includes('SharedArrayBuffer is unavailable'));
+    expect(await page.evaluate(() => 'kernel' in window && Array.isArray(window.kernel.processes()))).toBe(true);
+    const spawnCode = await page.evaluate(() => window.kernel.spawn('hello').catch((e: { code: string }) => e.code));
+    expect(spawnCode).toBe('kernel/not-isolated');
   }, 60_000);
 
   test('without service workers (plain http), boot reports why and does not reload', async () => {
