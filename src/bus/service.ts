@@ -53,10 +53,12 @@ const PAGE_PID = 0;
 /** How long the page drains one subscription before it lets other tasks run. */
 const DRAIN_BUDGET_MS = 4;
 
-/** Resolves in a later task, so timers, input and rendering get their turn. */
+/**
+ * Resolves in a later task, so timers, input and rendering get their turn. Not
+ * `scheduler.yield()`: its continuation runs ahead of other tasks, so a flood would still starve
+ * the page.
+ */
 function yieldToPage(): Promise<void> {
-  const s = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
-  if (s?.yield !== undefined) return s.yield();
   return new Promise((ok) => setTimeout(ok, 0));
 }
 const enc = new TextEncoder();
@@ -153,6 +155,12 @@ class Bus implements BusApi {
     host.onExit((p) => {
       this.arena.releaseLocks(p.pid);
       for (const sub of [...this.subs.values()]) if (sub.owner === p.pid) this.close(sub);
+    });
+    // A module may declare global topics in its manifest: `"globalTopics": ["chat/*"]`.
+    host.onSpawn((_pid, info) => {
+      const declared = info.manifest.globalTopics;
+      if (!Array.isArray(declared)) return;
+      for (const pattern of declared) if (typeof pattern === 'string' && isTopic(pattern, true)) this.declareGlobal(pattern);
     });
     // Learn the global topics other tabs declared.
     this.channel().post({ type: 'hello', tab: this.tab });

@@ -145,6 +145,24 @@ describe('delivery', () => {
   });
 });
 
+describe('a flood', () => {
+  it('does not starve the page that subscribes to it (regression: the drain loop yielded to itself)', async () => {
+    const ticks = await page.evaluate(async () => {
+      let count = 0;
+      let ticks = 0;
+      const stop = window.kernel.bus.subscribe('test/flood-page', () => count++);
+      const p = await window.kernel.spawn('bustool', { args: ['pub', 'test/flood-page', '100000000'] });
+      const timer = setInterval(() => ticks++, 10);
+      await new Promise((r) => setTimeout(r, 500));
+      clearInterval(timer);
+      await p.kill();
+      stop();
+      return count > 0 ? ticks : -1;
+    });
+    expect(ticks).toBeGreaterThan(5);
+  });
+});
+
 describe('kill', () => {
   it('stops a killed publisher at once, though its worker takes a moment to stop', async () => {
     const after = await page.evaluate(async () => {
@@ -165,21 +183,27 @@ describe('kill', () => {
 });
 
 describe('global topics', () => {
-  it('reaches the same app in another tab', async () => {
+  it('reaches the same app in another tab, declared by a module\'s manifest or by the page', async () => {
     const other = await browser.context.newPage();
     await other.goto(server.url);
     await waitForKernel(other);
     await collect(other, 'remote', 'global/chat');
-    await page.evaluate(() => window.kernel.bus.declareGlobal('global/*'));
-    await other.waitForFunction(() => window.kernel.bus.stats().globals.includes('global/*'));
+    // bustool's manifest declares "globalTopics": ["global/*"]; spawning it declares them.
     expect((await run(page, 'bustool', { args: ['pub', 'global/chat', '5'] })).code).toBe(0);
     await other.waitForFunction(() => (window as unknown as { __got: Record<string, string[]> }).__got.remote?.length === 5);
     expect(await got(other, 'remote')).toEqual(Array.from({ length: 5 }, (_, i) => `global/chat: global/chat #${i}`));
-    // A local topic stays in its tab.
+    expect(await other.evaluate(() => window.kernel.bus.stats().globals)).toContain('global/*');
+    // A pattern the page declares global, and a local topic that stays in its tab.
+    await collect(other, 'shared', 'shared/*');
     await collect(other, 'local', 'test/local');
-    await page.evaluate(() => window.kernel.bus.publish('test/local', 'here only'));
-    await page.evaluate(() => window.kernel.bus.publish('global/chat', 'last'));
-    await other.waitForFunction(() => (window as unknown as { __got: Record<string, string[]> }).__got.remote?.length === 6);
+    await page.evaluate(() => window.kernel.bus.declareGlobal('shared/*'));
+    await other.waitForFunction(() => window.kernel.bus.stats().globals.includes('shared/*'));
+    await page.evaluate(() => {
+      window.kernel.bus.publish('test/local', 'here only');
+      window.kernel.bus.publish('shared/note', 'everywhere');
+    });
+    await other.waitForFunction(() => (window as unknown as { __got: Record<string, string[]> }).__got.shared?.length === 1);
+    expect(await got(other, 'shared')).toEqual(['shared/note: everywhere']);
     expect(await got(other, 'local')).toEqual([]);
     await other.close();
   });
