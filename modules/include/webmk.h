@@ -100,7 +100,8 @@
 //
 // Delivery: in order per publisher, to every subscription that exists when the
 // message is published, in any module of the tab or in the page. Topics
-// declared global (kernel.bus.declareGlobal) also reach the app's other tabs.
+// declared global also reach the app's other tabs: by the page
+// (kernel.bus.declareGlobal) or by a module's manifest, "globalTopics": ["chat/*"].
 // A message is at most WEBMK_MAX_MESSAGE bytes.
 //
 // Each subscription has a bounded inbox (1 MiB by default: at least 1,024
