@@ -6,11 +6,12 @@ import { openBroadcast, type Broadcast, type BusApi } from '../bus';
 import type { GfxApi } from '../gfx';
 import { EXIT_CODES, WorkerHost, type Host, type HostExit } from '../hosts';
 import { Ring, allocateRing } from '../ipc';
-import { Registry, capMemory } from '../registry';
+import { Registry } from '../registry';
 import { KernelError } from './errors';
 import { grantsFrom } from './permissions';
 import { checkSpawnOptions, type CheckedSpawn } from './spawn-options';
 import { CallTable, type Caller } from './calls';
+import { RunnableCache, type Runnable } from './runnable';
 import type { Service, ServiceHost } from './services';
 import { registerKernelCalls } from './guest-calls';
 import { feed, ringReadable, ringWritable } from './stdio-streams';
@@ -40,8 +41,6 @@ export interface KernelOptions {
   services?: ReadonlyArray<Service<unknown>>;
 }
 
-/** A module compiled under the memory cap, and the cap in pages that applies to it. */
-type Runnable = { module: WebAssembly.Module; maxPages: number } | 'min-exceeds';
 
 /** A spawn that passed its checks: what runs, and how. */
 interface Ready {
@@ -69,7 +68,7 @@ export class Kernel extends EventTarget implements KernelApi {
   private readonly host: Host = new WorkerHost();
   private readonly table = new Map<number, ProcessInfo>();
   private readonly handles = new Map<number, Process>();
-  private readonly runnable = new Map<string, Promise<Runnable>>();
+  private readonly runnable: RunnableCache;
   private catalog: Promise<Map<string, ModuleInfo>> | null = null;
   private nextPid = 1;
   private readonly maxPages: number;
@@ -88,6 +87,7 @@ export class Kernel extends EventTarget implements KernelApi {
   constructor(opts: KernelOptions = {}) {
     super();
     this.maxPages = Math.floor(((opts.memoryLimitMiB ?? 512) * 1024 * 1024) / 65536);
+    this.runnable = new RunnableCache(this.maxPages);
     this.ringSizes = { stdin: 256 * 1024, stdout: 1024 * 1024, stderr: 64 * 1024, pipe: 1024 * 1024, ...opts.rings };
     this.keepExited = opts.keepExited ?? 100;
     this.ready = this.init(opts.dbName ?? 'webmk');
@@ -149,7 +149,7 @@ export class Kernel extends EventTarget implements KernelApi {
       ...(opts.name !== undefined ? { name: opts.name } : {}),
       ...(fileName !== undefined ? { fileName } : {}),
     });
-    this.runnable.set(info.sha256, Promise.resolve(this.prepare(bytes, module)));
+    this.runnable.remember(info.sha256, bytes, module);
     this.registryChanged();
     return info;
   }
@@ -160,7 +160,7 @@ export class Kernel extends EventTarget implements KernelApi {
     const info = await registry.get(name);
     await registry.uninstall(name);
     if (info !== undefined && !(await registry.list()).some((m) => m.sha256 === info.sha256)) {
-      this.runnable.delete(info.sha256);
+      this.runnable.forget(info.sha256);
     }
     this.registryChanged();
   }
@@ -226,7 +226,8 @@ export class Kernel extends EventTarget implements KernelApi {
     }
     const info = await this.lookup(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
-    return { info, o, runnable: await this.runnableOf(info) };
+    const runnable = await this.runnable.get(info.sha256, async () => (await this.reg()).bytes(info.sha256));
+    return { info, o, runnable };
   }
 
   /**
@@ -369,26 +370,6 @@ export class Kernel extends EventTarget implements KernelApi {
   private prune(): void {
     const exited = [...this.table.values()].filter((p) => p.state === 'exited');
     for (const p of exited.slice(0, Math.max(0, exited.length - this.keepExited))) this.table.delete(p.pid);
-  }
-
-  /** The module compiled with the memory cap, cached by content hash. */
-  private runnableOf(info: ModuleInfo): Promise<Runnable> {
-    let r = this.runnable.get(info.sha256);
-    if (r === undefined) {
-      r = this.reg()
-        .then((reg) => reg.bytes(info.sha256))
-        .then((bytes) => this.prepare(bytes, null));
-      this.runnable.set(info.sha256, r);
-      r.catch(() => this.runnable.delete(info.sha256));
-    }
-    return r;
-  }
-
-  private async prepare(bytes: Uint8Array, compiled: WebAssembly.Module | null): Promise<Runnable> {
-    const capped = capMemory(bytes, this.maxPages);
-    if (capped === 'min-exceeds') return capped;
-    const module = capped.bytes === bytes && compiled !== null ? compiled : await WebAssembly.compile(capped.bytes as Uint8Array<ArrayBuffer>);
-    return { module, maxPages: capped.maxPages };
   }
 
   private registryChanged(): void {

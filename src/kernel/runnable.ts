@@ -1,0 +1,43 @@
+/**
+ * Modules ready to run: compiled once per content hash with the kernel's memory cap written into
+ * the binary (see registry/wasm-binary.ts), so a spawn posts a compiled module, never bytes.
+ */
+import { capMemory } from '../registry';
+
+/** A module compiled under the memory cap and the cap in pages that applies to it, or a refusal. */
+export type Runnable = { module: WebAssembly.Module; maxPages: number } | 'min-exceeds';
+
+export class RunnableCache {
+  private readonly cache = new Map<string, Promise<Runnable>>();
+
+  constructor(private readonly maxPages: number) {}
+
+  /** Caches what `install` compiled already (the same module when no cap had to be added). */
+  remember(sha256: string, bytes: Uint8Array, validated: WebAssembly.Module): void {
+    const r = this.prepare(bytes, validated);
+    r.catch(() => this.cache.delete(sha256));
+    this.cache.set(sha256, r);
+  }
+
+  /** The runnable form of the module with this hash, compiling its bytes on first use. */
+  get(sha256: string, bytes: () => Promise<Uint8Array>): Promise<Runnable> {
+    let r = this.cache.get(sha256);
+    if (r === undefined) {
+      r = bytes().then((b) => this.prepare(b, null));
+      this.cache.set(sha256, r);
+      r.catch(() => this.cache.delete(sha256));
+    }
+    return r;
+  }
+
+  forget(sha256: string): void {
+    this.cache.delete(sha256);
+  }
+
+  private async prepare(bytes: Uint8Array, validated: WebAssembly.Module | null): Promise<Runnable> {
+    const capped = capMemory(bytes, this.maxPages);
+    if (capped === 'min-exceeds') return capped;
+    const module = capped.bytes === bytes && validated !== null ? validated : await WebAssembly.compile(capped.bytes as Uint8Array<ArrayBuffer>);
+    return { module, maxPages: capped.maxPages };
+  }
+}
