@@ -33,7 +33,6 @@ const ROUNDS = 2;
 const LATENCY_SAMPLES = 60;
 /** Samples dropped at the start of each latency run (worker start-up, first compiles). */
 const WARMUP = 5;
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
 
 function args() {
@@ -328,7 +327,7 @@ async function main() {
   const server = await serve(out);
   const { module: harness } = await runnerImport(join(ROOT, 'tests/e2e/harness.ts'), { configFile: false, logLevel: 'error' });
   const profile = mkdtempSync(join(tmpdir(), 'webmk-gfx-profile-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: harness.findChromium(), headless: true, args: FLAGS, viewport: { width: 1600, height: 1000 } });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: harness.findChromium(), headless: true, args: harness.CHROMIUM_ARGS, viewport: { width: 1600, height: 1000 } });
   try {
     const page = await context.newPage();
     page.on('pageerror', (e) => console.error('[pageerror]', e.message));

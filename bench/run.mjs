@@ -17,16 +17,6 @@ const MODULES = resolve(HERE, '../public/modules');
 const FIXTURES = resolve(HERE, '../tests/fixtures');
 const RESULTS = join(HERE, 'results');
 const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'kill', 'bus'];
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -66,10 +56,10 @@ async function serve() {
   };
 }
 
-/** The Chromium the end-to-end tests use ($CHROME_PATH or the usual install paths). */
-async function chromiumPath() {
+/** The Chromium the end-to-end tests use ($CHROME_PATH or the usual install paths), and their flags. */
+async function systemChromium() {
   const { module } = await runnerImport(resolve(HERE, '../tests/e2e/harness.ts'), { configFile: false, logLevel: 'error' });
-  return module.findChromium();
+  return { path: module.findChromium(), args: module.CHROMIUM_ARGS };
 }
 
 const fmtNumber = (x, unit) => {
@@ -106,7 +96,8 @@ async function main() {
   await build({ configFile: join(HERE, 'vite.config.ts'), logLevel: 'warn' });
   const server = await serve();
   const profile = mkdtempSync(join(tmpdir(), 'webmk-bench-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: await chromiumPath(), headless: true, args: FLAGS });
+  const browser = await systemChromium();
+  const context = await chromium.launchPersistentContext(profile, { executablePath: browser.path, headless: true, args: browser.args });
   const out = { rows: [], breakdown: [], detail: {}, seconds: {} };
   try {
     const page = await context.newPage();

@@ -67,19 +67,6 @@ export const MAX_PIXELS = 4096 * 4096;
 /** Windows open at once, over all processes. */
 export const MAX_WINDOWS = 32;
 
-/** wasi-libc errno values the graphics calls return (negated). */
-export const Errno = {
-  acces: 2,
-  again: 6,
-  busy: 10,
-  fault: 21,
-  inval: 28,
-  io: 29,
-  nomem: 48,
-  nosys: 52,
-  pipe: 64,
-} as const;
-
 /** One input event, as the module sees it. */
 export interface GfxEvent {
   type: EventTypeCode;

@@ -7,7 +7,8 @@
 import type { GuestContext, GuestFunction, GuestImports } from '../hosts/worker/guest';
 import { EventRing } from '../ipc';
 import { isKernelError, type KernelErrorCode } from '../kernel/errors';
-import { EVENT_BYTES, Errno, validSize } from './abi';
+import { Errno } from '../hosts/worker/errno';
+import { EVENT_BYTES, validSize } from './abi';
 import { Presenter, nextFrame } from './presenter';
 import { GfxCall, type OpenArgs, type ResizedArgs } from './protocol';
 
@@ -17,12 +18,12 @@ const MAX_POLL = 4096;
 const CLOSED_WAIT_MS = 100;
 
 const ERRNO_OF: Partial<Record<KernelErrorCode, number>> = {
-  'gfx/bad-size': Errno.inval,
-  'gfx/busy': Errno.busy,
-  'gfx/limit': Errno.again,
-  'gfx/no-window': Errno.pipe,
-  'kernel/denied': Errno.acces,
-  'ipc/unknown-call': Errno.nosys,
+  'gfx/bad-size': Errno.INVAL,
+  'gfx/busy': Errno.BUSY,
+  'gfx/limit': Errno.AGAIN,
+  'gfx/no-window': Errno.PIPE,
+  'kernel/denied': Errno.ACCES,
+  'ipc/unknown-call': Errno.NOSYS,
 };
 
 /** The window a process holds in its worker. */
@@ -35,7 +36,7 @@ interface Held {
 /** Builds the graphics imports of one process. */
 export function gfxImports(ctx: GuestContext): GuestImports {
   if (typeof WebAssembly.Suspending !== 'function') {
-    const nosys: GuestFunction = () => -Errno.nosys;
+    const nosys: GuestFunction = () => -Errno.NOSYS;
     return { gfx_open: nosys, gfx_present: nosys, gfx_close: nosys, input_poll: nosys };
   }
   const g = new Graphics(ctx);
@@ -58,11 +59,11 @@ class Graphics {
     const held = this.live();
     if (held !== undefined) {
       if (width === 0 && height === 0) return 0;
-      if (!validSize(width, height)) return -Errno.inval;
+      if (!validSize(width, height)) return -Errno.INVAL;
       this.resize(held, width, height);
       return 0;
     }
-    if (!(width === 0 && height === 0) && !validSize(width, height)) return -Errno.inval;
+    if (!(width === 0 && height === 0) && !validSize(width, height)) return -Errno.INVAL;
     try {
       const args: OpenArgs = { width, height };
       const reply = await this.ctx.call(GfxCall.open, args);
@@ -75,21 +76,21 @@ class Graphics {
   }
 
   async present(ptr: number, width: number, height: number): Promise<number> {
-    if (!validSize(width, height)) return -Errno.inval;
+    if (!validSize(width, height)) return -Errno.INVAL;
     let held = this.live();
     if (held === undefined) {
       if (this.leftover !== undefined) {
         // The person closed the window: say so, slowly enough that a loop ignoring it idles.
         await new Promise((ok) => setTimeout(ok, CLOSED_WAIT_MS));
-        return -Errno.pipe;
+        return -Errno.PIPE;
       }
       const opened = await this.open(width, height);
       if (opened < 0) return opened;
       held = this.live();
-      if (held === undefined) return -Errno.pipe;
+      if (held === undefined) return -Errno.PIPE;
     }
     const result = held.presenter.draw(this.ctx.memory().buffer as ArrayBuffer, ptr, width, height);
-    if (result === 'fault') return -Errno.fault;
+    if (result === 'fault') return -Errno.FAULT;
     if (result === 'resized') this.notifyResized(held);
     await nextFrame();
     return 0;
@@ -97,7 +98,7 @@ class Graphics {
 
   close(): number {
     const held = this.live();
-    if (held === undefined) return -Errno.pipe;
+    if (held === undefined) return -Errno.PIPE;
     this.ctx.notify(GfxCall.close, { id: held.id });
     this.held = undefined;
     return 0;
@@ -108,7 +109,7 @@ class Graphics {
     if (ring === undefined || max === 0) return 0;
     const n = Math.min(max, MAX_POLL);
     const mem = this.ctx.memory();
-    if (ptr + n * EVENT_BYTES > mem.byteLength) return -Errno.fault;
+    if (ptr + n * EVENT_BYTES > mem.byteLength) return -Errno.FAULT;
     const view = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
     return ring.take(n, (rec, i) => {
       const at = ptr + i * EVENT_BYTES;
@@ -148,6 +149,6 @@ function accept(reply: unknown): Held {
 }
 
 function errnoOf(e: unknown): number {
-  if (isKernelError(e)) return ERRNO_OF[e.code] ?? Errno.io;
-  return Errno.io;
+  if (isKernelError(e)) return ERRNO_OF[e.code] ?? Errno.IO;
+  return Errno.IO;
 }

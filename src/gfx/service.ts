@@ -53,15 +53,7 @@ export interface GfxApi {
   close(id: number): Promise<void>;
 }
 
-interface Win {
-  id: number;
-  pid: number;
-  name: string;
-  width: number;
-  height: number;
-  detach: boolean;
-  state: 'waiting' | 'live';
-  canvas: HTMLCanvasElement;
+interface Win extends GfxWindowInfo {
   ring: EventRing;
 }
 

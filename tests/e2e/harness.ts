@@ -99,6 +99,20 @@ export function findChromium(): string {
   return found;
 }
 
+/**
+ * Chromium flags for tests and benchmarks (headless is set by playwright): no sandbox (root), no
+ * GPU, and no background traffic, which this machine's closed network refuses.
+ */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 /** A browser with a fresh profile; `close()` removes the profile. */
 export interface TestBrowser {
   context: BrowserContext;
@@ -110,15 +124,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: findChromium(),
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   return {
     context,

@@ -3,6 +3,7 @@ export const Errno = {
   ACCES: 2,
   AGAIN: 6,
   BADF: 8,
+  BUSY: 10,
   FAULT: 21,
   INVAL: 28,
   IO: 29,
@@ -11,6 +12,7 @@ export const Errno = {
   NOMEM: 48,
   NOSPC: 51,
   NOSYS: 52,
+  PIPE: 64,
   RANGE: 68,
   SRCH: 71,
 } as const;
