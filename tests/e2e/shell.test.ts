@@ -160,7 +160,12 @@ describe('shell', () => {
     const pid = await run('spin', '');
     const row = page.locator(`webmk-processes tr[data-pid="${pid}"]`);
     await row.waitFor();
-    await expect(row.locator('.state').textContent()).resolves.toContain('running');
+    // The row appears while the process is still starting (a loaded machine takes a while).
+    await page.waitForFunction(
+      (pid) => document.querySelector(`webmk-processes tr[data-pid="${pid}"] .state`)?.textContent?.includes('running'),
+      pid,
+      { timeout: 10_000 },
+    );
     await row.getByRole('button', { name: `Kill spin (pid ${pid})` }).click();
     await page.waitForFunction(
       (pid) => document.querySelector(`webmk-processes tr[data-pid="${pid}"] .state`)?.textContent?.includes('killed'),
