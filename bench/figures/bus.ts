@@ -20,7 +20,7 @@ async function fixture(name: string): Promise<Uint8Array> {
 
 /** A kernel whose inboxes hold a whole flood (no drops), with the bench stages installed. */
 async function busKernel(): Promise<Kernel> {
-  const kernel = createKernel({ dbName: `bench-bus-${Date.now()}`, services: [busService({ inboxBytes: 16 * 1024 * 1024 })] });
+  const kernel = createKernel({ dbName: `bench-bus-${Date.now()}`, capabilities: [busService({ inboxBytes: 16 * 1024 * 1024 })] });
   await kernel.ready;
   await kernel.install(await fixture('busbench'), { name: 'busbench', grant: 'all' });
   await kernel.install(await fixture('pipetool'), { name: 'pipetool' });

@@ -3,10 +3,9 @@
  * (checking grants), gives page scripts `kernel.bus`, forwards global topics to other tabs, and
  * keeps what the shell's bus view shows. Publishing itself never passes through here.
  */
-import { BUS_LIMITS, BusArena, REMOTE_PID, allocateBusArena, frameSize, type Frame } from '../ipc';
-import { KernelError } from '../kernel/errors';
-import { isTopic, topicAllowed, topicMatches } from '../kernel/permissions';
-import type { Service, ServiceHost } from '../kernel/services';
+import type { CapabilityHost, KernelCapability } from '../capability';
+import { KernelError, isTopic, topicAllowed, topicMatches } from '../common';
+import { BUS_LIMITS, BusArena, REMOTE_PID, allocateBusArena, frameSize, sharedMemoryAvailable, type Frame } from '../ipc';
 import { openBroadcast, type Broadcast } from './broadcast';
 import { TopicMonitor, type TopicStats } from './monitor';
 
@@ -92,8 +91,8 @@ interface Sub {
   capacity: number;
 }
 
-export function busService(opts: BusOptions = {}): Service<BusApi> {
-  return { name: 'bus', start: (host) => (typeof SharedArrayBuffer === 'undefined' ? unavailable() : new Bus(host, opts)) };
+export function busService(opts: BusOptions = {}): KernelCapability<BusApi> {
+  return { name: 'bus', start: (host) => (sharedMemoryAvailable() ? new Bus(host, opts) : unavailable()) };
 }
 
 /** The bus of a page that is not cross-origin isolated: no shared memory, so no bus. */
@@ -127,7 +126,7 @@ class Bus implements BusApi {
     return state === 'starting' || state === 'running';
   };
 
-  constructor(private readonly host: ServiceHost, opts: BusOptions) {
+  constructor(private readonly host: CapabilityHost, opts: BusOptions) {
     this.inboxBytes = opts.inboxBytes ?? BUS_LIMITS.inboxBytes;
     host.share('bus', this.arena.sab);
     host.calls.handle('bus.subscribe', (caller, args) => {

@@ -1,11 +1,9 @@
 /**
  * Guest calls: what a module's glue asks the kernel (`bus.subscribe`, `kernel.list`, `gfx.open`,
- * ...). Each service registers its handlers by name; an unknown name is refused with an error,
+ * ...). Each capability registers its handlers by name; an unknown name is refused with an error,
  * never silence.
  */
-import type { CallResult } from '../hosts';
-import { KernelError } from './errors';
-import type { Grants } from './types';
+import { KernelError, type CallResult, type Grants } from '../common';
 
 /** Who is calling: the process and what its module was granted when it started. */
 export interface Caller {
@@ -17,6 +15,7 @@ export interface Caller {
 /** Answers one kind of call; throws (or rejects with) a KernelError to refuse. */
 export type CallHandler = (caller: Caller, args: unknown) => CallResult | Promise<CallResult>;
 
+/** The guest calls the kernel answers, by name. */
 export class CallTable {
   private readonly handlers = new Map<string, CallHandler>();
 
@@ -26,6 +25,7 @@ export class CallTable {
     this.handlers.set(call, handler);
   }
 
+  /** Runs the handler of `call`; rejects with `ipc/unknown-call` when there is none. */
   async dispatch(caller: Caller, call: string, args: unknown): Promise<CallResult> {
     const h = this.handlers.get(call);
     if (h === undefined) throw new KernelError('ipc/unknown-call', `no kernel call named "${call}"`, { call });

@@ -1,13 +1,14 @@
 /**
- * Kernel services: capability areas (bus, graphics, ...) that register guest calls, give
- * processes shared memory, and react to process ends. The kernel starts each one at creation.
+ * The contract between the kernel and its capabilities (bus, graphics, and the ones to come). It
+ * lives below both: a capability implements `KernelCapability`, the kernel starts it with a
+ * `CapabilityHost`, and neither imports the other.
  */
+import type { ModuleInfo, ProcessInfo } from '../common';
 import type { CallTable, Caller } from './calls';
-import type { ModuleInfo, ProcessInfo } from './types';
 
-/** What a service gets from the kernel. */
-export interface ServiceHost {
-  /** Guest calls; register handlers named `<service>.<verb>`. */
+/** What a capability gets from the kernel. */
+export interface CapabilityHost {
+  /** Guest calls; register handlers named `<capability>.<verb>`. */
   readonly calls: CallTable;
   /** Shared memory handed to every process started from now on, by name. */
   share(name: string, sab: SharedArrayBuffer): void;
@@ -25,8 +26,8 @@ export interface ServiceHost {
   denied(caller: Caller, permission: string): void;
 }
 
-/** A service: set up once per kernel; what it returns is exposed as `kernel[name]`. */
-export interface Service<Api> {
+/** A capability: started once per kernel; what `start` returns is exposed as `kernel[name]`. */
+export interface KernelCapability<Api> {
   readonly name: string;
-  start(host: ServiceHost): Api;
+  start(host: CapabilityHost): Api;
 }

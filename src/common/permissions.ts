@@ -3,6 +3,7 @@
  * kernel and its glue make. Deny by default: what is not granted is refused.
  */
 import { KernelError } from './errors';
+import { isTopic } from './names';
 import type { Grants, KernelCall, ModuleManifest } from './types';
 
 export const KERNEL_CALLS: readonly KernelCall[] = ['list', 'spawn', 'kill', 'ps'];
@@ -12,25 +13,6 @@ type Kind = (typeof KINDS)[number];
 /** Grants that allow nothing. */
 export function noGrants(): Grants {
   return { publish: [], subscribe: [], kernel: [] };
-}
-
-/** A topic: printable, no spaces, 1..255 bytes, `/`-separated; patterns may end in `/*` or be `*`. */
-export function isTopic(s: string, pattern = false): boolean {
-  if (s.length === 0 || s.length > 255 || !/^[\x21-\x7e]+$/.test(s)) return false;
-  if (!pattern) return !s.includes('*');
-  return s === '*' || (!s.slice(0, -2).includes('*') && (!s.includes('*') || s.endsWith('/*')));
-}
-
-/** True when `topic` matches the exact name or `prefix/*` pattern (`*` matches everything). */
-export function topicMatches(pattern: string, topic: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.endsWith('/*')) return topic.startsWith(pattern.slice(0, -1));
-  return pattern === topic;
-}
-
-/** True when some granted pattern covers `topic` (or, for a subscription, the whole pattern). */
-export function topicAllowed(granted: readonly string[], topic: string): boolean {
-  return granted.some((g) => topicMatches(g, topic) || (topic.endsWith('/*') && g.endsWith('/*') && topic.startsWith(g.slice(0, -1))));
 }
 
 /** The permissions a manifest asks for, as `kind:value` strings; throws on a malformed request. */

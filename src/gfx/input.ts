@@ -2,7 +2,7 @@
  * DOM input to ABI events: key codes, modifier bits, wheel deltas. Pure functions over the
  * fields of DOM events, so they run (and are tested) anywhere.
  */
-import { EventType, Key, Mod, type GfxEvent } from './abi';
+import { EventType, Key, Mod, type GfxEvent } from '../ipc';
 
 const NAMED: Record<string, number> = {
   Backspace: Key.backspace,

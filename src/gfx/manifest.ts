@@ -1,5 +1,5 @@
 /** The `canvas` field of a module manifest: a window at spawn, its size, and what closing it does. */
-import { validSize } from './abi';
+import { validSize } from '../ipc';
 
 /** What a manifest asks for: `"canvas": { "width": 640, "height": 480, "detach": false }`. */
 export interface CanvasRequest {

@@ -4,15 +4,22 @@
  * page's main thread never touches a pixel; input reaches the module through a shared ring it
  * polls without blocking. The shell shows `windows()` and feeds `input()`.
  */
-import { EventRing, allocateEventRing } from '../ipc';
-import { KernelError } from '../kernel/errors';
-import type { Caller } from '../kernel/calls';
-import type { Service, ServiceHost } from '../kernel/services';
-import type { ModuleInfo } from '../kernel/types';
-import { EVENT_CAPACITY, EVENT_WORDS, EventType, MAX_WINDOWS, validSize, type GfxEvent } from './abi';
+import type { Caller, CapabilityHost, KernelCapability } from '../capability';
+import { KernelError, type ModuleInfo } from '../common';
+import {
+  EVENT_CAPACITY,
+  EVENT_WORDS,
+  EventRing,
+  EventType,
+  GfxCall,
+  MAX_WINDOWS,
+  allocateEventRing,
+  validSize,
+  type GfxEvent,
+  type OpenReply,
+} from '../ipc';
 import { plainEvent } from './input';
 import { canvasRequest } from './manifest';
-import { GfxCall, type OpenReply } from './protocol';
 
 /** Events the service dispatches on the kernel. */
 export const GfxEvents = {
@@ -58,15 +65,15 @@ interface Win extends GfxWindowInfo {
 }
 
 /** The graphics service (`kernel.gfx`). */
-export function gfxService(): Service<GfxApi> {
-  return { name: 'gfx', start: (host: ServiceHost) => new Windows(host).api() };
+export function gfxService(): KernelCapability<GfxApi> {
+  return { name: 'gfx', start: (host: CapabilityHost) => new Windows(host).api() };
 }
 
 class Windows {
   private readonly wins = new Map<number, Win>();
   private nextId = 1;
 
-  constructor(private readonly host: ServiceHost) {
+  constructor(private readonly host: CapabilityHost) {
     host.calls.handle(GfxCall.open, (caller, args) => this.open(caller, args));
     host.calls.handle(GfxCall.resized, (caller, args) => this.resized(caller, args));
     host.calls.handle(GfxCall.close, (caller, args) => this.guestClose(caller, args));

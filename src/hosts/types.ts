@@ -2,14 +2,8 @@
  * The host contract: every execution mode (worker, iframe, inpage, remote) implements `Host`, and
  * the kernel never asks which one it is talking to.
  */
-import type { ExecutionMode, ExitReason, Grants } from '../kernel/types';
-import type { WasiProcessOptions } from '../wasi';
-
-/** What the kernel answers a guest call with; `transfer` lists objects to move, not copy. */
-export interface CallResult {
-  value: unknown;
-  transfer?: Transferable[];
-}
+import type { CallResult, ExecutionMode, Grants, ProcessExit } from '../common';
+import type { WasiProcessOptions } from '../ipc';
 
 /** Everything needed to start one process; the kernel owns the rings, the host only uses them. */
 export interface HostStart extends WasiProcessOptions {
@@ -20,17 +14,10 @@ export interface HostStart extends WasiProcessOptions {
   /** The memory cap in 64 KiB pages (the module was compiled with it). */
   maxPages: number;
   grants: Grants;
-  /** Shared memory of kernel services (the bus), keyed by service name. */
+  /** Shared memory of kernel capabilities (the bus), keyed by capability name. */
   shared: Record<string, SharedArrayBuffer>;
   /** Answers the process's calls into the kernel; rejects with a KernelError to refuse. */
   onCall(call: string, args: unknown): Promise<CallResult>;
-}
-
-/** How a process ended. */
-export interface HostExit {
-  code: number;
-  reason: ExitReason;
-  message?: string;
 }
 
 /** A process as a host runs it. */
@@ -38,7 +25,7 @@ export interface HostedProcess {
   /** Resolves once the module's code runs (after instantiation). */
   readonly running: Promise<void>;
   /** Settles exactly once, on every path: exit, trap, kill, host failure. */
-  readonly exited: Promise<HostExit>;
+  readonly exited: Promise<ProcessExit>;
   /** Ends it at once, whatever it is doing; resolves after `exited`. */
   kill(): Promise<void>;
 }
@@ -50,15 +37,3 @@ export interface Host {
   /** Ends every process and frees every resource of this host. */
   dispose(): void;
 }
-
-/** Exit codes for ends that are not the module's own choice (shell conventions: 128 + signal). */
-export const EXIT_CODES = {
-  /** SIGABRT: a trap. */
-  crashed: 134,
-  /** SIGKILL, as an OOM killer does. */
-  'memory-exceeded': 137,
-  /** SIGKILL. */
-  killed: 137,
-  /** "cannot execute": the module could not be linked or instantiated. */
-  failed: 126,
-} as const;

@@ -1,6 +1,5 @@
 /** Parsers for the worker protocol: `unknown` in, a typed message or a KernelError out. */
-import { KernelError } from '../kernel/errors';
-import type { ExitReason } from '../kernel/types';
+import { KernelError, type ExitReason } from '../common';
 import { FromWorker, ReplyBy, ToWorker, WORKER_PROTOCOL, type FromWorkerMessage, type ReplyMode, type ToWorkerMessage } from './worker-protocol';
 
 const REASONS: readonly ExitReason[] = ['exited', 'crashed', 'memory-exceeded', 'killed', 'failed'];

@@ -2,9 +2,7 @@
  * Wire protocol between the kernel (page) and a module's worker host. Types only; parsers are
  * in worker-parse.ts. Both sides are kernel-owned code; module code never sees these messages.
  */
-import type { KernelErrorData } from '../kernel/errors';
-import type { ExitReason, Grants } from '../kernel/types';
-import type { WasiProcessOptions } from '../wasi';
+import type { ExitReason, Grants, KernelErrorData } from '../common';
 
 export const WORKER_PROTOCOL = 1;
 
@@ -34,6 +32,22 @@ export const ReplyBy = {
 } as const;
 export type ReplyMode = (typeof ReplyBy)[keyof typeof ReplyBy];
 
+/** Everything a WASI process is made of: what a host needs to start one, in any realm. */
+export interface WasiProcessOptions {
+  /** argv, argv[0] included. */
+  args: string[];
+  /** `NAME=value` strings, exactly. */
+  env: string[];
+  preopens: string[];
+  files: Array<[string, Uint8Array]>;
+  stdin: SharedArrayBuffer;
+  stdout: SharedArrayBuffer;
+  stderr: SharedArrayBuffer;
+  /** stdout feeds another module: once that reader is gone, writes fail with EPIPE. */
+  stdoutIsPipe: boolean;
+  tty: boolean;
+}
+
 /** Start one process in this worker. The worker is idle again once it answers `exited`. */
 export interface StartMessage extends WasiProcessOptions {
   v: typeof WORKER_PROTOCOL;
@@ -46,7 +60,7 @@ export interface StartMessage extends WasiProcessOptions {
   grants: Grants;
   /** This process's sync-call buffer (see sync-call.ts). */
   syscall: SharedArrayBuffer;
-  /** Shared memory of kernel services (the bus), keyed by service name. */
+  /** Shared memory of kernel capabilities (the bus), keyed by capability name. */
   shared: Record<string, SharedArrayBuffer>;
 }
 

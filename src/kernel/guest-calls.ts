@@ -3,9 +3,9 @@
  * `kernel.kill`), each gated by its grant. A child spawned by a module gets an empty stdin and
  * its output is discarded: modules talk through the bus.
  */
-import type { CallTable, Caller } from './calls';
-import { KernelError } from './errors';
-import type { KernelCall, ModuleInfo, Process, ProcessInfo, SpawnOptions } from './types';
+import type { CallTable, Caller } from '../capability';
+import { KernelError, type KernelCall, type ModuleInfo, type ProcessInfo } from '../common';
+import type { Process, SpawnOptions } from './types';
 
 /** What the calls need of the kernel. */
 export interface KernelCallHost {
@@ -16,6 +16,7 @@ export interface KernelCallHost {
   denied(caller: Caller, permission: string): void;
 }
 
+/** Registers `kernel.list`, `kernel.ps`, `kernel.spawn` and `kernel.kill` on the call table. */
 export function registerKernelCalls(calls: CallTable, k: KernelCallHost): void {
   const need = (caller: Caller, call: KernelCall): void => {
     if (caller.grants.kernel.includes(call)) return;

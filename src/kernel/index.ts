@@ -1,15 +1,16 @@
-/** The kernel and its public API (what `window.kernel` is). */
+/**
+ * The kernel and its public API (what `window.kernel` is): the top of the system. Only the page
+ * (`main.ts`), the shell and tests import it.
+ */
 import { Kernel, type KernelOptions } from './kernel';
-import { standardServices } from './standard-services';
+import { standardCapabilities } from './standard-capabilities';
 
 export { Kernel, type KernelOptions } from './kernel';
-export { KernelError, isKernelError, type KernelErrorCode, type KernelErrorData } from './errors';
-export type { Service, ServiceHost } from './services';
-export type { Caller, CallHandler } from './calls';
+export { KernelError, isKernelError, describePermission, grantList, type KernelErrorCode, type KernelErrorData } from '../common';
+export type { CapabilityHost, KernelCapability, Caller, CallHandler } from '../capability';
 export * from './types';
-export { describePermission, grantList } from './permissions';
 
-/** Creates a kernel with the standard services; `await kernel.ready` before relying on it. */
+/** Creates a kernel with the standard capabilities; `await kernel.ready` before relying on it. */
 export function createKernel(opts: KernelOptions = {}): Kernel {
-  return new Kernel({ services: standardServices(), ...opts });
+  return new Kernel({ capabilities: standardCapabilities(), ...opts });
 }

@@ -1,6 +1,6 @@
 /** Checks `kernel.spawn` options from untrusted callers and turns them into a host request. */
-import { KernelError } from './errors';
-import type { ExecutionMode, SpawnOptions } from './types';
+import { KernelError, type ExecutionMode } from '../common';
+import type { SpawnOptions } from './types';
 
 /** Spawn options, checked and normalised. */
 export interface CheckedSpawn {

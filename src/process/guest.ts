@@ -2,9 +2,8 @@
  * What the worker glue offers the providers of `webmk` imports: the guest's memory, its grants,
  * and calls into the kernel (blocking, or awaited from a suspended module via JSPI).
  */
-import { FromWorker, ReplyBy, WORKER_PROTOCOL, beginSyncCall, killedFlag, waitSyncCall, type FromWorkerMessage, type StartMessage } from '../../ipc';
-import { KernelError } from '../../kernel/errors';
-import type { Grants } from '../../kernel/types';
+import { KernelError, type Grants } from '../common';
+import { FromWorker, ReplyBy, WORKER_PROTOCOL, beginSyncCall, killedFlag, waitSyncCall, type FromWorkerMessage, type StartMessage } from '../ipc';
 
 /** A function the module imports: numbers in, a number (often -errno) out. */
 export type GuestFunction = (...args: number[]) => number;

@@ -3,12 +3,11 @@
  * end into an exit code and a reason. Never throws. A module whose `webmk` imports suspend
  * (JSPI) runs through `WebAssembly.promising`, so the worker's event loop turns while it waits.
  */
-import { createWasiProcess, WASIProcExit, type WasiProcess } from '../../wasi';
-import type { FromWorkerMessage, StartMessage } from '../../ipc/worker-protocol';
-import { EXIT_CODES, type HostExit } from '../types';
+import { EXIT_CODES, Errno, type ProcessExit } from '../common';
+import type { FromWorkerMessage, StartMessage } from '../ipc';
 import { createGuestContext, type GuestImports, type GuestProvider } from './guest';
+import { createWasiProcess, WASIProcExit, type WasiProcess } from './wasi';
 
-const ENOSYS = 52;
 const WASI_MODULES = ['wasi_snapshot_preview1', 'wasi_unstable'];
 
 /** Thrown by an import nobody provides, when the module calls it. */
@@ -16,16 +15,17 @@ class UnresolvedImport extends Error {}
 
 /** A process in this worker: how it ends, and where replies to its calls go. */
 export interface RunningProcess {
-  exit: Promise<HostExit>;
+  exit: Promise<ProcessExit>;
   settle(id: number, ok: boolean, value: unknown, error: unknown): void;
 }
 
+/** Starts the process `m` describes in this realm; `exit` settles on every way it can end. */
 export function runProcess(m: StartMessage, providers: GuestProvider[], post: (msg: FromWorkerMessage) => void, onRunning: () => void): RunningProcess {
   let memory: WebAssembly.Memory | undefined;
   const { ctx, settle } = createGuestContext(m, post, () => memory);
   const proc = createWasiProcess(m);
   const webmk: GuestImports = Object.assign({}, ...providers.map((p) => p(ctx)));
-  const exit = (async (): Promise<HostExit> => {
+  const exit = (async (): Promise<ProcessExit> => {
     try {
       let instance: WebAssembly.Instance;
       try {
@@ -82,9 +82,9 @@ function link(module: WebAssembly.Module, wasi: Record<string, unknown>, webmk: 
     if (imp.kind !== 'function') continue; // unsatisfiable: instantiation reports it
     if (WASI_MODULES.includes(imp.module)) {
       const f = wasi[imp.name];
-      ns[imp.name] = (typeof f === 'function' ? f : () => ENOSYS) as WebAssembly.ExportValue;
+      ns[imp.name] = (typeof f === 'function' ? f : () => Errno.NOSYS) as WebAssembly.ExportValue;
     } else if (imp.module === 'webmk') {
-      ns[imp.name] = (webmk[imp.name] ?? (() => -ENOSYS)) as WebAssembly.ExportValue;
+      ns[imp.name] = (webmk[imp.name] ?? (() => -Errno.NOSYS)) as WebAssembly.ExportValue;
     } else {
       ns[imp.name] = () => {
         throw new UnresolvedImport(`called ${imp.module}.${imp.name}, which nothing provides`);
@@ -94,7 +94,7 @@ function link(module: WebAssembly.Module, wasi: Record<string, unknown>, webmk: 
   return imports;
 }
 
-function startFailure(e: unknown): HostExit {
+function startFailure(e: unknown): ProcessExit {
   const message = e instanceof Error ? e.message : String(e);
   if (e instanceof RangeError && /memory/i.test(message)) {
     return { code: EXIT_CODES['memory-exceeded'], reason: 'memory-exceeded', message };
@@ -102,7 +102,7 @@ function startFailure(e: unknown): HostExit {
   return { code: EXIT_CODES.failed, reason: 'failed', message };
 }
 
-function trapped(e: unknown, memory: WebAssembly.Memory, maxPages: number): HostExit {
+function trapped(e: unknown, memory: WebAssembly.Memory, maxPages: number): ProcessExit {
   if (e instanceof WASIProcExit) return { code: e.code, reason: 'exited' };
   const message = e instanceof Error ? e.message : String(e);
   const pages = memory.buffer.byteLength / 65536;

@@ -3,10 +3,10 @@
  * process at a time, relays the process's calls into the kernel, and reports how it ended. The
  * wasm code reaches nothing but its imports.
  */
-import { FromWorker, ToWorker, WORKER_PROTOCOL, parseToWorker, type FromWorkerMessage } from '../../ipc';
-import { KernelError } from '../../kernel/errors';
+import { KernelError } from '../common';
+import { FromWorker, ToWorker, WORKER_PROTOCOL, parseToWorker, type FromWorkerMessage } from '../ipc';
+import { providers } from './capabilities';
 import { runProcess, type RunningProcess } from './run';
-import { providers } from './providers';
 
 interface WorkerScope {
   postMessage(message: FromWorkerMessage): void;

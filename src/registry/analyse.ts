@@ -2,13 +2,10 @@
  * Validates a candidate module and describes it: compiles it (the only real validation), reads
  * its imports, exports and `webmk.manifest` section, and names what it asks of the system.
  */
-import { KernelError } from '../kernel/errors';
-import type { Capability, ModuleInfo, ModuleManifest, ModuleSymbol } from '../kernel/types';
-import { requestedPermissions } from '../kernel/permissions';
+import { KernelError, isModuleName, requestedPermissions, type Capability, type ModuleInfo, type ModuleManifest, type ModuleSymbol } from '../common';
 import { hasWasmMagic, sections } from './wasm-binary';
 
 export const MANIFEST_SECTION = 'webmk.manifest';
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** A module that passed validation, not yet stored. */
 export interface Analysed {
@@ -115,7 +112,7 @@ export function chooseName(explicit: string | undefined, manifest: ModuleManifes
   if (name === undefined || name === '') {
     throw new KernelError('registry/invalid-name', 'the module needs a name: pass { name } or install a named file');
   }
-  if (!NAME.test(name)) {
+  if (!isModuleName(name)) {
     throw new KernelError('registry/invalid-name', `"${name}" is not a valid module name (letters, digits, ".", "_", "-"; at most 64)`, { name });
   }
   return name;

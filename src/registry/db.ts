@@ -1,6 +1,6 @@
 /** The registry's IndexedDB schema and its numbered migrations. */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
-import type { ModuleInfo } from '../kernel/types';
+import type { ModuleInfo } from '../common';
 
 /** A module's bytes, stored once per content hash. */
 export interface BlobRecord {

@@ -2,10 +2,7 @@
  * The module registry: modules and their bytes in IndexedDB. Every change is one transaction:
  * a module is installed whole or not at all, and a failed install leaves the registry as it was.
  */
-import { KernelError } from '../kernel/errors';
-import type { ModuleInfo } from '../kernel/types';
-import { grantsFrom } from '../kernel/permissions';
-import type { Grants } from '../kernel/types';
+import { KernelError, grantsFrom, type Grants, type ModuleInfo } from '../common';
 import { analyse, chooseName } from './analyse';
 import type { IDBPTransaction } from 'idb';
 import { openRegistryDb, type RegistryDb, type RegistrySchema } from './db';
@@ -30,11 +27,15 @@ export class Registry {
 
   /** Opens the registry stored under `dbName`. */
   static async open(dbName = 'webmk'): Promise<Registry> {
+    let db: RegistryDb;
     try {
-      return new Registry(await openRegistryDb(dbName));
+      db = await openRegistryDb(dbName);
     } catch (e) {
       throw storageError(e, 'could not open the registry database');
     }
+    // Best effort: ask that the registry survive storage pressure.
+    void navigator.storage?.persist?.().catch(() => false);
+    return new Registry(db);
   }
 
   /** Validates and stores a module; replaces a module of the same name. */

@@ -1,6 +1,6 @@
 /** The events the shell's components send up to the desktop, which owns every kernel call. */
 import type { CommandStage } from './command-line';
-import type { Example } from './examples';
+import type { Example } from './types';
 
 /** Detail of each shell event, by type. */
 export interface ShellEventDetail {

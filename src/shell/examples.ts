@@ -2,15 +2,10 @@
 import { LitElement, html, nothing } from 'lit';
 import { joinArgs } from './args';
 import { emit } from './events';
+import type { Example } from './types';
 
-/** One entry of `modules/index.json`. */
-export interface Example {
-  name: string;
-  file: string;
-  description: string;
-  /** The args text to prefill the Run field with. */
-  args: string;
-}
+export type { Example } from './types';
+
 
 /** Reads `modules/index.json`; an unreachable or malformed index yields no examples. */
 export async function loadExamples(base: string = document.baseURI): Promise<Example[]> {

@@ -1,4 +1,4 @@
-/** What the shell needs of the boot result (the page's isolation and update state). */
+/** Shapes the shell's parts share: the boot result it is given, the examples it offers. */
 
 /** Whether the page is cross-origin isolated, and how its service worker stands. */
 export interface BootStatus {
@@ -14,4 +14,13 @@ export interface ShellBoot extends EventTarget {
   /** True once a new version waits (the event may have fired before the shell listened). */
   readonly updateAvailable?: boolean;
   applyUpdate(): void;
+}
+
+/** One entry of `modules/index.json`. */
+export interface Example {
+  name: string;
+  file: string;
+  description: string;
+  /** The args text to prefill the Run field with. */
+  args: string;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventType, Key, Mod } from '../../src/gfx/abi';
+import { EventType, Key, Mod } from '../../src/ipc/gfx-abi';
 import { keyCode, keyEvent, modsOf, wheelPixels } from '../../src/gfx/input';
 import { canvasRequest } from '../../src/gfx/manifest';
 import { EventRing, allocateEventRing } from '../../src/ipc/event-ring';

@@ -1,7 +1,7 @@
 /** Topics, patterns and grants: deny by default, grant only what was asked. */
 import { describe, expect, it } from 'vitest';
-import { grantList, grantsFrom, isTopic, requestedPermissions, topicAllowed, topicMatches } from '../../src/kernel/permissions';
-import { KernelError } from '../../src/kernel/errors';
+import { grantList, grantsFrom, isTopic, requestedPermissions, topicAllowed, topicMatches } from '../../src/common';
+import { KernelError } from '../../src/common/errors';
 
 describe('topics', () => {
   it('accepts printable topics and trailing-wildcard patterns only', () => {

@@ -1,7 +1,7 @@
 /** Hostile and malformed messages across the page/worker boundary are refused with a code. */
 import { describe, expect, it } from 'vitest';
 import { parseFromWorker, parseToWorker } from '../../src/ipc/worker-parse';
-import { KernelError } from '../../src/kernel/errors';
+import { KernelError } from '../../src/common/errors';
 
 function code(f: () => unknown): string {
   try {

@@ -3,7 +3,7 @@
  * module. A worker whose process ended on its own is kept warm (per module name, bounded) and
  * runs that module's next spawn, so a spawn costs a message, not a worker start-up.
  */
-import workerUrl from './worker-main.ts?worker&url';
+import workerUrl from '../../process/worker-entry.ts?worker&url';
 import {
   FromWorker,
   ReplyBy,
@@ -16,8 +16,8 @@ import {
   type CallMessage,
   type StartMessage,
 } from '../../ipc';
-import { KernelError } from '../../kernel/errors';
-import { EXIT_CODES, type Host, type HostExit, type HostStart, type HostedProcess } from '../types';
+import { EXIT_CODES, KernelError, type ProcessExit } from '../../common';
+import type { Host, HostStart, HostedProcess } from '../types';
 
 /** Limits of the warm pool. */
 export interface WorkerHostOptions {
@@ -34,7 +34,7 @@ interface Running {
   syscall: SharedArrayBuffer;
   onCall: HostStart['onCall'];
   onRunning: () => void;
-  onExit: (e: HostExit) => void;
+  onExit: (e: ProcessExit) => void;
 }
 
 /** One Worker, reused only for the same module name, one process at a time. */
@@ -101,7 +101,7 @@ class ModuleWorker {
   }
 
   /** Ends the worker; a running process ends with `exit`. */
-  terminate(exit?: HostExit): void {
+  terminate(exit?: ProcessExit): void {
     this.dead = true;
     // The worker may run on for a while after terminate(): tell its glue to stand still.
     if (this.current !== null) markKilled(this.current.syscall);
@@ -131,9 +131,9 @@ export class WorkerHost implements Host {
     const w = this.take(req.name) ?? new ModuleWorker(req.name, (x) => this.release(x));
     this.busy.add(w);
     let running!: () => void;
-    let exit!: (e: HostExit) => void;
+    let exit!: (e: ProcessExit) => void;
     const runningP = new Promise<void>((ok) => (running = ok));
-    const exited = new Promise<HostExit>((ok) => (exit = ok));
+    const exited = new Promise<ProcessExit>((ok) => (exit = ok));
     w.start(req, {
       pid: req.pid,
       syscall: allocateSyncCall(),

@@ -4,11 +4,9 @@
  * writes straight into the subscribers' inboxes; receiving sleeps on the inbox's doorbell.
  * Every call returns a count or a negative errno; none throws into the guest.
  */
-import { BUS_LIMITS, BusArena } from '../ipc';
-import { isKernelError } from '../kernel/errors';
-import { isTopic, topicAllowed } from '../kernel/permissions';
-import { Errno } from '../hosts/worker/errno';
-import { ProcessKilled, type GuestContext, type GuestImports } from '../hosts/worker/guest';
+import { Errno, isKernelError, isTopic, topicAllowed } from '../../common';
+import { BUS_LIMITS, BusArena } from '../../ipc';
+import { ProcessKilled, type GuestContext, type GuestImports } from '../guest';
 
 interface GuestSub {
   slot: number;
@@ -20,6 +18,7 @@ interface GuestSub {
 
 const dec = new TextDecoder('utf-8', { fatal: true });
 
+/** Builds the bus imports of one process. */
 export function busImports(ctx: GuestContext): GuestImports {
   const sab = ctx.shared.bus;
   const arena = sab === undefined ? null : new BusArena(sab);

@@ -4,13 +4,10 @@
  * answers or the display catches up; polling input never blocks: it reads a ring the page fills.
  * Every failure is a negative errno, never a trap.
  */
-import type { GuestContext, GuestFunction, GuestImports } from '../hosts/worker/guest';
-import { EventRing } from '../ipc';
-import { isKernelError, type KernelErrorCode } from '../kernel/errors';
-import { Errno } from '../hosts/worker/errno';
-import { EVENT_BYTES, validSize } from './abi';
-import { Presenter, nextFrame } from './presenter';
-import { GfxCall, type OpenArgs, type ResizedArgs } from './protocol';
+import { Errno, isKernelError, type KernelErrorCode } from '../../common';
+import { EVENT_BYTES, EventRing, GfxCall, validSize, type OpenArgs, type ResizedArgs } from '../../ipc';
+import type { GuestContext, GuestFunction, GuestImports } from '../guest';
+import { Presenter, nextFrame } from './gfx-presenter';
 
 /** Events one poll hands over at most, whatever `max` says. */
 const MAX_POLL = 4096;

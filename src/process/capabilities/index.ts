@@ -1,7 +1,8 @@
-/** The providers of `webmk` imports, one per capability area. */
-import { busImports } from '../../bus/guest';
-import { gfxImports } from '../../gfx/guest';
-import { kernelImports } from './kernel-imports';
-import type { GuestProvider } from './guest';
+/** The providers of `webmk` imports, one per capability: what a module can ask beyond WASI. */
+import type { GuestProvider } from '../guest';
+import { busImports } from './bus';
+import { gfxImports } from './gfx';
+import { kernelImports } from './kernel';
 
+/** Every provider; a process gets the union of their imports. */
 export const providers: GuestProvider[] = [busImports, kernelImports, gfxImports];

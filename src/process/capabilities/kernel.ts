@@ -3,13 +3,13 @@
  * `webmk_kernel_ps`, `webmk_kernel_spawn`, `webmk_kernel_kill`. Text answers are lines the
  * module can print or parse; see modules/include/webmk.h.
  */
-import { isKernelError } from '../../kernel/errors';
-import { Errno } from './errno';
-import { ProcessKilled, type GuestContext, type GuestImports } from './guest';
+import { Errno, isKernelError } from '../../common';
+import { ProcessKilled, type GuestContext, type GuestImports } from '../guest';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: true });
 
+/** Builds the kernel-call imports of one process. */
 export function kernelImports(ctx: GuestContext): GuestImports {
   const bytes = (ptr: number, len: number): Uint8Array | null => {
     const mem = ctx.memory();

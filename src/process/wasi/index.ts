@@ -1,3 +1,2 @@
 /** WASI preview1 for webmk processes (runs inside a module's worker). */
-export { createWasiProcess, WASIProcExit, type WasiProcess, type WasiProcessOptions } from './preview1';
-export { planPreopens } from './fs';
+export { createWasiProcess, WASIProcExit, type WasiProcess } from './preview1';

@@ -4,29 +4,13 @@
  * `poll_oneoff`, sockets and signals that return an errno instead of throwing.
  */
 import { WASI, WASIProcExit, wasi, type Fd } from '@bjorn3/browser_wasi_shim';
-import { Ring } from '../ipc';
+import { Ring, type WasiProcessOptions } from '../../ipc';
 import { RingReaderFd, RingWriterFd } from './stdio';
 import { buildPreopen, planPreopens } from './fs';
 import { pollOneoff } from './poll';
 import { now, resolution } from './clock';
 
 export { WASIProcExit };
-
-/** Everything a WASI process is made of. */
-export interface WasiProcessOptions {
-  /** argv, argv[0] included. */
-  args: string[];
-  /** `NAME=value` strings, exactly. */
-  env: string[];
-  preopens: string[];
-  files: Array<[string, Uint8Array]>;
-  stdin: SharedArrayBuffer;
-  stdout: SharedArrayBuffer;
-  stderr: SharedArrayBuffer;
-  /** stdout feeds another module: once that reader is gone, writes fail with EPIPE. */
-  stdoutIsPipe: boolean;
-  tty: boolean;
-}
 
 /** A WASI process: its imports, and `start` to run an instance's `_start`. */
 export interface WasiProcess {

@@ -4,7 +4,7 @@
  * drains; no message per write.
  */
 import { Fd, wasi } from '@bjorn3/browser_wasi_shim';
-import { Ring } from '../ipc';
+import { Ring } from '../../ipc';
 
 /** What a write does once the reading side has gone away. */
 export type OnReaderGone = 'discard' | 'epipe';

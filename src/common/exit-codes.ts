@@ -1,0 +1,11 @@
+/** Exit codes for ends that are not the module's own choice (shell conventions: 128 + signal). */
+export const EXIT_CODES = {
+  /** SIGABRT: a trap. */
+  crashed: 134,
+  /** SIGKILL, as an OOM killer does. */
+  'memory-exceeded': 137,
+  /** SIGKILL. */
+  killed: 137,
+  /** "cannot execute": the module could not be linked or instantiated. */
+  failed: 126,
+} as const;

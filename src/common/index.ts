@@ -1,0 +1,10 @@
+/**
+ * The floor: what every layer shares. KernelError and its codes, the data shapes, errno values,
+ * exit codes, naming and permission rules. It imports nothing of `src/`.
+ */
+export { KernelError, isKernelError, type KernelErrorCode, type KernelErrorData } from './errors';
+export { Errno } from './errno';
+export { EXIT_CODES } from './exit-codes';
+export { isModuleName, isTopic, topicAllowed, topicMatches } from './names';
+export { KERNEL_CALLS, describePermission, grantList, grantsFrom, noGrants, requestedPermissions } from './permissions';
+export type * from './types';

@@ -1,0 +1,85 @@
+/**
+ * The kernel's side of the capability contract: it starts each capability with a host, answers
+ * their guest calls through one call table, hands processes their shared memory, tells them of
+ * spawns and exits, and keeps the log of refused attempts.
+ */
+import { CallTable, type Caller, type CapabilityHost, type KernelCapability } from '../capability';
+import { KernelError, type ModuleInfo, type ProcessInfo } from '../common';
+import { KernelEvents, type DeniedAttempt } from './types';
+
+/** How many refused attempts are kept. */
+const DENIED_KEPT = 100;
+
+/** What the capabilities need of the kernel itself. */
+export interface CapabilityKernel {
+  kill(pid: number): Promise<void>;
+  process(pid: number): ProcessInfo | undefined;
+  emit(type: string): void;
+}
+
+/** The started capabilities and what they registered. */
+export class Capabilities {
+  /** Guest calls into the kernel, by name; capabilities add theirs. */
+  readonly calls = new CallTable();
+  /** Shared memory every process gets (capability name to buffer). */
+  readonly shared: Record<string, SharedArrayBuffer> = {};
+  private readonly exitListeners: Array<(p: ProcessInfo) => void> = [];
+  private readonly spawnListeners: Array<(pid: number, info: ModuleInfo) => void> = [];
+  private readonly deniedLog: DeniedAttempt[] = [];
+  private readonly apis = new Map<string, unknown>();
+  readonly host: CapabilityHost;
+
+  constructor(private readonly kernel: CapabilityKernel) {
+    this.host = {
+      calls: this.calls,
+      share: (name, sab) => {
+        this.shared[name] = sab;
+      },
+      onExit: (listener) => this.exitListeners.push(listener),
+      onSpawn: (listener) => this.spawnListeners.push(listener),
+      kill: (pid) => kernel.kill(pid),
+      process: (pid) => kernel.process(pid),
+      emit: (type) => kernel.emit(type),
+      denied: (caller, permission) => this.deny(caller, permission),
+    };
+  }
+
+  /** Starts each capability; what it returns is its API (`kernel.bus`, `kernel.gfx`). */
+  start(list: ReadonlyArray<KernelCapability<unknown>>): void {
+    for (const c of list) this.apis.set(c.name, c.start(this.host));
+  }
+
+  /** The API of a started capability; `kernel/not-ready` when this kernel runs without it. */
+  api<Api>(name: string, what: string): Api {
+    if (!this.apis.has(name)) throw new KernelError('kernel/not-ready', `this kernel runs without ${what}`);
+    return this.apis.get(name) as Api;
+  }
+
+  /** A process was created, before its module runs. */
+  spawned(pid: number, info: ModuleInfo): void {
+    for (const listener of this.spawnListeners) listener(pid, info);
+  }
+
+  /** A process ended; a capability that fails on it does not stop the others. */
+  exited(row: ProcessInfo): void {
+    for (const listener of this.exitListeners) {
+      try {
+        listener(row);
+      } catch (e) {
+        console.error('a capability failed on process exit', e);
+      }
+    }
+  }
+
+  /** Records an attempt refused for want of a grant. */
+  deny(caller: Caller, permission: string): void {
+    this.deniedLog.push({ pid: caller.pid, name: caller.name, permission, at: Date.now() });
+    if (this.deniedLog.length > DENIED_KEPT) this.deniedLog.shift();
+    this.kernel.emit(KernelEvents.denied);
+  }
+
+  /** The most recent refused attempts, oldest first. */
+  denied(): DeniedAttempt[] {
+    return this.deniedLog.map((d) => ({ ...d }));
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The kernel's side of the registry: installs, removals and grants, the module records a spawn
+ * looks up (cached, so a spawn does not wait for IndexedDB), and the compiled modules it runs.
+ * Every change is announced here and to the app's other tabs.
+ */
+import { openBroadcast, type Broadcast } from '../bus';
+import { KernelError, grantsFrom, type ModuleInfo } from '../common';
+import { Registry } from '../registry';
+import { RunnableCache, type Runnable } from './runnable';
+import type { InstallOptions } from './types';
+
+const REGISTRY_CHANGED = 'registry-changed';
+
+/** Installed modules and their runnable forms. */
+export class ModuleCatalog {
+  /** Resolves once the registry is open; rejects if it cannot be. */
+  readonly ready: Promise<void>;
+  private registry: Registry | undefined;
+  private broadcast: Broadcast | undefined;
+  private records: Promise<Map<string, ModuleInfo>> | null = null;
+  private readonly runnables: RunnableCache;
+
+  /** `onChange` runs after every change, made here or in another tab. */
+  constructor(dbName: string, maxPages: number, private readonly onChange: () => void) {
+    this.runnables = new RunnableCache(maxPages);
+    this.ready = this.open(dbName);
+  }
+
+  private async open(dbName: string): Promise<void> {
+    this.registry = await Registry.open(dbName);
+    this.broadcast = openBroadcast('registry', (data) => {
+      if (typeof data === 'object' && data !== null && (data as { type?: unknown }).type === REGISTRY_CHANGED) {
+        this.records = null;
+        this.onChange();
+      }
+    });
+  }
+
+  /** The record of a module by name, from a cache dropped on every change. */
+  async lookup(name: string): Promise<ModuleInfo | undefined> {
+    if (this.records === null) {
+      const registry = await this.reg();
+      const loading = registry.list().then((list) => new Map(list.map((m) => [m.name, m])));
+      this.records = loading;
+      loading.catch(() => {
+        if (this.records === loading) this.records = null;
+      });
+    }
+    return (await this.records).get(name);
+  }
+
+  /** The module compiled under the memory cap, compiling its bytes on first use. */
+  async runnable(info: ModuleInfo): Promise<Runnable> {
+    return this.runnables.get(info.sha256, async () => (await this.reg()).bytes(info.sha256));
+  }
+
+  /** See `Kernel.install`. */
+  async install(source: Uint8Array | Blob | File, opts: InstallOptions): Promise<ModuleInfo> {
+    const registry = await this.reg();
+    const { bytes, fileName } = await readSource(source);
+    if (opts.name !== undefined && typeof opts.name !== 'string') {
+      throw new KernelError('kernel/bad-argument', 'name must be a string');
+    }
+    const grant = checkGrant(opts.grant);
+    const { info, module } = await registry.install(bytes, {
+      ...(grant !== undefined ? { grant } : {}),
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+      ...(fileName !== undefined ? { fileName } : {}),
+    });
+    this.runnables.remember(info.sha256, bytes, module);
+    this.changed();
+    return info;
+  }
+
+  /** See `Kernel.uninstall`. */
+  async uninstall(name: string): Promise<void> {
+    const registry = await this.reg();
+    const info = await registry.get(name);
+    await registry.uninstall(name);
+    if (info !== undefined && !(await registry.list()).some((m) => m.sha256 === info.sha256)) {
+      this.runnables.forget(info.sha256);
+    }
+    this.changed();
+  }
+
+  /** See `Kernel.grant`. */
+  async grant(name: string, permissions: 'all' | string[]): Promise<ModuleInfo> {
+    const registry = await this.reg();
+    const given = checkGrant(permissions) ?? [];
+    const info = await registry.get(name);
+    if (info === undefined) throw new KernelError('registry/not-found', `no module named "${name}"`, { name });
+    const updated = await registry.setGrants(name, grantsFrom(info.requested, given));
+    this.changed();
+    return updated;
+  }
+
+  /** Every installed module, by name. */
+  async list(): Promise<ModuleInfo[]> {
+    return (await this.reg()).list();
+  }
+
+  close(): void {
+    this.broadcast?.close();
+    this.registry?.close();
+  }
+
+  private async reg(): Promise<Registry> {
+    await this.ready;
+    if (this.registry === undefined) throw new KernelError('kernel/not-ready', 'the kernel is not ready');
+    return this.registry;
+  }
+
+  private changed(): void {
+    this.records = null;
+    this.broadcast?.post({ type: REGISTRY_CHANGED });
+    this.onChange();
+  }
+}
+
+function checkGrant(g: unknown): 'all' | string[] | undefined {
+  if (g === undefined || g === 'all') return g;
+  if (Array.isArray(g) && g.every((x) => typeof x === 'string')) return g;
+  throw new KernelError('kernel/bad-argument', "grant must be 'all' or a list of permissions");
+}
+
+async function readSource(source: unknown): Promise<{ bytes: Uint8Array; fileName?: string }> {
+  if (source instanceof Uint8Array) return { bytes: source };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source) };
+  if (source instanceof Blob) {
+    const bytes = new Uint8Array(await source.arrayBuffer());
+    return source instanceof File ? { bytes, fileName: source.name } : { bytes };
+  }
+  throw new KernelError('kernel/bad-argument', 'install takes a Uint8Array, a Blob or a File');
+}
