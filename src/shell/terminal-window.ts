@@ -316,3 +316,9 @@ function delay(ms: number): Promise<void> {
 }
 
 customElements.define('webmk-terminal', TerminalWindow);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'webmk-terminal': TerminalWindow;
+  }
+}

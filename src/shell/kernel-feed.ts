@@ -1,0 +1,126 @@
+/**
+ * The desktop's link to the kernel and the boot handle: it follows their events and holds what
+ * they last said (the installed modules, the process table with a clock for running times, the
+ * examples, whether an update waits), re-rendering the desktop when any of it changes.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { KernelApi, ModuleInfo, ProcessInfo } from '../kernel';
+import { describeError } from './format';
+import { loadExamples, type Example } from './examples';
+import type { Toasts } from './toasts';
+import type { ShellBoot } from './types';
+
+/** Owned by the desktop; its fields are what the desktop's sections show. */
+export class KernelFeed implements ReactiveController {
+  /** The installed modules, as the registry last listed them. */
+  modules: ModuleInfo[] = [];
+  /** Whether the registry has answered (or failed to) at least once. */
+  loaded = false;
+  /** The examples that can be installed. */
+  examples: Example[] = [];
+  /** The process table, as last read. */
+  processes: ProcessInfo[] = [];
+  /** The time running times count to; it ticks each second while a process runs. */
+  now = Date.now();
+  /** Whether a new version of the app waits. */
+  update = false;
+
+  readonly #host: ReactiveControllerHost;
+  readonly #kernel: () => KernelApi | undefined;
+  readonly #toasts: Toasts;
+  #tick: ReturnType<typeof setInterval> | undefined;
+
+  /** `kernel()` is the host's kernel as it is now (undefined until the page sets it). */
+  constructor(host: ReactiveControllerHost, kernel: () => KernelApi | undefined, toasts: Toasts) {
+    this.#host = host;
+    this.#kernel = kernel;
+    this.#toasts = toasts;
+    host.addController(this);
+  }
+
+  hostDisconnected(): void {
+    this.#stopTick();
+  }
+
+  /** The host's kernel as it is now, if the page has set it. */
+  get kernel(): KernelApi | undefined {
+    return this.#kernel();
+  }
+
+  /** The host's kernel; throws if the page has not set it yet. */
+  need(): KernelApi {
+    const kernel = this.#kernel();
+    if (kernel === undefined) throw new Error('the kernel is not attached yet');
+    return kernel;
+  }
+
+  /** Follows `kernel` and `boot` and reads them a first time; returns the function that stops following. */
+  attach(kernel: KernelApi, boot: ShellBoot): () => void {
+    const detach: (() => void)[] = [];
+    const listen = (target: EventTarget, type: string, fn: () => void) => {
+      target.addEventListener(type, fn);
+      detach.push(() => target.removeEventListener(type, fn));
+    };
+    listen(kernel, 'modules', () => void this.refreshModules());
+    listen(kernel, 'processes', () => this.refreshProcesses());
+    listen(boot, 'status', () => this.#host.requestUpdate());
+    listen(boot, 'update-available', () => {
+      this.update = true;
+      this.#host.requestUpdate();
+    });
+    this.update = boot.updateAvailable === true;
+    this.#host.requestUpdate();
+    void loadExamples().then((ex) => {
+      this.examples = ex;
+      this.#host.requestUpdate();
+    });
+    this.refreshProcesses();
+    kernel.ready.then(
+      () => this.refreshModules(),
+      (e: unknown) => {
+        this.loaded = true;
+        this.#host.requestUpdate();
+        this.#toasts.show('error', `The kernel did not start: ${describeError(e)}`);
+      },
+    );
+    return () => {
+      for (const off of detach) off();
+    };
+  }
+
+  /** Reads the registry again. */
+  async refreshModules(): Promise<void> {
+    const kernel = this.#kernel();
+    if (kernel === undefined) return;
+    try {
+      this.modules = await kernel.modules();
+    } catch (e) {
+      this.#toasts.show('error', `Could not read the registry: ${describeError(e)}`);
+    }
+    this.loaded = true;
+    this.#host.requestUpdate();
+  }
+
+  /** Reads the process table again, and starts or stops the clock. */
+  refreshProcesses(): void {
+    const kernel = this.#kernel();
+    if (kernel === undefined) return;
+    this.processes = kernel.processes();
+    this.now = Date.now();
+    this.#host.requestUpdate();
+    const running = this.processes.some((p) => p.state !== 'exited');
+    if (running && this.#tick === undefined) {
+      this.#tick = setInterval(() => {
+        this.now = Date.now();
+        this.#host.requestUpdate();
+      }, 1000);
+    } else if (!running) {
+      this.#stopTick();
+    }
+  }
+
+  #stopTick(): void {
+    if (this.#tick !== undefined) clearInterval(this.#tick);
+    this.#tick = undefined;
+  }
+}

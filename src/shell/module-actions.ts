@@ -1,0 +1,80 @@
+/**
+ * Installing and uninstalling modules for the desktop: from files (dropped, picked, or opened
+ * with the app) and from the examples. Each ends in a message; an install also asks the person
+ * what the new module may do.
+ */
+import type { ReactiveControllerHost } from 'lit';
+import type { ModuleInfo } from '../kernel';
+import { fetchExample, type Example } from './examples';
+import { describeError, formatKiB } from './format';
+import type { KernelFeed } from './kernel-feed';
+import type { PermissionPrompts } from './permission-prompts';
+import type { Toasts } from './toasts';
+
+/** Owned by the desktop; `busy` is what the examples view shows as in progress. */
+export class ModuleActions {
+  /** Names of the examples being downloaded and installed. */
+  busy: ReadonlySet<string> = new Set();
+
+  readonly #host: ReactiveControllerHost;
+  readonly #feed: KernelFeed;
+  readonly #prompts: PermissionPrompts;
+  readonly #toasts: Toasts;
+
+  constructor(host: ReactiveControllerHost, feed: KernelFeed, prompts: PermissionPrompts, toasts: Toasts) {
+    this.#host = host;
+    this.#feed = feed;
+    this.#prompts = prompts;
+    this.#toasts = toasts;
+  }
+
+  /** Installs `files` one after another, each under its file name. */
+  async installFiles(files: File[]): Promise<void> {
+    for (const file of files) {
+      await this.#install(file.name, () => this.#feed.need().install(file));
+    }
+  }
+
+  /** Downloads and installs an example, marking it busy meanwhile. */
+  async installExample(ex: Example): Promise<void> {
+    this.#setBusy(new Set([...this.busy, ex.name]));
+    await this.#install(ex.name, async () => this.#feed.need().install(await fetchExample(ex), { name: ex.name }));
+    const busy = new Set(this.busy);
+    busy.delete(ex.name);
+    this.#setBusy(busy);
+  }
+
+  /** Uninstalls a module (the person has confirmed it already). */
+  async uninstall(name: string): Promise<void> {
+    try {
+      await this.#feed.need().uninstall(name);
+      this.#toasts.show('ok', `Uninstalled ${name}.`);
+      await this.#feed.refreshModules();
+    } catch (e) {
+      this.#toasts.show('error', `Could not uninstall ${name}: ${describeError(e)}`);
+    }
+  }
+
+  /** Opens the permissions question for an installed module. */
+  askPermissions(name: string): void {
+    const m = this.#feed.modules.find((x) => x.name === name);
+    if (m !== undefined) this.#prompts.ask(m, 'change');
+  }
+
+  async #install(label: string, install: () => Promise<ModuleInfo>): Promise<void> {
+    try {
+      const m = await install();
+      this.#toasts.show('ok', `Installed ${m.name}${m.version ? ` ${m.version}` : ''} (${formatKiB(m.size)}).`);
+      // Installed with nothing granted; the person chooses what it may do.
+      this.#prompts.ask(m, 'install');
+      await this.#feed.refreshModules();
+    } catch (e) {
+      this.#toasts.show('error', `Could not install ${label}: ${describeError(e)}`);
+    }
+  }
+
+  #setBusy(busy: ReadonlySet<string>): void {
+    this.busy = busy;
+    this.#host.requestUpdate();
+  }
+}

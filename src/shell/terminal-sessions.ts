@@ -1,0 +1,98 @@
+/**
+ * The desktop's terminal windows: running a module or a pipeline opens one and gives it the
+ * keyboard; closing one moves focus to a neighbour and kills what still runs in it.
+ */
+import type { ReactiveControllerHost } from 'lit';
+import type { CommandStage } from './command-line';
+import { describeError } from './format';
+import type { KernelFeed } from './kernel-feed';
+import type { Session, TerminalWindow } from './terminal-window';
+import type { Toasts } from './toasts';
+
+/** Owned by the desktop; `sessions` are the terminal windows it shows, oldest first. */
+export class TerminalSessions {
+  /** One per open terminal window. */
+  sessions: Session[] = [];
+
+  readonly #host: ReactiveControllerHost & HTMLElement;
+  readonly #feed: KernelFeed;
+  readonly #toasts: Toasts;
+
+  /** `host` is the element the terminal windows render into. */
+  constructor(host: ReactiveControllerHost & HTMLElement, feed: KernelFeed, toasts: Toasts) {
+    this.#host = host;
+    this.#feed = feed;
+    this.#toasts = toasts;
+  }
+
+  /** Spawns `name` with a terminal and opens its window. */
+  async run(name: string, args: string[]): Promise<void> {
+    try {
+      // A module that works with files gets an empty scratch directory at `/`, so `files ls /`
+      // lists something instead of failing for lack of any preopened directory.
+      const wantsFiles = this.#feed.modules.find((m) => m.name === name)?.capabilities.includes('files') === true;
+      const process = await this.#feed.need().spawn(name, { args, tty: true, ...(wantsFiles ? { preopens: ['/'] } : {}) });
+      await this.#open({ pid: process.pid, name, args, process });
+    } catch (e) {
+      this.#toasts.show('error', `Could not run ${name}: ${describeError(e)}`);
+    }
+  }
+
+  /** Runs `a | b | c` in one window: typing goes to the first stage, every stage's errors show. */
+  async runPipeline(stages: CommandStage[], line: string): Promise<void> {
+    try {
+      const procs = await this.#feed.need().pipeline(stages.map((s) => ({ name: s.name, args: s.args })));
+      const [first] = procs;
+      const head = stages[0];
+      if (first === undefined || head === undefined) return;
+      const pipeline = { line, stages: procs.map((process, i) => ({ name: stages[i]?.name ?? '', process })) };
+      await this.#open({ pid: first.pid, name: head.name, args: head.args, process: first, pipeline });
+    } catch (e) {
+      this.#toasts.show('error', `Could not run ${line}: ${describeError(e)}`);
+    }
+  }
+
+  /** Kills a process; a failure becomes a message. */
+  async kill(pid: number): Promise<void> {
+    try {
+      await this.#feed.kernel?.kill(pid);
+    } catch (e) {
+      this.#toasts.show('error', `Could not kill pid ${pid}: ${describeError(e)}`);
+    }
+  }
+
+  /** Closes the window keyed `pid` and kills every process of it that still runs. */
+  async close(pid: number): Promise<void> {
+    const index = this.sessions.findIndex((s) => s.pid === pid);
+    const session = this.sessions[index];
+    if (session === undefined) return;
+    const pids = session.pipeline?.stages.map((s) => s.process.pid) ?? [pid];
+    const running = pids.filter((p) => this.#feed.processes.find((x) => x.pid === p)?.state !== 'exited');
+    this.sessions = this.sessions.filter((s) => s.pid !== pid);
+    this.#host.requestUpdate();
+    await this.#host.updateComplete;
+    // Keep keyboard focus nearby: the next window, or the section heading.
+    const next = this.sessions[Math.min(index, this.sessions.length - 1)];
+    if (next !== undefined) this.#window(next.pid)?.focusTerminal();
+    else this.#host.querySelector<HTMLElement>('#terminals-heading')?.focus();
+    await Promise.all(running.map((p) => this.kill(p)));
+  }
+
+  /** Adds a terminal window for `session`, shows it and gives it the keyboard. */
+  async #open(session: Session): Promise<void> {
+    this.sessions = [...this.sessions, session];
+    this.#host.requestUpdate();
+    this.#feed.refreshProcesses();
+    await this.#host.updateComplete;
+    const win = this.#window(session.pid);
+    if (win !== undefined) {
+      await win.updateComplete;
+      win.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+      win.focusTerminal();
+    }
+  }
+
+  #window(pid: number): TerminalWindow | undefined {
+    return [...this.#host.querySelectorAll('webmk-terminal')].find((w) => w.session?.pid === pid);
+  }
+}
