@@ -99,6 +99,7 @@ export class ModuleCatalog {
     return (await this.reg()).list();
   }
 
+  /** Stops listening to other tabs and closes the registry. */
   close(): void {
     this.broadcast?.close();
     this.registry?.close();

@@ -3,7 +3,7 @@
  * the shell and external checks rely on: extend it, never change what is here.
  */
 import type { BusApi } from '../bus';
-import type { ExecutionMode, Grants, ModuleInfo, ProcessInfo } from '../common';
+import type { ExecutionMode, ModuleInfo, ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
 
 export type {
