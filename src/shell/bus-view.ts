@@ -3,7 +3,7 @@
  * last messages), every subscription's inbox, the global topics, and recently refused attempts.
  */
 import { LitElement, html, nothing } from 'lit';
-import type { BusStats, SubscriptionInfo, TopicStats } from '../bus';
+import type { BusStats, TopicStats } from '../bus';
 import { describePermission, type DeniedAttempt } from '../kernel';
 import { emit } from './events';
 
