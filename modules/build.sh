@@ -84,7 +84,7 @@ for name in "${examples[@]}"; do
   pids+=($!)
 done
 
-for name in trap sock stdin-poll bustool pipetool busbench; do
+for name in trap sock stdin-poll bustool pipetool busbench crashy; do
   compile "$fixtures_src/$name.c" "$fixtures_out/$name.wasm" &
   pids+=($!)
 done
@@ -96,6 +96,9 @@ pids+=($!)
 compile "$fixtures_src/gfx-probe.c" "$fixtures_out/gfx-probe.wasm" &
 pids+=($!)
 compile "$fixtures_src/gfx-probe.c" "$fixtures_out/gfx-detach.wasm" -DDETACH &
+pids+=($!)
+# The supervision tool again, with its restart policy and watchdog in its manifest.
+compile "$fixtures_src/crashy.c" "$fixtures_out/crashy-supervised.wasm" -DSUPERVISED &
 pids+=($!)
 for name in bigmem reactor; do
   "$wat2wasm" "$fixtures_src/$name.wat" -o "$fixtures_out/$name.wasm"

@@ -153,7 +153,7 @@ int32_t webmk_unsubscribe(int32_t sub);
  * List answers are text, one line per entry, fields separated by one space:
  *   webmk_kernel_list: "NAME VERSION SIZE\n" per installed module
  *   webmk_kernel_ps:   "PID NAME STATE\n" per process (STATE: starting,
- *                      running, exited)
+ *                      running, backoff, exited)
  * They copy at most `cap` bytes and return the full length, like snprintf.
  */
 WEBMK_IMPORT("kernel_list")
@@ -172,6 +172,17 @@ int32_t webmk_kernel_spawn(const char *name, uint32_t name_len, const char *args
 /* Ends process `pid`. Returns 0; -ESRCH (no such running process), -EACCES. */
 WEBMK_IMPORT("kernel_kill")
 int32_t webmk_kernel_kill(int32_t pid);
+
+/* ---- Supervision -------------------------------------------------------------
+ *
+ * A process spawned with a watchdog ("watchdogMs" in its manifest or spawn
+ * options) is ended (reason watchdog-expired, then its restart policy applies)
+ * once it runs that long without calling the system while not waiting in a
+ * blocking call. Any call counts; a long computation that calls nothing else
+ * calls this now and then (like systemd's WATCHDOG=1). Needs no grant; returns 0.
+ */
+WEBMK_IMPORT("heartbeat")
+int32_t webmk_heartbeat(void);
 
 /* ---- Graphics: a window to draw into ---------------------------------------
  *

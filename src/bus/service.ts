@@ -89,6 +89,11 @@ interface Sub {
   pattern: string;
   offset: number;
   capacity: number;
+  /**
+   * The incarnation of the owner that holds it; 0 while it waits, kept across a restart, for the
+   * owner's next incarnation to subscribe to the same pattern (messages meanwhile queue in it).
+   */
+  holder: number;
 }
 
 export function busService(opts: BusOptions = {}): KernelCapability<BusApi> {
@@ -136,7 +141,8 @@ class Bus implements BusApi {
         host.denied(caller, `subscribe:${pattern}`);
         throw new KernelError('bus/denied', `"${caller.name}" may not subscribe to "${pattern}"`);
       }
-      const sub = this.open(pattern, caller.pid, this.inboxBytes);
+      const sub = this.reattach(caller.pid, pattern) ?? this.open(pattern, caller.pid, this.inboxBytes);
+      sub.holder = caller.incarnation;
       return { value: { slot: sub.slot, gen: sub.gen } };
     });
     host.calls.handle('bus.unsubscribe', (caller, args) => {
@@ -151,9 +157,14 @@ class Bus implements BusApi {
       if (typeof a?.action === 'string' && typeof a.topic === 'string') host.denied(caller, `${a.action}:${a.topic}`);
       return { value: null };
     });
-    host.onExit((p) => {
+    host.onEnd((p, final) => {
       this.arena.releaseLocks(p.pid);
-      for (const sub of [...this.subs.values()]) if (sub.owner === p.pid) this.close(sub);
+      for (const sub of [...this.subs.values()]) {
+        if (sub.owner !== p.pid) continue;
+        // Kept for the next incarnation only if the one that just ended held it.
+        if (final || sub.holder === 0) this.close(sub);
+        else sub.holder = 0;
+      }
     });
     // A module may declare global topics in its manifest: `"globalTopics": ["chat/*"]`.
     host.onSpawn((_pid, info) => {
@@ -165,6 +176,12 @@ class Bus implements BusApi {
     this.channel().post({ type: 'hello', tab: this.tab });
   }
 
+  /** A subscription the owner's previous incarnation held on `pattern`, kept for this one. */
+  private reattach(owner: number, pattern: string): Sub | undefined {
+    for (const sub of this.subs.values()) if (sub.owner === owner && sub.holder === 0 && sub.pattern === pattern) return sub;
+    return undefined;
+  }
+
   private open(pattern: string, owner: number, bytes: number): Sub {
     const capacity = 2 ** Math.ceil(Math.log2(Math.max(bytes, frameSize(BUS_LIMITS.maxTopic, BUS_LIMITS.maxMessage))));
     const offset = this.space.take(capacity);
@@ -173,7 +190,7 @@ class Bus implements BusApi {
       if (offset >= 0) this.space.give(offset, capacity);
       throw new KernelError('bus/too-large', 'no room for another subscription');
     }
-    const sub: Sub = { slot, gen: this.arena.generation(slot), owner, pattern, offset, capacity };
+    const sub: Sub = { slot, gen: this.arena.generation(slot), owner, pattern, offset, capacity, holder: 1 };
     this.subs.set(slot, sub);
     this.host.emit('bus');
     return sub;

@@ -10,6 +10,8 @@ export interface Caller {
   pid: number;
   name: string;
   grants: Grants;
+  /** Which start of the pid is calling (a restarted process keeps its pid; this counts up). */
+  incarnation: number;
 }
 
 /** Answers one kind of call; throws (or rejects with) a KernelError to refuse. */

@@ -12,10 +12,14 @@ export interface CapabilityHost {
   readonly calls: CallTable;
   /** Shared memory handed to every process started from now on, by name. */
   share(name: string, sab: SharedArrayBuffer): void;
-  /** Called when a process is created, before its module runs. */
+  /** Called each time a process starts (a restart too), before its module runs. */
   onSpawn(listener: (pid: number, info: ModuleInfo) => void): void;
-  /** Called after a process ended (its row is final). */
-  onExit(listener: (p: ProcessInfo) => void): void;
+  /**
+   * Called each time a process ends. `final` is false when it will be restarted under the same
+   * pid (what it holds for its next incarnation, such as subscriptions, may be kept); true once
+   * it is gone for good.
+   */
+  onEnd(listener: (p: ProcessInfo, final: boolean) => void): void;
   /** Ends a process (a closed window ends its module). */
   kill(pid: number): Promise<void>;
   /** The process table row of a pid, if it is still known. */

@@ -6,6 +6,8 @@ export const EXIT_CODES = {
   'memory-exceeded': 137,
   /** SIGKILL. */
   killed: 137,
+  /** SIGKILL: the kernel ended it for computing too long without a system call. */
+  'watchdog-expired': 137,
   /** "cannot execute": the module could not be linked or instantiated. */
   failed: 126,
 } as const;

@@ -8,3 +8,4 @@ export { EXIT_CODES } from './exit-codes';
 export { isModuleName, isTopic, topicAllowed, topicMatches } from './names';
 export { KERNEL_CALLS, describePermission, grantList, grantsFrom, noGrants, requestedPermissions } from './permissions';
 export type * from './types';
+export { checkRestartPolicy, checkWatchdogMs } from './supervision';

@@ -74,8 +74,11 @@ export interface Grants {
   kernel: string[];
 }
 
-/** Lifecycle state of a process. */
-export type ProcessState = 'starting' | 'running' | 'exited';
+/**
+ * Lifecycle state of a process: `starting` (its module is being instantiated), `running`,
+ * `backoff` (it ended and waits to be restarted under the same pid), `exited` (for good).
+ */
+export type ProcessState = 'starting' | 'running' | 'backoff' | 'exited';
 
 /** Why a process ended. */
 export type ExitReason =
@@ -88,7 +91,33 @@ export type ExitReason =
   /** `kill()` ended it. */
   | 'killed'
   /** It could not start (link or instantiate error). */
-  | 'failed';
+  | 'failed'
+  /** It spent longer than its `watchdogMs` in wasm without calling the system. */
+  | 'watchdog-expired'
+  /** It ended abnormally more often than its restart policy allows (the last end's code stays). */
+  | 'restart-limit'
+  /** The kernel shut down under it. */
+  | 'shutdown';
+
+/** Why a process changed state: why it ended, or `requested` for a start someone asked for. */
+export type StateReason = ExitReason | 'requested';
+
+/**
+ * Who restarts a process after it ends (Erlang/OTP's child restart types): `temporary` never
+ * (the default), `transient` after an abnormal end (nonzero exit, trap, memory limit, watchdog),
+ * `permanent` after any end but a kill. More than `intensity` restarts within `periodMs` ends it
+ * with `restart-limit`. Between restarts it waits `initialMs`, then `factor` times longer each
+ * time up to `maxMs`; an incarnation that ran `resetAfterMs` without ending starts the wait over.
+ */
+export interface RestartPolicy {
+  restart: 'permanent' | 'transient' | 'temporary';
+  /** Default 3. */
+  intensity?: number;
+  /** Default 60,000. */
+  periodMs?: number;
+  /** Default `{ initialMs: 100, factor: 2, maxMs: 30_000, resetAfterMs: 60_000 }`. */
+  backoff?: { initialMs?: number; factor?: number; maxMs?: number; resetAfterMs?: number };
+}
 
 /** How a process ended: its exit code, the reason, and a human explanation. */
 export interface ProcessExit {
@@ -109,9 +138,22 @@ export interface ProcessInfo {
   startedAt: number;
   endedAt?: number;
   exitCode?: number;
+  /** Why it ended, once `exited`. */
   reason?: ExitReason;
   /** A human explanation of the reason (the trap message, say). */
   message?: string;
+  /** How many times this pid has been started: 1, then one more per restart. */
+  incarnation: number;
+  /** Restarts so far (`incarnation - 1`). */
+  restarts: number;
+  /** Its restart type (`temporary` unless the spawn or the manifest said otherwise). */
+  restart: RestartPolicy['restart'];
+  /** The watchdog, in milliseconds of wasm without a host call (absent: none). */
+  watchdogMs?: number;
+  /** How its previous incarnation ended, once it has been restarted (or while in `backoff`). */
+  lastExit?: ProcessExit & { at: number };
+  /** While in `backoff`: when the next incarnation starts (milliseconds since the epoch). */
+  restartAt?: number;
 }
 
 /** What the kernel answers a guest call with; `transfer` lists objects to move, not copy. */

@@ -77,7 +77,8 @@ class Windows {
     host.calls.handle(GfxCall.open, (caller, args) => this.open(caller, args));
     host.calls.handle(GfxCall.resized, (caller, args) => this.resized(caller, args));
     host.calls.handle(GfxCall.close, (caller, args) => this.guestClose(caller, args));
-    host.onExit((p) => this.drop((w) => w.pid === p.pid));
+    // A window's surface belongs to the worker that ended: a restarted module opens a new one.
+    host.onEnd((p) => this.drop((w) => w.pid === p.pid));
     host.onSpawn((pid, info) => this.spawned(pid, info));
   }
 

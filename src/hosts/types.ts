@@ -26,8 +26,8 @@ export interface HostedProcess {
   readonly running: Promise<void>;
   /** Settles exactly once, on every path: exit, trap, kill, host failure. */
   readonly exited: Promise<ProcessExit>;
-  /** Ends it at once, whatever it is doing; resolves after `exited`. */
-  kill(): Promise<void>;
+  /** Ends it at once, whatever it is doing, with `end` (default: killed); resolves after `exited`. */
+  kill(end?: ProcessExit): Promise<void>;
 }
 
 /** One execution mode. */

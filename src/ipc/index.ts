@@ -8,3 +8,5 @@ export { BusArena, allocateBusArena, frameSize, BUS_LIMITS, PAGE_TOKEN, REMOTE_P
 export { EventType, Key, Mod, EVENT_WORDS, EVENT_BYTES, EVENT_CAPACITY, MAX_SIDE, MAX_PIXELS, MAX_WINDOWS, validSize, type EventTypeCode, type GfxEvent } from './gfx-abi';
 export { GfxCall, type OpenArgs, type OpenReply, type ResizedArgs, type CloseArgs } from './gfx-protocol';
 export { sharedMemoryAvailable } from './shared';
+export { allocateWatch, WatchReader, WatchWriter } from './watchdog';
+export { sleepUnthrottled } from './timer';

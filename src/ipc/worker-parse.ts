@@ -56,6 +56,8 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
     r.stderr instanceof SharedArrayBuffer &&
     typeof r.tty === 'boolean' &&
     typeof r.stdoutIsPipe === 'boolean' &&
+    typeof r.keepStdio === 'boolean' &&
+    (r.watch === undefined || r.watch instanceof SharedArrayBuffer) &&
     isInt(r.maxPages) &&
     isGrants(r.grants) &&
     r.syscall instanceof SharedArrayBuffer &&

@@ -46,6 +46,8 @@ export interface WasiProcessOptions {
   /** stdout feeds another module: once that reader is gone, writes fail with EPIPE. */
   stdoutIsPipe: boolean;
   tty: boolean;
+  /** Leave the stdio rings open at exit: the process may be restarted on them (the kernel closes them). */
+  keepStdio: boolean;
 }
 
 /** Start one process in this worker. The worker is idle again once it answers `exited`. */
@@ -62,6 +64,8 @@ export interface StartMessage extends WasiProcessOptions {
   syscall: SharedArrayBuffer;
   /** Shared memory of kernel capabilities (the bus), keyed by capability name. */
   shared: Record<string, SharedArrayBuffer>;
+  /** The watchdog words (see watchdog.ts), when the process has a watchdog. */
+  watch?: SharedArrayBuffer;
 }
 
 /** The answer to a guest call made with `ReplyBy.message`. */

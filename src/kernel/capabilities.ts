@@ -23,7 +23,7 @@ export class Capabilities {
   readonly calls = new CallTable();
   /** Shared memory every process gets (capability name to buffer). */
   readonly shared: Record<string, SharedArrayBuffer> = {};
-  private readonly exitListeners: Array<(p: ProcessInfo) => void> = [];
+  private readonly endListeners: Array<(p: ProcessInfo, final: boolean) => void> = [];
   private readonly spawnListeners: Array<(pid: number, info: ModuleInfo) => void> = [];
   private readonly deniedLog: DeniedAttempt[] = [];
   private readonly apis = new Map<string, unknown>();
@@ -35,7 +35,7 @@ export class Capabilities {
       share: (name, sab) => {
         this.shared[name] = sab;
       },
-      onExit: (listener) => this.exitListeners.push(listener),
+      onEnd: (listener) => this.endListeners.push(listener),
       onSpawn: (listener) => this.spawnListeners.push(listener),
       kill: (pid) => kernel.kill(pid),
       process: (pid) => kernel.process(pid),
@@ -55,16 +55,16 @@ export class Capabilities {
     return this.apis.get(name) as Api;
   }
 
-  /** A process was created, before its module runs. */
+  /** A process starts (again), before its module runs. */
   spawned(pid: number, info: ModuleInfo): void {
     for (const listener of this.spawnListeners) listener(pid, info);
   }
 
-  /** A process ended; a capability that fails on it does not stop the others. */
-  exited(row: ProcessInfo): void {
-    for (const listener of this.exitListeners) {
+  /** A process ended (for good, or to be restarted); a capability that fails on it does not stop the others. */
+  ended(row: ProcessInfo, final: boolean): void {
+    for (const listener of this.endListeners) {
       try {
-        listener(row);
+        listener(row, final);
       } catch (e) {
         console.error('a capability failed on process exit', e);
       }

@@ -4,19 +4,20 @@
  * its public verbs are the KernelApi of types.ts.
  */
 import type { BusApi } from '../bus';
-import type { Caller, KernelCapability } from '../capability';
-import { EXIT_CODES, KernelError, type ModuleInfo, type ProcessExit, type ProcessInfo } from '../common';
+import type { KernelCapability } from '../capability';
+import { KernelError, checkRestartPolicy, checkWatchdogMs, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
 import { WorkerHost, type Host } from '../hosts';
-import { Ring, allocateRing } from '../ipc';
+import { allocateRing } from '../ipc';
 import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
-import type { Runnable } from './runnable';
+import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { checkSpawnOptions, type CheckedSpawn } from './spawn-options';
-import { feed, ringReadable, ringWritable } from './stdio-streams';
+import { feed } from './stdio-streams';
 import {
   KernelEvents,
+  type StateChange,
   type DeniedAttempt,
   type InstallOptions,
   type KernelApi,
@@ -39,35 +40,19 @@ export interface KernelOptions {
   capabilities?: ReadonlyArray<KernelCapability<unknown>>;
 }
 
-
-/** A spawn that passed its checks: what runs, and how. */
-interface Ready {
-  info: ModuleInfo;
-  o: CheckedSpawn;
-  runnable: Runnable;
-}
-
-/** A stdin the page cannot write: the stage reads the pipe from the stage before it. */
-function pipeEnd(what: string): WritableStream<Uint8Array> {
-  return new WritableStream({
-    write() {
-      throw new KernelError('kernel/bad-argument', `this stage's ${what} is a pipe from the stage before it`);
-    },
-  });
-}
-
 export class Kernel extends EventTarget implements KernelApi {
   /** Resolves once the kernel can install and spawn; rejects if the registry cannot open. */
   readonly ready: Promise<void>;
   private readonly catalog: ModuleCatalog;
   private readonly caps: Capabilities;
   private readonly host: Host = new WorkerHost();
-  private readonly table = new Map<number, ProcessInfo>();
-  private readonly handles = new Map<number, Process>();
+  /** Every process the table shows, by pid: running, waiting to restart, or recently exited. */
+  private readonly procs = new Map<number, Lifecycle>();
   private nextPid = 1;
   private readonly maxPages: number;
   private readonly ringSizes: { stdin: number; stdout: number; stderr: number; pipe: number };
   private readonly keepExited: number;
+  private readonly lifecycleDeps: LifecycleDeps;
 
   constructor(opts: KernelOptions = {}) {
     super();
@@ -76,7 +61,7 @@ export class Kernel extends EventTarget implements KernelApi {
     this.keepExited = opts.keepExited ?? 100;
     this.catalog = new ModuleCatalog(opts.dbName ?? 'webmk', this.maxPages, () => this.emit(KernelEvents.modules));
     this.ready = this.catalog.ready;
-    this.caps = new Capabilities({ kill: (pid) => this.kill(pid), process: (pid) => this.table.get(pid), emit: (type) => this.emit(type) });
+    this.caps = new Capabilities({ kill: (pid) => this.kill(pid), process: (pid) => this.procs.get(pid)?.row, emit: (type) => this.emit(type) });
     registerKernelCalls(this.caps.calls, {
       modules: () => this.modules(),
       processes: () => this.processes(),
@@ -85,6 +70,17 @@ export class Kernel extends EventTarget implements KernelApi {
       denied: (caller, permission) => this.caps.deny(caller, permission),
     });
     this.caps.start(opts.capabilities ?? []);
+    this.lifecycleDeps = {
+      host: this.host,
+      caps: this.caps,
+      maxPages: this.maxPages,
+      changed: (row, reason) => {
+        const detail: StateChange = { pid: row.pid, name: row.name, state: row.state, reason, incarnation: row.incarnation };
+        this.dispatchEvent(new CustomEvent(KernelEvents.statechange, { detail }));
+        this.emit(KernelEvents.processes);
+      },
+      gone: () => this.prune(),
+    };
     this.ready.catch(() => {}); // callers see the rejection through `ready` or any verb
   }
 
@@ -118,8 +114,9 @@ export class Kernel extends EventTarget implements KernelApi {
   }
 
   /**
-   * Starts a module in its own worker. Settles once the process exists (before it runs).
-   * Rejects with `kernel/unknown-module`, `kernel/bad-argument`, `kernel/not-isolated`.
+   * Starts a module in its own worker. Settles once the process exists (before it runs); its
+   * restart policy and watchdog apply from then on. Rejects with `kernel/unknown-module`,
+   * `kernel/bad-argument`, `kernel/not-isolated`.
    */
   async spawn(name: string, opts?: SpawnOptions): Promise<Process> {
     const ready = await this.ready4spawn(name, opts);
@@ -149,7 +146,7 @@ export class Kernel extends EventTarget implements KernelApi {
     return procs;
   }
 
-  /** Checks a spawn and finds what it runs, before anything starts. */
+  /** Checks a spawn and finds what it runs, before anything starts; the manifest fills in what the spawn leaves out. */
   private async ready4spawn(name: unknown, opts: unknown): Promise<Ready> {
     const o = checkSpawnOptions(opts);
     if (typeof name !== 'string') throw new KernelError('kernel/bad-argument', 'the module name must be a string');
@@ -159,76 +156,60 @@ export class Kernel extends EventTarget implements KernelApi {
     const info = await this.catalog.lookup(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
     const runnable = await this.catalog.runnable(info);
-    return { info, o, runnable };
+    return { info, o: withManifestDefaults(o, info), runnable };
   }
 
   /**
-   * Creates the process: its row, its rings (or the pipes it is given), its host process.
+   * Creates the process: its rings (or the pipes it is given), its row, its first incarnation.
    * A stdin or stdout given as a pipe belongs to the neighbouring stage, not to the page.
    */
-  private launch({ info, o, runnable }: Ready, pipes: { stdin?: SharedArrayBuffer | undefined; stdout?: SharedArrayBuffer | undefined }): Process {
-    const pid = this.nextPid++;
-    const name = info.name;
-    const rings = {
+  private launch(ready: Ready, pipes: { stdin?: SharedArrayBuffer | undefined; stdout?: SharedArrayBuffer | undefined }, from?: Continuing, pid = this.nextPid++): Process {
+    const rings: Rings = {
       stdin: pipes.stdin ?? allocateRing(this.ringSizes.stdin),
       stdout: pipes.stdout ?? allocateRing(this.ringSizes.stdout),
       stderr: allocateRing(this.ringSizes.stderr),
+      piped: { stdin: pipes.stdin !== undefined, stdout: pipes.stdout !== undefined },
     };
-    const row: ProcessInfo = { pid, name, mode: o.mode, state: 'starting', args: [name, ...o.args], tty: o.tty, startedAt: Date.now() };
-    this.table.set(pid, row);
-    this.caps.spawned(pid, info);
-    const caller: Caller = { pid, name, grants: info.grants };
-    const hosted =
-      runnable === 'min-exceeds'
-        ? refused(`its initial memory is over the ${this.maxPages / 16} MiB limit`)
-        : this.host.start({
-            pid,
-            name,
-            ...runnable,
-            args: row.args,
-            env: o.env,
-            preopens: o.preopens,
-            files: o.files,
-            ...rings,
-            stdoutIsPipe: pipes.stdout !== undefined,
-            tty: o.tty,
-            grants: info.grants,
-            shared: this.caps.shared,
-            onCall: (call, args) => this.caps.calls.dispatch(caller, call, args),
-          });
-    void hosted.running.then(() => {
-      if (row.state === 'starting') {
-        row.state = 'running';
-        this.emit(KernelEvents.processes);
-      }
-    });
-    const exit = hosted.exited.then((e) => this.ended(row, e, rings));
-    const proc: Process = {
-      pid,
-      stdin: pipes.stdin === undefined ? ringWritable(new Ring(rings.stdin)) : pipeEnd('stdin'),
-      stdout: pipes.stdout === undefined ? ringReadable(new Ring(rings.stdout)) : new ReadableStream({ start: (c) => c.close() }),
-      stderr: ringReadable(new Ring(rings.stderr)),
-      exit,
-      kill: () => hosted.kill(),
-    };
-    this.handles.set(pid, proc);
-    this.emit(KernelEvents.processes);
-    return proc;
+    const lc = new Lifecycle(pid, ready, rings, this.lifecycleDeps, from);
+    this.procs.set(pid, lc);
+    lc.begin('requested');
+    return lc.process;
   }
 
   /** The process table: running processes and the most recent exited ones. */
   processes(): ProcessInfo[] {
-    return [...this.table.values()].map((p) => ({ ...p, args: [...p.args] }));
+    return [...this.procs.values()].map(({ row }) => ({ ...row, args: [...row.args], ...(row.lastExit !== undefined ? { lastExit: { ...row.lastExit } } : {}) }));
   }
 
-  /** Ends a process by pid (the shell's process list uses it). Rejects with `kernel/unknown-process`. */
+  /**
+   * Ends a process by pid, for good: no restart follows, whatever its policy. Settles once it is
+   * gone (at once if it already ended). Rejects with `kernel/unknown-process`.
+   */
   async kill(pid: number): Promise<void> {
-    const proc = this.handles.get(pid);
-    if (proc === undefined) {
-      if (this.table.has(pid)) return;
-      throw new KernelError('kernel/unknown-process', `no process ${pid}`, { pid });
+    const lc = this.procs.get(pid);
+    if (lc === undefined) throw new KernelError('kernel/unknown-process', `no process ${pid}`, { pid });
+    await lc.kill();
+  }
+
+  /**
+   * Starts a process again under its pid, with a fresh restart history: a running one (its
+   * current incarnation is ended first; the handle stays valid), one waiting in backoff (at
+   * once), or one that ended (at its restart limit, say: new streams, so a new handle; what was
+   * given as `stdin` at spawn is not given again). Settles once the new incarnation is starting.
+   * Rejects with `kernel/unknown-process`, or `kernel/bad-argument` for an ended pipeline stage
+   * (its pipes are gone).
+   */
+  async restart(pid: number): Promise<Process> {
+    const lc = this.procs.get(pid);
+    if (lc === undefined) throw new KernelError('kernel/unknown-process', `no process ${pid}`, { pid });
+    if (lc.row.state !== 'exited') {
+      await lc.restartNow();
+      return lc.process;
     }
-    await proc.kill();
+    if (lc.rings.piped.stdin || lc.rings.piped.stdout) {
+      throw new KernelError('kernel/bad-argument', `process ${pid} was a pipeline stage; run the pipeline again`, { pid });
+    }
+    return this.launch(lc.ready, {}, { incarnation: lc.row.incarnation + 1, restarts: lc.row.restarts + 1 }, pid);
   }
 
   /** Ends every process and closes the registry. */
@@ -252,26 +233,9 @@ export class Kernel extends EventTarget implements KernelApi {
     return this.caps.api<GfxApi>('gfx', 'graphics');
   }
 
-  private ended(row: ProcessInfo, e: ProcessExit, rings: Record<'stdin' | 'stdout' | 'stderr', SharedArrayBuffer>): number {
-    // The worker closes its ends on every exit it sees; a kill gives it no chance.
-    new Ring(rings.stdout).closeWriter();
-    new Ring(rings.stderr).closeWriter();
-    new Ring(rings.stdin).closeReader();
-    row.state = 'exited';
-    row.endedAt = Date.now();
-    row.exitCode = e.code;
-    row.reason = e.reason;
-    if (e.message !== undefined) row.message = e.message;
-    this.handles.delete(row.pid);
-    this.caps.exited(row);
-    this.prune();
-    this.emit(KernelEvents.processes);
-    return e.code;
-  }
-
   private prune(): void {
-    const exited = [...this.table.values()].filter((p) => p.state === 'exited');
-    for (const p of exited.slice(0, Math.max(0, exited.length - this.keepExited))) this.table.delete(p.pid);
+    const exited = [...this.procs.values()].filter((lc) => lc.row.state === 'exited');
+    for (const lc of exited.slice(0, Math.max(0, exited.length - this.keepExited))) this.procs.delete(lc.row.pid);
   }
 
   private emit(type: string): void {
@@ -279,8 +243,9 @@ export class Kernel extends EventTarget implements KernelApi {
   }
 }
 
-/** A host-less process that exits at once with a memory refusal. */
-function refused(message: string): { running: Promise<void>; exited: Promise<ProcessExit>; kill: () => Promise<void> } {
-  const exited = Promise.resolve<ProcessExit>({ code: EXIT_CODES['memory-exceeded'], reason: 'memory-exceeded', message });
-  return { running: new Promise(() => {}), exited, kill: async () => {} };
+/** Spawn options with the manifest's `restart` and `watchdogMs` where the spawn gave none (checked at install). */
+function withManifestDefaults(o: CheckedSpawn, info: ModuleInfo): CheckedSpawn {
+  const restart = o.restart ?? (info.manifest.restart === undefined ? undefined : checkRestartPolicy(info.manifest.restart));
+  const watchdogMs = o.watchdogMs ?? (info.manifest.watchdogMs === undefined ? undefined : checkWatchdogMs(info.manifest.watchdogMs));
+  return { ...o, restart: typeof restart === 'string' ? undefined : restart, watchdogMs: typeof watchdogMs === 'string' ? undefined : watchdogMs };
 }

@@ -1,5 +1,5 @@
 /** Checks `kernel.spawn` options from untrusted callers and turns them into a host request. */
-import { KernelError, type ExecutionMode } from '../common';
+import { KernelError, checkRestartPolicy, checkWatchdogMs, type ExecutionMode, type RestartPolicy } from '../common';
 import type { SpawnOptions } from './types';
 
 /** Spawn options, checked and normalised. */
@@ -11,6 +11,8 @@ export interface CheckedSpawn {
   stdin: Uint8Array | ReadableStream<Uint8Array> | undefined;
   mode: ExecutionMode;
   tty: boolean;
+  restart: RestartPolicy | undefined;
+  watchdogMs: number | undefined;
 }
 
 function bad(message: string, details: Record<string, unknown> = {}): never {
@@ -49,5 +51,9 @@ export function checkSpawnOptions(opts: unknown): CheckedSpawn {
     throw new KernelError('kernel/bad-argument', `execution mode "${String(mode)}" is not available yet; use "worker"`, { mode });
   }
   if (o.tty !== undefined && typeof o.tty !== 'boolean') bad('tty must be a boolean');
-  return { args, env, preopens, files, stdin, mode, tty: o.tty ?? false };
+  const restart = o.restart === undefined ? undefined : checkRestartPolicy(o.restart);
+  if (typeof restart === 'string') bad(restart);
+  const watchdogMs = o.watchdogMs === undefined ? undefined : checkWatchdogMs(o.watchdogMs);
+  if (typeof watchdogMs === 'string') bad(watchdogMs);
+  return { args, env, preopens, files, stdin, mode, tty: o.tty ?? false, restart, watchdogMs };
 }

@@ -3,7 +3,7 @@
  * the shell and external checks rely on: extend it, never change what is here.
  */
 import type { BusApi } from '../bus';
-import type { ExecutionMode, ModuleInfo, ProcessInfo } from '../common';
+import type { ExecutionMode, ModuleInfo, ProcessInfo, ProcessState, RestartPolicy, StateReason } from '../common';
 import type { GfxApi } from '../gfx';
 
 export type {
@@ -15,8 +15,11 @@ export type {
   ModuleInfo,
   ModuleManifest,
   ModuleSymbol,
+  ProcessExit,
   ProcessInfo,
   ProcessState,
+  RestartPolicy,
+  StateReason,
 } from '../common';
 
 /** Options of `kernel.install`. */
@@ -43,6 +46,14 @@ export interface SpawnOptions {
   /** Files keyed by guest path `'<preopen>/<path>'`; their preopen is added if missing. */
   files?: Record<string, Uint8Array>;
   mode?: ExecutionMode;
+  /** Who restarts it after it ends (default: the manifest's `restart`, else `temporary`: nobody). */
+  restart?: RestartPolicy;
+  /**
+   * Ends it (`watchdog-expired`, then the restart policy applies) once it spends this many
+   * milliseconds in wasm without calling the system while not parked in a blocking call.
+   * Default: the manifest's `watchdogMs`, else none. At least 10.
+   */
+  watchdogMs?: number;
   /**
    * Whether stdout/stderr are a terminal (a character device, line-buffered by libc) or a pipe
    * (fully buffered). Default false; the shell's terminal windows pass true.
@@ -89,7 +100,18 @@ export const KernelEvents = {
   denied: 'denied',
   /** Subscriptions or global topics changed. */
   bus: 'bus',
+  /** A process changed state; a `CustomEvent` whose `detail` is a `StateChange`. */
+  statechange: 'statechange',
 } as const;
+
+/** The detail of a `statechange` event: one per transition, in order. */
+export interface StateChange {
+  pid: number;
+  name: string;
+  state: ProcessState;
+  reason: StateReason;
+  incarnation: number;
+}
 
 /** The kernel as page scripts see it (`window.kernel`). */
 export interface KernelApi extends EventTarget {
@@ -99,8 +121,13 @@ export interface KernelApi extends EventTarget {
   modules(): Promise<ModuleInfo[]>;
   spawn(name: string, opts?: SpawnOptions): Promise<Process>;
   processes(): ProcessInfo[];
-  /** Ends a process by pid; resolves once it is gone (at once if it already ended). */
+  /** Ends a process by pid; resolves once it is gone (at once if it already ended). No restart follows. */
   kill(pid: number): Promise<void>;
+  /**
+   * Starts a process again under its pid with a fresh restart history: one that ended (at its
+   * restart limit, say) or one that runs (it is ended first). Returns a new handle.
+   */
+  restart(pid: number): Promise<Process>;
   /** Runs `a | b | c` with ring-buffer pipes between the stages' workers. */
   pipeline(stages: PipelineStage[], opts?: { stdin?: Uint8Array | ReadableStream<Uint8Array> }): Promise<Process[]>;
   /** Sets what a module is granted of what it asks; granting less revokes. */

@@ -3,7 +3,17 @@
  * and calls into the kernel (blocking, or awaited from a suspended module via JSPI).
  */
 import { KernelError, type Grants } from '../common';
-import { FromWorker, ReplyBy, WORKER_PROTOCOL, beginSyncCall, killedFlag, waitSyncCall, type FromWorkerMessage, type StartMessage } from '../ipc';
+import {
+  FromWorker,
+  ReplyBy,
+  WORKER_PROTOCOL,
+  beginSyncCall,
+  killedFlag,
+  waitSyncCall,
+  type FromWorkerMessage,
+  type StartMessage,
+  type WatchWriter,
+} from '../ipc';
 
 /** A function the module imports: numbers in, a number (often -errno) out. */
 export type GuestFunction = (...args: number[]) => number;
@@ -25,6 +35,11 @@ export interface GuestContext {
   /** Tells the kernel something; no answer. */
   notify(call: string, args: unknown): void;
   /**
+   * An import that suspends the module (JSPI) while `fn` settles; the watchdog counts the wait as
+   * time in a host call, as it does for a blocking one.
+   */
+  suspending(fn: (...args: number[]) => Promise<number>): WebAssembly.Suspending;
+  /**
    * Throws (trapping the module) once the kernel has ended this process: a worker runs on for
    * a moment after `terminate()`, and must not publish or call for a process reported dead.
    */
@@ -44,6 +59,7 @@ export function createGuestContext(
   m: StartMessage,
   post: Post,
   memory: () => WebAssembly.Memory | undefined,
+  watch?: WatchWriter,
 ): { ctx: GuestContext; settle: (id: number, ok: boolean, value: unknown, error: unknown) => void } {
   let nextId = 1;
   let view: Uint8Array | undefined;
@@ -78,6 +94,19 @@ export function createGuestContext(
         pending.set(send(call, args, ReplyBy.message), { ok, fail });
       }),
     notify: (call, args) => void send(call, args, ReplyBy.none),
+    suspending: (fn) =>
+      new WebAssembly.Suspending(
+        watch === undefined
+          ? fn
+          : async (...args: number[]) => {
+              watch.enter();
+              try {
+                return await fn(...args);
+              } finally {
+                watch.leave();
+              }
+            },
+      ),
     checkAlive: () => {
       if (killed()) throw new ProcessKilled('the process was killed');
     },

@@ -4,7 +4,7 @@
  * (JSPI) runs through `WebAssembly.promising`, so the worker's event loop turns while it waits.
  */
 import { EXIT_CODES, Errno, type ProcessExit } from '../common';
-import type { FromWorkerMessage, StartMessage } from '../ipc';
+import { WatchWriter, type FromWorkerMessage, type StartMessage } from '../ipc';
 import { createGuestContext, type GuestImports, type GuestProvider } from './guest';
 import { createWasiProcess, WASIProcExit, type WasiProcess } from './wasi';
 
@@ -22,14 +22,15 @@ export interface RunningProcess {
 /** Starts the process `m` describes in this realm; `exit` settles on every way it can end. */
 export function runProcess(m: StartMessage, providers: GuestProvider[], post: (msg: FromWorkerMessage) => void, onRunning: () => void): RunningProcess {
   let memory: WebAssembly.Memory | undefined;
-  const { ctx, settle } = createGuestContext(m, post, () => memory);
+  const watch = m.watch === undefined ? undefined : new WatchWriter(m.watch);
+  const { ctx, settle } = createGuestContext(m, post, () => memory, watch);
   const proc = createWasiProcess(m);
   const webmk: GuestImports = Object.assign({}, ...providers.map((p) => p(ctx)));
   const exit = (async (): Promise<ProcessExit> => {
     try {
       let instance: WebAssembly.Instance;
       try {
-        instance = new WebAssembly.Instance(m.module, link(m.module, proc.imports, webmk));
+        instance = new WebAssembly.Instance(m.module, link(m.module, proc.imports, webmk, watch));
       } catch (e) {
         return startFailure(e);
       }
@@ -48,7 +49,7 @@ export function runProcess(m: StartMessage, providers: GuestProvider[], post: (m
         return trapped(e, memory, m.maxPages);
       }
     } finally {
-      proc.closeStdio();
+      if (!m.keepStdio) proc.closeStdio();
     }
   })();
   return { exit, settle };
@@ -73,18 +74,20 @@ async function runStart(proc: WasiProcess, instance: WebAssembly.Instance, start
 
 /**
  * WASI calls from the process, `webmk` calls from the providers; an unknown WASI call answers
- * ENOSYS, an unknown `webmk` call -ENOSYS, and any other import traps if it is ever called.
+ * ENOSYS, an unknown `webmk` call -ENOSYS, and any other import traps if it is ever called. With
+ * a watchdog, every call is bracketed for it (suspending imports bracket themselves).
  */
-function link(module: WebAssembly.Module, wasi: Record<string, unknown>, webmk: GuestImports): WebAssembly.Imports {
+function link(module: WebAssembly.Module, wasi: Record<string, unknown>, webmk: GuestImports, watch: WatchWriter | undefined): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ExportValue>> = {};
   for (const imp of WebAssembly.Module.imports(module)) {
     const ns = (imports[imp.module] ??= {});
     if (imp.kind !== 'function') continue; // unsatisfiable: instantiation reports it
     if (WASI_MODULES.includes(imp.module)) {
       const f = wasi[imp.name];
-      ns[imp.name] = (typeof f === 'function' ? f : () => Errno.NOSYS) as WebAssembly.ExportValue;
+      ns[imp.name] = watched(typeof f === 'function' ? (f as (...a: unknown[]) => unknown) : () => Errno.NOSYS, watch);
     } else if (imp.module === 'webmk') {
-      ns[imp.name] = (webmk[imp.name] ?? (() => -Errno.NOSYS)) as WebAssembly.ExportValue;
+      const f = webmk[imp.name] ?? (() => -Errno.NOSYS);
+      ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);
     } else {
       ns[imp.name] = () => {
         throw new UnresolvedImport(`called ${imp.module}.${imp.name}, which nothing provides`);
@@ -92,6 +95,19 @@ function link(module: WebAssembly.Module, wasi: Record<string, unknown>, webmk: 
     }
   }
   return imports;
+}
+
+/** The import as it is, or bracketed for the watchdog. */
+function watched(f: (...args: unknown[]) => unknown, watch: WatchWriter | undefined): WebAssembly.ExportValue {
+  if (watch === undefined) return f as WebAssembly.ExportValue;
+  return ((...args: unknown[]) => {
+    watch.enter();
+    try {
+      return f(...args);
+    } finally {
+      watch.leave();
+    }
+  }) as WebAssembly.ExportValue;
 }
 
 function startFailure(e: unknown): ProcessExit {

@@ -2,7 +2,7 @@
  * Validates a candidate module and describes it: compiles it (the only real validation), reads
  * its imports, exports and `webmk.manifest` section, and names what it asks of the system.
  */
-import { KernelError, isModuleName, requestedPermissions, type Capability, type ModuleInfo, type ModuleManifest, type ModuleSymbol } from '../common';
+import { KernelError, checkRestartPolicy, checkWatchdogMs, isModuleName, requestedPermissions, type Capability, type ModuleInfo, type ModuleManifest, type ModuleSymbol } from '../common';
 import { hasWasmMagic, sections } from './wasm-binary';
 
 export const MANIFEST_SECTION = 'webmk.manifest';
@@ -70,6 +70,14 @@ function readManifest(module: WebAssembly.Module): ModuleManifest {
     if (key in m && typeof m[key] !== 'string') {
       throw new KernelError('registry/invalid-manifest', `manifest field "${key}" must be a string`);
     }
+  }
+  if (m.restart !== undefined) {
+    const policy = checkRestartPolicy(m.restart);
+    if (typeof policy === 'string') throw new KernelError('registry/invalid-manifest', `manifest: ${policy}`);
+  }
+  if (m.watchdogMs !== undefined) {
+    const ms = checkWatchdogMs(m.watchdogMs);
+    if (typeof ms === 'string') throw new KernelError('registry/invalid-manifest', `manifest: ${ms}`);
   }
   // Plain data only: a copy without prototype tricks.
   return JSON.parse(JSON.stringify(m)) as ModuleManifest;

@@ -53,6 +53,7 @@ export class Desktop extends LitElement {
     this.addEventListener('webmk-uninstall', (e) => void this.#modules.uninstall(e.detail.name));
     this.addEventListener('webmk-install-example', (e) => void this.#modules.installExample(e.detail.example));
     this.addEventListener('webmk-kill', (e) => void this.#sessions.kill(e.detail.pid));
+    this.addEventListener('webmk-restart', (e) => void this.#sessions.restart(e.detail.pid));
     this.addEventListener('webmk-close', (e) => void this.#sessions.close(e.detail.pid));
     this.addEventListener('webmk-pipeline', (e) => void this.#sessions.runPipeline(e.detail.stages, e.detail.line));
     this.addEventListener('webmk-permissions', (e) => this.#modules.askPermissions(e.detail.name));

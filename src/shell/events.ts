@@ -12,6 +12,8 @@ export interface ShellEventDetail {
   'webmk-install-example': { example: Example };
   /** Kill a process the shell holds a handle for. */
   'webmk-kill': { pid: number };
+  /** Start a process again under its pid (`kernel.restart`). */
+  'webmk-restart': { pid: number };
   /** Close a terminal window (killing its process if it still runs). */
   'webmk-close': { pid: number };
   /** Run stages connected by pipes in one terminal window; `line` is what was typed. */
@@ -39,6 +41,7 @@ declare global {
     'webmk-uninstall': CustomEvent<ShellEventDetail['webmk-uninstall']>;
     'webmk-install-example': CustomEvent<ShellEventDetail['webmk-install-example']>;
     'webmk-kill': CustomEvent<ShellEventDetail['webmk-kill']>;
+    'webmk-restart': CustomEvent<ShellEventDetail['webmk-restart']>;
     'webmk-close': CustomEvent<ShellEventDetail['webmk-close']>;
     'webmk-pipeline': CustomEvent<ShellEventDetail['webmk-pipeline']>;
     'webmk-permissions': CustomEvent<ShellEventDetail['webmk-permissions']>;

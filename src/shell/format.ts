@@ -27,6 +27,12 @@ export function describeEnd(info: ProcessInfo | undefined, exitCode?: number): s
       return 'memory limit exceeded';
     case 'failed':
       return info.message ? `failed to start: ${info.message}` : 'failed to start';
+    case 'watchdog-expired':
+      return 'stopped by its watchdog';
+    case 'restart-limit':
+      return `gave up after ${info.restarts} ${info.restarts === 1 ? 'restart' : 'restarts'}`;
+    case 'shutdown':
+      return 'shut down';
     default:
       return code === undefined ? 'exited' : `exited with code ${code}`;
   }
@@ -57,3 +63,10 @@ export const CAPABILITY_WORDS: Record<Capability, { label: string; title: string
   webmk: { label: 'webmk', title: 'Uses webmk system calls' },
   'unknown-imports': { label: 'unknown imports', title: 'Imports functions webmk does not provide' },
 };
+
+/** Why a process was last restarted, in a few words (`after crashed`, `after exit 3`). */
+export function describeRestart(info: ProcessInfo): string {
+  const last = info.lastExit;
+  if (last === undefined) return '';
+  return last.reason === 'exited' ? `after exit ${last.code}` : `after ${last.reason}`;
+}

@@ -1,8 +1,11 @@
-/** The process table: who runs, for how long, how each ended; Kill for the ones the shell owns. */
+/**
+ * The process table: who runs where, for how long, how often it was restarted and how each
+ * ended; Kill for what runs, Restart for what ended or waits to be restarted.
+ */
 import { LitElement, html, nothing } from 'lit';
 import type { ProcessInfo } from '../kernel';
 import { emit } from './events';
-import { describeEnd, formatDuration } from './format';
+import { describeEnd, describeRestart, formatDuration } from './format';
 
 /** Renders `processes`; `killable` holds the pids the shell has a handle for. */
 export class ProcessList extends LitElement {
@@ -43,6 +46,8 @@ export class ProcessList extends LitElement {
               <tr>
                 <th scope="col">PID</th>
                 <th scope="col">Process</th>
+                <th scope="col">Mode</th>
+                <th scope="col">Restarts</th>
                 <th scope="col">Time</th>
                 <th scope="col"><span class="visually-hidden">Actions</span></th>
               </tr>
@@ -62,12 +67,16 @@ export class ProcessList extends LitElement {
   #row(p: ProcessInfo) {
     const end = p.endedAt ?? this.now;
     const running = p.state !== 'exited';
-    const state = running ? p.state : describeEnd(p);
-    return html`<tr data-pid=${p.pid} class=${running ? 'running' : `ended ${p.reason ?? ''}`}>
+    const restartable = p.state === 'exited' || p.state === 'backoff';
+    return html`<tr data-pid=${p.pid} class=${running ? `running ${p.state}` : `ended ${p.reason ?? ''}`}>
       <td class="pid">${p.pid}</td>
       <td class="proc">
         <span class="name">${p.name}</span>
-        <span class="state"><span class="state-dot" aria-hidden="true"></span>${state}</span>
+        <span class="state"><span class="state-dot" aria-hidden="true"></span>${this.#state(p)}</span>
+      </td>
+      <td class="mode">${p.mode}</td>
+      <td class="restarts" title=${`incarnation ${p.incarnation}; restart policy: ${p.restart}${p.watchdogMs !== undefined ? `; watchdog ${p.watchdogMs} ms` : ''}`}>
+        ${p.restarts}${p.restart !== 'temporary' ? html` <span class="policy">${p.restart}</span>` : nothing}
       </td>
       <td class="uptime">${formatDuration(end - p.startedAt)}</td>
       <td class="action">
@@ -81,8 +90,29 @@ export class ProcessList extends LitElement {
               Kill
             </button>`
           : nothing}
+        ${restartable
+          ? html`<button
+              type="button"
+              class="small"
+              aria-label=${`Restart ${p.name} (pid ${p.pid})`}
+              @click=${() => emit(this, 'webmk-restart', { pid: p.pid })}
+            >
+              Restart
+            </button>`
+          : nothing}
       </td>
     </tr>`;
+  }
+
+  /** The state in words: what it does now, and why it was last restarted. */
+  #state(p: ProcessInfo): string {
+    if (p.state === 'exited') return describeEnd(p);
+    const why = describeRestart(p);
+    if (p.state === 'backoff') {
+      const wait = Math.max(0, (p.restartAt ?? this.now) - this.now);
+      return `restarting in ${(wait / 1000).toFixed(1)}s ${why}`;
+    }
+    return why === '' ? p.state : `${p.state} (restarted ${why})`;
   }
 
   #clearFinished(finished: ProcessInfo[]): void {

@@ -61,6 +61,28 @@ export class TerminalSessions {
     }
   }
 
+  /**
+   * Starts a process again (`kernel.restart`). One that was still running keeps its window;
+   * one that had ended comes back with new streams, so its window is opened afresh.
+   */
+  async restart(pid: number): Promise<void> {
+    try {
+      const process = await this.#feed.need().restart(pid);
+      const old = this.sessions.find((s) => s.pid === pid);
+      if (old?.process === process) return;
+      const row = this.#feed.processes.find((p) => p.pid === pid);
+      const name = old?.name ?? row?.name ?? '';
+      const args = old?.args ?? row?.args.slice(1) ?? [];
+      // A new window element: a terminal follows the streams it was first given.
+      this.sessions = this.sessions.filter((s) => s.pid !== pid);
+      this.#host.requestUpdate();
+      await this.#host.updateComplete;
+      await this.#open({ pid, name, args, process });
+    } catch (e) {
+      this.#toasts.show('error', `Could not restart pid ${pid}: ${describeError(e)}`);
+    }
+  }
+
   /** Closes the window keyed `pid` and kills every process of it that still runs. */
   async close(pid: number): Promise<void> {
     const index = this.sessions.findIndex((s) => s.pid === pid);

@@ -134,7 +134,7 @@ export class WorkerHost implements Host {
     let exit!: (e: ProcessExit) => void;
     const runningP = new Promise<void>((ok) => (running = ok));
     const exited = new Promise<ProcessExit>((ok) => (exit = ok));
-    w.start(req, {
+    const current: Running = {
       pid: req.pid,
       syscall: allocateSyncCall(),
       onCall: req.onCall,
@@ -144,14 +144,16 @@ export class WorkerHost implements Host {
         running();
         exit(e);
       },
-    });
+    };
+    w.start(req, current);
     return {
       running: runningP,
       exited,
-      kill: async () => {
-        if (w.current?.pid === req.pid) {
+      kill: async (end = { code: EXIT_CODES.killed, reason: 'killed', message: 'killed' }) => {
+        // This start only: the worker may run a later start of the same pid by now.
+        if (w.current === current) {
           this.busy.delete(w);
-          w.terminate({ code: EXIT_CODES.killed, reason: 'killed', message: 'killed' });
+          w.terminate(end);
         }
         await exited;
       },

@@ -38,8 +38,8 @@ export function gfxImports(ctx: GuestContext): GuestImports {
   }
   const g = new Graphics(ctx);
   return {
-    gfx_open: new WebAssembly.Suspending((w: number, h: number) => g.open(w >>> 0, h >>> 0)),
-    gfx_present: new WebAssembly.Suspending((ptr: number, w: number, h: number) => g.present(ptr >>> 0, w >>> 0, h >>> 0)),
+    gfx_open: ctx.suspending((w, h) => g.open((w ?? 0) >>> 0, (h ?? 0) >>> 0)),
+    gfx_present: ctx.suspending((ptr, w, h) => g.present((ptr ?? 0) >>> 0, (w ?? 0) >>> 0, (h ?? 0) >>> 0)),
     gfx_close: () => g.close(),
     input_poll: (ptr, max) => g.poll(ptr >>> 0, max >>> 0),
   };

@@ -1,0 +1,239 @@
+/**
+ * One process over its whole life: its row in the table, its handle and streams, and its
+ * incarnations. An incarnation is one start of its module on a host; when it ends, the restart
+ * policy (supervisor.ts) decides whether another starts under the same pid after a backoff. The
+ * rings, the streams and the pid stay across incarnations, so whoever holds the handle sees one
+ * process, and every transition is reported with its reason.
+ */
+import type { Caller } from '../capability';
+import { EXIT_CODES, KernelError, type ModuleInfo, type ProcessExit, type ProcessInfo, type StateReason } from '../common';
+import type { Host, HostedProcess } from '../hosts';
+import { Ring, WatchReader, allocateWatch, sleepUnthrottled } from '../ipc';
+import type { Capabilities } from './capabilities';
+import type { Runnable } from './runnable';
+import type { CheckedSpawn } from './spawn-options';
+import { ringReadable, ringWritable } from './stdio-streams';
+import { RestartHistory, policyOf } from './supervisor';
+import type { Process } from './types';
+import { watchdog } from './watchdog';
+
+/** A spawn that passed its checks: what runs, and how. */
+export interface Ready {
+  info: ModuleInfo;
+  o: CheckedSpawn;
+  runnable: Runnable;
+}
+
+/** The rings of a process's standard streams; a pipe is shared with a neighbouring stage. */
+export interface Rings {
+  stdin: SharedArrayBuffer;
+  stdout: SharedArrayBuffer;
+  stderr: SharedArrayBuffer;
+  /** Which of stdin and stdout are pipes between stages (not the page's to use). */
+  piped: { stdin: boolean; stdout: boolean };
+}
+
+/** What a process needs of the kernel. */
+export interface LifecycleDeps {
+  host: Host;
+  caps: Capabilities;
+  /** The memory cap in pages (for the refusal message of a module over it). */
+  maxPages: number;
+  /** A transition happened: the kernel tells its listeners. */
+  changed(row: ProcessInfo, reason: StateReason): void;
+  /** The process is gone for good; its row is final. */
+  gone(row: ProcessInfo): void;
+}
+
+/** Where a new process's counts start (a process started again after it ended continues them). */
+export interface Continuing {
+  incarnation: number;
+  restarts: number;
+}
+
+/** A stdin the page cannot write: the stage reads the pipe from the stage before it. */
+function pipeEnd(): WritableStream<Uint8Array> {
+  return new WritableStream({
+    write() {
+      throw new KernelError('kernel/bad-argument', "this stage's stdin is a pipe from the stage before it");
+    },
+  });
+}
+
+export class Lifecycle {
+  readonly row: ProcessInfo;
+  readonly process: Process;
+  private hosted: HostedProcess | undefined;
+  private readonly history: RestartHistory;
+  /** Set once someone asked it to end: no restart follows. */
+  private stopping = false;
+  /** Set while an explicit restart replaces the running incarnation. */
+  private restarting = false;
+  private settle!: (code: number) => void;
+
+  constructor(
+    pid: number,
+    readonly ready: Ready,
+    readonly rings: Rings,
+    private readonly deps: LifecycleDeps,
+    from: Continuing = { incarnation: 1, restarts: 0 },
+  ) {
+    const { info, o } = ready;
+    this.history = new RestartHistory(policyOf(o.restart));
+    this.row = {
+      pid,
+      name: info.name,
+      mode: o.mode,
+      state: 'starting',
+      args: [info.name, ...o.args],
+      tty: o.tty,
+      startedAt: Date.now(),
+      incarnation: from.incarnation,
+      restarts: from.restarts,
+      restart: this.history.policy.restart,
+      ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
+    };
+    const exit = new Promise<number>((ok) => (this.settle = ok));
+    this.process = {
+      pid,
+      stdin: rings.piped.stdin ? pipeEnd() : ringWritable(new Ring(rings.stdin)),
+      stdout: rings.piped.stdout ? new ReadableStream({ start: (c) => c.close() }) : ringReadable(new Ring(rings.stdout)),
+      stderr: ringReadable(new Ring(rings.stderr)),
+      exit,
+      kill: () => this.kill(),
+    };
+  }
+
+  /** Starts an incarnation (the first, or a restart). */
+  begin(reason: StateReason): void {
+    const row = this.row;
+    const { info, o, runnable } = this.ready;
+    row.state = 'starting';
+    delete row.restartAt;
+    this.deps.changed(row, reason);
+    this.deps.caps.spawned(row.pid, info);
+    const caller: Caller = { pid: row.pid, name: info.name, grants: info.grants, incarnation: row.incarnation };
+    const watch = o.watchdogMs !== undefined ? allocateWatch() : undefined;
+    const hosted =
+      runnable === 'min-exceeds'
+        ? refused(`its initial memory is over the ${this.deps.maxPages / 16} MiB limit`)
+        : this.deps.host.start({
+            pid: row.pid,
+            name: info.name,
+            ...runnable,
+            args: row.args,
+            env: o.env,
+            preopens: o.preopens,
+            files: o.files,
+            stdin: this.rings.stdin,
+            stdout: this.rings.stdout,
+            stderr: this.rings.stderr,
+            stdoutIsPipe: this.rings.piped.stdout,
+            tty: o.tty,
+            // A process that may be restarted leaves its streams open for the next incarnation.
+            keepStdio: row.restart !== 'temporary',
+            grants: info.grants,
+            shared: this.deps.caps.shared,
+            ...(watch !== undefined ? { watch } : {}),
+            onCall: (call, args) => this.deps.caps.calls.dispatch(caller, call, args),
+          });
+    this.hosted = hosted;
+    const began = performance.now();
+    void hosted.running.then(() => {
+      if (this.hosted !== hosted || row.state !== 'starting') return;
+      row.state = 'running';
+      this.deps.changed(row, reason);
+      if (watch !== undefined && o.watchdogMs !== undefined) {
+        const ms = o.watchdogMs;
+        watchdog(new WatchReader(watch), ms, () => this.hosted === hosted, (stalled) => {
+          const message = `no system call for ${Math.round(stalled)} ms (watchdog ${ms} ms)`;
+          void hosted.kill({ code: EXIT_CODES['watchdog-expired'], reason: 'watchdog-expired', message });
+        });
+      }
+    });
+    void hosted.exited.then((end) => this.ended(hosted, end, performance.now() - began));
+  }
+
+  /** Ends it for good (no restart follows); settles once it is gone. */
+  async kill(): Promise<void> {
+    if (this.row.state === 'exited') return;
+    this.stopping = true;
+    if (this.hosted !== undefined) await this.hosted.kill();
+    else this.finish({ code: EXIT_CODES.killed, reason: 'killed', message: 'killed' });
+    await this.process.exit;
+  }
+
+  /** Ends the running incarnation (if any) and starts the next one now, with a fresh restart history. */
+  async restartNow(): Promise<void> {
+    if (this.row.state === 'exited') return;
+    this.history.reset();
+    if (this.hosted === undefined) {
+      this.next('requested');
+      return;
+    }
+    this.restarting = true;
+    await this.hosted.kill({ code: EXIT_CODES.killed, reason: 'killed', message: 'restarted on request' });
+  }
+
+  private ended(hosted: HostedProcess, end: ProcessExit, ranMs: number): void {
+    if (this.hosted !== hosted) return;
+    this.hosted = undefined;
+    const row = this.row;
+    if (this.restarting) {
+      this.restarting = false;
+      row.lastExit = { ...end, at: Date.now() };
+      this.deps.caps.ended(row, false);
+      this.next('requested');
+      return;
+    }
+    const decision = this.history.decide(end, this.stopping, ranMs, Date.now());
+    if (decision.kind === 'stop') return this.finish(end);
+    if (decision.kind === 'limit') {
+      const { intensity, periodMs } = this.history.policy;
+      const why = `${end.reason}${end.message !== undefined ? `: ${end.message}` : ''}`;
+      return this.finish({ code: end.code, reason: 'restart-limit', message: `more than ${intensity} restarts in ${periodMs / 1000} s; last end ${why}` });
+    }
+    row.lastExit = { ...end, at: Date.now() };
+    row.state = 'backoff';
+    row.restartAt = Date.now() + decision.delayMs;
+    this.deps.caps.ended(row, false);
+    this.deps.changed(row, end.reason);
+    const incarnation = row.incarnation;
+    void sleepUnthrottled(decision.delayMs).then(() => {
+      // A kill or an explicit restart may have come first.
+      if (row.state === 'backoff' && row.incarnation === incarnation) this.next(end.reason);
+    });
+  }
+
+  /** The next incarnation. */
+  private next(reason: StateReason): void {
+    this.row.incarnation += 1;
+    this.row.restarts += 1;
+    this.begin(reason);
+  }
+
+  private finish(end: ProcessExit): void {
+    const row = this.row;
+    // The worker closes its ends when it exits on its own, unless a restart could follow;
+    // a kill gives it no chance: close them here, so readers see end of file.
+    new Ring(this.rings.stdout).closeWriter();
+    new Ring(this.rings.stderr).closeWriter();
+    new Ring(this.rings.stdin).closeReader();
+    row.state = 'exited';
+    delete row.restartAt;
+    row.endedAt = Date.now();
+    row.exitCode = end.code;
+    row.reason = end.reason;
+    if (end.message !== undefined) row.message = end.message;
+    this.deps.caps.ended(row, true);
+    this.deps.gone(row);
+    this.deps.changed(row, end.reason);
+    this.settle(end.code);
+  }
+}
+
+/** A host-less process that exits at once with a memory refusal. */
+function refused(message: string): HostedProcess {
+  const exited = Promise.resolve<ProcessExit>({ code: EXIT_CODES['memory-exceeded'], reason: 'memory-exceeded', message });
+  return { running: new Promise(() => {}), exited, kill: async () => {} };
+}
