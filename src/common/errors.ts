@@ -18,6 +18,7 @@ export type KernelErrorCode =
   | 'kernel/bad-argument'
   | 'kernel/unknown-process'
   | 'kernel/spawn-failed'
+  | 'kernel/unsupported'
   | 'ipc/malformed'
   | 'ipc/timeout'
   | 'ipc/closed'

@@ -11,8 +11,17 @@ export interface HostStart extends WasiProcessOptions {
   /** The module name: workers are named after it so DevTools shows it. */
   name: string;
   module: WebAssembly.Module;
+  /** The same module's bytes (a host in another agent cluster compiles them itself). */
+  bytes: Uint8Array;
+  /** The module's content hash: such a host compiles it once per hash. */
+  sha256: string;
   /** The memory cap in 64 KiB pages (the module was compiled with it). */
   maxPages: number;
+  /**
+   * End it with `watchdog-expired` once it computes this long without a host call (while not
+   * inside one); absent, no watchdog.
+   */
+  watchdogMs?: number;
   grants: Grants;
   /** Shared memory of kernel capabilities (the bus), keyed by capability name. */
   shared: Record<string, SharedArrayBuffer>;

@@ -10,3 +10,6 @@ export { GfxCall, type OpenArgs, type OpenReply, type ResizedArgs, type CloseArg
 export { sharedMemoryAvailable } from './shared';
 export { allocateWatch, WatchReader, WatchWriter } from './watchdog';
 export { sleepUnthrottled } from './timer';
+export { feed, ringReadable, ringWritable } from './ring-streams';
+export * from './frame-protocol';
+export { parseFromFrame, parseToFrame } from './frame-parse';

@@ -5,16 +5,16 @@
  */
 import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
-import { KernelError, checkRestartPolicy, checkWatchdogMs, type ModuleInfo, type ProcessInfo } from '../common';
+import { KernelError, checkRestartPolicy, checkWatchdogMs, type ExecutionMode, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
-import { WorkerHost, type Host } from '../hosts';
-import { allocateRing } from '../ipc';
+import { IframeHost, WorkerHost, type Host } from '../hosts';
+import { allocateRing, feed } from '../ipc';
 import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { checkSpawnOptions, type CheckedSpawn } from './spawn-options';
-import { feed } from './stdio-streams';
+
 import {
   KernelEvents,
   type StateChange,
@@ -45,7 +45,8 @@ export class Kernel extends EventTarget implements KernelApi {
   readonly ready: Promise<void>;
   private readonly catalog: ModuleCatalog;
   private readonly caps: Capabilities;
-  private readonly host: Host = new WorkerHost();
+  /** The host of each execution mode, made when first used. */
+  private readonly hosts = new Map<ExecutionMode, Host>();
   /** Every process the table shows, by pid: running, waiting to restart, or recently exited. */
   private readonly procs = new Map<number, Lifecycle>();
   private nextPid = 1;
@@ -71,7 +72,7 @@ export class Kernel extends EventTarget implements KernelApi {
     });
     this.caps.start(opts.capabilities ?? []);
     this.lifecycleDeps = {
-      host: this.host,
+      host: (mode) => this.host(mode),
       caps: this.caps,
       maxPages: this.maxPages,
       changed: (row, reason) => {
@@ -137,7 +138,8 @@ export class Kernel extends EventTarget implements KernelApi {
     const ready = await Promise.all(
       stages.map((st, i) => {
         if (typeof st !== 'object' || st === null) throw new KernelError('kernel/bad-argument', `stage ${i} must be an object`);
-        return this.ready4spawn(st.name, { ...(st.args !== undefined ? { args: st.args } : {}), ...(st.env !== undefined ? { env: st.env } : {}) });
+        const { args, env, mode } = st;
+        return this.ready4spawn(st.name, { ...(args !== undefined ? { args } : {}), ...(env !== undefined ? { env } : {}), ...(mode !== undefined ? { mode } : {}) });
       }),
     );
     const pipes = stages.slice(1).map(() => allocateRing(this.ringSizes.pipe));
@@ -214,7 +216,7 @@ export class Kernel extends EventTarget implements KernelApi {
 
   /** Ends every process and closes the registry. */
   dispose(): void {
-    this.host.dispose();
+    for (const host of this.hosts.values()) host.dispose();
     this.catalog.close();
   }
 
@@ -231,6 +233,15 @@ export class Kernel extends EventTarget implements KernelApi {
   /** Module windows (`kernel.gfx`). */
   get gfx(): GfxApi {
     return this.caps.api<GfxApi>('gfx', 'graphics');
+  }
+
+  private host(mode: ExecutionMode): Host {
+    let host = this.hosts.get(mode);
+    if (host === undefined) {
+      host = mode === 'iframe' ? new IframeHost() : new WorkerHost();
+      this.hosts.set(mode, host);
+    }
+    return host;
   }
 
   private prune(): void {

@@ -6,16 +6,15 @@
  * process, and every transition is reported with its reason.
  */
 import type { Caller } from '../capability';
-import { EXIT_CODES, KernelError, type ModuleInfo, type ProcessExit, type ProcessInfo, type StateReason } from '../common';
+import { EXIT_CODES, KernelError, type ExecutionMode, type ModuleInfo, type ProcessExit, type ProcessInfo, type StateReason } from '../common';
 import type { Host, HostedProcess } from '../hosts';
-import { Ring, WatchReader, allocateWatch, sleepUnthrottled } from '../ipc';
+import { Ring, ringReadable, ringWritable, sleepUnthrottled } from '../ipc';
 import type { Capabilities } from './capabilities';
 import type { Runnable } from './runnable';
 import type { CheckedSpawn } from './spawn-options';
-import { ringReadable, ringWritable } from './stdio-streams';
+
 import { RestartHistory, policyOf } from './supervisor';
 import type { Process } from './types';
-import { watchdog } from './watchdog';
 
 /** A spawn that passed its checks: what runs, and how. */
 export interface Ready {
@@ -35,7 +34,8 @@ export interface Rings {
 
 /** What a process needs of the kernel. */
 export interface LifecycleDeps {
-  host: Host;
+  /** The host of an execution mode. */
+  host(mode: ExecutionMode): Host;
   caps: Capabilities;
   /** The memory cap in pages (for the refusal message of a module over it). */
   maxPages: number;
@@ -113,13 +113,13 @@ export class Lifecycle {
     this.deps.changed(row, reason);
     this.deps.caps.spawned(row.pid, info);
     const caller: Caller = { pid: row.pid, name: info.name, grants: info.grants, incarnation: row.incarnation };
-    const watch = o.watchdogMs !== undefined ? allocateWatch() : undefined;
     const hosted =
       runnable === 'min-exceeds'
         ? refused(`its initial memory is over the ${this.deps.maxPages / 16} MiB limit`)
-        : this.deps.host.start({
+        : this.deps.host(o.mode).start({
             pid: row.pid,
             name: info.name,
+            sha256: info.sha256,
             ...runnable,
             args: row.args,
             env: o.env,
@@ -134,7 +134,7 @@ export class Lifecycle {
             keepStdio: row.restart !== 'temporary',
             grants: info.grants,
             shared: this.deps.caps.shared,
-            ...(watch !== undefined ? { watch } : {}),
+            ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
             onCall: (call, args) => this.deps.caps.calls.dispatch(caller, call, args),
           });
     this.hosted = hosted;
@@ -143,13 +143,6 @@ export class Lifecycle {
       if (this.hosted !== hosted || row.state !== 'starting') return;
       row.state = 'running';
       this.deps.changed(row, reason);
-      if (watch !== undefined && o.watchdogMs !== undefined) {
-        const ms = o.watchdogMs;
-        watchdog(new WatchReader(watch), ms, () => this.hosted === hosted, (stalled) => {
-          const message = `no system call for ${Math.round(stalled)} ms (watchdog ${ms} ms)`;
-          void hosted.kill({ code: EXIT_CODES['watchdog-expired'], reason: 'watchdog-expired', message });
-        });
-      }
     });
     void hosted.exited.then((end) => this.ended(hosted, end, performance.now() - began));
   }

@@ -4,8 +4,12 @@
  */
 import { capMemory } from '../registry';
 
-/** A module compiled under the memory cap and the cap in pages that applies to it, or a refusal. */
-export type Runnable = { module: WebAssembly.Module; maxPages: number } | 'min-exceeds';
+/**
+ * A module compiled under the memory cap, its bytes with the cap written in (for a host in
+ * another agent cluster, which cannot be given a compiled module), and the cap in pages; or a
+ * refusal.
+ */
+export type Runnable = { module: WebAssembly.Module; bytes: Uint8Array; maxPages: number } | 'min-exceeds';
 
 export class RunnableCache {
   private readonly cache = new Map<string, Promise<Runnable>>();
@@ -38,6 +42,6 @@ export class RunnableCache {
     const capped = capMemory(bytes, this.maxPages);
     if (capped === 'min-exceeds') return capped;
     const module = capped.bytes === bytes && validated !== null ? validated : await WebAssembly.compile(capped.bytes as Uint8Array<ArrayBuffer>);
-    return { module, maxPages: capped.maxPages };
+    return { module, bytes: capped.bytes, maxPages: capped.maxPages };
   }
 }

@@ -47,8 +47,8 @@ export function checkSpawnOptions(opts: unknown): CheckedSpawn {
     bad('stdin must be a Uint8Array or a ReadableStream');
   }
   const mode = o.mode ?? 'worker';
-  if (mode !== 'worker') {
-    throw new KernelError('kernel/bad-argument', `execution mode "${String(mode)}" is not available yet; use "worker"`, { mode });
+  if (mode !== 'worker' && mode !== 'iframe') {
+    throw new KernelError('kernel/bad-argument', `execution mode "${String(mode)}" is not available yet; use "worker" or "iframe"`, { mode });
   }
   if (o.tty !== undefined && typeof o.tty !== 'boolean') bad('tty must be a boolean');
   const restart = o.restart === undefined ? undefined : checkRestartPolicy(o.restart);

@@ -66,6 +66,8 @@ export interface PipelineStage {
   name: string;
   args?: string[];
   env?: Record<string, string>;
+  /** Where this stage runs (default `worker`); stages in different modes are piped all the same. */
+  mode?: ExecutionMode;
 }
 
 /** A running module: a handle owned by whoever spawned it. */

@@ -17,6 +17,7 @@ export interface RunOptions {
   preopens?: string[];
   files?: Record<string, string>;
   tty?: boolean;
+  mode?: 'worker' | 'iframe';
 }
 
 /** Installs built modules or fixtures by name (bytes read from disk, passed into the page). */
@@ -44,6 +45,7 @@ export function run(page: Page, name: string, opts: RunOptions = {}): Promise<Ru
         preopens: o.preopens ?? [],
         files,
         tty: o.tty ?? false,
+        ...(o.mode !== undefined ? { mode: o.mode } : {}),
         ...(o.stdin !== undefined ? { stdin: enc.encode(o.stdin) } : {}),
       });
       if (o.stdin === undefined) await p.stdin.close();

@@ -8,6 +8,9 @@ let server: StaticServer;
 let browser: TestBrowser;
 let page: Page;
 
+/** Every scenario runs in each execution mode: callers never see the difference. */
+const MODES = ['worker', 'iframe'] as const;
+
 beforeAll(async () => {
   server = await startServer();
   browser = await launchBrowser();
@@ -20,203 +23,205 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('spawn', () => {
-  it('runs hello with exactly the args and env given, argv[0] being the module name', async () => {
-    const r = await run(page, 'hello', { args: ['one', 'two words', 'ünï'], env: { GREETING: 'hi', EMPTY: '' } });
-    expect(r.code).toBe(0);
-    expect(r.reason).toBe('exited');
-    expect(r.stdout).toContain('hello, world');
-    expect(r.stdout).toContain('argv[0]=hello');
-    expect(r.stdout).toContain('argv[2]=two words');
-    expect(r.stdout).toContain('argv[3]=ünï');
-    const envLines = r.stdout.split('\n').filter((l) => l.startsWith('env '));
-    expect(envLines.sort()).toEqual(['env EMPTY=', 'env GREETING=hi']);
-  });
-
-  it('reports the exit code the module chose', async () => {
-    const r = await run(page, 'hello', { args: ['--exit', '7'] });
-    expect(r.code).toBe(7);
-    expect(r.reason).toBe('exited');
-  });
-
-  it('rejects an unknown module with kernel/unknown-module', async () => {
-    const code = await page.evaluate(() => window.kernel.spawn('no-such-module').catch((e: { code: string }) => e.code));
-    expect(code).toBe('kernel/unknown-module');
-  });
-
-  it('rejects bad options with kernel/bad-argument', async () => {
-    const codes = await page.evaluate(async () => {
-      const k = window.kernel as unknown as { spawn(n: string, o: unknown): Promise<unknown> };
-      const bad = [{ args: [1] }, { env: { A: 1 } }, { files: { '/x': 'text' } }, { mode: 'remote' }, 'nope'];
-      return Promise.all(bad.map((o) => k.spawn('hello', o).then(() => 'ok', (e: { code: string }) => e.code)));
+describe.each(MODES)('%s mode', (mode) => {
+  describe('spawn', () => {
+    it('runs hello with exactly the args and env given, argv[0] being the module name', async () => {
+      const r = await run(page, 'hello', { mode, args: ['one', 'two words', 'ünï'], env: { GREETING: 'hi', EMPTY: '' } });
+      expect(r.code).toBe(0);
+      expect(r.reason).toBe('exited');
+      expect(r.stdout).toContain('hello, world');
+      expect(r.stdout).toContain('argv[0]=hello');
+      expect(r.stdout).toContain('argv[2]=two words');
+      expect(r.stdout).toContain('argv[3]=ünï');
+      const envLines = r.stdout.split('\n').filter((l) => l.startsWith('env '));
+      expect(envLines.sort()).toEqual(['env EMPTY=', 'env GREETING=hi']);
     });
-    expect(codes).toEqual(Array(5).fill('kernel/bad-argument'));
-  });
 
-  it('lists processes with their state and reason', async () => {
-    const r = await run(page, 'hello');
-    expect(r.code).toBe(0);
-    const rows = await page.evaluate(() => window.kernel.processes());
-    const last = rows.at(-1);
-    expect(last).toMatchObject({ name: 'hello', mode: 'worker', state: 'exited', exitCode: 0, reason: 'exited' });
-  });
-});
-
-describe('stdio', () => {
-  it('pipes bytes given as stdin through cat and closes stdout at exit', async () => {
-    const input = 'line one\nline two\n'.repeat(1000);
-    const r = await run(page, 'cat', { stdin: input });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe(input);
-  });
-
-  it('counts stdin with wc', async () => {
-    const r = await run(page, 'wc', { stdin: 'a b c\nd e\n' });
-    expect(r.stdout.trim().split(/\s+/)).toEqual(['2', '5', '10']);
-  });
-
-  it('blocks the module on stdin until the caller writes (interactive)', async () => {
-    const out = await page.evaluate(async () => {
-      const p = await window.kernel.spawn('ask');
-      const reader = p.stdout.getReader();
-      const dec = new TextDecoder();
-      let seen = '';
-      const until = async (s: string) => {
-        while (!seen.includes(s)) {
-          const { value, done } = await reader.read();
-          if (done) throw new Error(`stdout ended before "${s}": ${seen}`);
-          seen += dec.decode(value, { stream: true });
-        }
-      };
-      const w = p.stdin.getWriter();
-      await until('What is your name? ');
-      // The module is now blocked in fd_read; the page is not.
-      await new Promise((r) => setTimeout(r, 100));
-      const stateWhileBlocked = window.kernel.processes().find((x) => x.pid === p.pid)?.state;
-      await w.write(new TextEncoder().encode('Ada\n'));
-      await until('Hello, Ada!');
-      await until('Another? [y/n] ');
-      await w.write(new TextEncoder().encode('n\n'));
-      await w.close();
-      const code = await p.exit;
-      return { seen, code, stateWhileBlocked };
+    it('reports the exit code the module chose', async () => {
+      const r = await run(page, 'hello', { mode, args: ['--exit', '7'] });
+      expect(r.code).toBe(7);
+      expect(r.reason).toBe('exited');
     });
-    expect(out.stateWhileBlocked).toBe('running');
-    expect(out.seen).toContain('Hello, Ada!');
-    expect(out.code).toBe(0);
-  });
 
-  it('sees end of file when stdin closes', async () => {
-    const r = await run(page, 'cat');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe('');
-  });
-
-  it('polls stdin with a timeout (poll_oneoff on fd 0 and a clock)', async () => {
-    const r = await run(page, 'stdin-poll', { stdin: 'hello\n' });
-    expect(r.stdout).toContain('poll ready');
-    expect(r.stdout).toContain('got: hello');
-    const idle = await page.evaluate(async () => {
-      const p = await window.kernel.spawn('stdin-poll');
-      const text = new Response(p.stdout).text();
-      await new Promise((r) => setTimeout(r, 400));
-      const w = p.stdin.getWriter();
-      await w.write(new TextEncoder().encode('late\n'));
-      await w.close();
-      return text;
+    it('rejects an unknown module with kernel/unknown-module', async () => {
+      const code = await page.evaluate(() => window.kernel.spawn('no-such-module').catch((e: { code: string }) => e.code));
+      expect(code).toBe('kernel/unknown-module');
     });
-    expect(idle).toContain('poll timeout');
-  });
-});
 
-describe('files, clocks, sockets', () => {
-  it('reads files seeded under a preopen and writes new ones', async () => {
-    const r = await run(page, 'files', { args: ['cat', '/data/a.txt'], preopens: ['/data'], files: { '/data/a.txt': 'alpha\n' } });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe('alpha\n');
-    const ls = await run(page, 'files', { args: ['ls', '/'], preopens: ['/'], files: { '/x/y.txt': 'y', '/z.txt': 'z' } });
-    expect(ls.stdout).toMatch(/x/);
-    expect(ls.stdout).toMatch(/z\.txt/);
-    const missing = await run(page, 'files', { args: ['cat', '/data/nope'], preopens: ['/data'] });
-    expect(missing.code).toBe(1);
-    expect(missing.stderr.length).toBeGreaterThan(0);
-  });
+    it('rejects bad options with kernel/bad-argument', async () => {
+      const codes = await page.evaluate(async () => {
+        const k = window.kernel as unknown as { spawn(n: string, o: unknown): Promise<unknown> };
+        const bad = [{ args: [1] }, { env: { A: 1 } }, { files: { '/x': 'text' } }, { mode: 'remote' }, 'nope'];
+        return Promise.all(bad.map((o) => k.spawn('hello', o).then(() => 'ok', (e: { code: string }) => e.code)));
+      });
+      expect(codes).toEqual(Array(5).fill('kernel/bad-argument'));
+    });
 
-  it('sleeps in poll_oneoff without spinning', async () => {
-    const r = await run(page, 'sleep', { args: ['150'] });
-    expect(r.code).toBe(0);
-    const slept = Number(/slept (\d+)/.exec(r.stdout)?.[1]);
-    expect(slept).toBeGreaterThanOrEqual(150);
+    it('lists processes with their state and reason', async () => {
+      const r = await run(page, 'hello', { mode });
+      expect(r.code).toBe(0);
+      const rows = await page.evaluate(() => window.kernel.processes());
+      const last = rows.at(-1);
+      expect(last).toMatchObject({ name: 'hello', mode, state: 'exited', exitCode: 0, reason: 'exited' });
+    });
   });
 
-  it('answers socket calls with an errno instead of throwing', async () => {
-    const r = await run(page, 'sock');
-    expect(r.code).toBe(0);
-    expect(r.reason).toBe('exited');
-    for (const call of ['sock_accept', 'sock_recv', 'sock_send', 'sock_shutdown']) {
-      expect(r.stdout).toMatch(new RegExp(`${call}=([1-9]\\d*)`));
-    }
-  });
-});
+  describe('stdio', () => {
+    it('pipes bytes given as stdin through cat and closes stdout at exit', async () => {
+      const input = 'line one\nline two\n'.repeat(1000);
+      const r = await run(page, 'cat', { mode, stdin: input });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(input);
+    });
 
-describe('containment', () => {
-  it('ends a trapping module with a nonzero code and the reason crashed', async () => {
-    const r = await run(page, 'trap');
-    expect(r.stdout).toContain('about to trap');
-    expect(r.code).toBe(134);
-    expect(r.reason).toBe('crashed');
-    expect(r.message).toMatch(/unreachable/i);
-    expect((await run(page, 'hello')).code).toBe(0);
+    it('counts stdin with wc', async () => {
+      const r = await run(page, 'wc', { mode, stdin: 'a b c\nd e\n' });
+      expect(r.stdout.trim().split(/\s+/)).toEqual(['2', '5', '10']);
+    });
+
+    it('blocks the module on stdin until the caller writes (interactive)', async () => {
+      const out = await page.evaluate(async (m) => {
+        const p = await window.kernel.spawn('ask', { mode: m });
+        const reader = p.stdout.getReader();
+        const dec = new TextDecoder();
+        let seen = '';
+        const until = async (s: string) => {
+          while (!seen.includes(s)) {
+            const { value, done } = await reader.read();
+            if (done) throw new Error(`stdout ended before "${s}": ${seen}`);
+            seen += dec.decode(value, { stream: true });
+          }
+        };
+        const w = p.stdin.getWriter();
+        await until('What is your name? ');
+        // The module is now blocked in fd_read; the page is not.
+        await new Promise((r) => setTimeout(r, 100));
+        const stateWhileBlocked = window.kernel.processes().find((x) => x.pid === p.pid)?.state;
+        await w.write(new TextEncoder().encode('Ada\n'));
+        await until('Hello, Ada!');
+        await until('Another? [y/n] ');
+        await w.write(new TextEncoder().encode('n\n'));
+        await w.close();
+        const code = await p.exit;
+        return { seen, code, stateWhileBlocked };
+      }, mode);
+      expect(out.stateWhileBlocked).toBe('running');
+      expect(out.seen).toContain('Hello, Ada!');
+      expect(out.code).toBe(0);
+    });
+
+    it('sees end of file when stdin closes', async () => {
+      const r = await run(page, 'cat', { mode });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe('');
+    });
+
+    it('polls stdin with a timeout (poll_oneoff on fd 0 and a clock)', async () => {
+      const r = await run(page, 'stdin-poll', { mode, stdin: 'hello\n' });
+      expect(r.stdout).toContain('poll ready');
+      expect(r.stdout).toContain('got: hello');
+      const idle = await page.evaluate(async (m) => {
+        const p = await window.kernel.spawn('stdin-poll', { mode: m });
+        const text = new Response(p.stdout).text();
+        await new Promise((r) => setTimeout(r, 400));
+        const w = p.stdin.getWriter();
+        await w.write(new TextEncoder().encode('late\n'));
+        await w.close();
+        return text;
+      }, mode);
+      expect(idle).toContain('poll timeout');
+    });
   });
 
-  it('ends a module that runs out of memory at its cap, reason memory-exceeded', async () => {
-    const r = await run(page, 'oom');
-    expect(r.stderr).toMatch(/out of memory after \d+ MiB/);
-    expect(r.code).toBe(137);
-    expect(r.reason).toBe('memory-exceeded');
-    expect((await run(page, 'hello')).code).toBe(0);
-  });
+  describe('files, clocks, sockets', () => {
+    it('reads files seeded under a preopen and writes new ones', async () => {
+      const r = await run(page, 'files', { mode, args: ['cat', '/data/a.txt'], preopens: ['/data'], files: { '/data/a.txt': 'alpha\n' } });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe('alpha\n');
+      const ls = await run(page, 'files', { mode, args: ['ls', '/'], preopens: ['/'], files: { '/x/y.txt': 'y', '/z.txt': 'z' } });
+      expect(ls.stdout).toMatch(/x/);
+      expect(ls.stdout).toMatch(/z\.txt/);
+      const missing = await run(page, 'files', { mode, args: ['cat', '/data/nope'], preopens: ['/data'] });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr.length).toBeGreaterThan(0);
+    });
 
-  it('refuses a module whose initial memory is over the cap', async () => {
-    const r = await run(page, 'bigmem');
-    expect(r.code).toBe(137);
-    expect(r.reason).toBe('memory-exceeded');
-  });
+    it('sleeps in poll_oneoff without spinning', async () => {
+      const r = await run(page, 'sleep', { mode, args: ['150'] });
+      expect(r.code).toBe(0);
+      const slept = Number(/slept (\d+)/.exec(r.stdout)?.[1]);
+      expect(slept).toBeGreaterThanOrEqual(150);
+    });
 
-  it('fails a module that is not a command, with a reason', async () => {
-    const r = await run(page, 'reactor');
-    expect(r.code).toBe(126);
-    expect(r.reason).toBe('failed');
-    expect(r.message).toMatch(/_start/);
-  });
-
-  it('kills a spinning module while the page stays responsive', async () => {
-    const out = await page.evaluate(async () => {
-      const p = await window.kernel.spawn('spin');
-      const reader = p.stdout.getReader();
-      await reader.read(); // "spinning": it is in its loop now
-      // The page keeps running timers while the module spins.
-      let ticks = 0;
-      const timer = setInterval(() => ticks++, 10);
-      await new Promise((r) => setTimeout(r, 300));
-      await p.kill();
-      const code = await p.exit;
-      clearInterval(timer);
-      const row = window.kernel.processes().find((x) => x.pid === p.pid);
-      // stdout ends once the process has: read to its end.
-      let extra = '';
-      for (;;) {
-        const r = await reader.read();
-        if (r.done) break;
-        extra += new TextDecoder().decode(r.value);
+    it('answers socket calls with an errno instead of throwing', async () => {
+      const r = await run(page, 'sock', { mode });
+      expect(r.code).toBe(0);
+      expect(r.reason).toBe('exited');
+      for (const call of ['sock_accept', 'sock_recv', 'sock_send', 'sock_shutdown']) {
+        expect(r.stdout).toMatch(new RegExp(`${call}=([1-9]\\d*)`));
       }
-      return { ticks, code, reason: row?.reason, stdoutDone: true, extra };
     });
-    expect(out.ticks).toBeGreaterThan(10);
-    expect(out.code).toBe(137);
-    expect(out.reason).toBe('killed');
-    expect(out.stdoutDone).toBe(true);
-    // Output written before the kill may still be delivered; nothing is expected here.
-    if (out.extra !== '') console.warn(`spin: unexpected output after its first line: ${JSON.stringify(out.extra)}`);
+  });
+
+  describe('containment', () => {
+    it('ends a trapping module with a nonzero code and the reason crashed', async () => {
+      const r = await run(page, 'trap', { mode });
+      expect(r.stdout).toContain('about to trap');
+      expect(r.code).toBe(134);
+      expect(r.reason).toBe('crashed');
+      expect(r.message).toMatch(/unreachable/i);
+      expect((await run(page, 'hello', { mode })).code).toBe(0);
+    });
+
+    it('ends a module that runs out of memory at its cap, reason memory-exceeded', async () => {
+      const r = await run(page, 'oom', { mode });
+      expect(r.stderr).toMatch(/out of memory after \d+ MiB/);
+      expect(r.code).toBe(137);
+      expect(r.reason).toBe('memory-exceeded');
+      expect((await run(page, 'hello', { mode })).code).toBe(0);
+    });
+
+    it('refuses a module whose initial memory is over the cap', async () => {
+      const r = await run(page, 'bigmem', { mode });
+      expect(r.code).toBe(137);
+      expect(r.reason).toBe('memory-exceeded');
+    });
+
+    it('fails a module that is not a command, with a reason', async () => {
+      const r = await run(page, 'reactor', { mode });
+      expect(r.code).toBe(126);
+      expect(r.reason).toBe('failed');
+      expect(r.message).toMatch(/_start/);
+    });
+
+    it('kills a spinning module while the page stays responsive', async () => {
+      const out = await page.evaluate(async (m) => {
+        const p = await window.kernel.spawn('spin', { mode: m });
+        const reader = p.stdout.getReader();
+        await reader.read(); // "spinning": it is in its loop now
+        // The page keeps running timers while the module spins.
+        let ticks = 0;
+        const timer = setInterval(() => ticks++, 10);
+        await new Promise((r) => setTimeout(r, 300));
+        await p.kill();
+        const code = await p.exit;
+        clearInterval(timer);
+        const row = window.kernel.processes().find((x) => x.pid === p.pid);
+        // stdout ends once the process has: read to its end.
+        let extra = '';
+        for (;;) {
+          const r = await reader.read();
+          if (r.done) break;
+          extra += new TextDecoder().decode(r.value);
+        }
+        return { ticks, code, reason: row?.reason, stdoutDone: true, extra };
+      }, mode);
+      expect(out.ticks).toBeGreaterThan(10);
+      expect(out.code).toBe(137);
+      expect(out.reason).toBe('killed');
+      expect(out.stdoutDone).toBe(true);
+      // Output written before the kill may still be delivered; nothing is expected here.
+      if (out.extra !== '') console.warn(`spin: unexpected output after its first line: ${JSON.stringify(out.extra)}`);
+    });
   });
 });

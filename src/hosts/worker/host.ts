@@ -10,6 +10,8 @@ import {
   ToWorker,
   WORKER_PROTOCOL,
   allocateSyncCall,
+  allocateWatch,
+  WatchReader,
   answerSyncCall,
   markKilled,
   parseFromWorker,
@@ -18,6 +20,7 @@ import {
 } from '../../ipc';
 import { EXIT_CODES, KernelError, type ProcessExit } from '../../common';
 import type { Host, HostStart, HostedProcess } from '../types';
+import { watchdog } from '../watchdog';
 
 /** Limits of the warm pool. */
 export interface WorkerHostOptions {
@@ -76,10 +79,11 @@ class ModuleWorker {
     this.worker.onmessageerror = () => this.fail('a message to the worker could not be deserialized');
   }
 
-  start(req: HostStart, running: Running): void {
+  start(req: HostStart, running: Running, watch: SharedArrayBuffer | undefined): void {
     this.current = running;
-    const { name: _name, onCall: _onCall, ...rest } = req;
-    const msg: StartMessage = { v: WORKER_PROTOCOL, type: ToWorker.start, ...rest, syscall: running.syscall };
+    // The compiled module goes over; its bytes are for hosts that cannot take one.
+    const { name: _name, onCall: _onCall, bytes: _bytes, sha256: _sha256, watchdogMs: _watchdogMs, ...rest } = req;
+    const msg: StartMessage = { v: WORKER_PROTOCOL, type: ToWorker.start, ...rest, syscall: running.syscall, ...(watch !== undefined ? { watch } : {}) };
     this.worker.postMessage(msg);
   }
 
@@ -134,18 +138,22 @@ export class WorkerHost implements Host {
     let exit!: (e: ProcessExit) => void;
     const runningP = new Promise<void>((ok) => (running = ok));
     const exited = new Promise<ProcessExit>((ok) => (exit = ok));
+    const watch = req.watchdogMs !== undefined ? allocateWatch() : undefined;
     const current: Running = {
       pid: req.pid,
       syscall: allocateSyncCall(),
       onCall: req.onCall,
-      onRunning: running,
+      onRunning: () => {
+        running();
+        if (watch !== undefined && req.watchdogMs !== undefined) this.watch(w, current, watch, req.watchdogMs);
+      },
       onExit: (e) => {
         this.busy.delete(w);
         running();
         exit(e);
       },
     };
-    w.start(req, current);
+    w.start(req, current, watch);
     return {
       running: runningP,
       exited,
@@ -158,6 +166,15 @@ export class WorkerHost implements Host {
         await exited;
       },
     };
+  }
+
+  /** Ends the start `current` with `watchdog-expired` once it computes `ms` without a host call. */
+  private watch(w: ModuleWorker, current: Running, sab: SharedArrayBuffer, ms: number): void {
+    watchdog(new WatchReader(sab), ms, () => w.current === current, (stalled) => {
+      if (w.current !== current) return;
+      this.busy.delete(w);
+      w.terminate({ code: EXIT_CODES['watchdog-expired'], reason: 'watchdog-expired', message: `no system call for ${Math.round(stalled)} ms (watchdog ${ms} ms)` });
+    });
   }
 
   /** Workers that exist now, busy and idle (for tests and the process view). */

@@ -1,7 +1,7 @@
 /**
- * The kernel's side of a process's watchdog: it samples the process's watchdog words on a timer
+ * The host's side of a process's watchdog: it samples the process's watchdog words on a timer
  * the browser does not throttle, and reports a process whose host-call count has not moved for
- * `ms` while it was not inside a host call. Sampling every eighth of `ms` reports a stall at
+ * `ms` while it was not inside a host call. Every host that can end a process runs one. Sampling every eighth of `ms` reports a stall at
  * most `1.25 x ms` after the module's last host call.
  */
 import { sleepUnthrottled, type WatchReader } from '../ipc';

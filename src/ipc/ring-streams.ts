@@ -3,7 +3,7 @@
  * uses. The page never blocks: it sleeps with `Atomics.waitAsync` and respects back-pressure
  * both ways (a full stdin ring holds the writer's promise; an unread stdout fills its ring).
  */
-import { Ring } from '../ipc';
+import { Ring } from './ring';
 
 /** Largest chunk handed to a stdout reader at once. */
 const MAX_CHUNK = 256 * 1024;

@@ -1,0 +1,245 @@
+/**
+ * One process inside the container frame: a worker of the frame running the process runtime on
+ * rings of the frame's own, and the relays between those rings and the page. Output goes to the
+ * page in chunks, at most `WINDOW` bytes unacknowledged, so a page that stops reading holds the
+ * module back as a full ring would; stdin arrives in chunks and is acknowledged once in the ring.
+ * The process's exit is reported only after its output is sent.
+ */
+import { EXIT_CODES, KernelError, type ProcessExit } from '../../../common';
+import {
+  FRAME_PROTOCOL,
+  FromFrame,
+  FromWorker,
+  ReplyBy,
+  Ring,
+  ToWorker,
+  WORKER_PROTOCOL,
+  WatchReader,
+  allocateRing,
+  allocateSyncCall,
+  allocateWatch,
+  answerSyncCall,
+  markKilled,
+  parseFromWorker,
+  type FrameStart,
+  type FromFrameMessage,
+  type StartMessage,
+  type ToFrameMessage,
+} from '../../../ipc';
+import { watchdog } from '../../watchdog';
+import type { FrameWorkers } from './frame-workers';
+
+/** Output bytes the page may hold unacknowledged, per stream. */
+const WINDOW = 512 * 1024;
+/** Largest output chunk per message. */
+const CHUNK = 256 * 1024;
+
+type Post = (msg: FromFrameMessage, transfer?: Transferable[]) => void;
+
+/** A stream of output on its way to the page. */
+class OutPump {
+  private inFlight = 0;
+  private wake: (() => void) | null = null;
+  private stopped = false;
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly ring: Ring,
+    private readonly fd: 1 | 2,
+    private readonly sid: number,
+    private readonly post: Post,
+  ) {
+    this.done = this.run();
+  }
+
+  /** The page took `bytes`. */
+  acked(bytes: number): void {
+    this.inFlight = Math.max(0, this.inFlight - bytes);
+    this.wake?.();
+  }
+
+  /** Nobody waits for the rest (the page ended the process). */
+  stop(): void {
+    this.stopped = true;
+    this.ring.closeReader();
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      while (this.inFlight >= WINDOW && !this.stopped) await new Promise<void>((ok) => (this.wake = ok));
+      if (this.stopped) return;
+      const chunk = this.ring.readChunk(Math.min(CHUNK, WINDOW - this.inFlight));
+      if (chunk !== null) {
+        this.inFlight += chunk.length;
+        this.post({ v: FRAME_PROTOCOL, type: FromFrame.out, sid: this.sid, fd: this.fd, data: chunk }, [chunk.buffer]);
+        continue;
+      }
+      if ((await this.ring.readable()) === 'closed' && this.ring.available() === 0) return;
+    }
+  }
+}
+
+/** A process of the frame, from start to exit. */
+export class FrameProcess {
+  private readonly stdin: Ring;
+  private readonly out: OutPump;
+  private readonly err: OutPump;
+  private readonly syscall = allocateSyncCall();
+  private readonly worker: Worker;
+  private stdinChain: Promise<void> = Promise.resolve();
+  private ended = false;
+
+  constructor(
+    readonly start: FrameStart,
+    module: WebAssembly.Module,
+    private readonly workers: FrameWorkers,
+    private readonly post: Post,
+    private readonly onEnd: () => void,
+  ) {
+    const { sid } = start;
+    this.stdin = new Ring(allocateRing(start.rings.stdin));
+    const stdout = new Ring(allocateRing(start.rings.stdout));
+    const stderr = new Ring(allocateRing(start.rings.stderr));
+    this.out = new OutPump(stdout, 1, sid, post);
+    this.err = new OutPump(stderr, 2, sid, post);
+    const watch = start.watchdogMs !== undefined ? allocateWatch() : undefined;
+    this.worker = workers.take(start.name);
+    this.worker.onmessage = (e: MessageEvent<unknown>) => this.fromWorker(e.data, watch);
+    this.worker.onerror = (e) => {
+      e.preventDefault();
+      this.end({ code: EXIT_CODES.crashed, reason: 'crashed', message: e.message || 'the worker failed' }, false);
+    };
+    const msg: StartMessage = {
+      v: WORKER_PROTOCOL,
+      type: ToWorker.start,
+      pid: start.pid,
+      module,
+      maxPages: start.maxPages,
+      args: start.args,
+      env: start.env,
+      preopens: start.preopens,
+      files: start.files,
+      stdin: this.stdin.sab,
+      stdout: stdout.sab,
+      stderr: stderr.sab,
+      stdoutIsPipe: start.stdoutIsPipe,
+      tty: start.tty,
+      // The frame's rings are this start's own: the worker closes them when it ends.
+      keepStdio: false,
+      grants: start.grants,
+      syscall: this.syscall,
+      // No shared memory crosses into the frame: the bus is not available here yet.
+      shared: {},
+      ...(watch !== undefined ? { watch } : {}),
+    };
+    this.worker.postMessage(msg);
+  }
+
+  /** A message from the page for this process. */
+  handle(msg: ToFrameMessage): void {
+    switch (msg.type) {
+      case 'stdin': {
+        const data = msg.data;
+        this.stdinChain = this.stdinChain.then(() => this.feed(data));
+        return;
+      }
+      case 'stdin-end':
+        this.stdinChain = this.stdinChain.then(() => this.stdin.closeWriter());
+        return;
+      case 'ack':
+        (msg.fd === 1 ? this.out : this.err).acked(msg.bytes);
+        return;
+      case 'reader-gone':
+        (msg.fd === 1 ? this.out : this.err).ring.closeReader();
+        return;
+      case 'reply':
+        if (this.ended) return;
+        answerSyncCall(this.syscall, msg.ok ? { ok: true, value: msg.value } : { ok: false, error: msg.error });
+        return;
+      case 'kill':
+        this.end({ code: EXIT_CODES.killed, reason: 'killed', message: 'killed' }, false);
+        return;
+      default:
+    }
+  }
+
+  /** Writes a stdin chunk into the ring as room appears, then tells the page. */
+  private async feed(data: Uint8Array): Promise<void> {
+    let done = 0;
+    while (done < data.length && !this.stdin.readerClosed) {
+      const n = this.stdin.write(done === 0 ? data : data.subarray(done));
+      done += n;
+      if (n === 0) await this.stdin.writable();
+    }
+    this.post({ v: FRAME_PROTOCOL, type: FromFrame.stdinAck, sid: this.start.sid, bytes: data.length });
+  }
+
+  private fromWorker(data: unknown, watch: SharedArrayBuffer | undefined): void {
+    let msg;
+    try {
+      msg = parseFromWorker(data);
+    } catch (e) {
+      this.end({ code: EXIT_CODES.crashed, reason: 'crashed', message: KernelError.from(e).message }, false);
+      return;
+    }
+    const sid = this.start.sid;
+    switch (msg.type) {
+      case FromWorker.running:
+        this.post({ v: FRAME_PROTOCOL, type: FromFrame.running, sid });
+        if (watch !== undefined && this.start.watchdogMs !== undefined) this.watch(watch, this.start.watchdogMs);
+        return;
+      case FromWorker.call:
+        // Calls answered by message (suspending imports) would carry objects the page cannot
+        // send into this frame; only blocking calls cross.
+        if (msg.reply === ReplyBy.message) {
+          const error = new KernelError('kernel/unsupported', `"${msg.call}" is not available in iframe mode`).toJSON();
+          this.worker.postMessage({ v: WORKER_PROTOCOL, type: ToWorker.reply, pid: msg.pid, id: msg.id, ok: false, error });
+          return;
+        }
+        this.post({ v: FRAME_PROTOCOL, type: FromFrame.call, sid, id: msg.id, call: msg.call, args: msg.args, reply: msg.reply });
+        return;
+      case FromWorker.exited:
+        this.end({ code: msg.code, reason: msg.reason, ...(msg.message !== undefined ? { message: msg.message } : {}) }, true);
+        return;
+      case FromWorker.error:
+        this.end({ code: EXIT_CODES.crashed, reason: 'crashed', message: `${msg.error.code}: ${msg.error.message}` }, false);
+        return;
+      default:
+    }
+  }
+
+  private watch(sab: SharedArrayBuffer, ms: number): void {
+    watchdog(new WatchReader(sab), ms, () => !this.ended, (stalled) =>
+      this.end({ code: EXIT_CODES['watchdog-expired'], reason: 'watchdog-expired', message: `no system call for ${Math.round(stalled)} ms (watchdog ${ms} ms)` }, false),
+    );
+  }
+
+  /**
+   * The end of this start. A worker that exited on its own goes back to the pool once its
+   * output is sent; any other end terminates it (it may be in a loop) and closes its rings.
+   */
+  private end(exit: ProcessExit, clean: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.onEnd();
+    if (clean) {
+      this.workers.give(this.start.name, this.worker);
+    } else {
+      markKilled(this.syscall);
+      this.worker.terminate();
+      this.out.ring.closeWriter();
+      this.err.ring.closeWriter();
+    }
+    this.stdin.closeReader();
+    if (exit.reason === 'killed') {
+      // The page ended it and waits for nothing more.
+      this.out.stop();
+      this.err.stop();
+      return;
+    }
+    void Promise.all([this.out.done, this.err.done]).then(() => {
+      this.post({ v: FRAME_PROTOCOL, type: FromFrame.exited, sid: this.start.sid, ...exit });
+    });
+  }
+}

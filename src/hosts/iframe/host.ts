@@ -1,0 +1,245 @@
+/**
+ * The `iframe` execution mode: each process runs in a worker inside one sandboxed,
+ * opaque-origin container frame (container.ts), kept for every later start like the worker
+ * mode's warm pool. The frame cannot share memory with the page, so this host relays between the
+ * kernel's rings and the frame: stdin and output as chunks with acknowledgements (a full ring on
+ * either side holds the other back), calls as messages. Everything from the frame is parsed as
+ * untrusted; a container that sends something malformed is torn down and its processes end.
+ */
+import { EXIT_CODES, KernelError, type ProcessExit } from '../../common';
+import {
+  FRAME_PROTOCOL,
+  FromFrame,
+  ReplyBy,
+  Ring,
+  ToFrame,
+  parseFromFrame,
+  type FrameStart,
+  type FromFrameMessage,
+  type ToFrameMessage,
+} from '../../ipc';
+import type { Host, HostStart, HostedProcess } from '../types';
+import { openContainer, type Container } from './container';
+
+/** Stdin bytes the frame may hold unacknowledged. */
+const STDIN_WINDOW = 512 * 1024;
+const STDIN_CHUNK = 256 * 1024;
+
+/** One start, page side: the kernel's rings and the relays to the frame. */
+class PageProcess {
+  private readonly outChains: Record<1 | 2, Promise<void>> = { 1: Promise.resolve(), 2: Promise.resolve() };
+  private stdinInFlight = 0;
+  private stdinWake: (() => void) | null = null;
+  dead = false;
+
+  constructor(
+    readonly sid: number,
+    readonly req: HostStart,
+    private readonly send: (msg: ToFrameMessage, transfer?: Transferable[]) => void,
+    readonly running: () => void,
+    private readonly exit: (e: ProcessExit) => void,
+  ) {
+    void this.pumpStdin();
+  }
+
+  /** A message from the frame about this start. */
+  handle(msg: FromFrameMessage): void {
+    if (this.dead) return;
+    switch (msg.type) {
+      case FromFrame.running:
+        this.running();
+        return;
+      case FromFrame.out: {
+        const { fd, data } = msg;
+        this.outChains[fd] = this.outChains[fd].then(() => this.output(fd, data));
+        return;
+      }
+      case FromFrame.stdinAck:
+        this.stdinInFlight = Math.max(0, this.stdinInFlight - msg.bytes);
+        this.stdinWake?.();
+        return;
+      case FromFrame.call:
+        this.call(msg.id, msg.call, msg.args, msg.reply);
+        return;
+      case FromFrame.exited: {
+        const end: ProcessExit = { code: msg.code, reason: msg.reason, ...(msg.message !== undefined ? { message: msg.message } : {}) };
+        // All output the frame sent before its exit goes into the rings first.
+        void Promise.all([this.outChains[1], this.outChains[2]]).then(() => this.end(end));
+        return;
+      }
+      default:
+    }
+  }
+
+  /** Ends this start now (a kill, or the container gone); the frame is told to stop it. */
+  end(e: ProcessExit, tellFrame = false): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.stdinWake?.();
+    if (tellFrame) this.send({ v: FRAME_PROTOCOL, type: ToFrame.kill, sid: this.sid });
+    this.exit(e);
+  }
+
+  /** Writes a chunk of output into the kernel's ring as room appears, then acknowledges it. */
+  private async output(fd: 1 | 2, data: Uint8Array): Promise<void> {
+    const ring = new Ring(fd === 1 ? this.req.stdout : this.req.stderr);
+    let done = 0;
+    while (done < data.length && !this.dead) {
+      if (ring.readerClosed) {
+        this.send({ v: FRAME_PROTOCOL, type: ToFrame.readerGone, sid: this.sid, fd });
+        break;
+      }
+      const n = ring.write(done === 0 ? data : data.subarray(done));
+      done += n;
+      if (n === 0) await ring.writable();
+    }
+    if (!this.dead) this.send({ v: FRAME_PROTOCOL, type: ToFrame.ack, sid: this.sid, fd, bytes: data.length });
+  }
+
+  /** Moves the kernel's stdin ring into the frame, a window at a time, then its end of file. */
+  private async pumpStdin(): Promise<void> {
+    const ring = new Ring(this.req.stdin);
+    while (!this.dead) {
+      while (this.stdinInFlight >= STDIN_WINDOW && !this.dead) await new Promise<void>((ok) => (this.stdinWake = ok));
+      if (this.dead) return;
+      const chunk = ring.readChunk(Math.min(STDIN_CHUNK, STDIN_WINDOW - this.stdinInFlight));
+      if (chunk !== null) {
+        this.stdinInFlight += chunk.length;
+        this.send({ v: FRAME_PROTOCOL, type: ToFrame.stdin, sid: this.sid, data: chunk }, [chunk.buffer]);
+        continue;
+      }
+      if ((await ring.readable()) === 'closed' && ring.available() === 0) {
+        // End of file only when the writer closed it, not when the kernel closed the reader.
+        if (!this.dead && ring.writerClosed) this.send({ v: FRAME_PROTOCOL, type: ToFrame.stdinEnd, sid: this.sid });
+        return;
+      }
+    }
+  }
+
+  private call(id: number, call: string, args: unknown, reply: string): void {
+    const answer = (ok: boolean, value: unknown): void => {
+      if (this.dead || reply === ReplyBy.none) return;
+      const base = { v: FRAME_PROTOCOL, type: ToFrame.reply, sid: this.sid, id, ok } as const;
+      this.send(ok ? { ...base, value } : { ...base, error: KernelError.from(value).toJSON() });
+    };
+    this.req.onCall(call, args).then(
+      (r) => {
+        // Objects to transfer (a canvas) must never be sent into an out-of-process frame.
+        if (r.transfer !== undefined && r.transfer.length > 0) {
+          answer(false, new KernelError('kernel/unsupported', `"${call}" is not available in iframe mode`));
+        } else answer(true, r.value);
+      },
+      (e: unknown) => answer(false, e instanceof KernelError ? e : { code: 'ipc/malformed', message: String(e) }),
+    );
+  }
+}
+
+export class IframeHost implements Host {
+  readonly mode = 'iframe' as const;
+  private container: Promise<Container> | null = null;
+  private readonly starts = new Map<number, PageProcess>();
+  /** Content hashes the current container has compiled (their bytes are not sent again). */
+  private sent = new Set<string>();
+  private nextSid = 1;
+
+  constructor(private readonly parent: HTMLElement = document.body) {}
+
+  start(req: HostStart): HostedProcess {
+    const sid = this.nextSid++;
+    let running!: () => void;
+    let exit!: (e: ProcessExit) => void;
+    const runningP = new Promise<void>((ok) => (running = ok));
+    const exited = new Promise<ProcessExit>((ok) => (exit = ok));
+    let proc: PageProcess | undefined;
+    const ended = (e: ProcessExit): void => {
+      this.starts.delete(sid);
+      running();
+      exit(e);
+    };
+    void this.open().then(
+      (c) => {
+        // The start goes first: the new process's stdin pump may send at once.
+        c.port.postMessage(this.startMessage(sid, req));
+        proc = new PageProcess(sid, req, (m, t) => c.port.postMessage(m, t ?? []), running, ended);
+        this.starts.set(sid, proc);
+      },
+      (e: unknown) => ended({ code: EXIT_CODES.failed, reason: 'failed', message: KernelError.from(e).message }),
+    );
+    return {
+      running: runningP,
+      exited,
+      kill: async (end = { code: EXIT_CODES.killed, reason: 'killed', message: 'killed' }) => {
+        if (proc !== undefined) proc.end(end, true);
+        await exited;
+      },
+    };
+  }
+
+  dispose(): void {
+    for (const p of [...this.starts.values()]) p.end({ code: EXIT_CODES.killed, reason: 'killed', message: 'kernel disposed' });
+    void this.container?.then((c) => c.frame.remove()).catch(() => {});
+    this.container = null;
+  }
+
+  private open(): Promise<Container> {
+    if (this.container === null) {
+      const opening = openContainer(this.parent).then((c) => {
+        c.port.onmessage = (e: MessageEvent<unknown>) => this.fromFrame(c, e.data);
+        return c;
+      });
+      this.container = opening;
+      this.sent = new Set();
+      opening.catch(() => {
+        if (this.container === opening) this.container = null;
+      });
+    }
+    return this.container;
+  }
+
+  private startMessage(sid: number, req: HostStart): FrameStart {
+    const sendBytes = !this.sent.has(req.sha256);
+    this.sent.add(req.sha256);
+    return {
+      v: FRAME_PROTOCOL,
+      type: ToFrame.start,
+      sid,
+      pid: req.pid,
+      name: req.name,
+      sha256: req.sha256,
+      ...(sendBytes ? { bytes: req.bytes } : {}),
+      maxPages: req.maxPages,
+      args: req.args,
+      env: req.env,
+      preopens: req.preopens,
+      files: req.files,
+      tty: req.tty,
+      stdoutIsPipe: req.stdoutIsPipe,
+      grants: req.grants,
+      ...(req.watchdogMs !== undefined ? { watchdogMs: req.watchdogMs } : {}),
+      rings: { stdin: new Ring(req.stdin).capacity, stdout: new Ring(req.stdout).capacity, stderr: new Ring(req.stderr).capacity },
+    };
+  }
+
+  private fromFrame(c: Container, data: unknown): void {
+    let msg: FromFrameMessage;
+    try {
+      msg = parseFromFrame(data);
+    } catch (e) {
+      this.teardown(c, `the container sent a malformed message: ${KernelError.from(e).message}`);
+      return;
+    }
+    if (msg.type === FromFrame.error) {
+      console.error('the iframe container refused a message', msg.error);
+      return;
+    }
+    if (msg.type === FromFrame.ready) return;
+    this.starts.get(msg.sid)?.handle(msg);
+  }
+
+  /** Ends every process of a container that can no longer be trusted, and removes it. */
+  private teardown(c: Container, message: string): void {
+    for (const p of [...this.starts.values()]) p.end({ code: EXIT_CODES.crashed, reason: 'crashed', message });
+    c.frame.remove();
+    this.container = null;
+  }
+}

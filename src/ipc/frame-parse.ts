@@ -1,0 +1,133 @@
+/**
+ * Parsers for the frame protocol: `unknown` in, a typed message or a KernelError
+ * (`ipc/malformed`) out. The page runs `parseFromFrame` on everything the container sends; the
+ * frame runs `parseToFrame` on what the page sends.
+ */
+import { KernelError, type ExitReason } from '../common';
+import { FRAME_PROTOCOL, FromFrame, ToFrame, type FromFrameMessage, type ToFrameMessage } from './frame-protocol';
+import { ReplyBy, type ReplyMode } from './worker-protocol';
+
+const REASONS: readonly ExitReason[] = ['exited', 'crashed', 'memory-exceeded', 'killed', 'failed', 'watchdog-expired'];
+const REPLY_MODES: readonly string[] = Object.values(ReplyBy);
+/** The largest chunk of output or input one message may carry. */
+const MAX_CHUNK = 4 * 1024 * 1024;
+
+function fail(why: string, data: unknown): never {
+  throw new KernelError('ipc/malformed', `malformed frame message: ${why}`, {
+    type: typeof data === 'object' && data !== null ? String((data as { type?: unknown }).type) : typeof data,
+  });
+}
+
+function record(data: unknown): Record<string, unknown> {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) fail('not an object', data);
+  const r = data as Record<string, unknown>;
+  if (r.v !== FRAME_PROTOCOL) fail(`unsupported version ${String(r.v)}`, data);
+  return r;
+}
+
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
+const isSid = (x: unknown): x is number => isInt(x) && x > 0;
+const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
+const isFd = (x: unknown): x is 1 | 2 => x === 1 || x === 2;
+const isChunk = (x: unknown): x is Uint8Array => x instanceof Uint8Array && x.length <= MAX_CHUNK;
+const isSize = (x: unknown): boolean => isInt(x) && x >= 16 && x <= 2 ** 30 && (x & (x - 1)) === 0;
+
+/** Frame to page: untrusted. */
+export function parseFromFrame(data: unknown): FromFrameMessage {
+  const r = record(data);
+  const v = FRAME_PROTOCOL;
+  switch (r.type) {
+    case FromFrame.ready:
+      return { v, type: FromFrame.ready };
+    case FromFrame.running:
+      if (!isSid(r.sid)) fail('bad running fields', data);
+      return { v, type: FromFrame.running, sid: r.sid as number };
+    case FromFrame.out:
+      if (!isSid(r.sid) || !isFd(r.fd) || !isChunk(r.data)) fail('bad out fields', data);
+      return { v, type: FromFrame.out, sid: r.sid as number, fd: r.fd as 1 | 2, data: r.data as Uint8Array };
+    case FromFrame.stdinAck:
+      if (!isSid(r.sid) || !isInt(r.bytes) || (r.bytes as number) < 0) fail('bad stdin-ack fields', data);
+      return { v, type: FromFrame.stdinAck, sid: r.sid as number, bytes: r.bytes as number };
+    case FromFrame.call:
+      if (!isSid(r.sid) || !isInt(r.id) || typeof r.call !== 'string' || !REPLY_MODES.includes(r.reply as string)) fail('bad call fields', data);
+      return { v, type: FromFrame.call, sid: r.sid as number, id: r.id as number, call: r.call as string, args: r.args, reply: r.reply as ReplyMode };
+    case FromFrame.exited:
+      if (!isSid(r.sid) || !isInt(r.code) || !REASONS.includes(r.reason as ExitReason)) fail('bad exited fields', data);
+      return {
+        v,
+        type: FromFrame.exited,
+        sid: r.sid as number,
+        code: r.code as number,
+        reason: r.reason as ExitReason,
+        ...(typeof r.message === 'string' ? { message: r.message.slice(0, 4096) } : {}),
+      };
+    case FromFrame.error:
+      return { v, type: FromFrame.error, error: KernelError.from(r.error).toJSON() };
+    default:
+      return fail(`unknown type ${String(r.type)}`, data);
+  }
+}
+
+/** Page to frame. */
+export function parseToFrame(data: unknown): ToFrameMessage {
+  const r = record(data);
+  const v = FRAME_PROTOCOL;
+  switch (r.type) {
+    case ToFrame.start: {
+      const rings = r.rings as Record<string, unknown> | null;
+      const ok =
+        isSid(r.sid) &&
+        isInt(r.pid) &&
+        typeof r.name === 'string' &&
+        typeof r.sha256 === 'string' &&
+        (r.bytes === undefined || r.bytes instanceof Uint8Array) &&
+        isInt(r.maxPages) &&
+        isStrings(r.args) &&
+        isStrings(r.env) &&
+        isStrings(r.preopens) &&
+        Array.isArray(r.files) &&
+        r.files.every((f) => Array.isArray(f) && typeof f[0] === 'string' && f[1] instanceof Uint8Array) &&
+        typeof r.tty === 'boolean' &&
+        typeof r.stdoutIsPipe === 'boolean' &&
+        typeof r.grants === 'object' &&
+        r.grants !== null &&
+        (r.watchdogMs === undefined || typeof r.watchdogMs === 'number') &&
+        typeof rings === 'object' &&
+        rings !== null &&
+        isSize(rings.stdin) &&
+        isSize(rings.stdout) &&
+        isSize(rings.stderr);
+      if (!ok) fail('bad start fields', data);
+      return r as unknown as ToFrameMessage;
+    }
+    case ToFrame.stdin:
+      if (!isSid(r.sid) || !isChunk(r.data)) fail('bad stdin fields', data);
+      return { v, type: ToFrame.stdin, sid: r.sid as number, data: r.data as Uint8Array };
+    case ToFrame.stdinEnd:
+    case ToFrame.kill:
+      if (!isSid(r.sid)) fail(`bad ${String(r.type)} fields`, data);
+      return { v, type: r.type, sid: r.sid as number };
+    case ToFrame.ack:
+      if (!isSid(r.sid) || !isFd(r.fd) || !isInt(r.bytes)) fail('bad ack fields', data);
+      return { v, type: ToFrame.ack, sid: r.sid as number, fd: r.fd as 1 | 2, bytes: r.bytes as number };
+    case ToFrame.readerGone:
+      if (!isSid(r.sid) || !isFd(r.fd)) fail('bad reader-gone fields', data);
+      return { v, type: ToFrame.readerGone, sid: r.sid as number, fd: r.fd as 1 | 2 };
+    case ToFrame.reply:
+      if (!isSid(r.sid) || !isInt(r.id) || typeof r.ok !== 'boolean') fail('bad reply fields', data);
+      return {
+        v,
+        type: ToFrame.reply,
+        sid: r.sid as number,
+        id: r.id as number,
+        ok: r.ok as boolean,
+        value: r.value,
+        ...(r.ok ? {} : { error: KernelError.from(r.error).toJSON() }),
+      };
+    case ToFrame.bus:
+      if (!isSid(r.sid) || !isInt(r.slot) || typeof r.topic !== 'string' || !(r.data instanceof Uint8Array) || !isInt(r.from)) fail('bad bus fields', data);
+      return { v, type: ToFrame.bus, sid: r.sid as number, slot: r.slot as number, topic: r.topic as string, data: r.data as Uint8Array, from: r.from as number };
+    default:
+      return fail(`unknown type ${String(r.type)}`, data);
+  }
+}
