@@ -222,7 +222,6 @@ export class FrameProcess {
   private end(exit: ProcessExit, clean: boolean): void {
     if (this.ended) return;
     this.ended = true;
-    this.onEnd();
     if (clean) {
       this.workers.give(this.start.name, this.worker);
     } else {
@@ -236,10 +235,13 @@ export class FrameProcess {
       // The page ended it and waits for nothing more.
       this.out.stop();
       this.err.stop();
+      this.onEnd();
       return;
     }
+    // Still listening (the page acknowledges the last output) until the exit is sent.
     void Promise.all([this.out.done, this.err.done]).then(() => {
       this.post({ v: FRAME_PROTOCOL, type: FromFrame.exited, sid: this.start.sid, ...exit });
+      this.onEnd();
     });
   }
 }

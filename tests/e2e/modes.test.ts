@@ -1,0 +1,201 @@
+/**
+ * The `iframe` execution mode beyond the scenarios every mode runs (kernel.test.ts): pipes
+ * between modes, kernel calls, supervision, the warm container, and what the container cannot
+ * reach (its own origin, storage, the app's channels, the page, the network).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Frame, Page } from 'playwright-core';
+import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { install, installWith, run } from './kernel-helpers';
+
+let server: StaticServer;
+let browser: TestBrowser;
+let page: Page;
+
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  page = await openApp(browser.context, server.url);
+  await install(page, 'cat', 'wc', 'seq', 'grep', 'hello', 'pipetool', 'crashy');
+  await installWith(page, 'bustool', 'all');
+  await installWith(page, 'ps', undefined);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** The container frame (started by an iframe-mode spawn if none runs yet). */
+async function container(): Promise<Frame> {
+  expect((await run(page, 'hello', { mode: 'iframe' })).code).toBe(0);
+  const frames = page.frames().filter((f) => f !== page.mainFrame());
+  expect(frames.length).toBe(1);
+  return frames[0] as Frame;
+}
+
+describe('pipes between modes', () => {
+  it('pipes worker | iframe | worker stages and carries 16 MiB with a matching checksum', async () => {
+    const r = await page.evaluate(async () => {
+      const bytes = new Uint8Array(16 * 1024 * 1024);
+      for (let at = 0; at < bytes.length; at += 65536) crypto.getRandomValues(bytes.subarray(at, at + 65536));
+      let h = 2166136261;
+      for (const b of bytes) h = Math.imul(h ^ b, 16777619) >>> 0;
+      const procs = await window.kernel.pipeline(
+        [
+          { name: 'cat', mode: 'worker' },
+          { name: 'cat', mode: 'iframe' },
+          { name: 'pipetool', args: ['cksum'], mode: 'worker' },
+        ],
+        { stdin: bytes },
+      );
+      const out = await new Response(procs[2]?.stdout).text();
+      const codes = await Promise.all(procs.map((p) => p.exit));
+      const modes = procs.map((p) => window.kernel.processes().find((x) => x.pid === p.pid)?.mode);
+      return { out: out.trim(), expected: `${bytes.length} ${h.toString(16).padStart(8, '0')}`, codes, modes };
+    });
+    expect(r.modes).toEqual(['worker', 'iframe', 'worker']);
+    expect(r.codes).toEqual([0, 0, 0]);
+    expect(r.out).toBe(r.expected);
+  });
+
+  it('runs seq | grep | wc with the middle stage in the frame', async () => {
+    const out = await page.evaluate(async () => {
+      const procs = await window.kernel.pipeline([
+        { name: 'seq', args: ['1', '100'] },
+        { name: 'grep', args: ['7'], mode: 'iframe' },
+        { name: 'wc' },
+      ]);
+      await procs[0]?.stdin.close();
+      return new Response(procs[2]?.stdout).text();
+    });
+    expect(out.trim().split(/\s+/)[0]).toBe('19');
+  });
+
+  it('gives an iframe writer EPIPE when its worker reader exits early', async () => {
+    const r = await page.evaluate(async () => {
+      const procs = await window.kernel.pipeline([
+        { name: 'pipetool', args: ['gen', String(64 * 1024 * 1024)], mode: 'iframe' },
+        { name: 'pipetool', args: ['head', '1000'] },
+      ]);
+      const [writer, reader] = procs;
+      const [err, code, out] = await Promise.all([new Response(writer?.stderr).text(), writer?.exit, new Response(reader?.stdout).text()]);
+      return { err, code, out };
+    });
+    expect(r.out).toContain('head read 1000');
+    expect(r.err).toMatch(/EPIPE after \d+/);
+    expect(r.code).toBe(3);
+  });
+});
+
+describe('kernel calls from the frame', () => {
+  it('answers granted calls and refuses the rest, as in a worker', async () => {
+    const granted = await run(page, 'bustool', { mode: 'iframe', args: ['list'] });
+    expect(granted.stdout).toMatch(/^hello \S+ \d+$/m);
+    const refused = await run(page, 'ps', { mode: 'iframe' });
+    expect(refused.stdout + refused.stderr).toMatch(/-2\b|denied|EACCES|not permitted/i);
+    const denied = await page.evaluate(() => window.kernel.denied().filter((d) => d.name === 'ps').map((d) => d.permission));
+    expect(denied).toContain('kernel:ps');
+  });
+});
+
+describe('supervision in the frame', () => {
+  it('restarts a transient process in the frame under its pid, and its watchdog ends a spin', async () => {
+    const r = await page.evaluate(async () => {
+      const k = window.kernel;
+      const p = await k.spawn('crashy', { args: ['exit', '3'], mode: 'iframe', restart: { restart: 'transient', intensity: 1, backoff: { initialMs: 10 } } });
+      const out = await new Response(p.stdout).text();
+      const code = await p.exit;
+      const row = k.processes().find((x) => x.pid === p.pid);
+      const spin = await k.spawn('crashy', { args: ['spin'], mode: 'iframe', watchdogMs: 100 });
+      const spinCode = await spin.exit;
+      const spinRow = k.processes().find((x) => x.pid === spin.pid);
+      return { out, code, reason: row?.reason, incarnation: row?.incarnation, spinCode, spinReason: spinRow?.reason };
+    });
+    expect(r).toEqual({ out: 'exit 3\nexit 3\n', code: 3, reason: 'restart-limit', incarnation: 2, spinCode: 137, spinReason: 'watchdog-expired' });
+  });
+});
+
+describe('the container', () => {
+  it('is one frame, kept warm between spawns, sandboxed without allow-same-origin', async () => {
+    await container();
+    const attrs = await page.evaluate(() => [...document.querySelectorAll('iframe')].map((f) => ({ sandbox: f.getAttribute('sandbox'), allow: f.getAttribute('allow') })));
+    expect(attrs).toEqual([{ sandbox: 'allow-scripts', allow: 'cross-origin-isolated' }]);
+  });
+
+  it('cannot reach the app: its origin, storage, caches, channels, the page, navigation, the network', async () => {
+    const frame = await container();
+    const probe = await frame.evaluate(async (appUrl) => {
+      const attempt = async (f: () => unknown): Promise<string> => {
+        try {
+          const v = await f();
+          return `reached: ${String(v)}`;
+        } catch (e) {
+          return `refused: ${(e as Error).name}`;
+        }
+      };
+      return {
+        origin: location.origin,
+        isolated: crossOriginIsolated,
+        indexedDB: await attempt(() => indexedDB.open('webmk')),
+        localStorage: await attempt(() => localStorage.length),
+        caches: await attempt(() => caches.keys()),
+        parentDocument: await attempt(() => (parent as Window).document.title),
+        topNavigation: await attempt(() => {
+          (top as Window).location.href = 'about:blank';
+          return 'assigned';
+        }),
+        fetchApp: await attempt(() => fetch(new URL('index.html', appUrl).href).then((r) => r.status)),
+        fetchOther: await attempt(() => fetch('http://127.0.0.1:9/').then((r) => r.status)),
+      };
+    }, server.url);
+    expect(probe.origin).toBe('null');
+    expect(probe.isolated).toBe(true);
+    for (const key of ['indexedDB', 'localStorage', 'caches', 'parentDocument', 'topNavigation', 'fetchApp', 'fetchOther'] as const) {
+      expect(probe[key], key).toMatch(/^refused/);
+    }
+    // The page is still where it was.
+    expect(page.url()).toBe(server.url);
+  });
+
+  it("does not hear or reach the app's BroadcastChannels", async () => {
+    const frame = await container();
+    const name = await page.evaluate(() => `webmk:${new URL('./', location.href).pathname}:registry`);
+    await page.evaluate((n) => {
+      const w = window as unknown as { __heard: unknown[]; __chan: BroadcastChannel };
+      w.__heard = [];
+      w.__chan = new BroadcastChannel(n);
+      w.__chan.onmessage = (e) => w.__heard.push(e.data);
+    }, name);
+    await frame.evaluate((n) => {
+      const c = new BroadcastChannel(n);
+      c.postMessage('from the frame');
+      c.close();
+    }, name);
+    // A same-origin post after it does arrive: the listener works, and the frame's did not.
+    await page.evaluate((n) => {
+      const c = new BroadcastChannel(n);
+      c.postMessage('control');
+      c.close();
+    }, name);
+    await page.waitForFunction(() => (window as unknown as { __heard: unknown[] }).__heard.includes('control'));
+    const heard = await page.evaluate(() => {
+      const w = window as unknown as { __heard: unknown[]; __chan: BroadcastChannel };
+      w.__chan.close();
+      return w.__heard;
+    });
+    expect(heard).toEqual(['control']);
+  });
+
+  it('ignores what the frame posts to the page window, and keeps working', async () => {
+    const frame = await container();
+    await frame.evaluate(() => {
+      parent.postMessage({ v: 1, type: 'ready' }, '*');
+      parent.postMessage({ v: 1, type: 'out', sid: 1, fd: 1, data: new Uint8Array(8) }, '*');
+      parent.postMessage('garbage', '*');
+    });
+    const r = await run(page, 'hello', { mode: 'iframe', args: ['again'] });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('argv[1]=again');
+  });
+});
