@@ -8,6 +8,7 @@ import { spawnFigure } from './figures/spawn';
 import { stdinFigure } from './figures/stdin';
 import { stdoutFigure } from './figures/stdout';
 import { stormFigure } from './figures/storm';
+import { supervisionFigure } from './figures/supervision';
 import type { FigureResult } from './lib/report';
 
 const FIGURES = {
@@ -17,6 +18,7 @@ const FIGURES = {
   storm: stormFigure,
   kill: killFigure,
   bus: busFigure,
+  supervision: supervisionFigure,
 } satisfies Record<string, () => Promise<FigureResult>>;
 
 /** What the runner sees on the page. */

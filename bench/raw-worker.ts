@@ -12,6 +12,22 @@ interface WorkerScope {
 }
 const scope = globalThis as unknown as WorkerScope;
 
+/** ENOSYS, negated: what webmk answers a `webmk` call it does not offer. */
+const NOT_SUPPORTED = -52;
+
+/**
+ * Every function import from outside WASI (a fixture's `webmk` imports) as a stub answering
+ * -ENOSYS, so such a module instantiates; a module that calls one gets nothing done.
+ */
+function stubs(module: WebAssembly.Module): WebAssembly.Imports {
+  const out: Record<string, Record<string, () => number>> = {};
+  for (const i of WebAssembly.Module.imports(module)) {
+    if (i.module === 'wasi_snapshot_preview1' || i.kind !== 'function') continue;
+    (out[i.module] ??= {})[i.name] = () => NOT_SUPPORTED;
+  }
+  return out;
+}
+
 scope.onmessage = (e) => {
   const req = e.data;
   const lines: string[] = [];
@@ -25,7 +41,7 @@ scope.onmessage = (e) => {
   let code: number;
   try {
     const module = req.module instanceof WebAssembly.Module ? req.module : new WebAssembly.Module(req.module as Uint8Array<ArrayBuffer>);
-    const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport });
+    const instance = new WebAssembly.Instance(module, { ...stubs(module), wasi_snapshot_preview1: wasi.wasiImport });
     code = wasi.start(instance as unknown as Parameters<WASI['start']>[0]);
   } catch (err) {
     code = err instanceof WASIProcExit ? err.code : 134;

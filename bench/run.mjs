@@ -2,8 +2,10 @@
 /**
  * `npm run bench [-- figure ...]`: builds the bench page, serves it cross-origin isolated on
  * 127.0.0.1, runs each figure in a fresh headless Chromium, prints a table and writes
- * bench/results/latest.json. Figures: spawn, stdout, stdin, storm, kill (default: all).
+ * bench/results/latest.json. Figures: spawn, stdout, stdin, storm, kill, bus, supervision, and
+ * graphics (bench/gfx-bench.mjs, run after the others); default: all.
  */
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -16,7 +18,9 @@ const DIST = join(HERE, 'dist');
 const MODULES = resolve(HERE, '../public/modules');
 const FIXTURES = resolve(HERE, '../tests/fixtures');
 const RESULTS = join(HERE, 'results');
-const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'kill', 'bus'];
+const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'kill', 'bus', 'supervision'];
+/** The graphics figures: bench/gfx-bench.mjs, in the built app, after the page figures. */
+const GRAPHICS = 'graphics';
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -86,10 +90,8 @@ function table(rows, parts) {
   return [...lines, '', 'Notes:', ...notes, '', 'Breakdown (webmk only):', ...breakdown].join('\n');
 }
 
-async function main() {
-  const asked = process.argv.slice(2);
-  const figures = asked.length > 0 ? asked : ALL;
-  for (const f of figures) if (!ALL.includes(f)) throw new Error(`unknown figure "${f}"; figures: ${ALL.join(', ')}`);
+/** Runs the page figures `figures` (`asked` is what the command line named). */
+async function pageFigures(figures, asked) {
   const started = Date.now();
   const loadBefore = loadavg();
   console.error('bench: building bench/dist ...');
@@ -139,6 +141,19 @@ async function main() {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
     await server.close();
+  }
+}
+
+/** The page figures asked for, or all; then the graphics figures if asked for, or if none was named. */
+async function main() {
+  const asked = process.argv.slice(2);
+  const known = [...ALL, GRAPHICS];
+  for (const f of asked) if (!known.includes(f)) throw new Error(`unknown figure "${f}"; figures: ${known.join(', ')}`);
+  const figures = asked.length > 0 ? asked.filter((f) => f !== GRAPHICS) : ALL;
+  if (figures.length > 0) await pageFigures(figures, asked);
+  if (asked.length === 0 || asked.includes(GRAPHICS)) {
+    const gfx = spawnSync(process.execPath, [join(HERE, 'gfx-bench.mjs')], { stdio: 'inherit' });
+    if (gfx.status !== 0) throw new Error(`bench/gfx-bench.mjs failed (${gfx.status ?? gfx.signal})`);
   }
 }
 

@@ -5,25 +5,19 @@
  */
 import { createKernel, type Kernel, type Process } from '../../src/kernel';
 import { busService } from '../../src/bus';
-import { drain } from '../lib/modules';
+import { drain, fixtureBytes } from '../lib/modules';
 import { median, quantile, round, row, samples, type FigureResult, type Row } from '../lib/report';
 
 const LATENCY_N = 2000;
 const FLOOD_N = 100_000;
 const MSG = 64;
 
-async function fixture(name: string): Promise<Uint8Array> {
-  const r = await fetch(`./fixtures/${name}.wasm`);
-  if (!r.ok) throw new Error(`fetching fixtures/${name}.wasm: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
-
 /** A kernel whose inboxes hold a whole flood (no drops), with the bench stages installed. */
 async function busKernel(): Promise<Kernel> {
   const kernel = createKernel({ dbName: `bench-bus-${Date.now()}`, capabilities: [busService({ inboxBytes: 16 * 1024 * 1024 })] });
   await kernel.ready;
-  await kernel.install(await fixture('busbench'), { name: 'busbench', grant: 'all' });
-  await kernel.install(await fixture('pipetool'), { name: 'pipetool' });
+  await kernel.install(await fixtureBytes('busbench'), { name: 'busbench', grant: 'all' });
+  await kernel.install(await fixtureBytes('pipetool'), { name: 'pipetool' });
   return kernel;
 }
 

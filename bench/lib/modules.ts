@@ -4,17 +4,27 @@ import { createKernel, type Kernel, type Process } from '../../src/kernel';
 const bytesCache = new Map<string, Promise<Uint8Array>>();
 const moduleCache = new Map<string, Promise<WebAssembly.Module>>();
 
-/** The bytes of a built example module (served from public/modules). */
-export function wasmBytes(name: string): Promise<Uint8Array> {
-  let p = bytesCache.get(name);
+/** The bytes of `path` under the bench server's root, fetched once. */
+function served(path: string): Promise<Uint8Array> {
+  let p = bytesCache.get(path);
   if (p === undefined) {
-    p = fetch(`./modules/${name}.wasm`).then(async (r) => {
-      if (!r.ok) throw new Error(`fetching ${name}.wasm: HTTP ${r.status}`);
+    p = fetch(`./${path}`).then(async (r) => {
+      if (!r.ok) throw new Error(`fetching ${path}: HTTP ${r.status}`);
       return new Uint8Array(await r.arrayBuffer());
     });
-    bytesCache.set(name, p);
+    bytesCache.set(path, p);
   }
   return p;
+}
+
+/** The bytes of a built example module (served from public/modules). */
+export function wasmBytes(name: string): Promise<Uint8Array> {
+  return served(`modules/${name}.wasm`);
+}
+
+/** The bytes of a test fixture module (served from tests/fixtures). */
+export function fixtureBytes(name: string): Promise<Uint8Array> {
+  return served(`fixtures/${name}.wasm`);
 }
 
 /** The module compiled once, for the raw baselines. */
