@@ -49,7 +49,7 @@ export class Desktop extends LitElement {
     super();
     this.kernel = undefined;
     this.boot = undefined;
-    this.addEventListener('webmk-run', (e) => void this.#sessions.run(e.detail.name, e.detail.args));
+    this.addEventListener('webmk-run', (e) => void this.#sessions.run(e.detail.name, e.detail.args, e.detail.mode));
     this.addEventListener('webmk-uninstall', (e) => void this.#modules.uninstall(e.detail.name));
     this.addEventListener('webmk-install-example', (e) => void this.#modules.installExample(e.detail.example));
     this.addEventListener('webmk-kill', (e) => void this.#sessions.kill(e.detail.pid));

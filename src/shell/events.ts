@@ -1,11 +1,12 @@
 /** The events the shell's components send up to the desktop, which owns every kernel call. */
+import type { ExecutionMode } from '../kernel';
 import type { CommandStage } from './command-line';
 import type { Example } from './types';
 
 /** Detail of each shell event, by type. */
 export interface ShellEventDetail {
   /** Spawn a module in a new terminal window. */
-  'webmk-run': { name: string; args: string[] };
+  'webmk-run': { name: string; args: string[]; mode?: ExecutionMode };
   /** Uninstall a module (already confirmed by the person). */
   'webmk-uninstall': { name: string };
   /** Download and install an example module. */

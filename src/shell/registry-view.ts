@@ -27,6 +27,8 @@ export class RegistryView extends LitElement {
   declare _errors: ReadonlyMap<string, string>;
   /** What the person typed in each args field, kept across re-renders. */
   #args = new Map<string, string>();
+  /** Where each module runs when its Run button is pressed (default: a worker). */
+  #modes = new Map<string, RunMode>();
 
   constructor() {
     super();
@@ -74,7 +76,7 @@ export class RegistryView extends LitElement {
     this.#setError(name, parsed.ok ? undefined : parsed.error);
     if (!parsed.ok) return;
     const [only] = parsed.stages;
-    if (parsed.stages.length === 1 && only !== undefined) emit(this, 'webmk-run', { name, args: only.args });
+    if (parsed.stages.length === 1 && only !== undefined) emit(this, 'webmk-run', { name, args: only.args, mode: this.#modes.get(name) ?? 'worker' });
     else emit(this, 'webmk-pipeline', { stages: parsed.stages, line: formatCommandLine(parsed.stages) });
   }
 
@@ -187,6 +189,15 @@ export class RegistryView extends LitElement {
             this.#setError(m.name, undefined);
           }}
         />
+        <label class="visually-hidden" for=${`${id}-mode`}>Run ${m.name} in</label>
+        <select
+          id=${`${id}-mode`}
+          class="mode"
+          title="Where it runs: its own worker, or a worker inside a sandboxed frame (a separate process with an opaque origin)"
+          @change=${(e: Event) => this.#modes.set(m.name, (e.target as HTMLSelectElement).value as RunMode)}
+        >
+          ${RUN_MODES.map((mode) => html`<option value=${mode} ?selected=${(this.#modes.get(m.name) ?? 'worker') === mode}>${mode}</option>`)}
+        </select>
         <button type="submit" class="primary" aria-label=${`Run ${m.name}`}>Run</button>
       </form>
       ${this._errors.has(m.name)
@@ -195,6 +206,10 @@ export class RegistryView extends LitElement {
     </li>`;
   }
 }
+
+/** The execution modes the shell offers. */
+const RUN_MODES = ['worker', 'iframe'] as const;
+type RunMode = (typeof RUN_MODES)[number];
 
 /** A string safe to use in an element id. */
 function cssId(name: string): string {

@@ -3,6 +3,7 @@
  * keyboard; closing one moves focus to a neighbour and kills what still runs in it.
  */
 import type { ReactiveControllerHost } from 'lit';
+import type { ExecutionMode } from '../kernel';
 import type { CommandStage } from './command-line';
 import { describeError } from './format';
 import type { KernelFeed } from './kernel-feed';
@@ -25,13 +26,13 @@ export class TerminalSessions {
     this.#toasts = toasts;
   }
 
-  /** Spawns `name` with a terminal and opens its window. */
-  async run(name: string, args: string[]): Promise<void> {
+  /** Spawns `name` with a terminal (in `mode`, default a worker) and opens its window. */
+  async run(name: string, args: string[], mode?: ExecutionMode): Promise<void> {
     try {
       // A module that works with files gets an empty scratch directory at `/`, so `files ls /`
       // lists something instead of failing for lack of any preopened directory.
       const wantsFiles = this.#feed.modules.find((m) => m.name === name)?.capabilities.includes('files') === true;
-      const process = await this.#feed.need().spawn(name, { args, tty: true, ...(wantsFiles ? { preopens: ['/'] } : {}) });
+      const process = await this.#feed.need().spawn(name, { args, tty: true, ...(mode !== undefined ? { mode } : {}), ...(wantsFiles ? { preopens: ['/'] } : {}) });
       await this.#open({ pid: process.pid, name, args, process });
     } catch (e) {
       this.#toasts.show('error', `Could not run ${name}: ${describeError(e)}`);

@@ -155,6 +155,35 @@ describe('shell', () => {
     await waitForTerminalText(pid, '[exited with code 0]');
   });
 
+  it('runs a module in a sandboxed frame when asked, and the process list says where', async () => {
+    await ensureInstalled('hello');
+    const card = page.locator('webmk-registry li.module[data-name="hello"]');
+    await card.getByLabel('Run hello in').selectOption('iframe');
+    const pid = await run('hello', 'from a frame');
+    await waitForTerminalText(pid, 'argv[1]=from');
+    await waitForTerminalText(pid, '[exited with code 0]');
+    const row = page.locator(`webmk-processes tr[data-pid="${pid}"]`);
+    await expect(row.locator('.mode').textContent()).resolves.toBe('iframe');
+    await card.getByLabel('Run hello in').selectOption('worker');
+  });
+
+  it('Restart in the process list brings an ended process back under its pid', async () => {
+    await ensureInstalled('hello');
+    const pid = await run('hello', 'once');
+    await waitForTerminalText(pid, '[exited with code 0]');
+    const row = page.locator(`webmk-processes tr[data-pid="${pid}"]`);
+    await row.getByRole('button', { name: `Restart hello (pid ${pid})` }).click();
+    await page.waitForFunction(
+      (pid) => document.querySelector(`webmk-processes tr[data-pid="${pid}"] .restarts`)?.textContent?.trim().startsWith('1'),
+      pid,
+    );
+    // A new window for the same pid shows the second run to its end.
+    await waitForTerminalText(pid, 'hello, world');
+    await waitForTerminalText(pid, '[exited with code 0]');
+    const rows = await page.evaluate((p) => window.kernel.processes().filter((x) => x.pid === p).map((x) => ({ incarnation: x.incarnation, state: x.state })), pid);
+    expect(rows).toEqual([{ incarnation: 2, state: 'exited' }]);
+  });
+
   it('Kill in the process list ends a spinning process', async () => {
     await ensureInstalled('spin');
     const pid = await run('spin', '');
