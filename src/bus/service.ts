@@ -5,7 +5,7 @@
  */
 import type { CapabilityHost, KernelCapability } from '../capability';
 import { KernelError, isTopic, topicAllowed, topicMatches } from '../common';
-import { BUS_LIMITS, BusArena, REMOTE_PID, allocateBusArena, frameSize, sharedMemoryAvailable, type Frame } from '../ipc';
+import { BUS_LIMITS, BusArena, InboxSpace, REMOTE_PID, allocateBusArena, frameSize, sharedMemoryAvailable, type Frame } from '../ipc';
 import { openBroadcast, type Broadcast } from './broadcast';
 import { TopicMonitor, type TopicStats } from './monitor';
 
@@ -61,26 +61,6 @@ function yieldToPage(): Promise<void> {
   return new Promise((ok) => setTimeout(ok, 0));
 }
 const enc = new TextEncoder();
-
-/** Inbox space in the arena: a free list of blocks, grown at the end. */
-class InboxSpace {
-  private free: Array<{ offset: number; size: number }> = [];
-  private end = BusArena.inboxesStart;
-  constructor(private readonly arena: BusArena) {}
-
-  take(size: number): number {
-    const i = this.free.findIndex((b) => b.size === size);
-    if (i >= 0) return this.free.splice(i, 1)[0]?.offset ?? -1;
-    if (!this.arena.ensure(this.end + size)) return -1;
-    const at = this.end;
-    this.end += size;
-    return at;
-  }
-
-  give(offset: number, size: number): void {
-    this.free.push({ offset, size });
-  }
-}
 
 interface Sub {
   slot: number;
@@ -150,6 +130,20 @@ class Bus implements BusApi {
       const sub = typeof slot === 'number' ? this.subs.get(slot) : undefined;
       if (sub === undefined || sub.owner !== caller.pid) throw new KernelError('bus/invalid-topic', 'no such subscription');
       this.close(sub);
+      return { value: null };
+    });
+    // A process whose realm cannot share the arena (the iframe mode) publishes through here.
+    host.calls.handle('bus.publish', (caller, args) => {
+      const a = args as { topic?: unknown; data?: unknown } | null;
+      if (typeof a?.topic !== 'string' || !isTopic(a.topic) || !(a.data instanceof Uint8Array)) {
+        throw new KernelError('bus/invalid-topic', 'bus.publish takes a topic and bytes');
+      }
+      if (a.data.length > BUS_LIMITS.maxMessage) throw new KernelError('bus/too-large', `a message is at most ${BUS_LIMITS.maxMessage} bytes`);
+      if (!topicAllowed(caller.grants.publish, a.topic)) {
+        host.denied(caller, `publish:${a.topic}`);
+        throw new KernelError('bus/denied', `"${caller.name}" may not publish to "${a.topic}"`);
+      }
+      this.arena.publish(a.topic, a.data, caller.pid, false, this.alive);
       return { value: null };
     });
     host.calls.handle('bus.denied', (caller, args) => {

@@ -13,3 +13,4 @@ export { sleepUnthrottled } from './timer';
 export { feed, ringReadable, ringWritable } from './ring-streams';
 export * from './frame-protocol';
 export { parseFromFrame, parseToFrame } from './frame-parse';
+export { InboxSpace } from './bus-space';

@@ -116,6 +116,15 @@ export class BusArena {
     return delivered;
   }
 
+  /**
+   * Delivers one message into one subscription only, whatever its pattern: the relay of a realm
+   * that cannot share the kernel's arena mirrors each of its subscriptions in a local arena.
+   * False when the slot is closed or its inbox full (the drop is counted).
+   */
+  deliver(slot: number, topic: string, data: Uint8Array, pid: number): boolean {
+    return writeFrame(this.i32, this.u8, slot, this.generation(slot), enc.encode(topic), data, pid, false, anyAlive);
+  }
+
   private route(topic: string): Route {
     const version = this.version();
     const cached = this.routes.get(topic);

@@ -66,6 +66,11 @@ export interface StartMessage extends WasiProcessOptions {
   shared: Record<string, SharedArrayBuffer>;
   /** The watchdog words (see watchdog.ts), when the process has a watchdog. */
   watch?: SharedArrayBuffer;
+  /**
+   * The bus arena in `shared` is a local mirror (a realm that cannot share the kernel's):
+   * receiving reads it as usual, publishing goes to the kernel as a `bus.publish` call.
+   */
+  busRelay?: boolean;
 }
 
 /** The answer to a guest call made with `ReplyBy.message`. */

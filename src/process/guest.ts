@@ -26,6 +26,8 @@ export interface GuestContext {
   readonly pid: number;
   readonly grants: Grants;
   readonly shared: Record<string, SharedArrayBuffer>;
+  /** The bus arena is a local mirror: publish through the kernel (see StartMessage.busRelay). */
+  readonly busRelay: boolean;
   /** The guest's memory as it is now (it can grow: take a fresh view per call). */
   memory(): Uint8Array;
   /** Calls the kernel and blocks this worker until it answers; throws a KernelError on refusal. */
@@ -74,6 +76,7 @@ export function createGuestContext(
     pid: m.pid,
     grants: m.grants,
     shared: m.shared,
+    busRelay: m.busRelay === true,
     memory: () => {
       const mem = memory();
       if (mem === undefined) return new Uint8Array(0);

@@ -88,6 +88,102 @@ describe('pipes between modes', () => {
   });
 });
 
+describe('the bus in the frame', () => {
+  /** Starts a module and resolves with its whole stdout once it exits; `ready` once it printed "ready". */
+  function spawnSub(page: Page, args: string[], mode: 'worker' | 'iframe') {
+    return page.evaluate(
+      async ([a, m]) => {
+        const p = await window.kernel.spawn('bustool', { args: a, mode: m });
+        const reader = p.stdout.getReader();
+        const dec = new TextDecoder();
+        let out = '';
+        while (!out.includes('ready')) out += dec.decode((await reader.read()).value, { stream: true });
+        const w = window as unknown as { __subs: Record<number, Promise<string>> };
+        w.__subs ??= {};
+        w.__subs[p.pid] = (async () => {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) return out;
+            out += dec.decode(value, { stream: true });
+          }
+        })();
+        return p.pid;
+      },
+      [args, mode] as const,
+    );
+  }
+  const outputOf = (pid: number) => page.evaluate((p) => (window as unknown as { __subs: Record<number, Promise<string>> }).__subs[p], pid);
+
+  it('delivers to a subscriber in the frame, in order, from the page and from a worker', async () => {
+    const pid = await spawnSub(page, ['sub', 'test/in', '6'], 'iframe');
+    await page.evaluate(() => {
+      for (let i = 0; i < 3; i++) window.kernel.bus.publish('test/in', `page ${i}`);
+    });
+    const pub = await run(page, 'bustool', { args: ['pub', 'test/in', '3'] });
+    expect(pub.stdout).toContain('published 3');
+    const out = await outputOf(pid);
+    expect(out).toBe('ready\ntest/in: page 0\ntest/in: page 1\ntest/in: page 2\ntest/in: test/in #0\ntest/in: test/in #1\ntest/in: test/in #2\ndropped 0\n');
+  });
+
+  it('delivers what a process in the frame publishes to a worker and to the page, in order', async () => {
+    const pid = await spawnSub(page, ['sum', 'test/out', '500'], 'worker');
+    const pageGot = await page.evaluate(() => {
+      const w = window as unknown as { __got: string[]; __unsub: () => void };
+      w.__got = [];
+      w.__unsub = window.kernel.bus.subscribe('test/out', (d) => w.__got.push(new TextDecoder().decode(d)));
+      return true;
+    });
+    expect(pageGot).toBe(true);
+    const pub = await run(page, 'bustool', { mode: 'iframe', args: ['pub', 'test/out', '500'] });
+    expect(pub.stdout).toContain('published 500');
+    expect(await outputOf(pid)).toMatch(/^ready\ngot 500 bytes \d+ dropped 0\n$/);
+    await page.waitForFunction(() => (window as unknown as { __got: string[] }).__got.length === 500);
+    const inOrder = await page.evaluate(() => {
+      const w = window as unknown as { __got: string[]; __unsub: () => void };
+      w.__unsub();
+      return w.__got.every((m, i) => m === `test/out #${i}`);
+    });
+    expect(inOrder).toBe(true);
+  });
+
+  it('holds a process in the frame to its grants, and shows the refusal', async () => {
+    const r = await run(page, 'crashy', { mode: 'iframe', args: ['sub', 'test/nope'] });
+    expect(r.stdout).toContain('subscribe=-2');
+    const denied = await page.evaluate(() => window.kernel.denied().filter((d) => d.name === 'crashy').map((d) => d.permission));
+    expect(denied).toContain('subscribe:test/nope');
+  });
+
+  it('keeps a crashed subscriber\'s subscription for its restart in the frame', async () => {
+    await page.evaluate(() => window.kernel.grant('crashy', 'all'));
+    const r = await page.evaluate(async () => {
+      const k = window.kernel;
+      const p = await k.spawn('crashy', { args: ['sub', 'test/sup'], mode: 'iframe', restart: { restart: 'transient', backoff: { initialMs: 200 } } });
+      const reader = p.stdout.getReader();
+      const dec = new TextDecoder();
+      let out = '';
+      const until = async (text: string) => {
+        while (!out.includes(text)) out += dec.decode((await reader.read()).value, { stream: true });
+      };
+      const inBackoff = new Promise<void>((ok) =>
+        k.addEventListener('statechange', (e) => {
+          const d = (e as CustomEvent<{ pid: number; state: string }>).detail;
+          if (d.pid === p.pid && d.state === 'backoff') ok();
+        }),
+      );
+      await until('ready');
+      k.bus.publish('test/sup', 'crash');
+      await inBackoff;
+      k.bus.publish('test/sup', 'while down');
+      await until('got while down');
+      k.bus.publish('test/sup', 'quit');
+      const code = await p.exit;
+      return { out, code };
+    });
+    expect(r.out).toBe('ready\ngot crash\nready\ngot while down\n');
+    expect(r.code).toBe(0);
+  });
+});
+
 describe('kernel calls from the frame', () => {
   it('answers granted calls and refuses the rest, as in a worker', async () => {
     const granted = await run(page, 'bustool', { mode: 'iframe', args: ['list'] });

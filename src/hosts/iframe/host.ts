@@ -8,6 +8,7 @@
  */
 import { EXIT_CODES, KernelError, type ProcessExit } from '../../common';
 import {
+  BusArena,
   FRAME_PROTOCOL,
   FromFrame,
   ReplyBy,
@@ -20,6 +21,9 @@ import {
 } from '../../ipc';
 import type { Host, HostStart, HostedProcess } from '../types';
 import { openContainer, type Container } from './container';
+
+/** How long one subscription is drained before other page tasks run. */
+const DRAIN_BUDGET_MS = 4;
 
 /** Stdin bytes the frame may hold unacknowledged. */
 const STDIN_WINDOW = 512 * 1024;
@@ -116,6 +120,29 @@ class PageProcess {
     }
   }
 
+  /**
+   * Forwards what reaches one of this process's subscriptions in the kernel's arena to the frame,
+   * which mirrors it in an arena of its own. Stops with this start; a subscription kept for a
+   * restart queues in the kernel's arena until the next start subscribes again.
+   */
+  private relay({ slot, gen }: { slot: number; gen: number }): void {
+    const sab = this.req.shared.bus;
+    if (sab === undefined) return;
+    const arena = new BusArena(sab);
+    void (async () => {
+      while (!this.dead && arena.isOpen(slot, gen)) {
+        const seen = arena.doorbell(slot);
+        const until = performance.now() + DRAIN_BUDGET_MS;
+        let frame = null;
+        while (!this.dead && performance.now() < until && (frame = arena.takeFrame(slot)) !== null) {
+          this.send({ v: FRAME_PROTOCOL, type: ToFrame.bus, sid: this.sid, slot, topic: frame.topic, data: frame.data, from: frame.pid }, [frame.data.buffer]);
+        }
+        if (frame !== null) await new Promise((ok) => setTimeout(ok, 0));
+        else await arena.waitDoorbellAsync(slot, seen);
+      }
+    })();
+  }
+
   private call(id: number, call: string, args: unknown, reply: string): void {
     const answer = (ok: boolean, value: unknown): void => {
       if (this.dead || reply === ReplyBy.none) return;
@@ -127,7 +154,12 @@ class PageProcess {
         // Objects to transfer (a canvas) must never be sent into an out-of-process frame.
         if (r.transfer !== undefined && r.transfer.length > 0) {
           answer(false, new KernelError('kernel/unsupported', `"${call}" is not available in iframe mode`));
-        } else answer(true, r.value);
+          return;
+        }
+        answer(true, r.value);
+        // After the answer: the frame makes its mirror of the subscription from it, and a kept
+        // subscription may already hold messages.
+        if (call === 'bus.subscribe') this.relay(r.value as { slot: number; gen: number });
       },
       (e: unknown) => answer(false, e instanceof KernelError ? e : { code: 'ipc/malformed', message: String(e) }),
     );

@@ -68,7 +68,8 @@ export function busImports(ctx: GuestContext): GuestImports {
         ctx.notify('bus.denied', { action: 'publish', topic: last.topic });
         return -Errno.ACCES;
       }
-      arena.publish(last.topic, data, ctx.pid, true);
+      if (ctx.busRelay) ctx.notify('bus.publish', { topic: last.topic, data: data.slice() });
+      else arena.publish(last.topic, data, ctx.pid, true);
       return 0;
     },
     subscribe: (topicPtr, topicLen) => {

@@ -7,7 +7,10 @@
  */
 import { EXIT_CODES, KernelError, type ProcessExit } from '../../../common';
 import {
+  BUS_LIMITS,
+  BusArena,
   FRAME_PROTOCOL,
+  InboxSpace,
   FromFrame,
   FromWorker,
   ReplyBy,
@@ -35,6 +38,19 @@ const WINDOW = 512 * 1024;
 const CHUNK = 256 * 1024;
 
 type Post = (msg: FromFrameMessage, transfer?: Transferable[]) => void;
+
+/** The frame's own bus arena: each process's subscriptions mirrored, filled by the page. */
+export interface LocalBus {
+  arena: BusArena;
+  space: InboxSpace;
+}
+
+/** A mirrored subscription: the kernel's slot and this frame's. */
+interface Mirror {
+  slot: number;
+  offset: number;
+  capacity: number;
+}
 
 /** A stream of output on its way to the page. */
 class OutPump {
@@ -89,11 +105,16 @@ export class FrameProcess {
   private readonly worker: Worker;
   private stdinChain: Promise<void> = Promise.resolve();
   private ended = false;
+  /** The kernel's subscription slot to its mirror here. */
+  private readonly mirrors = new Map<number, Mirror>();
+  /** Bus calls on their way to the kernel, by call id, whose answers need translating. */
+  private readonly busCalls = new Map<number, { call: string; pattern?: string; local?: number }>();
 
   constructor(
     readonly start: FrameStart,
     module: WebAssembly.Module,
     private readonly workers: FrameWorkers,
+    private readonly bus: LocalBus,
     private readonly post: Post,
     private readonly onEnd: () => void,
   ) {
@@ -129,8 +150,9 @@ export class FrameProcess {
       keepStdio: false,
       grants: start.grants,
       syscall: this.syscall,
-      // No shared memory crosses into the frame: the bus is not available here yet.
-      shared: {},
+      // No shared memory crosses into the frame: the bus is a local mirror, publishing is a call.
+      shared: { bus: bus.arena.sab },
+      busRelay: true,
       ...(watch !== undefined ? { watch } : {}),
     };
     this.worker.postMessage(msg);
@@ -153,10 +175,18 @@ export class FrameProcess {
       case 'reader-gone':
         (msg.fd === 1 ? this.out : this.err).ring.closeReader();
         return;
-      case 'reply':
+      case 'reply': {
         if (this.ended) return;
-        answerSyncCall(this.syscall, msg.ok ? { ok: true, value: msg.value } : { ok: false, error: msg.error });
+        const value = msg.ok ? this.translateReply(msg.id, msg.value) : undefined;
+        this.busCalls.delete(msg.id);
+        answerSyncCall(this.syscall, msg.ok ? { ok: true, value } : { ok: false, error: msg.error });
         return;
+      }
+      case 'bus': {
+        const m = this.mirrors.get(msg.slot);
+        if (m !== undefined) this.bus.arena.deliver(m.slot, msg.topic, msg.data, msg.from);
+        return;
+      }
       case 'kill':
         this.end({ code: EXIT_CODES.killed, reason: 'killed', message: 'killed' }, false);
         return;
@@ -197,7 +227,7 @@ export class FrameProcess {
           this.worker.postMessage({ v: WORKER_PROTOCOL, type: ToWorker.reply, pid: msg.pid, id: msg.id, ok: false, error });
           return;
         }
-        this.post({ v: FRAME_PROTOCOL, type: FromFrame.call, sid, id: msg.id, call: msg.call, args: msg.args, reply: msg.reply });
+        this.post({ v: FRAME_PROTOCOL, type: FromFrame.call, sid, id: msg.id, call: msg.call, args: this.translateCall(msg.id, msg.call, msg.args), reply: msg.reply });
         return;
       case FromWorker.exited:
         this.end({ code: msg.code, reason: msg.reason, ...(msg.message !== undefined ? { message: msg.message } : {}) }, true);
@@ -207,6 +237,46 @@ export class FrameProcess {
         return;
       default:
     }
+  }
+
+  /** Bus calls name the frame's mirror slots; the kernel knows its own. */
+  private translateCall(id: number, call: string, args: unknown): unknown {
+    const a = typeof args === 'object' && args !== null ? (args as Record<string, unknown>) : {};
+    if (call === 'bus.subscribe' && typeof a.pattern === 'string') this.busCalls.set(id, { call, pattern: a.pattern });
+    if (call === 'bus.unsubscribe' && typeof a.slot === 'number') {
+      const local = a.slot;
+      const real = [...this.mirrors.entries()].find(([, m]) => m.slot === local)?.[0];
+      this.busCalls.set(id, { call, local });
+      return { slot: real ?? -1 };
+    }
+    return args;
+  }
+
+  /** A subscription answered by the kernel gets its mirror here, and the module that mirror. */
+  private translateReply(id: number, value: unknown): unknown {
+    const pending = this.busCalls.get(id);
+    if (pending === undefined) return value;
+    if (pending.call === 'bus.unsubscribe') {
+      for (const [real, m] of this.mirrors) if (m.slot === pending.local) this.dropMirror(real, m);
+      return value;
+    }
+    const real = value as { slot?: unknown };
+    if (typeof real?.slot !== 'number' || pending.pattern === undefined) return value;
+    const capacity = BUS_LIMITS.inboxBytes;
+    const offset = this.bus.space.take(capacity);
+    const slot = offset < 0 ? -1 : this.bus.arena.open(pending.pattern, this.start.pid, offset, capacity);
+    if (slot < 0) {
+      if (offset >= 0) this.bus.space.give(offset, capacity);
+      return { slot: -1, gen: 0 };
+    }
+    this.mirrors.set(real.slot, { slot, offset, capacity });
+    return { slot, gen: this.bus.arena.generation(slot) };
+  }
+
+  private dropMirror(real: number, m: Mirror): void {
+    this.mirrors.delete(real);
+    this.bus.arena.close(m.slot);
+    this.bus.space.give(m.offset, m.capacity);
   }
 
   private watch(sab: SharedArrayBuffer, ms: number): void {
@@ -222,6 +292,7 @@ export class FrameProcess {
   private end(exit: ProcessExit, clean: boolean): void {
     if (this.ended) return;
     this.ended = true;
+    for (const [real, m] of [...this.mirrors]) this.dropMirror(real, m);
     if (clean) {
       this.workers.give(this.start.name, this.worker);
     } else {
