@@ -20,6 +20,7 @@ const ERRNO_OF: Partial<Record<KernelErrorCode, number>> = {
   'gfx/limit': Errno.AGAIN,
   'gfx/no-window': Errno.PIPE,
   'kernel/denied': Errno.ACCES,
+  'kernel/unsupported': Errno.NOSYS,
   'ipc/unknown-call': Errno.NOSYS,
 };
 
