@@ -9,3 +9,4 @@ export { isModuleName, isTopic, topicAllowed, topicMatches } from './names';
 export { KERNEL_CALLS, describePermission, grantList, grantsFrom, noGrants, requestedPermissions } from './permissions';
 export type * from './types';
 export { checkRestartPolicy, checkWatchdogMs } from './supervision';
+export { sharesMemory } from './modes';

@@ -5,7 +5,7 @@
  * polls without blocking. The shell shows `windows()` and feeds `input()`.
  */
 import type { Caller, CapabilityHost, KernelCapability } from '../capability';
-import { KernelError, type ModuleInfo } from '../common';
+import { KernelError, sharesMemory, type ModuleInfo } from '../common';
 import {
   EVENT_CAPACITY,
   EVENT_WORDS,
@@ -94,6 +94,10 @@ class Windows {
   private spawned(pid: number, info: ModuleInfo): void {
     const req = canvasRequest(info.manifest);
     if (req === undefined || this.wins.size >= MAX_WINDOWS) return;
+    // A canvas cannot be handed to a process in another agent cluster (the iframe mode): no
+    // window waits for one that could never take it.
+    const mode = this.host.process(pid)?.mode;
+    if (mode !== undefined && !sharesMemory(mode)) return;
     this.create(pid, info.name, req.width, req.height, req.detach);
   }
 

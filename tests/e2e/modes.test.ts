@@ -16,7 +16,7 @@ beforeAll(async () => {
   server = await startServer();
   browser = await launchBrowser();
   page = await openApp(browser.context, server.url);
-  await install(page, 'cat', 'wc', 'seq', 'grep', 'hello', 'pipetool', 'crashy');
+  await install(page, 'cat', 'wc', 'seq', 'grep', 'hello', 'pipetool', 'crashy', 'gfx-detach');
   await installWith(page, 'bustool', 'all');
   await installWith(page, 'ps', undefined);
 });
@@ -209,6 +209,23 @@ describe('supervision in the frame', () => {
       return { out, code, reason: row?.reason, incarnation: row?.incarnation, spinCode, spinReason: spinRow?.reason };
     });
     expect(r).toEqual({ out: 'exit 3\nexit 3\n', code: 3, reason: 'restart-limit', incarnation: 2, spinCode: 137, spinReason: 'watchdog-expired' });
+  });
+});
+
+describe('windows in the frame', () => {
+  it('are not available yet: opening one is ENOSYS, and a manifest canvas opens no window', async () => {
+    const r = await page.evaluate(async () => {
+      const p = await window.kernel.spawn('gfx-detach', { args: ['pattern'], mode: 'iframe' });
+      const reader = p.stdout.getReader();
+      const dec = new TextDecoder();
+      let out = '';
+      while (!out.includes('open')) out += dec.decode((await reader.read()).value, { stream: true });
+      const windows = window.kernel.gfx.windows().filter((w) => w.pid === p.pid).length;
+      await p.kill();
+      return { out, windows };
+    });
+    expect(r.out).toContain('open -52');
+    expect(r.windows).toBe(0);
   });
 });
 
