@@ -19,7 +19,7 @@ import {
   type OpenReply,
 } from '../ipc';
 import { plainEvent } from './input';
-import { canvasRequest } from './manifest';
+import { canvasRequest, type CanvasRequest } from './manifest';
 
 /** Events the service dispatches on the kernel. */
 export const GfxEvents = {
@@ -62,6 +62,8 @@ export interface GfxApi {
 
 interface Win extends GfxWindowInfo {
   ring: EventRing;
+  /** Set when the module sends frames (it could not be given the canvas): what shows them. */
+  renderer?: ImageBitmapRenderingContext;
 }
 
 /** The graphics service (`kernel.gfx`). */
@@ -72,19 +74,25 @@ export function gfxService(): KernelCapability<GfxApi> {
 class Windows {
   private readonly wins = new Map<number, Win>();
   private nextId = 1;
+  /** The canvas the manifest asks for, of processes that could not be given one at spawn. */
+  private readonly manifestCanvas = new Map<number, CanvasRequest>();
 
   constructor(private readonly host: CapabilityHost) {
     host.calls.handle(GfxCall.open, (caller, args) => this.open(caller, args));
     host.calls.handle(GfxCall.resized, (caller, args) => this.resized(caller, args));
     host.calls.handle(GfxCall.close, (caller, args) => this.guestClose(caller, args));
+    host.calls.handle(GfxCall.frame, (caller, args) => this.frame(caller, args));
     // A window's surface belongs to the worker that ended: a restarted module opens a new one.
-    host.onEnd((p) => this.drop((w) => w.pid === p.pid));
+    host.onEnd((p) => {
+      this.manifestCanvas.delete(p.pid);
+      this.drop((w) => w.pid === p.pid);
+    });
     host.onSpawn((pid, info) => this.spawned(pid, info));
   }
 
   api(): GfxApi {
     return {
-      windows: () => [...this.wins.values()].map(({ ring: _ring, ...w }) => ({ ...w })),
+      windows: () => [...this.wins.values()].map(({ ring: _ring, renderer: _renderer, ...w }) => ({ ...w })),
       input: (id, event) => this.wins.get(id)?.ring.push(eventWords(event)) ?? false,
       close: (id) => this.close(id),
     };
@@ -97,7 +105,10 @@ class Windows {
     // A canvas cannot be handed to a process in another agent cluster (the iframe mode): no
     // window waits for one that could never take it.
     const mode = this.host.process(pid)?.mode;
-    if (mode !== undefined && !sharesMemory(mode)) return;
+    if (mode !== undefined && !sharesMemory(mode)) {
+      this.manifestCanvas.set(pid, req);
+      return;
+    }
     this.create(pid, info.name, req.width, req.height, req.detach);
   }
 
@@ -124,18 +135,48 @@ class Windows {
     let win = [...this.wins.values()].find((w) => w.pid === caller.pid);
     if (win?.state === 'live') throw new KernelError('gfx/busy', `process ${caller.pid} has a window already`, { pid: caller.pid });
     if (win === undefined) {
-      if (width === 0) throw new KernelError('gfx/bad-size', 'a size of 0 x 0 needs a canvas size in the manifest');
+      // A process that could not take a canvas at spawn opens its manifest's window now.
+      const asked = this.manifestCanvas.get(caller.pid);
+      if (width === 0 && asked === undefined) throw new KernelError('gfx/bad-size', 'a size of 0 x 0 needs a canvas size in the manifest');
       if (this.wins.size >= MAX_WINDOWS) throw new KernelError('gfx/limit', `${MAX_WINDOWS} windows are open already`);
-      win = this.create(caller.pid, caller.name, width, height, false);
+      win =
+        width === 0 && asked !== undefined
+          ? this.create(caller.pid, caller.name, asked.width, asked.height, asked.detach)
+          : this.create(caller.pid, caller.name, width, height, asked?.detach ?? false);
     } else if (width !== 0) {
       win.canvas.width = win.width = width;
       win.canvas.height = win.height = height;
     }
-    const offscreen = win.canvas.transferControlToOffscreen();
     win.state = 'live';
     this.host.emit(GfxEvents.windows);
+    if (!sharesMemory(row.mode)) {
+      // Never transfer this canvas out of the agent cluster (it would crash a renderer): the
+      // module draws on its own and sends frames, shown here as they come.
+      const renderer = win.canvas.getContext('bitmaprenderer');
+      if (renderer === null) throw new KernelError('gfx/busy', `window ${win.id} has no bitmap renderer`);
+      win.renderer = renderer;
+      return { value: { id: win.id, width: win.width, height: win.height, events: win.ring.sab }, transfer: [] };
+    }
+    const offscreen = win.canvas.transferControlToOffscreen();
     const value: OpenReply = { id: win.id, width: win.width, height: win.height, canvas: offscreen, events: win.ring.sab };
     return { value, transfer: [offscreen] };
+  }
+
+  /** A frame sent by a module that draws on its own canvas: the window takes its size and shows it. */
+  private frame(caller: Caller, args: unknown): { value: null } {
+    const win = this.own(caller, args);
+    const bitmap = (args as { bitmap?: unknown }).bitmap;
+    if (!(bitmap instanceof ImageBitmap) || win.renderer === undefined || !validSize(bitmap.width, bitmap.height)) {
+      if (bitmap instanceof ImageBitmap) bitmap.close();
+      throw new KernelError('gfx/bad-size', 'gfx.frame takes an ImageBitmap of a valid size for a window that shows frames');
+    }
+    if (win.canvas.width !== bitmap.width || win.canvas.height !== bitmap.height) {
+      win.canvas.width = win.width = bitmap.width;
+      win.canvas.height = win.height = bitmap.height;
+      this.host.emit(GfxEvents.windows);
+    }
+    win.renderer.transferFromImageBitmap(bitmap);
+    return { value: null };
   }
 
   private resized(caller: Caller, args: unknown): { value: null } {

@@ -105,7 +105,22 @@ export class EventRing {
     const at = (w & (this.capacity - 1)) * this.words;
     for (let i = 0; i < this.words; i += 1) this.slots[at + i] = record[i] ?? 0;
     Atomics.store(this.h, H.write, (w + 1) | 0);
+    // Wakes a consumer waiting in `whenAvailable` (a relay); costs nothing when none waits.
+    Atomics.notify(this.h, H.write);
     return true;
+  }
+
+  /**
+   * Consumer, async: resolves once a record is waiting or the ring is closed. For a relay that
+   * forwards records elsewhere; a module polls instead.
+   */
+  async whenAvailable(): Promise<void> {
+    for (;;) {
+      const w = Atomics.load(this.h, H.write);
+      if (this.available() > 0 || this.closed) return;
+      const r = Atomics.waitAsync(this.h, H.write, w);
+      if (r.async) await r.value;
+    }
   }
 
   /**
@@ -127,5 +142,6 @@ export class EventRing {
   /** Producer: no more records will come (what is queued can still be taken). */
   close(): void {
     Atomics.store(this.h, H.closed, 1);
+    Atomics.notify(this.h, H.write);
   }
 }

@@ -124,6 +124,11 @@ export function parseToFrame(data: unknown): ToFrameMessage {
         value: r.value,
         ...(r.ok ? {} : { error: KernelError.from(r.error).toJSON() }),
       };
+    case ToFrame.input:
+      if (!isSid(r.sid) || !isInt(r.window) || !(r.events instanceof Int32Array) || r.events.length > 65536 || typeof r.closed !== 'boolean') {
+        fail('bad input fields', data);
+      }
+      return { v, type: ToFrame.input, sid: r.sid as number, window: r.window as number, events: r.events as Int32Array, closed: r.closed as boolean };
     case ToFrame.bus:
       if (!isSid(r.sid) || !isInt(r.slot) || typeof r.topic !== 'string' || !(r.data instanceof Uint8Array) || !isInt(r.from)) fail('bad bus fields', data);
       return { v, type: ToFrame.bus, sid: r.sid as number, slot: r.slot as number, topic: r.topic as string, data: r.data as Uint8Array, from: r.from as number };

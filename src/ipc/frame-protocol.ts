@@ -28,6 +28,8 @@ export const ToFrame = {
   reply: 'reply',
   /** A bus message for one of the process's subscriptions. */
   bus: 'bus',
+  /** Input events for one of its windows (records of `EVENT_WORDS` words), or its closing. */
+  input: 'input',
   kill: 'kill',
 } as const;
 
@@ -88,6 +90,7 @@ export type ToFrameMessage =
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.readerGone; sid: number; fd: 1 | 2 }
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.reply; sid: number; id: number; ok: boolean; value?: unknown; error?: KernelErrorData }
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.bus; sid: number; slot: number; topic: string; data: Uint8Array; from: number }
+  | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.input; sid: number; window: number; events: Int32Array; closed: boolean }
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.kill; sid: number };
 
 export type FromFrameMessage =

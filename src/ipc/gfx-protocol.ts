@@ -11,6 +11,11 @@ export const GfxCall = {
   resized: 'gfx.resized',
   /** The module closed its window and runs on. A notice. */
   close: 'gfx.close',
+  /**
+   * A frame, from a module whose realm cannot be given the window's canvas (the iframe mode): it
+   * draws on a canvas of its own and sends each frame as an ImageBitmap. A notice.
+   */
+  frame: 'gfx.frame',
 } as const;
 
 /** `gfx.open`: 0 x 0 means the size the manifest asks for. */
@@ -19,13 +24,22 @@ export interface OpenArgs {
   height: number;
 }
 
-/** The answer to `gfx.open`: the canvas (transferred) and the window's input ring (shared). */
+/**
+ * The answer to `gfx.open`: the canvas (transferred) and the window's input ring (shared). A
+ * module that cannot be given a canvas gets none (it sends `gfx.frame` instead).
+ */
 export interface OpenReply {
   id: number;
   width: number;
   height: number;
-  canvas: OffscreenCanvas;
+  canvas?: OffscreenCanvas;
   events: SharedArrayBuffer;
+}
+
+/** `gfx.frame`. */
+export interface FrameArgs {
+  id: number;
+  bitmap: ImageBitmap;
 }
 
 /** `gfx.resized`. */

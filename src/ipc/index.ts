@@ -6,7 +6,7 @@ export { parseToWorker, parseFromWorker } from './worker-parse';
 export { allocateSyncCall, beginSyncCall, waitSyncCall, answerSyncCall, markKilled, killedFlag, SYNC_CALL_BYTES, type SyncAnswer } from './sync-call';
 export { BusArena, allocateBusArena, frameSize, BUS_LIMITS, PAGE_TOKEN, REMOTE_PID, type Frame, type SlotStats } from './mailbox';
 export { EventType, Key, Mod, EVENT_WORDS, EVENT_BYTES, EVENT_CAPACITY, MAX_SIDE, MAX_PIXELS, MAX_WINDOWS, validSize, type EventTypeCode, type GfxEvent } from './gfx-abi';
-export { GfxCall, type OpenArgs, type OpenReply, type ResizedArgs, type CloseArgs } from './gfx-protocol';
+export { GfxCall, type OpenArgs, type OpenReply, type ResizedArgs, type CloseArgs, type FrameArgs } from './gfx-protocol';
 export { sharedMemoryAvailable } from './shared';
 export { allocateWatch, WatchReader, WatchWriter } from './watchdog';
 export { sleepUnthrottled } from './timer';

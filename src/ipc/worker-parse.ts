@@ -58,7 +58,7 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
     typeof r.stdoutIsPipe === 'boolean' &&
     typeof r.keepStdio === 'boolean' &&
     (r.watch === undefined || r.watch instanceof SharedArrayBuffer) &&
-    (r.busRelay === undefined || typeof r.busRelay === 'boolean') &&
+    (r.relayed === undefined || typeof r.relayed === 'boolean') &&
     isInt(r.maxPages) &&
     isGrants(r.grants) &&
     r.syscall instanceof SharedArrayBuffer &&

@@ -67,10 +67,12 @@ export interface StartMessage extends WasiProcessOptions {
   /** The watchdog words (see watchdog.ts), when the process has a watchdog. */
   watch?: SharedArrayBuffer;
   /**
-   * The bus arena in `shared` is a local mirror (a realm that cannot share the kernel's):
-   * receiving reads it as usual, publishing goes to the kernel as a `bus.publish` call.
+   * The process's realm shares no memory and no objects with the kernel (the iframe mode): the
+   * bus arena in `shared` is a local mirror (receiving reads it as usual, publishing is a
+   * `bus.publish` call), and a window is drawn on a canvas of the process's own whose frames go
+   * to the kernel as ImageBitmaps (`gfx.frame`).
    */
-  busRelay?: boolean;
+  relayed?: boolean;
 }
 
 /** The answer to a guest call made with `ReplyBy.message`. */

@@ -26,16 +26,16 @@ export interface GuestContext {
   readonly pid: number;
   readonly grants: Grants;
   readonly shared: Record<string, SharedArrayBuffer>;
-  /** The bus arena is a local mirror: publish through the kernel (see StartMessage.busRelay). */
-  readonly busRelay: boolean;
+  /** Nothing is shared with the kernel: see `StartMessage.relayed`. */
+  readonly relayed: boolean;
   /** The guest's memory as it is now (it can grow: take a fresh view per call). */
   memory(): Uint8Array;
   /** Calls the kernel and blocks this worker until it answers; throws a KernelError on refusal. */
   callSync(call: string, args: unknown): unknown;
   /** Calls the kernel without blocking (for JSPI-suspending imports); the answer may carry objects. */
   call(call: string, args: unknown): Promise<unknown>;
-  /** Tells the kernel something; no answer. */
-  notify(call: string, args: unknown): void;
+  /** Tells the kernel something; no answer. `transfer` moves objects (an ImageBitmap) instead of copying. */
+  notify(call: string, args: unknown, transfer?: Transferable[]): void;
   /**
    * An import that suspends the module (JSPI) while `fn` settles; the watchdog counts the wait as
    * time in a host call, as it does for a blocking one.
@@ -54,7 +54,7 @@ export class ProcessKilled extends Error {}
 /** Builds the imports of one capability area for a process. */
 export type GuestProvider = (ctx: GuestContext) => GuestImports;
 
-type Post = (msg: FromWorkerMessage) => void;
+type Post = (msg: FromWorkerMessage, transfer?: Transferable[]) => void;
 
 /** The context for one process, and the hook that settles its async calls. */
 export function createGuestContext(
@@ -67,16 +67,16 @@ export function createGuestContext(
   let view: Uint8Array | undefined;
   const killed = killedFlag(m.syscall);
   const pending = new Map<number, { ok: (v: unknown) => void; fail: (e: unknown) => void }>();
-  const send = (call: string, args: unknown, reply: (typeof ReplyBy)[keyof typeof ReplyBy]): number => {
+  const send = (call: string, args: unknown, reply: (typeof ReplyBy)[keyof typeof ReplyBy], transfer?: Transferable[]): number => {
     const id = nextId++;
-    post({ v: WORKER_PROTOCOL, type: FromWorker.call, pid: m.pid, id, call, args, reply });
+    post({ v: WORKER_PROTOCOL, type: FromWorker.call, pid: m.pid, id, call, args, reply }, transfer);
     return id;
   };
   const ctx: GuestContext = {
     pid: m.pid,
     grants: m.grants,
     shared: m.shared,
-    busRelay: m.busRelay === true,
+    relayed: m.relayed === true,
     memory: () => {
       const mem = memory();
       if (mem === undefined) return new Uint8Array(0);
@@ -96,7 +96,7 @@ export function createGuestContext(
       new Promise((ok, fail) => {
         pending.set(send(call, args, ReplyBy.message), { ok, fail });
       }),
-    notify: (call, args) => void send(call, args, ReplyBy.none),
+    notify: (call, args, transfer) => void send(call, args, ReplyBy.none, transfer),
     suspending: (fn) =>
       new WebAssembly.Suspending(
         watch === undefined

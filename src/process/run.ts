@@ -20,7 +20,12 @@ export interface RunningProcess {
 }
 
 /** Starts the process `m` describes in this realm; `exit` settles on every way it can end. */
-export function runProcess(m: StartMessage, providers: GuestProvider[], post: (msg: FromWorkerMessage) => void, onRunning: () => void): RunningProcess {
+export function runProcess(
+  m: StartMessage,
+  providers: GuestProvider[],
+  post: (msg: FromWorkerMessage, transfer?: Transferable[]) => void,
+  onRunning: () => void,
+): RunningProcess {
   let memory: WebAssembly.Memory | undefined;
   const watch = m.watch === undefined ? undefined : new WatchWriter(m.watch);
   const { ctx, settle } = createGuestContext(m, post, () => memory, watch);

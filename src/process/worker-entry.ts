@@ -9,11 +9,11 @@ import { providers } from './capabilities';
 import { runProcess, type RunningProcess } from './run';
 
 interface WorkerScope {
-  postMessage(message: FromWorkerMessage): void;
+  postMessage(message: FromWorkerMessage, transfer?: Transferable[]): void;
   onmessage: ((e: MessageEvent<unknown>) => void) | null;
 }
 const scope = globalThis as unknown as WorkerScope;
-const post = (msg: FromWorkerMessage): void => scope.postMessage(msg);
+const post = (msg: FromWorkerMessage, transfer: Transferable[] = []): void => scope.postMessage(msg, transfer);
 let current: { pid: number; proc: RunningProcess } | null = null;
 
 scope.onmessage = (e) => {

@@ -14,6 +14,13 @@ let page: Page;
 
 const VIEWPORT = { width: 1280, height: 900 };
 
+/**
+ * Every scenario in each mode: a worker draws on the window's own canvas, a process in the
+ * iframe container sends its frames as bitmaps; nobody looking at the window can tell.
+ */
+const MODES = ['worker', 'iframe'] as const;
+type Mode = (typeof MODES)[number];
+
 beforeAll(async () => {
   server = await startServer({ root: process.env.WEBMK_DIST || undefined });
   browser = await launchBrowser();
@@ -32,10 +39,10 @@ declare global {
 }
 
 /** Spawns a module and keeps what it prints in `globalThis.gfxOut[pid]`. */
-async function spawn(name: string, args: string[]): Promise<number> {
+async function spawn(name: string, args: string[], mode: Mode): Promise<number> {
   return page.evaluate(
-    async ([n, a]) => {
-      const p = await window.kernel.spawn(n, { args: a });
+    async ([n, a, m]) => {
+      const p = await window.kernel.spawn(n, { args: a, mode: m });
       const out = (globalThis.gfxOut ??= {});
       out[p.pid] = '';
       void (async () => {
@@ -44,7 +51,7 @@ async function spawn(name: string, args: string[]): Promise<number> {
       })();
       return p.pid;
     },
-    [name, args] as const,
+    [name, args, mode] as const,
   );
 }
 
@@ -92,9 +99,9 @@ async function kill(pid: number): Promise<void> {
   await page.evaluate((p) => window.kernel.kill(p), pid);
 }
 
-describe('module windows', () => {
+describe.each(MODES)('module windows, %s mode', (mode) => {
   it("shows the module's frames in the page's pixels", async () => {
-    const pid = await spawn('gfx-probe', ['pattern', '320', '240']);
+    const pid = await spawn('gfx-probe', ['pattern', '320', '240'], mode);
     expect((await waitOutput(pid, /^open (-?\d+)$/))[1]).toBe('0');
     await canvasOf(pid).waitFor();
     await page.waitForTimeout(300); // a few frames
@@ -118,7 +125,7 @@ describe('module windows', () => {
   });
 
   it('delivers a click and keys at canvas coordinates, through a scaled window', async () => {
-    const pid = await spawn('gfx-probe', ['pattern', '640', '400']);
+    const pid = await spawn('gfx-probe', ['pattern', '640', '400'], mode);
     await waitOutput(pid, /^open 0$/);
     const canvas = canvasOf(pid);
     await canvas.waitFor();
@@ -156,7 +163,7 @@ describe('module windows', () => {
     await cdp.send('Emulation.setDeviceMetricsOverride', { ...VIEWPORT, deviceScaleFactor: 2, mobile: false });
     try {
       expect(await page.evaluate(() => window.devicePixelRatio)).toBe(2);
-      const pid = await spawn('gfx-probe', ['pattern', '640', '400']);
+      const pid = await spawn('gfx-probe', ['pattern', '640', '400'], mode);
       await waitOutput(pid, /^open 0$/);
       const canvas = canvasOf(pid);
       await canvas.waitFor();
@@ -177,7 +184,7 @@ describe('module windows', () => {
   });
 
   it('gives focus events and moves the window by its title bar', async () => {
-    const pid = await spawn('gfx-probe', ['pattern', '200', '100']);
+    const pid = await spawn('gfx-probe', ['pattern', '200', '100'], mode);
     await waitOutput(pid, /^open 0$/);
     await canvasOf(pid).waitFor();
     await canvasOf(pid).click();
@@ -204,8 +211,8 @@ describe('module windows', () => {
   });
 
   it('raises the window clicked last', async () => {
-    const a = await spawn('gfx-probe', ['pattern', '200', '100']);
-    const b = await spawn('gfx-probe', ['pattern', '200', '100']);
+    const a = await spawn('gfx-probe', ['pattern', '200', '100'], mode);
+    const b = await spawn('gfx-probe', ['pattern', '200', '100'], mode);
     await canvasOf(a).waitFor();
     await canvasOf(b).waitFor();
     const z = async (pid: number) => Number(await windowOf(pid).evaluate((el) => getComputedStyle(el).zIndex));
@@ -219,7 +226,7 @@ describe('module windows', () => {
   });
 
   it('sees input while the module polls without ever presenting', async () => {
-    const pid = await spawn('gfx-probe', ['busy', '200', '100']);
+    const pid = await spawn('gfx-probe', ['busy', '200', '100'], mode);
     await waitOutput(pid, /^busy$/);
     await canvasOf(pid).click({ position: { x: 20, y: 10 } });
     await page.keyboard.press('z');
@@ -228,7 +235,7 @@ describe('module windows', () => {
   });
 
   it('closing a window ends its module', async () => {
-    const pid = await spawn('gfx-probe', ['pattern', '200', '100']);
+    const pid = await spawn('gfx-probe', ['pattern', '200', '100'], mode);
     await canvasOf(pid).waitFor();
     await windowOf(pid).getByRole('button', { name: /Close window gfx-probe/ }).click();
     expect(await exitOf(pid)).toEqual({ state: 'exited', reason: 'killed' });
@@ -236,7 +243,7 @@ describe('module windows', () => {
   });
 
   it('a window goes away when its module exits', async () => {
-    const pid = await spawn('gfx-probe', ['bench', '64', '64', '0.2']);
+    const pid = await spawn('gfx-probe', ['bench', '64', '64', '0.2'], mode);
     await canvasOf(pid).waitFor();
     await waitOutput(pid, /^frames \d+ seconds/);
     expect(await exitOf(pid)).toEqual({ state: 'exited', reason: 'exited' });
@@ -244,14 +251,14 @@ describe('module windows', () => {
   });
 
   it('refuses bad sizes and pointers with an errno, never a trap', async () => {
-    const pid = await spawn('gfx-probe', ['sizes']);
+    const pid = await spawn('gfx-probe', ['sizes'], mode);
     expect(await exitOf(pid)).toEqual({ state: 'exited', reason: 'exited' });
     const out = await page.evaluate((p) => globalThis.gfxOut?.[p] ?? '', pid);
     expect(out).toBe(['open0 -28', 'openbig -28', 'present0 -28', 'fault -21', 'poll -21', 'close 0', ''].join('\n'));
   });
 
   it('a module presenting as fast as it can is paced and leaves the page responsive', async () => {
-    const pid = await spawn('gfx-probe', ['flood', '1280', '720']);
+    const pid = await spawn('gfx-probe', ['flood', '1280', '720'], mode);
     await waitOutput(pid, /^frames \d+$/);
     // The page keeps rendering and answering while the module floods.
     const page_ = await page.evaluate(async () => {
@@ -289,7 +296,7 @@ describe('module windows', () => {
   });
 
   it('a manifest canvas opens at spawn, and closing a detachable window lets the module run on', async () => {
-    const pid = await spawn('gfx-detach', ['pattern', '200', '100']);
+    const pid = await spawn('gfx-detach', ['pattern', '200', '100'], mode);
     await canvasOf(pid).waitFor();
     const info = await page.evaluate((p) => window.kernel.gfx.windows().find((w) => w.pid === p), pid);
     expect(info?.detach).toBe(true);

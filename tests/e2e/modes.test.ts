@@ -213,19 +213,24 @@ describe('supervision in the frame', () => {
 });
 
 describe('windows in the frame', () => {
-  it('are not available yet: opening one is ENOSYS, and a manifest canvas opens no window', async () => {
+  it('never hands a page canvas into the frame: the window shows bitmaps the module sends', async () => {
     const r = await page.evaluate(async () => {
       const p = await window.kernel.spawn('gfx-detach', { args: ['pattern'], mode: 'iframe' });
       const reader = p.stdout.getReader();
       const dec = new TextDecoder();
       let out = '';
       while (!out.includes('open')) out += dec.decode((await reader.read()).value, { stream: true });
-      const windows = window.kernel.gfx.windows().filter((w) => w.pid === p.pid).length;
+      const win = window.kernel.gfx.windows().find((w) => w.pid === p.pid);
+      // A canvas whose control was transferred throws here; this one is still the page's.
+      const pageOwned = win !== undefined && win.canvas.getContext('bitmaprenderer') !== null;
       await p.kill();
-      return { out, windows };
+      return { out, pageOwned, size: win && [win.width, win.height], detach: win?.detach };
     });
-    expect(r.out).toContain('open -52');
-    expect(r.windows).toBe(0);
+    expect(r.out).toContain('open 0');
+    expect(r.pageOwned).toBe(true);
+    // The manifest's canvas, opened when the module first asks for it.
+    expect(r.size).toEqual([200, 100]);
+    expect(r.detach).toBe(true);
   });
 });
 

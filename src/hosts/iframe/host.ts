@@ -9,7 +9,10 @@
 import { EXIT_CODES, KernelError, type ProcessExit } from '../../common';
 import {
   BusArena,
+  EVENT_WORDS,
+  EventRing,
   FRAME_PROTOCOL,
+  GfxCall,
   FromFrame,
   ReplyBy,
   Ring,
@@ -143,6 +146,30 @@ class PageProcess {
     })();
   }
 
+  /**
+   * A window opened for this process: the frame gets its id and size (its input ring cannot
+   * cross), and the input queued for it is forwarded as it comes, then its closing.
+   */
+  private openWindow(value: unknown, answer: (ok: boolean, value: unknown) => void): void {
+    const v = value as { id: number; width: number; height: number; events?: unknown };
+    const ring = EventRing.from(v.events);
+    answer(true, { id: v.id, width: v.width, height: v.height });
+    if (ring === null) return;
+    void (async () => {
+      while (!this.dead) {
+        const records: number[] = [];
+        ring.take(ring.capacity, (rec) => records.push(...rec.subarray(0, EVENT_WORDS)));
+        const closed = ring.closed && ring.available() === 0;
+        if (records.length > 0 || closed) {
+          const events = Int32Array.from(records);
+          this.send({ v: FRAME_PROTOCOL, type: ToFrame.input, sid: this.sid, window: v.id, events, closed }, [events.buffer]);
+        }
+        if (closed) return;
+        await ring.whenAvailable();
+      }
+    })();
+  }
+
   private call(id: number, call: string, args: unknown, reply: string): void {
     const answer = (ok: boolean, value: unknown): void => {
       if (this.dead || reply === ReplyBy.none) return;
@@ -154,6 +181,10 @@ class PageProcess {
         // Objects to transfer (a canvas) must never be sent into an out-of-process frame.
         if (r.transfer !== undefined && r.transfer.length > 0) {
           answer(false, new KernelError('kernel/unsupported', `"${call}" is not available in iframe mode`));
+          return;
+        }
+        if (call === GfxCall.open) {
+          this.openWindow(r.value, answer);
           return;
         }
         answer(true, r.value);

@@ -68,7 +68,7 @@ export function busImports(ctx: GuestContext): GuestImports {
         ctx.notify('bus.denied', { action: 'publish', topic: last.topic });
         return -Errno.ACCES;
       }
-      if (ctx.busRelay) ctx.notify('bus.publish', { topic: last.topic, data: data.slice() });
+      if (ctx.relayed) ctx.notify('bus.publish', { topic: last.topic, data: data.slice() });
       else arena.publish(last.topic, data, ctx.pid, true);
       return 0;
     },

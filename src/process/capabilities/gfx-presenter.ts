@@ -36,6 +36,11 @@ export class Presenter {
     return this.canvas.height;
   }
 
+  /** What was drawn last, as a bitmap to send elsewhere (the canvas is left blank). */
+  bitmap(): ImageBitmap {
+    return this.canvas.transferToImageBitmap();
+  }
+
   /** Sets the canvas size (what the window shows changes with it). */
   resize(width: number, height: number): void {
     this.canvas.width = width;

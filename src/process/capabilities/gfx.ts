@@ -5,7 +5,7 @@
  * Every failure is a negative errno, never a trap.
  */
 import { Errno, isKernelError, type KernelErrorCode } from '../../common';
-import { EVENT_BYTES, EventRing, GfxCall, validSize, type OpenArgs, type ResizedArgs } from '../../ipc';
+import { EVENT_BYTES, EventRing, GfxCall, validSize, type FrameArgs, type OpenArgs, type ResizedArgs } from '../../ipc';
 import type { GuestContext, GuestFunction, GuestImports } from '../guest';
 import { Presenter, nextFrame } from './gfx-presenter';
 
@@ -29,6 +29,8 @@ interface Held {
   id: number;
   presenter: Presenter;
   events: EventRing;
+  /** The canvas is the module's own: each frame is sent to the kernel as a bitmap. */
+  sends: boolean;
 }
 
 /** Builds the graphics imports of one process. */
@@ -65,7 +67,7 @@ class Graphics {
     try {
       const args: OpenArgs = { width, height };
       const reply = await this.ctx.call(GfxCall.open, args);
-      this.held = accept(reply);
+      this.held = accept(reply, this.ctx.relayed);
       this.leftover = undefined;
       return 0;
     } catch (e) {
@@ -90,6 +92,11 @@ class Graphics {
     const result = held.presenter.draw(this.ctx.memory().buffer as ArrayBuffer, ptr, width, height);
     if (result === 'fault') return -Errno.FAULT;
     if (result === 'resized') this.notifyResized(held);
+    if (held.sends) {
+      const bitmap = held.presenter.bitmap();
+      const args: FrameArgs = { id: held.id, bitmap };
+      this.ctx.notify(GfxCall.frame, args, [bitmap]);
+    }
     await nextFrame();
     return 0;
   }
@@ -136,14 +143,19 @@ class Graphics {
   }
 }
 
-/** The held window from a `gfx.open` answer; throws (EIO) on any other shape. */
-function accept(reply: unknown): Held {
+/**
+ * The held window from a `gfx.open` answer; throws (EIO) on any other shape. A relayed process
+ * gets no canvas and draws on one of its own.
+ */
+function accept(reply: unknown, relayed: boolean): Held {
   const r = typeof reply === 'object' && reply !== null ? (reply as Record<string, unknown>) : {};
   const events = EventRing.from(r.events);
-  if (typeof r.id !== 'number' || !(r.canvas instanceof OffscreenCanvas) || events === null) {
+  if (typeof r.id !== 'number' || events === null) throw new Error('malformed gfx.open answer');
+  if (r.canvas instanceof OffscreenCanvas) return { id: r.id, presenter: new Presenter(r.canvas), events, sends: false };
+  if (!relayed || typeof r.width !== 'number' || typeof r.height !== 'number' || !validSize(r.width, r.height)) {
     throw new Error('malformed gfx.open answer');
   }
-  return { id: r.id, presenter: new Presenter(r.canvas), events };
+  return { id: r.id, presenter: new Presenter(new OffscreenCanvas(r.width, r.height)), events, sends: true };
 }
 
 function errnoOf(e: unknown): number {

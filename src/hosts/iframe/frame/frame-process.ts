@@ -9,15 +9,20 @@ import { EXIT_CODES, KernelError, type ProcessExit } from '../../../common';
 import {
   BUS_LIMITS,
   BusArena,
+  EVENT_CAPACITY,
+  EVENT_WORDS,
+  EventRing,
   FRAME_PROTOCOL,
   InboxSpace,
   FromFrame,
   FromWorker,
+  GfxCall,
   ReplyBy,
   Ring,
   ToWorker,
   WORKER_PROTOCOL,
   WatchReader,
+  allocateEventRing,
   allocateRing,
   allocateSyncCall,
   allocateWatch,
@@ -107,6 +112,10 @@ export class FrameProcess {
   private ended = false;
   /** The kernel's subscription slot to its mirror here. */
   private readonly mirrors = new Map<number, Mirror>();
+  /** Calls answered by message (the module is suspended meanwhile), by call id. */
+  private readonly messageCalls = new Map<number, string>();
+  /** Its windows' input rings, by window id, filled from the page. */
+  private readonly windows = new Map<number, EventRing>();
   /** Bus calls on their way to the kernel, by call id, whose answers need translating. */
   private readonly busCalls = new Map<number, { call: string; pattern?: string; local?: number }>();
 
@@ -152,7 +161,7 @@ export class FrameProcess {
       syscall: this.syscall,
       // No shared memory crosses into the frame: the bus is a local mirror, publishing is a call.
       shared: { bus: bus.arena.sab },
-      busRelay: true,
+      relayed: true,
       ...(watch !== undefined ? { watch } : {}),
     };
     this.worker.postMessage(msg);
@@ -177,9 +186,23 @@ export class FrameProcess {
         return;
       case 'reply': {
         if (this.ended) return;
+        if (this.messageCalls.has(msg.id)) {
+          this.replyByMessage(msg.id, msg.ok, msg.value, msg.error);
+          return;
+        }
         const value = msg.ok ? this.translateReply(msg.id, msg.value) : undefined;
         this.busCalls.delete(msg.id);
         answerSyncCall(this.syscall, msg.ok ? { ok: true, value } : { ok: false, error: msg.error });
+        return;
+      }
+      case 'input': {
+        const ring = this.windows.get(msg.window);
+        if (ring === undefined) return;
+        for (let at = 0; at + EVENT_WORDS <= msg.events.length; at += EVENT_WORDS) ring.push(msg.events.subarray(at, at + EVENT_WORDS));
+        if (msg.closed) {
+          ring.close();
+          this.windows.delete(msg.window);
+        }
         return;
       }
       case 'bus': {
@@ -220,14 +243,20 @@ export class FrameProcess {
         if (watch !== undefined && this.start.watchdogMs !== undefined) this.watch(watch, this.start.watchdogMs);
         return;
       case FromWorker.call:
-        // Calls answered by message (suspending imports) would carry objects the page cannot
-        // send into this frame; only blocking calls cross.
+        // Of the calls answered by message, only opening a window crosses (its answer carries
+        // nothing this frame could not receive); the others could carry objects that may not.
         if (msg.reply === ReplyBy.message) {
-          const error = new KernelError('kernel/unsupported', `"${msg.call}" is not available in iframe mode`).toJSON();
-          this.worker.postMessage({ v: WORKER_PROTOCOL, type: ToWorker.reply, pid: msg.pid, id: msg.id, ok: false, error });
-          return;
+          if (msg.call !== GfxCall.open) {
+            const error = new KernelError('kernel/unsupported', `"${msg.call}" is not available in iframe mode`).toJSON();
+            this.worker.postMessage({ v: WORKER_PROTOCOL, type: ToWorker.reply, pid: msg.pid, id: msg.id, ok: false, error });
+            return;
+          }
+          this.messageCalls.set(msg.id, msg.call);
         }
-        this.post({ v: FRAME_PROTOCOL, type: FromFrame.call, sid, id: msg.id, call: msg.call, args: this.translateCall(msg.id, msg.call, msg.args), reply: msg.reply });
+        // A frame's bitmap is moved, not copied, on its way to the page.
+        const bitmap = msg.call === GfxCall.frame ? (msg.args as { bitmap?: unknown } | null)?.bitmap : undefined;
+        const transfer = bitmap instanceof ImageBitmap ? [bitmap] : [];
+        this.post({ v: FRAME_PROTOCOL, type: FromFrame.call, sid, id: msg.id, call: msg.call, args: this.translateCall(msg.id, msg.call, msg.args), reply: msg.reply }, transfer);
         return;
       case FromWorker.exited:
         this.end({ code: msg.code, reason: msg.reason, ...(msg.message !== undefined ? { message: msg.message } : {}) }, true);
@@ -237,6 +266,21 @@ export class FrameProcess {
         return;
       default:
     }
+  }
+
+  /** Answers a suspended module; a window it opened gets an input ring here, filled from the page. */
+  private replyByMessage(id: number, ok: boolean, value: unknown, error: unknown): void {
+    const call = this.messageCalls.get(id);
+    this.messageCalls.delete(id);
+    const base = { v: WORKER_PROTOCOL, type: ToWorker.reply, pid: this.start.pid, id } as const;
+    const v = value as { id?: unknown } | null;
+    if (ok && call === GfxCall.open && typeof v?.id === 'number') {
+      const ring = new EventRing(allocateEventRing(EVENT_CAPACITY, EVENT_WORDS));
+      this.windows.set(v.id, ring);
+      this.worker.postMessage({ ...base, ok: true, value: { ...v, events: ring.sab } });
+      return;
+    }
+    this.worker.postMessage(ok ? { ...base, ok: true, value } : { ...base, ok: false, error });
   }
 
   /** Bus calls name the frame's mirror slots; the kernel knows its own. */
