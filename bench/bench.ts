@@ -3,6 +3,7 @@
  * it measures webmk and its raw baseline in this page, in this run, and returns table rows.
  */
 import { busFigure } from './figures/bus';
+import { iframeFigure } from './figures/iframe';
 import { killFigure } from './figures/kill';
 import { spawnFigure } from './figures/spawn';
 import { stdinFigure } from './figures/stdin';
@@ -19,6 +20,7 @@ const FIGURES = {
   kill: killFigure,
   bus: busFigure,
   supervision: supervisionFigure,
+  iframe: iframeFigure,
 } satisfies Record<string, () => Promise<FigureResult>>;
 
 /** What the runner sees on the page. */

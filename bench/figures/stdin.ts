@@ -1,5 +1,5 @@
 /** (c) stdin pipe throughput: 16 MiB through `cat`, vs a memcpy and a bare SAB ring. */
-import type { Kernel } from '../../src/kernel';
+import type { ExecutionMode, Kernel } from '../../src/kernel';
 import { benchKernel, drain } from '../lib/modules';
 import type { RingReply, RingSetup } from '../lib/protocol';
 import { median, round, row, samples, type FigureResult } from '../lib/report';
@@ -9,7 +9,7 @@ const SIZE = 16 * MiB;
 const RUNS = 3;
 
 /** Deterministic, incompressible-looking bytes (xorshift). */
-function payload(size: number): Uint8Array {
+export function payload(size: number): Uint8Array {
   const out = new Uint8Array(size);
   const words = new Uint32Array(out.buffer);
   let x = 0x9e3779b9;
@@ -31,10 +31,10 @@ function sameBytes(chunks: Uint8Array[], expected: Uint8Array): boolean {
   return at === expected.length;
 }
 
-/** ms for 16 MiB in through stdin and out through stdout, and how many reads the page made. */
-async function catRun(kernel: Kernel, data: Uint8Array, verify: boolean): Promise<{ ms: number; reads: number }> {
+/** ms for `data` in through stdin and out through stdout, and how many reads the page made. */
+export async function catRun(kernel: Kernel, data: Uint8Array, verify: boolean, mode: ExecutionMode = 'worker'): Promise<{ ms: number; reads: number }> {
   const t0 = performance.now();
-  const p = await kernel.spawn('cat', { stdin: data });
+  const p = await kernel.spawn('cat', { stdin: data, mode });
   const [out, code] = await Promise.all([drain(p.stdout, verify), p.exit]);
   const ms = performance.now() - t0;
   if (code !== 0 || out.bytes !== data.length) throw new Error(`cat: code ${code}, ${out.bytes} of ${data.length} bytes`);
