@@ -8,4 +8,12 @@ export { EXIT_CODES } from './exit-codes';
 export { isModuleName, isTopic, topicAllowed, topicMatches } from './names';
 export { KERNEL_CALLS, describePermission, grantList, grantsFrom, noGrants, requestedPermissions } from './permissions';
 export type * from './types';
-export { checkRestartPolicy, checkWatchdogMs } from './supervision';
+export {
+  MODULE_CONFIG_FIELDS,
+  checkModuleConfig,
+  checkRestartPolicy,
+  checkStartOrder,
+  checkWatchdogMs,
+  isExecutionMode,
+  manifestConfig,
+} from './supervision';
