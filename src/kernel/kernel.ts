@@ -9,6 +9,7 @@ import { KernelError, type ModuleConfig, type ModuleInfo, type ProcessInfo } fro
 import type { GfxApi } from '../gfx';
 import { WorkerHost, type Host } from '../hosts';
 import { allocateRing } from '../ipc';
+import { runAutostart } from './autostart';
 import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
@@ -18,6 +19,7 @@ import { checkSpawnOptions } from './spawn-options';
 import { feed } from './stdio-streams';
 import {
   KernelEvents,
+  type AutostartResult,
   type StateChange,
   type DeniedAttempt,
   type InstallOptions,
@@ -54,6 +56,8 @@ export class Kernel extends EventTarget implements KernelApi {
   private readonly ringSizes: { stdin: number; stdout: number; stderr: number; pipe: number };
   private readonly keepExited: number;
   private readonly lifecycleDeps: LifecycleDeps;
+  private autostarting: Promise<AutostartResult[]> | undefined;
+  private autostartResults: AutostartResult[] | undefined;
 
   constructor(opts: KernelOptions = {}) {
     super();
@@ -117,6 +121,29 @@ export class Kernel extends EventTarget implements KernelApi {
    */
   configure(name: string, config: ModuleConfig): Promise<ModuleInfo> {
     return this.catalog.configure(name, config);
+  }
+
+  /**
+   * Starts the modules whose configuration (else manifest) says `autostart: true`, in ascending
+   * `startOrder` (ties by name), each spawn settled before the next, with their configured args.
+   * Runs once per kernel: a later call gets the same promise. Settles when every one has started
+   * or failed, with what each did (a failure does not stop the others); then `autostarted()`
+   * returns it and an `autostart` event carries it. Rejects only if the registry cannot open.
+   */
+  autostart(): Promise<AutostartResult[]> {
+    this.autostarting ??= this.ready
+      .then(() => runAutostart({ modules: () => this.modules(), spawn: (n, o) => this.spawn(n, o), processes: () => this.processes() }))
+      .then((results) => {
+        this.autostartResults = results;
+        this.dispatchEvent(new CustomEvent(KernelEvents.autostart, { detail: results }));
+        return results;
+      });
+    return this.autostarting;
+  }
+
+  /** What `autostart()` did, once it has finished (a copy); undefined before. */
+  autostarted(): AutostartResult[] | undefined {
+    return this.autostartResults?.map((r) => ({ ...r, ...(r.status === 'started' ? { args: [...r.args] } : {}) }));
   }
 
   /** Every installed module, by name. */

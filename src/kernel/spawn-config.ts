@@ -1,7 +1,7 @@
 /**
  * Where each setting of a process comes from: the spawn's own options, else the module's stored
- * configuration (`kernel.configure`), else its manifest, else the default. Pure: the kernel
- * calls it with what the registry holds.
+ * configuration (`kernel.configure`), else its manifest, else the default. Also which modules
+ * start at boot, and in what order. Pure: the kernel calls it with what the registry holds.
  */
 import { KernelError, manifestConfig, type ModuleConfig, type ModuleInfo, type ModuleManifest } from '../common';
 import type { AskedSpawn, CheckedSpawn } from './spawn-options';
@@ -42,4 +42,24 @@ export function effectiveSpawn(asked: AskedSpawn, info: ModuleInfo): CheckedSpaw
     restart: asked.restart ?? config.restart ?? manifest.restart,
     watchdogMs: asked.watchdogMs ?? config.watchdogMs ?? manifest.watchdogMs,
   };
+}
+
+/** A module to start at boot, and its place in the order. */
+export interface AutostartEntry {
+  name: string;
+  startOrder: number;
+}
+
+/**
+ * The modules whose configuration, else manifest, says `autostart: true`, in ascending
+ * `startOrder` (default 0), ties by name in code-point order.
+ */
+export function autostartPlan(modules: readonly ModuleInfo[]): AutostartEntry[] {
+  return modules
+    .flatMap((m) => {
+      const manifest = manifestSettings(m.manifest);
+      if (!(m.config.autostart ?? manifest.autostart ?? false)) return [];
+      return [{ name: m.name, startOrder: m.config.startOrder ?? manifest.startOrder ?? 0 }];
+    })
+    .sort((a, b) => a.startOrder - b.startOrder || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

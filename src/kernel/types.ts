@@ -3,7 +3,7 @@
  * the shell and external checks rely on: extend it, never change what is here.
  */
 import type { BusApi } from '../bus';
-import type { ExecutionMode, ModuleConfig, ModuleInfo, ProcessInfo, ProcessState, RestartPolicy, StateReason } from '../common';
+import type { ExecutionMode, KernelErrorCode, ModuleConfig, ModuleInfo, ProcessInfo, ProcessState, RestartPolicy, StateReason } from '../common';
 import type { GfxApi } from '../gfx';
 
 export type {
@@ -92,6 +92,11 @@ export interface DeniedAttempt {
   at: number;
 }
 
+/** How one module fared when the app opened: started under a pid, or refused with a code. */
+export type AutostartResult =
+  | { name: string; startOrder: number; status: 'started'; pid: number; args: string[] }
+  | { name: string; startOrder: number; status: 'failed'; code: KernelErrorCode; message: string };
+
 /** Events the kernel dispatches (it is an EventTarget). */
 export const KernelEvents = {
   /** The registry changed, in this tab or another. */
@@ -104,6 +109,8 @@ export const KernelEvents = {
   bus: 'bus',
   /** A process changed state; a `CustomEvent` whose `detail` is a `StateChange`. */
   statechange: 'statechange',
+  /** `autostart()` finished; a `CustomEvent` whose `detail` is its `AutostartResult[]`. */
+  autostart: 'autostart',
 } as const;
 
 /** The detail of a `statechange` event: one per transition, in order. */
@@ -136,6 +143,10 @@ export interface KernelApi extends EventTarget {
   grant(name: string, permissions: 'all' | string[]): Promise<ModuleInfo>;
   /** Replaces a module's stored configuration; it applies from the module's next start. */
   configure(name: string, config: ModuleConfig): Promise<ModuleInfo>;
+  /** Starts the modules configured to start at boot, in their start order (once per kernel). */
+  autostart(): Promise<AutostartResult[]>;
+  /** What `autostart()` did, once it has finished; undefined before. */
+  autostarted(): AutostartResult[] | undefined;
   /** The most recent refused attempts, oldest first. */
   denied(): DeniedAttempt[];
   /** The pub/sub bus. */
