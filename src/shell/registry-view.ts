@@ -1,10 +1,12 @@
 /**
- * The installed modules: what each is, what it asks for and was granted, with Run (the args may
- * go on with `| more stages`), Permissions… and a two-step Uninstall.
+ * The installed modules: what each is, what it asks for and was granted, how it is configured to
+ * run, with Run (the args may go on with `| more stages`), Permissions…, Configure… and a
+ * two-step Uninstall.
  */
 import { LitElement, html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { describePermission, grantList, type ModuleInfo } from '../kernel';
+import { joinArgs } from './args';
 import { formatCommandLine, parseArgsLine } from './command-line';
 import { emit } from './events';
 import { CAPABILITY_WORDS, formatKiB } from './format';
@@ -25,7 +27,7 @@ export class RegistryView extends LitElement {
   declare _confirming: string | undefined;
   /** Why a module's args could not run, by module name. */
   declare _errors: ReadonlyMap<string, string>;
-  /** What the person typed in each args field, kept across re-renders. */
+  /** What the person typed in each args field, kept across re-renders (else the configured args, else the example's). */
   #args = new Map<string, string>();
 
   constructor() {
@@ -66,7 +68,8 @@ export class RegistryView extends LitElement {
   }
 
   #argsFor(name: string): string {
-    return this.#args.get(name) ?? this.defaultArgs.get(name) ?? '';
+    const configured = this.modules.find((m) => m.name === name)?.config.args;
+    return this.#args.get(name) ?? (configured !== undefined ? joinArgs(configured) : undefined) ?? this.defaultArgs.get(name) ?? '';
   }
 
   #run(name: string): void {
@@ -127,14 +130,24 @@ export class RegistryView extends LitElement {
         </span>
         ${confirming
           ? nothing
-          : html`<button
-              type="button"
-              class="small quiet uninstall"
-              aria-label=${`Uninstall ${m.name}`}
-              @click=${() => (this._confirming = m.name)}
-            >
-              Uninstall
-            </button>`}
+          : html`<span class="card-actions">
+              <button
+                type="button"
+                class="small quiet configure"
+                aria-label=${`Configure ${m.name}…`}
+                @click=${() => emit(this, 'webmk-configure', { name: m.name })}
+              >
+                Configure…
+              </button>
+              <button
+                type="button"
+                class="small quiet uninstall"
+                aria-label=${`Uninstall ${m.name}`}
+                @click=${() => (this._confirming = m.name)}
+              >
+                Uninstall
+              </button>
+            </span>`}
       </div>
       ${confirming
         ? html`<div class="confirm" role="group" aria-label=${`Confirm uninstalling ${m.name}`}>
@@ -161,7 +174,7 @@ export class RegistryView extends LitElement {
             })}
           </ul>`
         : nothing}
-      ${this.#permissions(m)}
+      ${this.#permissions(m)} ${configSummary(m)}
       ${m.command ? nothing : html`<p class="note">Not a WASI command (no <code>_start</code>).</p>`}
       <form
         class="run-row"
@@ -194,6 +207,20 @@ export class RegistryView extends LitElement {
         : nothing}
     </li>`;
   }
+}
+
+/** What is configured for a module (`kernel.configure`), in a line; nothing when nothing is. */
+function configSummary(m: ModuleInfo) {
+  const c = m.config;
+  const parts: string[] = [];
+  if (c.autostart !== undefined) parts.push(c.autostart ? 'starts at boot' : 'not at boot');
+  if (c.startOrder !== undefined) parts.push(`order ${c.startOrder}`);
+  if (c.restart !== undefined) parts.push(`restart ${c.restart.restart}${c.restart.intensity !== undefined ? ` ×${c.restart.intensity}` : ''}`);
+  if (c.watchdogMs !== undefined) parts.push(`watchdog ${c.watchdogMs} ms`);
+  if (c.mode !== undefined) parts.push(`mode ${c.mode}`);
+  if (c.args !== undefined) parts.push(`args ${joinArgs(c.args)}`);
+  if (parts.length === 0) return nothing;
+  return html`<p class="config-summary"><span class="visually-hidden">Configured: </span>${parts.join(' · ')}</p>`;
 }
 
 /** A string safe to use in an element id. */
