@@ -1,4 +1,7 @@
-/** The page: boots (isolation, service worker), exposes the kernel as `window.kernel`, mounts the shell. */
+/**
+ * The page: boots (isolation, service worker), exposes the kernel as `window.kernel`, mounts the
+ * shell, and starts the modules configured to start at boot.
+ */
 import { boot, consumeLaunchQueue } from './boot';
 import { createKernel, type KernelApi } from './kernel';
 import { mountShell } from './shell';
@@ -16,6 +19,9 @@ async function start(): Promise<void> {
   // Set before anything renders: page scripts and tests wait for it.
   window.kernel = kernel;
   const desktop = mountShell(document.body, kernel, b);
+  // In the kernel, not the shell: a page without the shell gets the same start-up. What failed is
+  // in the result (the shell shows it); a registry that cannot open is reported through `ready`.
+  kernel.autostart().catch(() => {});
   // Files the OS opens with the installed app are installed like dropped ones.
   consumeLaunchQueue((f) => desktop.installFiles([f]));
 }

@@ -29,9 +29,11 @@
  *
  * Module manifest
  *   A module describes itself with JSON embedded in a wasm custom section
- *   named `webmk.manifest`. Fields: name, version, description, and later
- *   mode, autostart, singleton, restart, permissions, provides, requires,
- *   canvas, dependencies. Use WEBMK_MANIFEST once per program, at file scope:
+ *   named `webmk.manifest`. Fields: name, version, description, permissions,
+ *   canvas, globalTopics, restart, watchdogMs, mode, autostart, startOrder
+ *   (see the README; a person's configuration overrides the last five), and
+ *   later singleton, provides, requires, dependencies. Use WEBMK_MANIFEST once
+ *   per program, at file scope:
  *
  *       #include "webmk.h"
  *

@@ -8,5 +8,13 @@ export { EXIT_CODES } from './exit-codes';
 export { isModuleName, isTopic, topicAllowed, topicMatches } from './names';
 export { KERNEL_CALLS, describePermission, grantList, grantsFrom, noGrants, requestedPermissions } from './permissions';
 export type * from './types';
-export { checkRestartPolicy, checkWatchdogMs } from './supervision';
+export {
+  MODULE_CONFIG_FIELDS,
+  checkModuleConfig,
+  checkRestartPolicy,
+  checkStartOrder,
+  checkWatchdogMs,
+  isExecutionMode,
+  manifestConfig,
+} from './supervision';
 export { sharesMemory } from './modes';

@@ -1,8 +1,9 @@
 /**
- * Checks of the supervision settings a spawn or a manifest gives (`restart`, `watchdogMs`). Each
- * returns the checked value or a sentence saying what is wrong; the caller picks the error code.
+ * Checks of the supervision settings a spawn, a manifest or a module's stored configuration gives
+ * (`restart`, `watchdogMs`, `mode`, `autostart`, `startOrder`, `args`). Each returns the checked
+ * value or a sentence saying what is wrong; the caller picks the error code.
  */
-import type { RestartPolicy } from './types';
+import type { ExecutionMode, ModuleConfig, RestartPolicy } from './types';
 
 const RESTART_TYPES: ReadonlyArray<RestartPolicy['restart']> = ['permanent', 'transient', 'temporary'];
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -42,4 +43,75 @@ export function checkRestartPolicy(x: unknown): RestartPolicy | string {
 export function checkWatchdogMs(x: unknown): number | string {
   if (typeof x !== 'number' || !Number.isFinite(x) || x < 10) return 'watchdogMs must be a number of milliseconds, at least 10';
   return x;
+}
+
+const EXECUTION_MODES: ReadonlyArray<ExecutionMode> = ['worker', 'iframe', 'inpage', 'remote'];
+
+/** True for one of the four execution modes (whether it can run yet is the spawn's question). */
+export function isExecutionMode(x: unknown): x is ExecutionMode {
+  return EXECUTION_MODES.includes(x as ExecutionMode);
+}
+
+const MODE_PROBLEM = `mode must be one of ${EXECUTION_MODES.map((m) => `"${m}"`).join(', ')}`;
+
+/** A place in the start-up order (an integer, lower starts first), or what is wrong. */
+export function checkStartOrder(x: unknown): number | string {
+  if (typeof x !== 'number' || !Number.isSafeInteger(x)) return 'startOrder must be an integer';
+  return x;
+}
+
+/** The fields of a module's configuration. */
+export const MODULE_CONFIG_FIELDS = ['mode', 'restart', 'watchdogMs', 'autostart', 'startOrder', 'args'] as const;
+type ConfigField = (typeof MODULE_CONFIG_FIELDS)[number];
+/** The configuration fields a manifest may give (all but `args`). */
+const MANIFEST_CONFIG_FIELDS: ReadonlyArray<ConfigField> = ['mode', 'restart', 'watchdogMs', 'autostart', 'startOrder'];
+
+/** The listed own fields of `x`, each checked, in a fresh plain object; a field set to undefined is left out. */
+function pickConfig(x: Record<string, unknown>, fields: ReadonlyArray<ConfigField>): ModuleConfig | string {
+  const has = (f: ConfigField): boolean => fields.includes(f) && Object.hasOwn(x, f) && x[f] !== undefined;
+  const c: ModuleConfig = {};
+  if (has('mode')) {
+    if (!isExecutionMode(x.mode)) return MODE_PROBLEM;
+    c.mode = x.mode;
+  }
+  if (has('restart')) {
+    const restart = checkRestartPolicy(x.restart);
+    if (typeof restart === 'string') return restart;
+    c.restart = restart;
+  }
+  if (has('watchdogMs')) {
+    const ms = checkWatchdogMs(x.watchdogMs);
+    if (typeof ms === 'string') return ms;
+    c.watchdogMs = ms;
+  }
+  if (has('autostart')) {
+    if (typeof x.autostart !== 'boolean') return 'autostart must be true or false';
+    c.autostart = x.autostart;
+  }
+  if (has('startOrder')) {
+    const order = checkStartOrder(x.startOrder);
+    if (typeof order === 'string') return order;
+    c.startOrder = order;
+  }
+  if (has('args')) {
+    if (!Array.isArray(x.args) || !x.args.every((a) => typeof a === 'string')) return 'args must be an array of strings';
+    c.args = [...(x.args as string[])];
+  }
+  return c;
+}
+
+/**
+ * A module's configuration as `kernel.configure` takes it: an object of the known fields only
+ * (a misspelt one is an error, not ignored), each checked; or what is wrong with it.
+ */
+export function checkModuleConfig(x: unknown): ModuleConfig | string {
+  if (!isRecord(x)) return 'the configuration must be an object such as { autostart: true }';
+  const unknown = Object.keys(x).find((k) => !(MODULE_CONFIG_FIELDS as ReadonlyArray<string>).includes(k));
+  if (unknown !== undefined) return `"${unknown}" is not a configuration field (${MODULE_CONFIG_FIELDS.join(', ')})`;
+  return pickConfig(x, MODULE_CONFIG_FIELDS);
+}
+
+/** The configuration a manifest gives (`mode`, `restart`, `watchdogMs`, `autostart`, `startOrder`), checked; its other fields are not looked at. */
+export function manifestConfig(manifest: Record<string, unknown>): ModuleConfig | string {
+  return pickConfig(manifest, MANIFEST_CONFIG_FIELDS);
 }

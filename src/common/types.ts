@@ -59,6 +59,30 @@ export interface ModuleInfo {
   requested: string[];
   /** What was granted of that. */
   grants: Grants;
+  /**
+   * How it is to run, as the person configured it (`kernel.configure`): kept across reinstalls
+   * of the same name, dropped with an uninstall. `{}` when nothing is configured.
+   */
+  config: ModuleConfig;
+}
+
+/**
+ * A module's stored configuration. Each field applies to its next start and gives way to the
+ * same spawn option; a field left out falls back to the manifest, then to the default.
+ */
+export interface ModuleConfig {
+  /** Where it runs (only `worker` runs today; a spawn refuses the others). */
+  mode?: ExecutionMode;
+  /** Who restarts it after it ends. */
+  restart?: RestartPolicy;
+  /** Its watchdog, in milliseconds of wasm without a system call (at least 10). */
+  watchdogMs?: number;
+  /** Start it when the app opens (default false). */
+  autostart?: boolean;
+  /** Where it comes in the start-up order: lower first, ties by name (default 0). */
+  startOrder?: number;
+  /** argv[1..] when a spawn gives none. */
+  args?: string[];
 }
 
 /** Kernel calls a module can be granted (`webmk_kernel_*`). */

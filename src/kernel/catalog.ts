@@ -1,10 +1,10 @@
 /**
- * The kernel's side of the registry: installs, removals and grants, the module records a spawn
- * looks up (cached, so a spawn does not wait for IndexedDB), and the compiled modules it runs.
- * Every change is announced here and to the app's other tabs.
+ * The kernel's side of the registry: installs, removals, grants and configurations, the module
+ * records a spawn looks up (cached, so a spawn does not wait for IndexedDB), and the compiled
+ * modules it runs. Every change is announced here and to the app's other tabs.
  */
 import { openBroadcast, type Broadcast } from '../bus';
-import { KernelError, grantsFrom, type ModuleInfo } from '../common';
+import { KernelError, checkModuleConfig, grantsFrom, type ModuleInfo } from '../common';
 import { Registry } from '../registry';
 import { RunnableCache, type Runnable } from './runnable';
 import type { InstallOptions } from './types';
@@ -90,6 +90,17 @@ export class ModuleCatalog {
     const info = await registry.get(name);
     if (info === undefined) throw new KernelError('registry/not-found', `no module named "${name}"`, { name });
     const updated = await registry.setGrants(name, grantsFrom(info.requested, given));
+    this.changed();
+    return updated;
+  }
+
+  /** See `Kernel.configure`. */
+  async configure(name: unknown, config: unknown): Promise<ModuleInfo> {
+    const registry = await this.reg();
+    if (typeof name !== 'string') throw new KernelError('kernel/bad-argument', 'the module name must be a string');
+    const checked = checkModuleConfig(config);
+    if (typeof checked === 'string') throw new KernelError('kernel/bad-argument', checked, { name });
+    const updated = await registry.setConfig(name, checked);
     this.changed();
     return updated;
   }

@@ -5,18 +5,20 @@
  */
 import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
-import { KernelError, checkRestartPolicy, checkWatchdogMs, type ExecutionMode, type ModuleInfo, type ProcessInfo } from '../common';
+import { KernelError, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
 import { IframeHost, WorkerHost, type Host } from '../hosts';
 import { allocateRing, feed } from '../ipc';
+import { runAutostart } from './autostart';
 import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
-import { checkSpawnOptions, type CheckedSpawn } from './spawn-options';
-
+import { effectiveSpawn } from './spawn-config';
+import { checkSpawnOptions } from './spawn-options';
 import {
   KernelEvents,
+  type AutostartResult,
   type StateChange,
   type DeniedAttempt,
   type InstallOptions,
@@ -54,6 +56,8 @@ export class Kernel extends EventTarget implements KernelApi {
   private readonly ringSizes: { stdin: number; stdout: number; stderr: number; pipe: number };
   private readonly keepExited: number;
   private readonly lifecycleDeps: LifecycleDeps;
+  private autostarting: Promise<AutostartResult[]> | undefined;
+  private autostartResults: AutostartResult[] | undefined;
 
   constructor(opts: KernelOptions = {}) {
     super();
@@ -109,6 +113,39 @@ export class Kernel extends EventTarget implements KernelApi {
     return this.catalog.grant(name, permissions);
   }
 
+  /**
+   * Replaces a module's stored configuration (`{}` clears it): `mode`, `restart`, `watchdogMs`,
+   * `autostart`, `startOrder`, `args`. It applies from the module's next start, under the spawn's
+   * own options and over the manifest's. Settles after the registry transaction committed.
+   * Rejects with `kernel/bad-argument` (nothing stored), `registry/not-found`.
+   */
+  configure(name: string, config: ModuleConfig): Promise<ModuleInfo> {
+    return this.catalog.configure(name, config);
+  }
+
+  /**
+   * Starts the modules whose configuration (else manifest) says `autostart: true`, in ascending
+   * `startOrder` (ties by name), each spawn settled before the next, with their configured args.
+   * Runs once per kernel: a later call gets the same promise. Settles when every one has started
+   * or failed, with what each did (a failure does not stop the others); then `autostarted()`
+   * returns it and an `autostart` event carries it. Rejects only if the registry cannot open.
+   */
+  autostart(): Promise<AutostartResult[]> {
+    this.autostarting ??= this.ready
+      .then(() => runAutostart({ modules: () => this.modules(), spawn: (n, o) => this.spawn(n, o), processes: () => this.processes() }))
+      .then((results) => {
+        this.autostartResults = results;
+        this.dispatchEvent(new CustomEvent(KernelEvents.autostart, { detail: results }));
+        return results;
+      });
+    return this.autostarting;
+  }
+
+  /** What `autostart()` did, once it has finished (a copy); undefined before. */
+  autostarted(): AutostartResult[] | undefined {
+    return this.autostartResults?.map((r) => ({ ...r, ...(r.status === 'started' ? { args: [...r.args] } : {}) }));
+  }
+
   /** Every installed module, by name. */
   modules(): Promise<ModuleInfo[]> {
     return this.catalog.list();
@@ -148,17 +185,20 @@ export class Kernel extends EventTarget implements KernelApi {
     return procs;
   }
 
-  /** Checks a spawn and finds what it runs, before anything starts; the manifest fills in what the spawn leaves out. */
+  /**
+   * Checks a spawn and finds what it runs, before anything starts; the module's configuration,
+   * then its manifest, fill in what the spawn leaves out (spawn-config.ts).
+   */
   private async ready4spawn(name: unknown, opts: unknown): Promise<Ready> {
-    const o = checkSpawnOptions(opts);
+    const asked = checkSpawnOptions(opts);
     if (typeof name !== 'string') throw new KernelError('kernel/bad-argument', 'the module name must be a string');
     if (!globalThis.crossOriginIsolated) {
       throw new KernelError('kernel/not-isolated', 'this page is not cross-origin isolated, so modules cannot run (no SharedArrayBuffer)');
     }
     const info = await this.catalog.lookup(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
-    const runnable = await this.catalog.runnable(info);
-    return { info, o: withManifestDefaults(o, info), runnable };
+    const o = effectiveSpawn(asked, info);
+    return { info, o, runnable: await this.catalog.runnable(info) };
   }
 
   /**
@@ -252,11 +292,4 @@ export class Kernel extends EventTarget implements KernelApi {
   private emit(type: string): void {
     this.dispatchEvent(new Event(type));
   }
-}
-
-/** Spawn options with the manifest's `restart` and `watchdogMs` where the spawn gave none (checked at install). */
-function withManifestDefaults(o: CheckedSpawn, info: ModuleInfo): CheckedSpawn {
-  const restart = o.restart ?? (info.manifest.restart === undefined ? undefined : checkRestartPolicy(info.manifest.restart));
-  const watchdogMs = o.watchdogMs ?? (info.manifest.watchdogMs === undefined ? undefined : checkWatchdogMs(info.manifest.watchdogMs));
-  return { ...o, restart: typeof restart === 'string' ? undefined : restart, watchdogMs: typeof watchdogMs === 'string' ? undefined : watchdogMs };
 }

@@ -1,18 +1,24 @@
-/** Checks `kernel.spawn` options from untrusted callers and turns them into a host request. */
-import { KernelError, checkRestartPolicy, checkWatchdogMs, type ExecutionMode, type RestartPolicy } from '../common';
+/** Checks `kernel.spawn` options from untrusted callers; spawn-config.ts fills in what they leave out. */
+import { KernelError, checkRestartPolicy, isExecutionMode, checkWatchdogMs, type ExecutionMode, type RestartPolicy } from '../common';
 import type { SpawnOptions } from './types';
 
-/** Spawn options, checked and normalised. */
-export interface CheckedSpawn {
-  args: string[];
+/** Spawn options, checked and normalised; a field left out is undefined (the configuration or the manifest may give it). */
+export interface AskedSpawn {
+  args: string[] | undefined;
   env: string[];
   preopens: string[];
   files: Array<[string, Uint8Array]>;
   stdin: Uint8Array | ReadableStream<Uint8Array> | undefined;
-  mode: ExecutionMode;
+  mode: ExecutionMode | undefined;
   tty: boolean;
   restart: RestartPolicy | undefined;
   watchdogMs: number | undefined;
+}
+
+/** Spawn options with every setting decided: what a process is started with. */
+export interface CheckedSpawn extends AskedSpawn {
+  args: string[];
+  mode: ExecutionMode;
 }
 
 function bad(message: string, details: Record<string, unknown> = {}): never {
@@ -21,12 +27,12 @@ function bad(message: string, details: Record<string, unknown> = {}): never {
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
-export function checkSpawnOptions(opts: unknown): CheckedSpawn {
+export function checkSpawnOptions(opts: unknown): AskedSpawn {
   if (opts === undefined) opts = {};
   if (!isRecord(opts)) bad('spawn options must be an object');
   const o = opts as SpawnOptions & Record<string, unknown>;
-  const args = o.args ?? [];
-  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) bad('args must be an array of strings');
+  const args = o.args;
+  if (args !== undefined && (!Array.isArray(args) || !args.every((a) => typeof a === 'string'))) bad('args must be an array of strings');
   const envIn = o.env ?? {};
   if (!isRecord(envIn)) bad('env must be an object of strings');
   const env = Object.entries(envIn).map(([k, v]) => {
@@ -46,10 +52,8 @@ export function checkSpawnOptions(opts: unknown): CheckedSpawn {
   if (stdin !== undefined && !(stdin instanceof Uint8Array) && !(stdin instanceof ReadableStream)) {
     bad('stdin must be a Uint8Array or a ReadableStream');
   }
-  const mode = o.mode ?? 'worker';
-  if (mode !== 'worker' && mode !== 'iframe') {
-    throw new KernelError('kernel/bad-argument', `execution mode "${String(mode)}" is not available yet; use "worker" or "iframe"`, { mode });
-  }
+  const mode = o.mode;
+  if (mode !== undefined && !isExecutionMode(mode)) bad('mode must be "worker", "iframe", "inpage" or "remote"', { mode });
   if (o.tty !== undefined && typeof o.tty !== 'boolean') bad('tty must be a boolean');
   const restart = o.restart === undefined ? undefined : checkRestartPolicy(o.restart);
   if (typeof restart === 'string') bad(restart);

@@ -3,7 +3,7 @@
  * the shell and external checks rely on: extend it, never change what is here.
  */
 import type { BusApi } from '../bus';
-import type { ExecutionMode, ModuleInfo, ProcessInfo, ProcessState, RestartPolicy, StateReason } from '../common';
+import type { ExecutionMode, KernelErrorCode, ModuleConfig, ModuleInfo, ProcessInfo, ProcessState, RestartPolicy, StateReason } from '../common';
 import type { GfxApi } from '../gfx';
 
 export type {
@@ -12,6 +12,7 @@ export type {
   ExitReason,
   Grants,
   KernelCall,
+  ModuleConfig,
   ModuleInfo,
   ModuleManifest,
   ModuleSymbol,
@@ -35,7 +36,7 @@ export interface InstallOptions {
 
 /** Options of `kernel.spawn`. */
 export interface SpawnOptions {
-  /** argv[1..]; argv[0] is the module name. */
+  /** argv[1..]; argv[0] is the module name (default: the configuration's `args`, else none). */
   args?: string[];
   /** Exactly these variables, nothing added. */
   env?: Record<string, string>;
@@ -45,13 +46,14 @@ export interface SpawnOptions {
   preopens?: string[];
   /** Files keyed by guest path `'<preopen>/<path>'`; their preopen is added if missing. */
   files?: Record<string, Uint8Array>;
+  /** Where it runs; only `worker` today (default: the configuration's, else the manifest's, else `worker`). */
   mode?: ExecutionMode;
-  /** Who restarts it after it ends (default: the manifest's `restart`, else `temporary`: nobody). */
+  /** Who restarts it after it ends (default: the configuration's, else the manifest's `restart`, else `temporary`: nobody). */
   restart?: RestartPolicy;
   /**
    * Ends it (`watchdog-expired`, then the restart policy applies) once it spends this many
    * milliseconds in wasm without calling the system while not parked in a blocking call.
-   * Default: the manifest's `watchdogMs`, else none. At least 10.
+   * Default: the configuration's, else the manifest's `watchdogMs`, else none. At least 10.
    */
   watchdogMs?: number;
   /**
@@ -92,6 +94,11 @@ export interface DeniedAttempt {
   at: number;
 }
 
+/** How one module fared when the app opened: started under a pid, or refused with a code. */
+export type AutostartResult =
+  | { name: string; startOrder: number; status: 'started'; pid: number; args: string[] }
+  | { name: string; startOrder: number; status: 'failed'; code: KernelErrorCode; message: string };
+
 /** Events the kernel dispatches (it is an EventTarget). */
 export const KernelEvents = {
   /** The registry changed, in this tab or another. */
@@ -104,6 +111,8 @@ export const KernelEvents = {
   bus: 'bus',
   /** A process changed state; a `CustomEvent` whose `detail` is a `StateChange`. */
   statechange: 'statechange',
+  /** `autostart()` finished; a `CustomEvent` whose `detail` is its `AutostartResult[]`. */
+  autostart: 'autostart',
 } as const;
 
 /** The detail of a `statechange` event: one per transition, in order. */
@@ -134,6 +143,12 @@ export interface KernelApi extends EventTarget {
   pipeline(stages: PipelineStage[], opts?: { stdin?: Uint8Array | ReadableStream<Uint8Array> }): Promise<Process[]>;
   /** Sets what a module is granted of what it asks; granting less revokes. */
   grant(name: string, permissions: 'all' | string[]): Promise<ModuleInfo>;
+  /** Replaces a module's stored configuration; it applies from the module's next start. */
+  configure(name: string, config: ModuleConfig): Promise<ModuleInfo>;
+  /** Starts the modules configured to start at boot, in their start order (once per kernel). */
+  autostart(): Promise<AutostartResult[]>;
+  /** What `autostart()` did, once it has finished; undefined before. */
+  autostarted(): AutostartResult[] | undefined;
   /** The most recent refused attempts, oldest first. */
   denied(): DeniedAttempt[];
   /** The pub/sub bus. */

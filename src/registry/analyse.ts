@@ -2,7 +2,7 @@
  * Validates a candidate module and describes it: compiles it (the only real validation), reads
  * its imports, exports and `webmk.manifest` section, and names what it asks of the system.
  */
-import { KernelError, checkRestartPolicy, checkWatchdogMs, isModuleName, requestedPermissions, type Capability, type ModuleInfo, type ModuleManifest, type ModuleSymbol } from '../common';
+import { KernelError, isModuleName, manifestConfig, requestedPermissions, type Capability, type ModuleInfo, type ModuleManifest, type ModuleSymbol } from '../common';
 import { hasWasmMagic, sections } from './wasm-binary';
 
 export const MANIFEST_SECTION = 'webmk.manifest';
@@ -10,7 +10,7 @@ export const MANIFEST_SECTION = 'webmk.manifest';
 /** A module that passed validation, not yet stored. */
 export interface Analysed {
   module: WebAssembly.Module;
-  info: Omit<ModuleInfo, 'name' | 'installedAt' | 'source' | 'sha256' | 'grants'>;
+  info: Omit<ModuleInfo, 'name' | 'installedAt' | 'source' | 'sha256' | 'grants' | 'config'>;
   manifest: ModuleManifest;
 }
 
@@ -71,14 +71,9 @@ function readManifest(module: WebAssembly.Module): ModuleManifest {
       throw new KernelError('registry/invalid-manifest', `manifest field "${key}" must be a string`);
     }
   }
-  if (m.restart !== undefined) {
-    const policy = checkRestartPolicy(m.restart);
-    if (typeof policy === 'string') throw new KernelError('registry/invalid-manifest', `manifest: ${policy}`);
-  }
-  if (m.watchdogMs !== undefined) {
-    const ms = checkWatchdogMs(m.watchdogMs);
-    if (typeof ms === 'string') throw new KernelError('registry/invalid-manifest', `manifest: ${ms}`);
-  }
+  // How it asks to be run (restart, watchdogMs, mode, autostart, startOrder): refused whole if malformed.
+  const config = manifestConfig(m);
+  if (typeof config === 'string') throw new KernelError('registry/invalid-manifest', `manifest: ${config}`);
   // Plain data only: a copy without prototype tricks.
   return JSON.parse(JSON.stringify(m)) as ModuleManifest;
 }

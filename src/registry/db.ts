@@ -35,6 +35,18 @@ const MIGRATIONS: Array<(db: RegistryDb, tx: UpgradeTx) => void> = [
         return step(await cursor.continue());
       });
   },
+  // Modules gain `config` (kernel.configure); a module stored before has none configured.
+  (_db, tx) => {
+    void tx
+      .objectStore('modules')
+      .openCursor()
+      .then(async function step(cursor): Promise<void> {
+        if (cursor === null) return;
+        const m = cursor.value as Partial<ModuleInfo> & ModuleInfo;
+        await cursor.update({ ...m, config: m.config ?? {} });
+        return step(await cursor.continue());
+      });
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

@@ -2,7 +2,7 @@
  * The module registry: modules and their bytes in IndexedDB. Every change is one transaction:
  * a module is installed whole or not at all, and a failed install leaves the registry as it was.
  */
-import { KernelError, grantsFrom, type Grants, type ModuleInfo } from '../common';
+import { KernelError, grantsFrom, type Grants, type ModuleConfig, type ModuleInfo } from '../common';
 import { analyse, chooseName } from './analyse';
 import type { IDBPTransaction } from 'idb';
 import { openRegistryDb, type RegistryDb, type RegistrySchema } from './db';
@@ -38,7 +38,10 @@ export class Registry {
     return new Registry(db);
   }
 
-  /** Validates and stores a module; replaces a module of the same name. */
+  /**
+   * Validates and stores a module; replaces a module of the same name, keeping its configuration
+   * (grants start over: what the new bytes ask for may differ).
+   */
   async install(bytes: Uint8Array, req: InstallRequest = {}): Promise<Installed> {
     const analysed = await analyse(bytes);
     const name = chooseName(req.name, analysed.manifest, req.fileName);
@@ -50,12 +53,14 @@ export class Registry {
       ...(req.fileName !== undefined ? { source: req.fileName } : {}),
       ...analysed.info,
       grants: grantsFrom(analysed.info.requested, req.grant),
+      config: {},
     };
     const tx = this.db.transaction(['modules', 'blobs'], 'readwrite');
     const work = (async () => {
       const modules = tx.objectStore('modules');
       const blobs = tx.objectStore('blobs');
       const previous = await modules.get(name);
+      if (previous !== undefined) info.config = previous.config;
       if ((await blobs.getKey(sha256)) === undefined) {
         await blobs.put({ sha256, bytes: bytes.slice().buffer as ArrayBuffer });
       }
@@ -69,7 +74,7 @@ export class Registry {
     return { info, module: analysed.module };
   }
 
-  /** Removes a module, and its bytes unless another module has the same. */
+  /** Removes a module (its configuration with it), and its bytes unless another module has the same. */
   async uninstall(name: string): Promise<void> {
     const tx = this.db.transaction(['modules', 'blobs'], 'readwrite');
     const work = (async () => {
@@ -84,17 +89,27 @@ export class Registry {
 
   /** Replaces what a module is granted (to revoke, grant less). */
   async setGrants(name: string, grants: Grants): Promise<ModuleInfo> {
+    return this.update(name, (info) => ({ ...info, grants }), `could not change the grants of "${name}"`);
+  }
+
+  /** Rewrites one module's record in one transaction; `registry/not-found` if there is none. */
+  private async update(name: string, change: (info: ModuleInfo) => ModuleInfo, what: string): Promise<ModuleInfo> {
     const tx = this.db.transaction(['modules', 'blobs'], 'readwrite');
     let updated: ModuleInfo | undefined;
     const work = (async () => {
       const modules = tx.objectStore('modules');
       const info = await modules.get(name);
       if (info === undefined) throw new KernelError('registry/not-found', `no module named "${name}"`, { name });
-      updated = { ...info, grants };
+      updated = change(info);
       await modules.put(updated);
     })();
-    await settle(tx, work, `could not change the grants of "${name}"`);
+    await settle(tx, work, what);
     return updated as ModuleInfo;
+  }
+
+  /** Replaces a module's configuration (checked by the caller). */
+  async setConfig(name: string, config: ModuleConfig): Promise<ModuleInfo> {
+    return this.update(name, (info) => ({ ...info, config }), `could not store the configuration of "${name}"`);
   }
 
   /** Every module, by name. */

@@ -24,6 +24,7 @@ import './gfx-layer';
 import './bus-view';
 import './command-bar';
 import './grant-dialog';
+import './config-dialog';
 
 /** The `<webmk-desktop>` element: the whole shell; `mountShell` gives it its kernel and boot handle. */
 export class Desktop extends LitElement {
@@ -58,6 +59,8 @@ export class Desktop extends LitElement {
     this.addEventListener('webmk-pipeline', (e) => void this.#sessions.runPipeline(e.detail.stages, e.detail.line));
     this.addEventListener('webmk-permissions', (e) => this.#modules.askPermissions(e.detail.name));
     this.addEventListener('webmk-grant', (e) => void this.#prompts.answer(e.detail.name, e.detail.permissions));
+    this.addEventListener('webmk-configure', (e) => this.#modules.configure(e.detail.name));
+    this.addEventListener('webmk-config-answer', (e) => void this.#modules.saveConfig(e.detail.name, e.detail.config));
     this.addEventListener('webmk-bus-open', (e) => this.#bus.setOpen(e.detail.open));
     this.addEventListener('webmk-declare-global', (e) => this.#bus.declareGlobal(e.detail.pattern));
   }
@@ -139,6 +142,7 @@ export class Desktop extends LitElement {
         <p>Drop .wasm files to install</p>
       </div>
       <webmk-grant-dialog .prompt=${this.#prompts.current}></webmk-grant-dialog>
+      <webmk-config-dialog .prompt=${this.#modules.configuring}></webmk-config-dialog>
       ${this.#toasts.render()}
     `;
   }

@@ -1,5 +1,5 @@
 /** The events the shell's components send up to the desktop, which owns every kernel call. */
-import type { ExecutionMode } from '../kernel';
+import type { ExecutionMode, ModuleConfig } from '../kernel';
 import type { CommandStage } from './command-line';
 import type { Example } from './types';
 
@@ -23,6 +23,10 @@ export interface ShellEventDetail {
   'webmk-permissions': { name: string };
   /** The person answered the permissions dialog: what to grant, or null to change nothing. */
   'webmk-grant': { name: string; permissions: 'all' | string[] | null };
+  /** Open the Configure… dialog for a module. */
+  'webmk-configure': { name: string };
+  /** The person answered the Configure… dialog: the configuration to store, or null to change nothing. */
+  'webmk-config-answer': { name: string; config: ModuleConfig | null };
   /** The bus view was opened or closed (the kernel records topics only while it is open). */
   'webmk-bus-open': { open: boolean };
   /** Declare a topic pattern global (reaching this app in other tabs). */
@@ -47,6 +51,8 @@ declare global {
     'webmk-pipeline': CustomEvent<ShellEventDetail['webmk-pipeline']>;
     'webmk-permissions': CustomEvent<ShellEventDetail['webmk-permissions']>;
     'webmk-grant': CustomEvent<ShellEventDetail['webmk-grant']>;
+    'webmk-configure': CustomEvent<ShellEventDetail['webmk-configure']>;
+    'webmk-config-answer': CustomEvent<ShellEventDetail['webmk-config-answer']>;
     'webmk-bus-open': CustomEvent<ShellEventDetail['webmk-bus-open']>;
     'webmk-declare-global': CustomEvent<ShellEventDetail['webmk-declare-global']>;
   }

@@ -1,10 +1,11 @@
 /**
  * The desktop's link to the kernel and the boot handle: it follows their events and holds what
  * they last said (the installed modules, the process table with a clock for running times, the
- * examples, whether an update waits), re-rendering the desktop when any of it changes.
+ * examples, whether an update waits), re-rendering the desktop when any of it changes. It also
+ * tells the person what started when the app opened, and what could not.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { KernelApi, ModuleInfo, ProcessInfo } from '../kernel';
+import type { AutostartResult, KernelApi, ModuleInfo, ProcessInfo } from '../kernel';
 import { describeError } from './format';
 import { loadExamples, type Example } from './examples';
 import type { Toasts } from './toasts';
@@ -29,6 +30,8 @@ export class KernelFeed implements ReactiveController {
   readonly #kernel: () => KernelApi | undefined;
   readonly #toasts: Toasts;
   #tick: ReturnType<typeof setInterval> | undefined;
+  /** Kernels whose start-up has been reported (once each, however often the desktop attaches). */
+  #reported = new WeakSet<KernelApi>();
 
   /** `kernel()` is the host's kernel as it is now (undefined until the page sets it). */
   constructor(host: ReactiveControllerHost, kernel: () => KernelApi | undefined, toasts: Toasts) {
@@ -63,6 +66,8 @@ export class KernelFeed implements ReactiveController {
     };
     listen(kernel, 'modules', () => void this.refreshModules());
     listen(kernel, 'processes', () => this.refreshProcesses());
+    listen(kernel, 'autostart', () => this.#reportAutostart(kernel));
+    this.#reportAutostart(kernel);
     listen(boot, 'status', () => this.#host.requestUpdate());
     listen(boot, 'update-available', () => {
       this.update = true;
@@ -116,6 +121,18 @@ export class KernelFeed implements ReactiveController {
       }, 1000);
     } else if (!running) {
       this.#stopTick();
+    }
+  }
+
+  /** Once `autostart()` has finished: a message for each module that did not start, one for those that did. */
+  #reportAutostart(kernel: KernelApi): void {
+    const results = kernel.autostarted();
+    if (results === undefined || results.length === 0 || this.#reported.has(kernel)) return;
+    this.#reported.add(kernel);
+    const started = results.filter((r): r is Extract<AutostartResult, { status: 'started' }> => r.status === 'started');
+    if (started.length > 0) this.#toasts.show('info', `Started at boot: ${started.map((r) => `${r.name} (pid ${r.pid})`).join(', ')}.`);
+    for (const r of results) {
+      if (r.status === 'failed') this.#toasts.show('error', `Could not start ${r.name} at boot: ${r.code}: ${r.message}`);
     }
   }
 

@@ -1,10 +1,11 @@
 /**
- * Installing and uninstalling modules for the desktop: from files (dropped, picked, or opened
- * with the app) and from the examples. Each ends in a message; an install also asks the person
- * what the new module may do.
+ * Installing, uninstalling and configuring modules for the desktop: from files (dropped, picked,
+ * or opened with the app) and from the examples. Each ends in a message; an install also asks the
+ * person what the new module may do.
  */
 import type { ReactiveControllerHost } from 'lit';
-import type { ModuleInfo } from '../kernel';
+import type { ModuleConfig, ModuleInfo } from '../kernel';
+import type { ConfigPrompt } from './config-dialog';
 import { fetchExample, type Example } from './examples';
 import { describeError, formatKiB } from './format';
 import type { KernelFeed } from './kernel-feed';
@@ -15,6 +16,8 @@ import type { Toasts } from './toasts';
 export class ModuleActions {
   /** Names of the examples being downloaded and installed. */
   busy: ReadonlySet<string> = new Set();
+  /** The module the Configure… dialog shows, if it is open. */
+  configuring: ConfigPrompt | undefined;
 
   readonly #host: ReactiveControllerHost;
   readonly #feed: KernelFeed;
@@ -59,6 +62,33 @@ export class ModuleActions {
   askPermissions(name: string): void {
     const m = this.#feed.modules.find((x) => x.name === name);
     if (m !== undefined) this.#prompts.ask(m, 'change');
+  }
+
+  /** Opens the Configure… dialog for an installed module. */
+  configure(name: string): void {
+    const m = this.#feed.modules.find((x) => x.name === name);
+    if (m === undefined) return;
+    this.configuring = { module: m };
+    this.#host.requestUpdate();
+  }
+
+  /** Stores the dialog's answer (null: change nothing); a refusal keeps the dialog open and says why. */
+  async saveConfig(name: string, config: ModuleConfig | null): Promise<void> {
+    const open = this.configuring;
+    if (open === undefined || open.module.name !== name) return;
+    if (config !== null) {
+      try {
+        await this.#feed.need().configure(name, config);
+        this.#toasts.show('ok', `Saved how ${name} runs; it applies from its next start.`);
+        await this.#feed.refreshModules();
+      } catch (e) {
+        if (this.configuring === open) this.configuring = { module: open.module, error: describeError(e) };
+        this.#host.requestUpdate();
+        return;
+      }
+    }
+    if (this.configuring === open) this.configuring = undefined;
+    this.#host.requestUpdate();
   }
 
   async #install(label: string, install: () => Promise<ModuleInfo>): Promise<void> {

@@ -1,10 +1,12 @@
 /**
- * The installed modules: what each is, what it asks for and was granted, with Run (the args may
- * go on with `| more stages`), Permissions… and a two-step Uninstall.
+ * The installed modules: what each is, what it asks for and was granted, how it is configured to
+ * run, with Run (the args may go on with `| more stages`), Permissions…, Configure… and a
+ * two-step Uninstall.
  */
 import { LitElement, html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { describePermission, grantList, type ModuleInfo } from '../kernel';
+import { joinArgs } from './args';
 import { formatCommandLine, parseArgsLine } from './command-line';
 import { emit } from './events';
 import { CAPABILITY_WORDS, formatKiB } from './format';
@@ -25,7 +27,7 @@ export class RegistryView extends LitElement {
   declare _confirming: string | undefined;
   /** Why a module's args could not run, by module name. */
   declare _errors: ReadonlyMap<string, string>;
-  /** What the person typed in each args field, kept across re-renders. */
+  /** What the person typed in each args field, kept across re-renders (else the configured args, else the example's). */
   #args = new Map<string, string>();
   /** Where each module runs when its Run button is pressed (default: a worker). */
   #modes = new Map<string, RunMode>();
@@ -67,8 +69,15 @@ export class RegistryView extends LitElement {
     card?.querySelector<HTMLButtonElement>(this._confirming === undefined ? '.uninstall' : '.cancel')?.focus();
   }
 
+  /** The mode its Run button uses: chosen here, else configured, else its manifest's, else a worker. */
+  #modeOf(m: ModuleInfo): RunMode {
+    const asked = this.#modes.get(m.name) ?? m.config.mode ?? m.manifest.mode;
+    return RUN_MODES.find((x) => x === asked) ?? 'worker';
+  }
+
   #argsFor(name: string): string {
-    return this.#args.get(name) ?? this.defaultArgs.get(name) ?? '';
+    const configured = this.modules.find((m) => m.name === name)?.config.args;
+    return this.#args.get(name) ?? (configured !== undefined ? joinArgs(configured) : undefined) ?? this.defaultArgs.get(name) ?? '';
   }
 
   #run(name: string): void {
@@ -76,7 +85,9 @@ export class RegistryView extends LitElement {
     this.#setError(name, parsed.ok ? undefined : parsed.error);
     if (!parsed.ok) return;
     const [only] = parsed.stages;
-    if (parsed.stages.length === 1 && only !== undefined) emit(this, 'webmk-run', { name, args: only.args, mode: this.#modes.get(name) ?? 'worker' });
+    // A mode chosen here beats the module's configuration and manifest; none chosen, they decide.
+    const mode = this.#modes.get(name);
+    if (parsed.stages.length === 1 && only !== undefined) emit(this, 'webmk-run', { name, args: only.args, ...(mode !== undefined ? { mode } : {}) });
     else emit(this, 'webmk-pipeline', { stages: parsed.stages, line: formatCommandLine(parsed.stages) });
   }
 
@@ -129,14 +140,24 @@ export class RegistryView extends LitElement {
         </span>
         ${confirming
           ? nothing
-          : html`<button
-              type="button"
-              class="small quiet uninstall"
-              aria-label=${`Uninstall ${m.name}`}
-              @click=${() => (this._confirming = m.name)}
-            >
-              Uninstall
-            </button>`}
+          : html`<span class="card-actions">
+              <button
+                type="button"
+                class="small quiet configure"
+                aria-label=${`Configure ${m.name}…`}
+                @click=${() => emit(this, 'webmk-configure', { name: m.name })}
+              >
+                Configure…
+              </button>
+              <button
+                type="button"
+                class="small quiet uninstall"
+                aria-label=${`Uninstall ${m.name}`}
+                @click=${() => (this._confirming = m.name)}
+              >
+                Uninstall
+              </button>
+            </span>`}
       </div>
       ${confirming
         ? html`<div class="confirm" role="group" aria-label=${`Confirm uninstalling ${m.name}`}>
@@ -163,7 +184,7 @@ export class RegistryView extends LitElement {
             })}
           </ul>`
         : nothing}
-      ${this.#permissions(m)}
+      ${this.#permissions(m)} ${configSummary(m)}
       ${m.command ? nothing : html`<p class="note">Not a WASI command (no <code>_start</code>).</p>`}
       <form
         class="run-row"
@@ -196,7 +217,7 @@ export class RegistryView extends LitElement {
           title="Where it runs: its own worker, or a worker inside a sandboxed frame (a separate process with an opaque origin)"
           @change=${(e: Event) => this.#modes.set(m.name, (e.target as HTMLSelectElement).value as RunMode)}
         >
-          ${RUN_MODES.map((mode) => html`<option value=${mode} ?selected=${(this.#modes.get(m.name) ?? 'worker') === mode}>${mode}</option>`)}
+          ${RUN_MODES.map((mode) => html`<option value=${mode} ?selected=${this.#modeOf(m) === mode}>${mode}</option>`)}
         </select>
         <button type="submit" class="primary" aria-label=${`Run ${m.name}`}>Run</button>
       </form>
@@ -210,6 +231,20 @@ export class RegistryView extends LitElement {
 /** The execution modes the shell offers. */
 const RUN_MODES = ['worker', 'iframe'] as const;
 type RunMode = (typeof RUN_MODES)[number];
+
+/** What is configured for a module (`kernel.configure`), in a line; nothing when nothing is. */
+function configSummary(m: ModuleInfo) {
+  const c = m.config;
+  const parts: string[] = [];
+  if (c.autostart !== undefined) parts.push(c.autostart ? 'starts at boot' : 'not at boot');
+  if (c.startOrder !== undefined) parts.push(`order ${c.startOrder}`);
+  if (c.restart !== undefined) parts.push(`restart ${c.restart.restart}${c.restart.intensity !== undefined ? ` ×${c.restart.intensity}` : ''}`);
+  if (c.watchdogMs !== undefined) parts.push(`watchdog ${c.watchdogMs} ms`);
+  if (c.mode !== undefined) parts.push(`mode ${c.mode}`);
+  if (c.args !== undefined) parts.push(`args ${joinArgs(c.args)}`);
+  if (parts.length === 0) return nothing;
+  return html`<p class="config-summary"><span class="visually-hidden">Configured: </span>${parts.join(' · ')}</p>`;
+}
 
 /** A string safe to use in an element id. */
 function cssId(name: string): string {
