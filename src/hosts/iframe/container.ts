@@ -23,10 +23,20 @@ export interface Container {
   readonly port: MessagePort;
 }
 
-async function text(url: string): Promise<string> {
-  const res = await fetch(new URL(url, document.baseURI));
-  if (!res.ok) throw new KernelError('kernel/spawn-failed', `could not load ${url} for the iframe container (${res.status})`);
-  return res.text();
+/** The built scripts, read once per page (a container made again after a teardown reuses them). */
+const scripts = new Map<string, Promise<string>>();
+
+function text(url: string): Promise<string> {
+  let t = scripts.get(url);
+  if (t === undefined) {
+    t = fetch(new URL(url, document.baseURI)).then((res) => {
+      if (!res.ok) throw new KernelError('kernel/spawn-failed', `could not load ${url} for the iframe container (${res.status})`);
+      return res.text();
+    });
+    scripts.set(url, t);
+    t.catch(() => scripts.delete(url));
+  }
+  return t;
 }
 
 /** The frame's document: its script inline, as a module. */
@@ -38,7 +48,10 @@ function srcdoc(relay: string): string {
 
 /** Creates a container, waits for its script, hands it the port and the worker script. */
 export async function openContainer(parent: HTMLElement): Promise<Container> {
-  const [relay, workerCode] = await Promise.all([text(relayUrl), text(workerUrl)]);
+  // The worker script loads while the frame does.
+  const worker = text(workerUrl);
+  worker.catch(() => {});
+  const relay = await text(relayUrl);
   const frame = document.createElement('iframe');
   frame.setAttribute('sandbox', 'allow-scripts');
   frame.setAttribute('allow', 'cross-origin-isolated');
@@ -57,8 +70,16 @@ export async function openContainer(parent: HTMLElement): Promise<Container> {
       const d = e.data as { v?: unknown; type?: unknown } | null;
       if (e.source !== frame.contentWindow || d?.v !== FRAME_PROTOCOL || d.type !== FromFrame.loaded) return;
       window.removeEventListener('message', onLoaded);
-      const boot: FrameBoot = { v: FRAME_PROTOCOL, type: ToFrame.boot, workerCode };
-      frame.contentWindow?.postMessage(boot, '*', [channel.port2]);
+      worker.then(
+        (workerCode) => {
+          const boot: FrameBoot = { v: FRAME_PROTOCOL, type: ToFrame.boot, workerCode };
+          frame.contentWindow?.postMessage(boot, '*', [channel.port2]);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          fail(e);
+        },
+      );
     };
     window.addEventListener('message', onLoaded);
     channel.port1.onmessage = (e: MessageEvent<unknown>) => {
