@@ -4,6 +4,7 @@
  * frame runs `parseToFrame` on what the page sends.
  */
 import { KernelError, type ExitReason } from '../common';
+import { isInt, isStrings, malformed, versioned } from './parse-util';
 import { FRAME_PROTOCOL, FromFrame, ToFrame, type FromFrameMessage, type ToFrameMessage } from './frame-protocol';
 import { ReplyBy, type ReplyMode } from './worker-protocol';
 
@@ -12,22 +13,10 @@ const REPLY_MODES: readonly string[] = Object.values(ReplyBy);
 /** The largest chunk of output or input one message may carry. */
 const MAX_CHUNK = 4 * 1024 * 1024;
 
-function fail(why: string, data: unknown): never {
-  throw new KernelError('ipc/malformed', `malformed frame message: ${why}`, {
-    type: typeof data === 'object' && data !== null ? String((data as { type?: unknown }).type) : typeof data,
-  });
-}
+const fail = (why: string, data: unknown): never => malformed('frame', why, data);
+const record = (data: unknown): Record<string, unknown> => versioned('frame', FRAME_PROTOCOL, data);
 
-function record(data: unknown): Record<string, unknown> {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) fail('not an object', data);
-  const r = data as Record<string, unknown>;
-  if (r.v !== FRAME_PROTOCOL) fail(`unsupported version ${String(r.v)}`, data);
-  return r;
-}
-
-const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
 const isSid = (x: unknown): x is number => isInt(x) && x > 0;
-const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
 const isFd = (x: unknown): x is 1 | 2 => x === 1 || x === 2;
 const isChunk = (x: unknown): x is Uint8Array => x instanceof Uint8Array && x.length <= MAX_CHUNK;
 const isSize = (x: unknown): boolean => isInt(x) && x >= 16 && x <= 2 ** 30 && (x & (x - 1)) === 0;

@@ -1,24 +1,12 @@
 /** Parsers for the worker protocol: `unknown` in, a typed message or a KernelError out. */
 import { KernelError, type ExitReason } from '../common';
+import { isInt, isStrings, malformed, versioned } from './parse-util';
 import { FromWorker, ReplyBy, ToWorker, WORKER_PROTOCOL, type FromWorkerMessage, type ReplyMode, type ToWorkerMessage } from './worker-protocol';
 
 const REASONS: readonly ExitReason[] = ['exited', 'crashed', 'memory-exceeded', 'killed', 'failed'];
 
-function fail(why: string, data: unknown): never {
-  throw new KernelError('ipc/malformed', `malformed worker message: ${why}`, {
-    type: typeof data === 'object' && data !== null ? String((data as { type?: unknown }).type) : typeof data,
-  });
-}
-
-function record(data: unknown): Record<string, unknown> {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) fail('not an object', data);
-  const r = data as Record<string, unknown>;
-  if (r.v !== WORKER_PROTOCOL) fail(`unsupported version ${String(r.v)}`, data);
-  return r;
-}
-
-const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
-const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
+const fail = (why: string, data: unknown): never => malformed('worker', why, data);
+const record = (data: unknown): Record<string, unknown> => versioned('worker', WORKER_PROTOCOL, data);
 const REPLY_MODES: readonly string[] = Object.values(ReplyBy);
 
 function isGrants(x: unknown): boolean {
