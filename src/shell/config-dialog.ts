@@ -16,6 +16,8 @@ export interface ConfigPrompt {
 }
 
 type RestartType = RestartPolicy['restart'];
+/** The execution modes a person can choose here: the ones that run. */
+const MODES = ['worker', 'iframe'] as const;
 
 /** Shows `prompt` in a modal `<dialog>`; closed while `prompt` is undefined. */
 export class ConfigDialog extends LitElement {
@@ -55,7 +57,7 @@ export class ConfigDialog extends LitElement {
       const active = document.activeElement;
       this.#opener = active instanceof HTMLElement && active !== document.body ? active : null;
       dialog.showModal();
-      this.querySelector<HTMLElement>('#config-restart')?.focus();
+      this.querySelector<HTMLElement>('#config-mode')?.focus();
     } else if (this.prompt?.error !== undefined) {
       this.querySelector<HTMLElement>('.config-error')?.focus();
     } else if (this.prompt === undefined && dialog.open) {
@@ -81,7 +83,11 @@ export class ConfigDialog extends LitElement {
   #read(form: HTMLFormElement, m: ModuleInfo): ModuleConfig {
     const field = (id: string) => form.querySelector<HTMLInputElement>(`#${id}`);
     const text = (id: string) => field(id)?.value.trim() ?? '';
-    const config: ModuleConfig = m.config.mode !== undefined ? { mode: m.config.mode } : {};
+    const config: ModuleConfig = {};
+    const mode = form.querySelector<HTMLSelectElement>('#config-mode')?.value ?? '';
+    if (mode === 'worker' || mode === 'iframe') config.mode = mode;
+    // A mode stored before that this form does not offer (it cannot run yet) is kept as it is.
+    else if (mode === '' && m.config.mode !== undefined && !MODES.includes(m.config.mode as (typeof MODES)[number])) config.mode = m.config.mode;
     if (this._restartType !== '') {
       // Keeps what the form does not show (periodMs, backoff) of the policy stored before.
       const policy: RestartPolicy = { ...m.config.restart, restart: this._restartType };
@@ -129,6 +135,11 @@ export class ConfigDialog extends LitElement {
         <span class="note-muted">Options given to a single run still come first.</span>
       </p>
       <div class="config-grid">
+        <label for="config-mode">Runs in</label>
+        <select id="config-mode">
+          <option value="" ?selected=${c.mode === undefined}>As the manifest says (${man.mode ?? 'worker'})</option>
+          ${MODES.map((x) => html`<option value=${x} ?selected=${c.mode === x}>${x === 'worker' ? 'worker: its own worker' : 'iframe: a sandboxed frame'}</option>`)}
+        </select>
         <label for="config-restart">Restart</label>
         <select
           id="config-restart"

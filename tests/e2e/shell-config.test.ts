@@ -77,7 +77,7 @@ describe('shell: Configure…', () => {
       autostart: false,
     });
     await expect(dialog().getByRole('combobox', { name: 'Restart' }).textContent()).resolves.toContain('As the manifest says (transient)');
-    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('config-restart');
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('config-mode');
     for (let i = 0; i < 12; i++) {
       await page.keyboard.press('Tab');
       expect(await activeInDialog(), `after ${i + 1} Tab presses`).toBe(true);
@@ -131,6 +131,24 @@ describe('shell: Configure…', () => {
     expect(await fields()).toMatchObject({ restart: 'permanent', intensity: '2', intensityDisabled: false, watchdog: '500', order: '4', args: 'exit 0', autostart: true });
     await page.keyboard.press('Escape');
     await dialog().waitFor({ state: 'hidden' });
+  });
+
+  it('where it runs is a choice too: iframe from the dialog, then Run uses it', async () => {
+    await opener('hello').click();
+    await dialog().waitFor({ state: 'visible' });
+    await dialog().getByLabel('Runs in').selectOption('iframe');
+    await dialog().getByRole('button', { name: 'Save' }).click();
+    await dialog().waitFor({ state: 'hidden' });
+    const config = await page.evaluate(async () => (await window.kernel.modules()).find((m) => m.name === 'hello')?.config);
+    expect(config?.mode).toBe('iframe');
+    await expect(card('hello').getByLabel('Run hello in').inputValue()).resolves.toBe('iframe');
+    const before = await page.locator('webmk-terminal[data-name="hello"]').count();
+    await card('hello').getByRole('button', { name: 'Run hello' }).click();
+    const win = page.locator('webmk-terminal[data-name="hello"]').nth(before);
+    await win.waitFor();
+    const pid = Number(await win.getAttribute('data-pid'));
+    await page.waitForFunction((p) => window.kernel.processes().find((x) => x.pid === p)?.mode === 'iframe', pid);
+    await page.evaluate(() => window.kernel.configure('hello', {}));
   });
 
   it('clearing the fields goes back to the manifest', async () => {
