@@ -243,9 +243,19 @@ describe.each(MODES)('module windows, %s mode', (mode) => {
   });
 
   it('a window goes away when its module exits', async () => {
+    // The module lives 0.2 s: on a loaded machine its window may come and go before a test looks,
+    // so every window the kernel reports is recorded as it opens.
+    await page.evaluate(() => {
+      const w = window as unknown as { __seenWindows?: Set<number> };
+      if (w.__seenWindows !== undefined) return;
+      const seen = (w.__seenWindows = new Set<number>());
+      window.kernel.addEventListener('windows', () => {
+        for (const win of window.kernel.gfx.windows()) seen.add(win.pid);
+      });
+    });
     const pid = await spawn('gfx-probe', ['bench', '64', '64', '0.2'], mode);
-    await canvasOf(pid).waitFor();
     await waitOutput(pid, /^frames \d+ seconds/);
+    await expect(page.evaluate((p) => (window as unknown as { __seenWindows: Set<number> }).__seenWindows.has(p), pid)).resolves.toBe(true);
     expect(await exitOf(pid)).toEqual({ state: 'exited', reason: 'exited' });
     await windowOf(pid).waitFor({ state: 'detached' });
   });
