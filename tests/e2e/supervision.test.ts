@@ -265,14 +265,15 @@ describe('watchdog', () => {
   });
 
   it('a heartbeat keeps a long computation alive', async () => {
-    const w = await supervise('crashy', ['beat', '600'], { watchdogMs: 100 });
+    // Slices of about 5 ms between heartbeats, a watchdog of 400 ms: room for a loaded machine's pauses.
+    const w = await supervise('crashy', ['beat', '1200'], { watchdogMs: 400 });
     expect(w.code).toBe(0);
     expect(w.stdout).toMatch(/^done after \d+ rounds\n$/);
     expect(w.row?.reason).toBe('exited');
   });
 
   it('a watchdog end is abnormal: a transient process is restarted after it', async () => {
-    const w = await supervise('crashy', ['spin'], { watchdogMs: 50, restart: { restart: 'transient', intensity: 1, backoff: { initialMs: 10 } } });
+    const w = await supervise('crashy', ['spin'], { watchdogMs: 200, restart: { restart: 'transient', intensity: 1, backoff: { initialMs: 10 } } });
     expect(w.stdout).toBe('spin\nspin\n');
     expect(states(w)).toContain('backoff:watchdog-expired:1');
     expect(w.row).toMatchObject({ reason: 'restart-limit', incarnation: 2 });
