@@ -106,6 +106,12 @@ done
 
 wait_all
 
+# JS modules are shipped as they are: the examples beside the wasm ones, the test tool as a fixture.
+for js in "$root"/modules/js/*.js; do
+  cp "$js" "$out/"
+done
+cp "$fixtures_src/jsprobe.js" "$fixtures_out/jsprobe.js"
+
 hello_size=$(wc -c <"$out/hello.wasm")
 head -c $((hello_size / 2)) "$out/hello.wasm" >"$fixtures_out/truncated.wasm"
 printf 'this is not wasm\n' >"$fixtures_out/notwasm.wasm"
@@ -117,6 +123,12 @@ index_entries=()
 for name in "${examples[@]}"; do
   index_entries+=("$name" "${example_args[$name]}")
 done
+# JS examples: their manifest is a leading comment, read the same way below.
+js_examples=(upper jslogger)
+declare -A js_args=([upper]='["hello", "from", "js"]' [jslogger]='["sensors/*"]')
+for name in "${js_examples[@]}"; do
+  index_entries+=("$name.js" "${js_args[$name]}")
+done
 node - "$out" "${index_entries[@]}" <<'EOF'
 const fs = require('node:fs');
 const path = require('node:path');
@@ -125,6 +137,11 @@ const [dir, ...pairs] = process.argv.slice(2);
 
 function readManifest(file) {
   const bytes = fs.readFileSync(file);
+  if (file.endsWith('.js')) {
+    const m = /^\s*\/\*\s*webmk\.manifest\s*([\s\S]*?)\*\//.exec(bytes.toString('utf8'));
+    if (m === null) throw new Error(`${file}: no webmk.manifest comment`);
+    return JSON.parse(m[1]);
+  }
   const mod = new WebAssembly.Module(bytes);
   const sections = WebAssembly.Module.customSections(mod, 'webmk.manifest');
   if (sections.length !== 1) throw new Error(`${file}: ${sections.length} webmk.manifest sections`);
@@ -135,8 +152,8 @@ function readManifest(file) {
 
 const index = [];
 for (let i = 0; i < pairs.length; i += 2) {
-  const name = pairs[i];
-  const file = `${name}.wasm`;
+  const name = pairs[i].replace(/\.js$/, '');
+  const file = pairs[i].endsWith('.js') ? pairs[i] : `${name}.wasm`;
   const manifest = readManifest(path.join(dir, file));
   if (manifest.name !== name) throw new Error(`${file}: manifest name is ${manifest.name}`);
   if (typeof manifest.description !== 'string') throw new Error(`${file}: no description`);

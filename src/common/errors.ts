@@ -6,6 +6,7 @@ export type KernelErrorCode =
   | 'registry/invalid-wasm'
   | 'registry/empty'
   | 'registry/not-wasm'
+  | 'registry/invalid-script'
   | 'registry/truncated'
   | 'registry/invalid-manifest'
   | 'registry/invalid-name'

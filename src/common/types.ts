@@ -13,6 +13,9 @@ export interface ModuleSymbol {
   kind: 'function' | 'table' | 'memory' | 'global' | 'tag';
 }
 
+/** What a module is written in. */
+export type ModuleKind = 'wasm' | 'js';
+
 /** What a module may ask of the system, read from its imports, in words the shell can show. */
 export type Capability =
   | 'args'
@@ -49,7 +52,9 @@ export interface ModuleInfo {
   installedAt: number;
   /** The file name it was installed from, if any. */
   source?: string;
-  /** True for a WASI command (exports `_start`). */
+  /** `wasm`: a WebAssembly module; `js`: a JavaScript module (an ES module exporting `main`). */
+  kind: ModuleKind;
+  /** True for a WASI command (exports `_start`), and for every JS module. */
   command: boolean;
   imports: ModuleSymbol[];
   exports: ModuleSymbol[];

@@ -1,4 +1,4 @@
 /** Execution modes. Each implements the `Host` contract of types.ts. */
-export type { Host, HostStart, HostedProcess } from './types';
+export type { Host, HostStart, HostedProcess, Program } from './types';
 export { WorkerHost, type WorkerHostOptions } from './worker/host';
 export { IframeHost } from './iframe/host';

@@ -5,18 +5,21 @@
 import type { CallResult, ExecutionMode, Grants, ProcessExit } from '../common';
 import type { WasiProcessOptions } from '../ipc';
 
+/**
+ * What a process runs: a WebAssembly module compiled under the memory cap (with its bytes, for a
+ * host in another agent cluster, which compiles them itself once per content hash), or a JS
+ * module's text.
+ */
+export type Program =
+  | { kind: 'wasm'; module: WebAssembly.Module; bytes: Uint8Array; sha256: string; maxPages: number }
+  | { kind: 'js'; script: string; sha256: string };
+
 /** Everything needed to start one process; the kernel owns the rings, the host only uses them. */
 export interface HostStart extends WasiProcessOptions {
   pid: number;
   /** The module name: workers are named after it so DevTools shows it. */
   name: string;
-  module: WebAssembly.Module;
-  /** The same module's bytes (a host in another agent cluster compiles them itself). */
-  bytes: Uint8Array;
-  /** The module's content hash: such a host compiles it once per hash. */
-  sha256: string;
-  /** The memory cap in 64 KiB pages (the module was compiled with it). */
-  maxPages: number;
+  program: Program;
   /**
    * End it with `watchdog-expired` once it computes this long without a host call (while not
    * inside one); absent, no watchdog.

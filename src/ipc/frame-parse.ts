@@ -70,6 +70,7 @@ export function parseToFrame(data: unknown): ToFrameMessage {
         typeof r.name === 'string' &&
         typeof r.sha256 === 'string' &&
         (r.bytes === undefined || r.bytes instanceof Uint8Array) &&
+        (r.script === undefined || (typeof r.script === 'string' && r.script.length <= 8 * 1024 * 1024)) &&
         isInt(r.maxPages) &&
         isStrings(r.args) &&
         isStrings(r.env) &&

@@ -62,6 +62,8 @@ export interface FrameStart {
   sha256: string;
   /** The module with its memory cap written in; omitted once the frame has this hash. */
   bytes?: Uint8Array;
+  /** A JS module's text, instead of a WebAssembly module. */
+  script?: string;
   maxPages: number;
   args: string[];
   env: string[];

@@ -33,7 +33,8 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
   if (r.type !== ToWorker.start) fail(`unknown type ${String(r.type)}`, data);
   const ok =
     isInt(r.pid) &&
-    r.module instanceof WebAssembly.Module &&
+    (r.module instanceof WebAssembly.Module) !== (typeof r.scriptUrl === 'string' && r.scriptUrl.startsWith('blob:')) &&
+    (r.module === undefined || r.module instanceof WebAssembly.Module) &&
     isStrings(r.args) &&
     isStrings(r.env) &&
     isStrings(r.preopens) &&

@@ -55,7 +55,10 @@ export interface StartMessage extends WasiProcessOptions {
   v: typeof WORKER_PROTOCOL;
   type: typeof ToWorker.start;
   pid: number;
-  module: WebAssembly.Module;
+  /** The compiled WebAssembly module to run; absent when it runs a JS module (`scriptUrl`). */
+  module?: WebAssembly.Module;
+  /** A `blob:` URL of a JS module's text, to `import()` and call its `main` with a handle. */
+  scriptUrl?: string;
   /** The memory cap in 64 KiB pages, to tell a trap at the cap from any other trap. */
   maxPages: number;
   /** What the person granted this module beyond WASI. */

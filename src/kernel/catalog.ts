@@ -51,7 +51,7 @@ export class ModuleCatalog {
 
   /** The module compiled under the memory cap, compiling its bytes on first use. */
   async runnable(info: ModuleInfo): Promise<Runnable> {
-    return this.runnables.get(info.sha256, async () => (await this.reg()).bytes(info.sha256));
+    return this.runnables.get(info.sha256, info.kind, async () => (await this.reg()).bytes(info.sha256));
   }
 
   /** See `Kernel.install`. */

@@ -119,8 +119,7 @@ export class Lifecycle {
         : this.deps.host(o.mode).start({
             pid: row.pid,
             name: info.name,
-            sha256: info.sha256,
-            ...runnable,
+            program: { ...runnable, sha256: info.sha256 },
             args: row.args,
             env: o.env,
             preopens: o.preopens,

@@ -9,25 +9,29 @@ import { capMemory } from '../registry';
  * another agent cluster, which cannot be given a compiled module), and the cap in pages; or a
  * refusal.
  */
-export type Runnable = { module: WebAssembly.Module; bytes: Uint8Array; maxPages: number } | 'min-exceeds';
+export type Runnable = { kind: 'wasm'; module: WebAssembly.Module; bytes: Uint8Array; maxPages: number } | { kind: 'js'; script: string } | 'min-exceeds';
 
 export class RunnableCache {
   private readonly cache = new Map<string, Promise<Runnable>>();
 
   constructor(private readonly maxPages: number) {}
 
-  /** Caches what `install` compiled already (the same module when no cap had to be added). */
-  remember(sha256: string, bytes: Uint8Array, validated: WebAssembly.Module): void {
+  /** Caches what `install` compiled already (the same module when no cap had to be added); none for a JS module. */
+  remember(sha256: string, bytes: Uint8Array, validated: WebAssembly.Module | undefined): void {
+    if (validated === undefined) {
+      this.cache.set(sha256, Promise.resolve({ kind: 'js', script: new TextDecoder().decode(bytes) }));
+      return;
+    }
     const r = this.prepare(bytes, validated);
     r.catch(() => this.cache.delete(sha256));
     this.cache.set(sha256, r);
   }
 
   /** The runnable form of the module with this hash, compiling its bytes on first use. */
-  get(sha256: string, bytes: () => Promise<Uint8Array>): Promise<Runnable> {
+  get(sha256: string, kind: 'wasm' | 'js', bytes: () => Promise<Uint8Array>): Promise<Runnable> {
     let r = this.cache.get(sha256);
     if (r === undefined) {
-      r = bytes().then((b) => this.prepare(b, null));
+      r = bytes().then((b): Runnable | Promise<Runnable> => (kind === 'js' ? { kind: 'js', script: new TextDecoder().decode(b) } : this.prepare(b, null)));
       this.cache.set(sha256, r);
       r.catch(() => this.cache.delete(sha256));
     }
@@ -42,6 +46,6 @@ export class RunnableCache {
     const capped = capMemory(bytes, this.maxPages);
     if (capped === 'min-exceeds') return capped;
     const module = capped.bytes === bytes && validated !== null ? validated : await WebAssembly.compile(capped.bytes as Uint8Array<ArrayBuffer>);
-    return { module, bytes: capped.bytes, maxPages: capped.maxPages };
+    return { kind: 'wasm', module, bytes: capped.bytes, maxPages: capped.maxPages };
   }
 }

@@ -30,7 +30,12 @@ export function manifestSettings(manifest: ModuleManifest): ModuleConfig {
 export function effectiveSpawn(asked: AskedSpawn, info: ModuleInfo): CheckedSpawn {
   const config = info.config;
   const manifest = manifestSettings(info.manifest);
-  const mode = asked.mode ?? config.mode ?? manifest.mode ?? 'worker';
+  // A JS module is not sandboxed by construction as WebAssembly is: it runs in the container.
+  const mode = asked.mode ?? config.mode ?? manifest.mode ?? (info.kind === 'js' ? 'iframe' : 'worker');
+  if (info.kind === 'js' && mode !== 'iframe') {
+    const from = asked.mode !== undefined ? 'spawn' : config.mode !== undefined ? 'configuration' : 'manifest';
+    throw new KernelError('kernel/bad-argument', `a JS module runs in iframe mode, not "${mode}" (from the ${from})`, { mode, from });
+  }
   if (mode !== 'worker' && mode !== 'iframe') {
     const from = asked.mode !== undefined ? 'spawn' : config.mode !== undefined ? 'configuration' : 'manifest';
     throw new KernelError('kernel/bad-argument', `execution mode "${mode}" (from the ${from}) is not available yet; use "worker" or "iframe"`, { mode, from });

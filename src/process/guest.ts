@@ -2,7 +2,7 @@
  * What the worker glue offers the providers of `webmk` imports: the guest's memory, its grants,
  * and calls into the kernel (blocking, or awaited from a suspended module via JSPI).
  */
-import { KernelError, type Grants } from '../common';
+import { KernelError, type Grants, type ProcessExit } from '../common';
 import {
   FromWorker,
   ReplyBy,
@@ -46,6 +46,12 @@ export interface GuestContext {
    * a moment after `terminate()`, and must not publish or call for a process reported dead.
    */
   checkAlive(): void;
+}
+
+/** A process in this worker: how it ends, and where replies to its calls go. */
+export interface RunningProcess {
+  exit: Promise<ProcessExit>;
+  settle(id: number, ok: boolean, value: unknown, error: unknown): void;
 }
 
 /** Unwinds a module the kernel has already ended. */

@@ -5,6 +5,7 @@
  * (src/process/tsconfig.json). Hosts load `worker-entry.ts` as a worker script, or call
  * `runProcess` where a process runs in their own realm.
  */
-export { runProcess, type RunningProcess } from './run';
+export { runProcess } from './run';
+export type { ScriptHandle, ScriptMessage } from './script';
 export { providers } from './capabilities';
-export type { GuestContext, GuestFunction, GuestImports, GuestProvider } from './guest';
+export type { GuestContext, GuestFunction, GuestImports, GuestProvider, RunningProcess } from './guest';

@@ -5,19 +5,14 @@
  */
 import { EXIT_CODES, Errno, type ProcessExit } from '../common';
 import { WatchWriter, type FromWorkerMessage, type StartMessage } from '../ipc';
-import { createGuestContext, type GuestImports, type GuestProvider } from './guest';
+import { createGuestContext, type GuestImports, type GuestProvider, type RunningProcess } from './guest';
+import { runScript } from './script';
 import { createWasiProcess, WASIProcExit, type WasiProcess } from './wasi';
 
 const WASI_MODULES = ['wasi_snapshot_preview1', 'wasi_unstable'];
 
 /** Thrown by an import nobody provides, when the module calls it. */
 class UnresolvedImport extends Error {}
-
-/** A process in this worker: how it ends, and where replies to its calls go. */
-export interface RunningProcess {
-  exit: Promise<ProcessExit>;
-  settle(id: number, ok: boolean, value: unknown, error: unknown): void;
-}
 
 /** Starts the process `m` describes in this realm; `exit` settles on every way it can end. */
 export function runProcess(
@@ -26,6 +21,8 @@ export function runProcess(
   post: (msg: FromWorkerMessage, transfer?: Transferable[]) => void,
   onRunning: () => void,
 ): RunningProcess {
+  const module = m.module;
+  if (module === undefined) return runScript(m, post, onRunning);
   let memory: WebAssembly.Memory | undefined;
   const watch = m.watch === undefined ? undefined : new WatchWriter(m.watch);
   const { ctx, settle } = createGuestContext(m, post, () => memory, watch);
@@ -35,7 +32,7 @@ export function runProcess(
     try {
       let instance: WebAssembly.Instance;
       try {
-        instance = new WebAssembly.Instance(m.module, link(m.module, proc.imports, webmk, watch));
+        instance = new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch));
       } catch (e) {
         return startFailure(e);
       }
@@ -49,7 +46,7 @@ export function runProcess(
       memory = instance.exports.memory;
       onRunning();
       try {
-        return { code: await runStart(proc, instance, start as () => unknown, suspends(m.module, webmk)), reason: 'exited' };
+        return { code: await runStart(proc, instance, start as () => unknown, suspends(module, webmk)), reason: 'exited' };
       } catch (e) {
         return trapped(e, memory, m.maxPages);
       }

@@ -6,7 +6,8 @@
 import { KernelError } from '../common';
 import { FromWorker, ToWorker, WORKER_PROTOCOL, parseToWorker, type FromWorkerMessage } from '../ipc';
 import { providers } from './capabilities';
-import { runProcess, type RunningProcess } from './run';
+import type { RunningProcess } from './guest';
+import { runProcess } from './run';
 
 interface WorkerScope {
   postMessage(message: FromWorkerMessage, transfer?: Transferable[]): void;

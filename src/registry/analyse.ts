@@ -2,21 +2,20 @@
  * Validates a candidate module and describes it: compiles it (the only real validation), reads
  * its imports, exports and `webmk.manifest` section, and names what it asks of the system.
  */
-import { KernelError, isModuleName, manifestConfig, requestedPermissions, type Capability, type ModuleInfo, type ModuleManifest, type ModuleSymbol } from '../common';
+import { KernelError, isModuleName, type Capability, type ModuleManifest, type ModuleSymbol, requestedPermissions } from '../common';
+import { parseManifest, type Analysed } from './manifest';
+import { analyseScript, isScript } from './script';
 import { hasWasmMagic, sections } from './wasm-binary';
 
 export const MANIFEST_SECTION = 'webmk.manifest';
 
-/** A module that passed validation, not yet stored. */
-export interface Analysed {
-  module: WebAssembly.Module;
-  info: Omit<ModuleInfo, 'name' | 'installedAt' | 'source' | 'sha256' | 'grants' | 'config'>;
-  manifest: ModuleManifest;
-}
-
-/** Compiles and describes `bytes`; rejects with a `registry/*` KernelError saying why not. */
-export async function analyse(bytes: Uint8Array): Promise<Analysed> {
+/**
+ * Compiles and describes `bytes` (a WebAssembly module, or a JS module: see script.ts); rejects
+ * with a `registry/*` KernelError saying why not.
+ */
+export async function analyse(bytes: Uint8Array, fileName?: string): Promise<Analysed> {
   if (bytes.length === 0) throw new KernelError('registry/empty', 'the file is empty');
+  if (!hasWasmMagic(bytes) && isScript(bytes, fileName)) return analyseScript(bytes);
   if (!hasWasmMagic(bytes)) {
     throw new KernelError('registry/not-wasm', 'this is not a WebAssembly module (no \\0asm header)', {
       size: bytes.length,
@@ -42,6 +41,7 @@ export async function analyse(bytes: Uint8Array): Promise<Analysed> {
       version: typeof manifest.version === 'string' ? manifest.version : '0.0.0',
       description: typeof manifest.description === 'string' ? manifest.description : '',
       size: bytes.length,
+      kind: 'wasm',
       command: exports.some((e) => e.name === '_start' && e.kind === 'function'),
       imports,
       exports,
@@ -56,26 +56,13 @@ function readManifest(module: WebAssembly.Module): ModuleManifest {
   const found = WebAssembly.Module.customSections(module, MANIFEST_SECTION);
   const raw = found[0];
   if (raw === undefined) return {};
-  let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
   } catch (e) {
-    throw new KernelError('registry/invalid-manifest', `the ${MANIFEST_SECTION} section is not valid JSON: ${(e as Error).message}`);
+    throw new KernelError('registry/invalid-manifest', `the ${MANIFEST_SECTION} section is not valid UTF-8: ${(e as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new KernelError('registry/invalid-manifest', `the ${MANIFEST_SECTION} section must hold a JSON object`);
-  }
-  const m = parsed as Record<string, unknown>;
-  for (const key of ['name', 'version', 'description'] as const) {
-    if (key in m && typeof m[key] !== 'string') {
-      throw new KernelError('registry/invalid-manifest', `manifest field "${key}" must be a string`);
-    }
-  }
-  // How it asks to be run (restart, watchdogMs, mode, autostart, startOrder): refused whole if malformed.
-  const config = manifestConfig(m);
-  if (typeof config === 'string') throw new KernelError('registry/invalid-manifest', `manifest: ${config}`);
-  // Plain data only: a copy without prototype tricks.
-  return JSON.parse(JSON.stringify(m)) as ModuleManifest;
+  return parseManifest(text, `the ${MANIFEST_SECTION} section`);
 }
 
 const WASI_CAPABILITIES: Array<[RegExp, Capability]> = [
@@ -110,7 +97,7 @@ export function capabilities(imports: ModuleSymbol[]): Capability[] {
 
 /** The module name to use: the option, then the file's name, then the manifest's; validated. */
 export function chooseName(explicit: string | undefined, manifest: ModuleManifest, fileName: string | undefined): string {
-  const fromFile = fileName?.replace(/\.wasm$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '');
+  const fromFile = fileName?.replace(/\.(wasm|m?js)$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '');
   const name = explicit ?? (fromFile || undefined) ?? (typeof manifest.name === 'string' ? manifest.name : undefined);
   if (name === undefined || name === '') {
     throw new KernelError('registry/invalid-name', 'the module needs a name: pass { name } or install a named file');

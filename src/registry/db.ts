@@ -47,6 +47,18 @@ const MIGRATIONS: Array<(db: RegistryDb, tx: UpgradeTx) => void> = [
         return step(await cursor.continue());
       });
   },
+  // Modules gain `kind`: every module stored before is WebAssembly.
+  (_db, tx) => {
+    void tx
+      .objectStore('modules')
+      .openCursor()
+      .then(async function step(cursor): Promise<void> {
+        if (cursor === null) return;
+        const m = cursor.value as Partial<ModuleInfo> & ModuleInfo;
+        await cursor.update({ ...m, kind: m.kind ?? 'wasm' });
+        return step(await cursor.continue());
+      });
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

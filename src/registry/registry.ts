@@ -19,7 +19,8 @@ export interface InstallRequest {
 /** An installed module with its compiled form (compiling is validation). */
 export interface Installed {
   info: ModuleInfo;
-  module: WebAssembly.Module;
+  /** The compiled module (absent for a JS module). */
+  module?: WebAssembly.Module;
 }
 
 export class Registry {
@@ -43,7 +44,7 @@ export class Registry {
    * (grants start over: what the new bytes ask for may differ).
    */
   async install(bytes: Uint8Array, req: InstallRequest = {}): Promise<Installed> {
-    const analysed = await analyse(bytes);
+    const analysed = await analyse(bytes, req.fileName);
     const name = chooseName(req.name, analysed.manifest, req.fileName);
     const sha256 = await digest(bytes);
     const info: ModuleInfo = {
@@ -71,7 +72,7 @@ export class Registry {
       }
     })();
     await settle(tx, work, `could not store module "${name}"`);
-    return { info, module: analysed.module };
+    return analysed.module !== undefined ? { info, module: analysed.module } : { info };
   }
 
   /** Removes a module (its configuration with it), and its bytes unless another module has the same. */

@@ -17,14 +17,14 @@ export function renderHeader(status: BootStatus | undefined, pick: () => void, p
           ${status.isolated ? 'isolated' : 'not isolated'}${swText ? html`<span class="sw"> · ${swText}</span>` : nothing}
         </span>`}
     <span class="spacer"></span>
-    <button type="button" class="primary" @click=${pick}>Install .wasm…</button>
+    <button type="button" class="primary" @click=${pick}>Install module…</button>
     <input
       id="install-input"
       type="file"
-      accept=".wasm,application/wasm"
+      accept=".wasm,.js,.mjs,application/wasm,text/javascript"
       multiple
       hidden
-      aria-label="Choose .wasm files to install"
+      aria-label="Choose .wasm or .js modules to install"
       @change=${picked}
     />
   </header>`;

@@ -49,8 +49,8 @@ export class RegistryView extends LitElement {
     if (!this.loaded) return html`<p class="empty">Loading the registry…</p>`;
     if (this.modules.length === 0) {
       return html`<p class="empty">
-        Nothing installed yet. Drop a <code>.wasm</code> file anywhere on this page, use
-        <strong>Install .wasm…</strong>, or install an example below.
+        Nothing installed yet. Drop a <code>.wasm</code> or <code>.js</code> module anywhere on this page, use
+        <strong>Install module…</strong>, or install an example below.
       </p>`;
     }
     const sorted = [...this.modules].sort((a, b) => a.name.localeCompare(b.name));
@@ -71,7 +71,7 @@ export class RegistryView extends LitElement {
 
   /** The mode its Run button uses: chosen here, else configured, else its manifest's, else a worker. */
   #modeOf(m: ModuleInfo): RunMode {
-    const asked = this.#modes.get(m.name) ?? m.config.mode ?? m.manifest.mode;
+    const asked = this.#modes.get(m.name) ?? m.config.mode ?? m.manifest.mode ?? (m.kind === 'js' ? 'iframe' : 'worker');
     return RUN_MODES.find((x) => x === asked) ?? 'worker';
   }
 

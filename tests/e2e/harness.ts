@@ -156,8 +156,10 @@ export async function waitForKernel(page: Page): Promise<void> {
 /** Bytes of a built module (public/modules) or a test fixture (tests/fixtures). */
 export function moduleBytes(name: string): number[] {
   for (const dir of [PUBLIC_MODULES, FIXTURES]) {
-    const p = join(dir, `${name}.wasm`);
-    if (existsSync(p)) return [...readFileSync(p)];
+    for (const file of [`${name}.wasm`, `${name}.js`]) {
+      const p = join(dir, file);
+      if (existsSync(p)) return [...readFileSync(p)];
+    }
   }
-  throw new Error(`no module ${name}.wasm in public/modules or tests/fixtures`);
+  throw new Error(`no module ${name}.wasm or ${name}.js in public/modules or tests/fixtures`);
 }

@@ -260,17 +260,17 @@ export class IframeHost implements Host {
   }
 
   private startMessage(sid: number, req: HostStart): FrameStart {
-    const sendBytes = !this.sent.has(req.sha256);
-    this.sent.add(req.sha256);
+    const p = req.program;
+    const sendCode = !this.sent.has(p.sha256);
+    this.sent.add(p.sha256);
     return {
       v: FRAME_PROTOCOL,
       type: ToFrame.start,
       sid,
       pid: req.pid,
       name: req.name,
-      sha256: req.sha256,
-      ...(sendBytes ? { bytes: req.bytes } : {}),
-      maxPages: req.maxPages,
+      sha256: p.sha256,
+      ...(p.kind === 'wasm' ? { maxPages: p.maxPages, ...(sendCode ? { bytes: p.bytes } : {}) } : { maxPages: 0, script: p.script }),
       args: req.args,
       env: req.env,
       preopens: req.preopens,

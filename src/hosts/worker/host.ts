@@ -82,8 +82,17 @@ class ModuleWorker {
   start(req: HostStart, running: Running, watch: SharedArrayBuffer | undefined): void {
     this.current = running;
     // The compiled module goes over; its bytes are for hosts that cannot take one.
-    const { name: _name, onCall: _onCall, bytes: _bytes, sha256: _sha256, watchdogMs: _watchdogMs, ...rest } = req;
-    const msg: StartMessage = { v: WORKER_PROTOCOL, type: ToWorker.start, ...rest, syscall: running.syscall, ...(watch !== undefined ? { watch } : {}) };
+    const { name: _name, onCall: _onCall, program, watchdogMs: _watchdogMs, ...rest } = req;
+    if (program.kind !== 'wasm') throw new KernelError('kernel/unsupported', 'a JS module runs in iframe mode');
+    const msg: StartMessage = {
+      v: WORKER_PROTOCOL,
+      type: ToWorker.start,
+      ...rest,
+      module: program.module,
+      maxPages: program.maxPages,
+      syscall: running.syscall,
+      ...(watch !== undefined ? { watch } : {}),
+    };
     this.worker.postMessage(msg);
   }
 

@@ -109,6 +109,8 @@ export class FrameProcess {
   private readonly syscall = allocateSyncCall();
   private readonly worker: Worker;
   private stdinChain: Promise<void> = Promise.resolve();
+  /** A JS module's blob: URL, let go at the end. */
+  private scriptUrl: string | undefined;
   private ended = false;
   /** The kernel's subscription slot to its mirror here. */
   private readonly mirrors = new Map<number, Mirror>();
@@ -121,12 +123,14 @@ export class FrameProcess {
 
   constructor(
     readonly start: FrameStart,
-    module: WebAssembly.Module,
+    /** The compiled module, or a JS module's blob: URL. */
+    module: WebAssembly.Module | string,
     private readonly workers: FrameWorkers,
     private readonly bus: LocalBus,
     private readonly post: Post,
     private readonly onEnd: () => void,
   ) {
+    if (typeof module === 'string') this.scriptUrl = module;
     const { sid } = start;
     this.stdin = new Ring(allocateRing(start.rings.stdin));
     const stdout = new Ring(allocateRing(start.rings.stdout));
@@ -144,7 +148,7 @@ export class FrameProcess {
       v: WORKER_PROTOCOL,
       type: ToWorker.start,
       pid: start.pid,
-      module,
+      ...(typeof module === 'string' ? { scriptUrl: module } : { module }),
       maxPages: start.maxPages,
       args: start.args,
       env: start.env,
@@ -243,16 +247,9 @@ export class FrameProcess {
         if (watch !== undefined && this.start.watchdogMs !== undefined) this.watch(watch, this.start.watchdogMs);
         return;
       case FromWorker.call:
-        // Of the calls answered by message, only opening a window crosses (its answer carries
-        // nothing this frame could not receive); the others could carry objects that may not.
-        if (msg.reply === ReplyBy.message) {
-          if (msg.call !== GfxCall.open) {
-            const error = new KernelError('kernel/unsupported', `"${msg.call}" is not available in iframe mode`).toJSON();
-            this.worker.postMessage({ v: WORKER_PROTOCOL, type: ToWorker.reply, pid: msg.pid, id: msg.id, ok: false, error });
-            return;
-          }
-          this.messageCalls.set(msg.id, msg.call);
-        }
+        // A call answered by message (a suspended module, a JS module) is answered into the
+        // worker by message; the page refuses any answer that would carry objects in here.
+        if (msg.reply === ReplyBy.message) this.messageCalls.set(msg.id, msg.call);
         // A frame's bitmap is moved, not copied, on its way to the page.
         const bitmap = msg.call === GfxCall.frame ? (msg.args as { bitmap?: unknown } | null)?.bitmap : undefined;
         const transfer = bitmap instanceof ImageBitmap ? [bitmap] : [];
@@ -273,6 +270,8 @@ export class FrameProcess {
     const call = this.messageCalls.get(id);
     this.messageCalls.delete(id);
     const base = { v: WORKER_PROTOCOL, type: ToWorker.reply, pid: this.start.pid, id } as const;
+    if (ok && (call === 'bus.subscribe' || call === 'bus.unsubscribe')) value = this.translateReply(id, value);
+    this.busCalls.delete(id);
     const v = value as { id?: unknown } | null;
     if (ok && call === GfxCall.open && typeof v?.id === 'number') {
       const ring = new EventRing(allocateEventRing(EVENT_CAPACITY, EVENT_WORDS));
@@ -336,6 +335,7 @@ export class FrameProcess {
   private end(exit: ProcessExit, clean: boolean): void {
     if (this.ended) return;
     this.ended = true;
+    if (this.scriptUrl !== undefined) URL.revokeObjectURL(this.scriptUrl);
     for (const [real, m] of [...this.mirrors]) this.dropMirror(real, m);
     if (clean) {
       this.workers.give(this.start.name, this.worker);

@@ -65,9 +65,10 @@ async function fromPage(data: unknown): Promise<void> {
 
 async function start(s: FrameStart): Promise<void> {
   waiting.set(s.sid, []);
-  let module: WebAssembly.Module;
+  let module: WebAssembly.Module | string;
   try {
-    module = await moduleFor(s);
+    // A JS module's text becomes a blob: URL here, in the frame's own origin, for its worker to import.
+    module = s.script !== undefined ? URL.createObjectURL(new Blob([s.script], { type: 'text/javascript' })) : await moduleFor(s);
   } catch (e) {
     waiting.delete(s.sid);
     post({ v: FRAME_PROTOCOL, type: FromFrame.exited, sid: s.sid, code: 126, reason: 'failed', message: `could not compile: ${(e as Error).message}` });

@@ -1,0 +1,205 @@
+/**
+ * Runs a JS module in this realm: imports it from its `blob:` URL and calls its `main` (the
+ * default export, or an export named `main`) with one handle, the module's only way to the
+ * system (pntOS's mediator): its args and env, its standard streams, exit, the bus with its
+ * grants, and the kernel calls it was granted. Everything the handle does goes through the same
+ * rings and calls a WebAssembly process uses.
+ */
+import { EXIT_CODES, KernelError, isTopic, topicAllowed, type ProcessExit } from '../common';
+import { BusArena, Ring, ringReadable, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { createGuestContext, type GuestContext, type RunningProcess } from './guest';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Thrown by `webmk.exit(code)`: unwinds the module's code to its end. */
+class ScriptExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+/** A message a subscription received. */
+export interface ScriptMessage {
+  topic: string;
+  data: Uint8Array;
+  /** The data as UTF-8 text. */
+  text(): string;
+}
+
+/** What a JS module's `main` is given. */
+export interface ScriptHandle {
+  /** argv: the module's name, then its arguments. */
+  readonly args: string[];
+  readonly env: Record<string, string>;
+  readonly stdin: ReadableStream<Uint8Array>;
+  readonly stdout: WritableStream<Uint8Array>;
+  readonly stderr: WritableStream<Uint8Array>;
+  /** stdin as lines of text, without their line ends. */
+  lines(): AsyncIterable<string>;
+  /** Writes text to stdout; settles once it is in the pipe (a full pipe holds it back). */
+  print(text: string): Promise<void>;
+  /** Writes text to stderr. */
+  eprint(text: string): Promise<void>;
+  /** Ends the module with `code` (what `main` returns does the same). */
+  exit(code?: number): never;
+  readonly bus: {
+    /** Publishes to every current subscriber; throws `bus/denied` without the grant. */
+    publish(topic: string, data: string | Uint8Array): void;
+    /** Subscribes (`prefix/*` patterns too); throws `bus/denied` without the grant. */
+    subscribe(pattern: string): Promise<AsyncIterable<ScriptMessage> & { close(): Promise<void> }>;
+  };
+  readonly kernel: {
+    list(): Promise<string>;
+    ps(): Promise<string>;
+    spawn(name: string, args?: string[]): Promise<number>;
+    kill(pid: number): Promise<void>;
+  };
+}
+
+/** Starts the JS module `m` names; `exit` settles on every way it can end. */
+export function runScript(m: StartMessage, post: (msg: FromWorkerMessage, transfer?: Transferable[]) => void, onRunning: () => void): RunningProcess {
+  const { ctx, settle } = createGuestContext(m, post, () => undefined);
+  const out = new Ring(m.stdout);
+  const err = new Ring(m.stderr);
+  const exit = (async (): Promise<ProcessExit> => {
+    try {
+      let mod: Record<string, unknown>;
+      try {
+        mod = (await import(/* @vite-ignore */ m.scriptUrl ?? '')) as Record<string, unknown>;
+      } catch (e) {
+        return { code: EXIT_CODES.failed, reason: 'failed', message: `could not load the module: ${describe(e)}` };
+      }
+      const main = typeof mod.default === 'function' ? mod.default : mod.main;
+      if (typeof main !== 'function') {
+        return { code: EXIT_CODES.failed, reason: 'failed', message: 'a JS module exports a main function (as its default export or as `main`)' };
+      }
+      onRunning();
+      try {
+        const r: unknown = await (main as (h: ScriptHandle) => unknown)(handle(m, ctx, out, err));
+        return { code: typeof r === 'number' && Number.isInteger(r) ? r : 0, reason: 'exited' };
+      } catch (e) {
+        if (e instanceof ScriptExit) return { code: e.code, reason: 'exited' };
+        return { code: EXIT_CODES.crashed, reason: 'crashed', message: describe(e) };
+      }
+    } finally {
+      if (!m.keepStdio) {
+        out.closeWriter();
+        err.closeWriter();
+        new Ring(m.stdin).closeReader();
+      }
+    }
+  })();
+  return { exit, settle };
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/** Writes all of `bytes` into a ring as room appears; a gone reader takes nothing more. */
+async function writeAll(ring: Ring, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length && !ring.readerClosed) {
+    const n = ring.write(done === 0 ? bytes : bytes.subarray(done));
+    done += n;
+    if (n === 0) await ring.writable();
+  }
+}
+
+function writable(ring: Ring): WritableStream<Uint8Array> {
+  return new WritableStream({
+    write: (chunk) => {
+      if (!(chunk instanceof Uint8Array)) throw new TypeError('write Uint8Array chunks');
+      return writeAll(ring, chunk);
+    },
+  });
+}
+
+function handle(m: StartMessage, ctx: GuestContext, out: Ring, err: Ring): ScriptHandle {
+  const stdin = ringReadable(new Ring(m.stdin));
+  const env = Object.fromEntries(m.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  return {
+    args: [...m.args],
+    env,
+    stdin,
+    stdout: writable(out),
+    stderr: writable(err),
+    lines: () => lines(stdin),
+    print: (text) => writeAll(out, enc.encode(text)),
+    eprint: (text) => writeAll(err, enc.encode(text)),
+    exit: (code = 0) => {
+      throw new ScriptExit(Number.isInteger(code) ? code : 1);
+    },
+    bus: bus(ctx),
+    kernel: {
+      list: async () => String(await ctx.call('kernel.list', null)),
+      ps: async () => String(await ctx.call('kernel.ps', null)),
+      spawn: async (name, args = []) => Number(await ctx.call('kernel.spawn', { name, args })),
+      kill: async (pid) => void (await ctx.call('kernel.kill', { pid })),
+    },
+  };
+}
+
+async function* lines(stdin: ReadableStream<Uint8Array>): AsyncIterable<string> {
+  const reader = stdin.getReader();
+  const text = new TextDecoder();
+  let pending = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    pending += text.decode(value, { stream: true });
+    let at: number;
+    while ((at = pending.indexOf('\n')) >= 0) {
+      yield pending.slice(0, at).replace(/\r$/, '');
+      pending = pending.slice(at + 1);
+    }
+  }
+  pending += text.decode();
+  if (pending !== '') yield pending;
+}
+
+function bus(ctx: GuestContext): ScriptHandle['bus'] {
+  const sab = ctx.shared.bus;
+  const arena = sab === undefined ? null : new BusArena(sab);
+  const refuse = (action: 'publish' | 'subscribe', topic: string): never => {
+    ctx.notify('bus.denied', { action, topic });
+    throw new KernelError('bus/denied', `not granted ${action}:${topic}`);
+  };
+  return {
+    publish: (topic, data) => {
+      ctx.checkAlive();
+      if (arena === null) throw new KernelError('kernel/not-isolated', 'this realm has no bus');
+      if (typeof topic !== 'string' || !isTopic(topic)) throw new KernelError('bus/invalid-topic', `"${String(topic)}" is not a valid topic`);
+      const bytes = typeof data === 'string' ? enc.encode(data) : data;
+      if (!(bytes instanceof Uint8Array)) throw new KernelError('kernel/bad-argument', 'data must be a string or a Uint8Array');
+      if (!topicAllowed(ctx.grants.publish, topic)) refuse('publish', topic);
+      if (ctx.relayed) ctx.notify('bus.publish', { topic, data: bytes.slice() });
+      else arena.publish(topic, bytes, ctx.pid, false);
+    },
+    subscribe: async (pattern) => {
+      if (arena === null) throw new KernelError('kernel/not-isolated', 'this realm has no bus');
+      if (typeof pattern !== 'string' || !isTopic(pattern, true)) throw new KernelError('bus/invalid-topic', `"${String(pattern)}" is not a valid topic pattern`);
+      if (!topicAllowed(ctx.grants.subscribe, pattern)) refuse('subscribe', pattern);
+      const { slot, gen } = (await ctx.call('bus.subscribe', { pattern })) as { slot: number; gen: number };
+      let open = true;
+      return {
+        async *[Symbol.asyncIterator]() {
+          while (open && arena.isOpen(slot, gen)) {
+            const seen = arena.doorbell(slot);
+            const f = arena.takeFrame(slot);
+            if (f !== null) {
+              yield { topic: f.topic, data: f.data, text: () => dec.decode(f.data) };
+              continue;
+            }
+            await arena.waitDoorbellAsync(slot, seen);
+          }
+        },
+        close: async () => {
+          open = false;
+          await ctx.call('bus.unsubscribe', { slot });
+        },
+      };
+    },
+  };
+}
