@@ -4,6 +4,7 @@
  */
 import { busFigure } from './figures/bus';
 import { iframeFigure } from './figures/iframe';
+import { iframeBusFigure } from './figures/iframe-bus';
 import { killFigure } from './figures/kill';
 import { spawnFigure } from './figures/spawn';
 import { stdinFigure } from './figures/stdin';
@@ -21,6 +22,7 @@ const FIGURES = {
   bus: busFigure,
   supervision: supervisionFigure,
   iframe: iframeFigure,
+  'iframe-bus': iframeBusFigure,
 } satisfies Record<string, () => Promise<FigureResult>>;
 
 /** What the runner sees on the page. */

@@ -8,6 +8,12 @@ export {};
  *                                           with ms from the first to the last
  *   { type: 'flood', ports, n, size, batch } posts n messages of `size` bytes to every port,
  *                                           `batch` per postMessage (1: one message each)
+ * And doorbells in shared memory (word 0 rung by the pinging side, word 1 by the answering one):
+ *   { type: 'bell-ping', sab, n, warmup }   rings word 0 (add, notify) and sleeps on word 1
+ *                                           (Atomics.wait) n + warmup times; replies with the
+ *                                           round trips (ms)
+ *   { type: 'bell-pong', sab }              sleeps on word 0 and answers each ring with a
+ *                                           message to its creator; stops when word 0 is -1
  */
 interface Scope {
   postMessage(m: unknown): void;
@@ -19,7 +25,9 @@ type Req =
   | { type: 'pong'; port: MessagePort }
   | { type: 'ping'; port: MessagePort; n: number; warmup: number }
   | { type: 'sink'; port: MessagePort; n: number }
-  | { type: 'flood'; ports: MessagePort[]; n: number; size: number; batch: number };
+  | { type: 'flood'; ports: MessagePort[]; n: number; size: number; batch: number }
+  | { type: 'bell-ping'; sab: SharedArrayBuffer; n: number; warmup: number }
+  | { type: 'bell-pong'; sab: SharedArrayBuffer };
 
 scope.onmessage = (e) => {
   const req = e.data as Req;
@@ -51,6 +59,25 @@ scope.onmessage = (e) => {
       if (got >= req.n) scope.postMessage(performance.now() - first);
     };
     scope.postMessage('ready');
+  } else if (req.type === 'bell-ping') {
+    const bell = new Int32Array(req.sab);
+    const rtt: number[] = [];
+    for (let i = 0; i < req.n + req.warmup; i++) {
+      const t0 = performance.now();
+      Atomics.add(bell, 0, 1);
+      Atomics.notify(bell, 0);
+      while (Atomics.load(bell, 1) === i) Atomics.wait(bell, 1, i);
+      if (i >= req.warmup) rtt.push(performance.now() - t0);
+    }
+    scope.postMessage(rtt);
+  } else if (req.type === 'bell-pong') {
+    const bell = new Int32Array(req.sab);
+    for (let seen = 0; ; ) {
+      Atomics.wait(bell, 0, seen);
+      seen = Atomics.load(bell, 0);
+      if (seen < 0) return;
+      scope.postMessage(seen);
+    }
   } else {
     const msg = new Uint8Array(req.size).fill(120);
     for (let i = 0; i < req.n; i += req.batch) {

@@ -3,18 +3,18 @@
  * each beside raw MessagePorts between workers in the same run; and pipe throughput between
  * two modules beside memcpy.
  */
-import { createKernel, type Kernel, type Process } from '../../src/kernel';
+import { createKernel, type ExecutionMode, type Kernel, type Process } from '../../src/kernel';
 import { busService } from '../../src/bus';
 import { drain, fixtureBytes } from '../lib/modules';
 import { median, quantile, round, row, samples, type FigureResult, type Row } from '../lib/report';
 
-const LATENCY_N = 2000;
-const FLOOD_N = 100_000;
-const MSG = 64;
+export const LATENCY_N = 2000;
+export const FLOOD_N = 100_000;
+export const MSG = 64;
 
 /** A kernel whose inboxes hold a whole flood (no drops), with the bench stages installed. */
-async function busKernel(): Promise<Kernel> {
-  const kernel = createKernel({ dbName: `bench-bus-${Date.now()}`, capabilities: [busService({ inboxBytes: 16 * 1024 * 1024 })] });
+export async function busKernel(tag = 'bus'): Promise<Kernel> {
+  const kernel = createKernel({ dbName: `bench-${tag}-${Date.now()}`, capabilities: [busService({ inboxBytes: 16 * 1024 * 1024 })] });
   await kernel.ready;
   await kernel.install(await fixtureBytes('busbench'), { name: 'busbench', grant: 'all' });
   await kernel.install(await fixtureBytes('pipetool'), { name: 'pipetool' });
@@ -43,25 +43,25 @@ function watch(p: Process): { out: () => string; until: (text: string) => Promis
   };
 }
 
-async function spawnWatched(kernel: Kernel, args: string[]): Promise<{ p: Process; w: ReturnType<typeof watch> }> {
-  const p = await kernel.spawn('busbench', { args });
+export async function spawnWatched(kernel: Kernel, args: string[], mode?: ExecutionMode): Promise<{ p: Process; w: ReturnType<typeof watch> }> {
+  const p = await kernel.spawn('busbench', mode === undefined ? { args } : { args, mode });
   void p.stdin.close();
   return { p, w: watch(p) };
 }
 
-function newPortWorker(): Worker {
+export function newPortWorker(): Worker {
   return new Worker(new URL('../port-worker.ts', import.meta.url), { type: 'module', name: 'raw ports' });
 }
 
-function reply<T>(w: Worker): Promise<T> {
+export function reply<T>(w: Worker): Promise<T> {
   return new Promise((ok) => {
     w.onmessage = (e: MessageEvent<T>) => ok(e.data);
   });
 }
 
-/** One-way latency, ms: webmk round trips / 2 measured inside the ping module. */
-async function webmkLatency(kernel: Kernel): Promise<{ p50: number; p99: number }> {
-  const pong = await spawnWatched(kernel, ['pong', String(LATENCY_N)]);
+/** One-way latency, ms: webmk round trips / 2 measured inside the ping module (the pong in `pongMode`). */
+export async function webmkLatency(kernel: Kernel, pongMode?: ExecutionMode): Promise<{ p50: number; p99: number }> {
+  const pong = await spawnWatched(kernel, ['pong', String(LATENCY_N)], pongMode);
   await pong.w.until('ready');
   const ping = await spawnWatched(kernel, ['ping', String(LATENCY_N)]);
   await ping.p.exit;
@@ -72,7 +72,7 @@ async function webmkLatency(kernel: Kernel): Promise<{ p50: number; p99: number 
   return { p50: Number(m[1]) / 2000, p99: Number(m[2]) / 2000 };
 }
 
-async function rawLatency(): Promise<{ p50: number; p99: number }> {
+export async function rawLatency(): Promise<{ p50: number; p99: number }> {
   const a = newPortWorker();
   const b = newPortWorker();
   const { port1, port2 } = new MessageChannel();
@@ -85,11 +85,11 @@ async function rawLatency(): Promise<{ p50: number; p99: number }> {
   return { p50: quantile(rtt, 0.5) / 2, p99: quantile(rtt, 0.99) / 2 };
 }
 
-/** Messages per second each subscriber receives, with `subs` subscribers. */
-async function webmkFlood(kernel: Kernel, subs: number): Promise<number> {
-  const drains = await Promise.all(Array.from({ length: subs }, () => spawnWatched(kernel, ['drain', String(FLOOD_N)])));
+/** Messages per second each subscriber receives, with `subs` subscribers (in `drainMode`), `n` messages. */
+export async function webmkFlood(kernel: Kernel, subs: number, drainMode?: ExecutionMode, n = FLOOD_N): Promise<number> {
+  const drains = await Promise.all(Array.from({ length: subs }, () => spawnWatched(kernel, ['drain', String(n)], drainMode)));
   for (const d of drains) await d.w.until('ready');
-  const pub = await spawnWatched(kernel, ['flood', String(FLOOD_N), String(MSG)]);
+  const pub = await spawnWatched(kernel, ['flood', String(n), String(MSG)]);
   await pub.p.exit;
   const rates = await Promise.all(
     drains.map(async (d) => {
@@ -97,13 +97,13 @@ async function webmkFlood(kernel: Kernel, subs: number): Promise<number> {
       await d.w.until('dropped');
       const m = /us (\d+) dropped (\d+)/.exec(d.w.out());
       if (m === null || Number(m[2]) !== 0) throw new Error(`drain printed ${d.w.out()}`);
-      return FLOOD_N / (Number(m[1]) / 1e6);
+      return n / (Number(m[1]) / 1e6);
     }),
   );
   return median(rates);
 }
 
-async function rawFlood(subs: number, batch: number): Promise<number> {
+export async function rawFlood(subs: number, batch: number): Promise<number> {
   const sinks = Array.from({ length: subs }, () => newPortWorker());
   const src = newPortWorker();
   const ports: MessagePort[] = [];

@@ -4,16 +4,29 @@
  * classic blob: worker inside, as a page without webmk would set one up. A module worker from a
  * blob: URL does not load in an opaque-origin frame, a sandboxed frame cannot load the page's
  * scripts by URL, and a compiled module cannot be posted into it: the frame is given the worker's
- * code as text and the wasm bytes.
+ * code as text and the wasm bytes. The bus baselines run bench/port-worker.ts in such a worker,
+ * and the frame's main thread between a port and a doorbell its worker sleeps on (the iframe
+ * mode's hops without webmk).
  */
 import type { RawReply } from './protocol';
+import portWorkerUrl from '../port-worker.ts?worker&url';
 import rawWorkerUrl from '../raw-worker.ts?worker&url';
 
-/** The frame's script: makes a worker from the code it is sent and relays for it. */
+/**
+ * The frame's script: makes a worker from the code it is sent and relays for it; or, for
+ * `main-echo`, answers on the port it is given from its own main thread.
+ */
 const FRAME_SCRIPT = `
+const one = new Uint8Array(1);
 onmessage = (e) => {
   if (e.source !== parent) return;
   const d = e.data;
+  const port = e.ports[0];
+  if (d.type === 'main-echo') {
+    port.onmessage = (m) => port.postMessage(m.data);
+    parent.postMessage({ type: 'main-echo-ready' }, '*');
+    return;
+  }
   const w = new Worker(URL.createObjectURL(new Blob([d.code], { type: 'text/javascript' })));
   w.onerror = (er) => parent.postMessage({ type: 'error', message: er.message || 'worker failed' }, '*');
   if (d.type === 'run') {
@@ -21,7 +34,37 @@ onmessage = (e) => {
     w.postMessage({ type: 'run', module: d.bytes, args: d.args, env: [], stdout: 'collect' });
   } else if (d.type === 'echo') {
     w.onmessage = () => parent.postMessage({ type: 'echo-ready' }, '*');
-    w.postMessage(null, [e.ports[0]]);
+    w.postMessage(null, [port]);
+  } else if (d.type === 'port-worker') {
+    w.onmessage = (m) => parent.postMessage({ type: 'worker-says', data: m.data }, '*');
+    w.postMessage(Object.assign({}, d.init, { port }), [port]);
+  } else if (d.type === 'bell') {
+    const bell = new Int32Array(new SharedArrayBuffer(8));
+    const ring = () => { Atomics.add(bell, 0, 1); Atomics.notify(bell, 0); };
+    w.postMessage({ type: 'bell-pong', sab: bell.buffer });
+    if (port !== undefined) {
+      port.onmessage = ring;
+      w.onmessage = () => port.postMessage(one);
+      parent.postMessage({ type: 'bell-ready' }, '*');
+      return;
+    }
+    const rtt = [];
+    let t0 = 0;
+    let i = 0;
+    w.onmessage = () => {
+      if (i >= d.warmup) rtt.push(performance.now() - t0);
+      i++;
+      if (i === d.n + d.warmup) {
+        Atomics.store(bell, 0, -1);
+        Atomics.notify(bell, 0);
+        parent.postMessage({ type: 'bell-done', rtt }, '*');
+        return;
+      }
+      t0 = performance.now();
+      ring();
+    };
+    t0 = performance.now();
+    ring();
   }
 };
 parent.postMessage({ type: 'loaded' }, '*');
@@ -44,18 +87,32 @@ onmessage = (e) => {
 };
 `;
 
-let rawCode: Promise<string> | null = null;
+const codes = new Map<string, Promise<string>>();
 
-/** The bare-shim worker (bench/raw-worker.ts, bundled) as text, fetched once. */
+/** A worker bundle as text, fetched once, checked to be loadable as a classic script. */
+function workerCode(url: string): Promise<string> {
+  let code = codes.get(url);
+  if (code === undefined) {
+    code = fetch(new URL(url, document.baseURI)).then(async (r) => {
+      if (!r.ok) throw new Error(`fetching ${url}: HTTP ${r.status}`);
+      const text = await r.text();
+      // Loaded as a classic script: a module bundle would show itself here.
+      if (/^\s*(import|export)\b/m.test(text)) throw new Error(`the worker bundle ${url} is not a classic script`);
+      return text;
+    });
+    codes.set(url, code);
+  }
+  return code;
+}
+
+/** The bare-shim worker (bench/raw-worker.ts, bundled) as text. */
 export function rawWorkerCode(): Promise<string> {
-  rawCode ??= fetch(new URL(rawWorkerUrl, document.baseURI)).then(async (r) => {
-    if (!r.ok) throw new Error(`fetching the raw worker: HTTP ${r.status}`);
-    const code = await r.text();
-    // Loaded as a classic script: a module bundle would show itself here.
-    if (/^\s*(import|export)\b/m.test(code)) throw new Error('the raw worker bundle is not a classic script');
-    return code;
-  });
-  return rawCode;
+  return workerCode(rawWorkerUrl);
+}
+
+/** The raw port and doorbell worker (bench/port-worker.ts, bundled) as text. */
+export function portWorkerCode(): Promise<string> {
+  return workerCode(portWorkerUrl);
 }
 
 /** A new sandboxed frame, appended and loaded (its script has started). */
@@ -155,4 +212,72 @@ export function echoRun(port: MessagePort, data: Uint8Array, chunk: number, wind
     };
     pump();
   });
+}
+
+/**
+ * A new frame with bench/port-worker.ts running in a worker inside it (made from `code`), given
+ * `init` and `port` (transferred straight to that worker); `says()` is the worker's next message
+ * to its creator, relayed to the page (queued from the start); `close()` removes the frame.
+ */
+export async function openPortWorkerFrame(code: string, init: Record<string, unknown>, port: MessagePort): Promise<{ says: <T>() => Promise<T>; close: () => void }> {
+  const frame = await openRawFrame();
+  const queue: unknown[] = [];
+  const waiters: Array<(x: unknown) => void> = [];
+  const on = (e: MessageEvent<{ type?: string; data?: unknown }>): void => {
+    if (e.source !== frame.contentWindow || e.source === null || e.data?.type !== 'worker-says') return;
+    const w = waiters.shift();
+    if (w !== undefined) w(e.data.data);
+    else queue.push(e.data.data);
+  };
+  window.addEventListener('message', on);
+  const says = <T>(): Promise<T> =>
+    new Promise<T>((ok) => {
+      if (queue.length > 0) ok(queue.shift() as T);
+      else waiters.push(ok as (x: unknown) => void);
+    });
+  frame.contentWindow?.postMessage({ type: 'port-worker', code, init }, '*', [port]);
+  const close = (): void => {
+    window.removeEventListener('message', on);
+    frame.remove();
+  };
+  return { says, close };
+}
+
+/** A new frame whose main thread answers every message on the returned port with the same message. */
+export async function openMainEchoFrame(): Promise<{ frame: HTMLIFrameElement; port: MessagePort }> {
+  const frame = await openRawFrame();
+  const { port1, port2 } = new MessageChannel();
+  const ready = fromFrame(frame, 'main-echo-ready');
+  frame.contentWindow?.postMessage({ type: 'main-echo' }, '*', [port2]);
+  await ready;
+  return { frame, port: port1 };
+}
+
+/**
+ * A new frame whose main thread, on each message on the returned port, rings a doorbell in shared
+ * memory that a worker of the frame sleeps on (`bell-pong` of bench/port-worker.ts, from `code`);
+ * the worker answers its main thread by message, which answers on the port.
+ */
+export async function openBellFrame(code: string): Promise<{ frame: HTMLIFrameElement; port: MessagePort }> {
+  const frame = await openRawFrame();
+  const { port1, port2 } = new MessageChannel();
+  const ready = fromFrame(frame, 'bell-ready');
+  frame.contentWindow?.postMessage({ type: 'bell', code }, '*', [port2]);
+  await ready;
+  return { frame, port: port1 };
+}
+
+/**
+ * Round trips (ms) inside a new frame: its main thread rings a doorbell a worker of the frame
+ * sleeps on, the worker answers by message; `n` after `warmup`. The frame is removed after.
+ */
+export async function frameBellRun(code: string, n: number, warmup: number): Promise<number[]> {
+  const frame = await openRawFrame();
+  try {
+    const done = fromFrame<{ rtt: number[] }>(frame, 'bell-done');
+    frame.contentWindow?.postMessage({ type: 'bell', code, n, warmup }, '*');
+    return (await done).rtt;
+  } finally {
+    frame.remove();
+  }
 }
