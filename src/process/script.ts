@@ -6,7 +6,7 @@
  * rings and calls a WebAssembly process uses.
  */
 import { EXIT_CODES, KernelError, isTopic, topicAllowed, type ProcessExit } from '../common';
-import { BusArena, Ring, ringReadable, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { BusArena, Ring, WatchWriter, ringReadable, type FromWorkerMessage, type StartMessage } from '../ipc';
 import { createGuestContext, type GuestContext, type RunningProcess } from './guest';
 
 const enc = new TextEncoder();
@@ -107,36 +107,79 @@ async function writeAll(ring: Ring, bytes: Uint8Array): Promise<void> {
   }
 }
 
-function writable(ring: Ring): WritableStream<Uint8Array> {
+function writable(ring: Ring, bracket: Bracket): WritableStream<Uint8Array> {
   return new WritableStream({
-    write: (chunk) => {
+    write: bracket((chunk: Uint8Array) => {
       if (!(chunk instanceof Uint8Array)) throw new TypeError('write Uint8Array chunks');
       return writeAll(ring, chunk);
-    },
+    }),
   });
 }
 
+/**
+ * Brackets a handle call for the watchdog: the module is "in a host call" from the call until
+ * what it returns settles (waiting on stdin or the bus is not computing). Without a watchdog,
+ * the function as it is.
+ */
+type Bracket = <A extends unknown[], R>(f: (...args: A) => R) => (...args: A) => R;
+
+function bracketFor(watch: WatchWriter | undefined): Bracket {
+  if (watch === undefined) return (f) => f;
+  return (f) =>
+    (...args) => {
+      watch.enter();
+      let r;
+      try {
+        r = f(...args);
+      } catch (e) {
+        watch.leave();
+        throw e;
+      }
+      if (r instanceof Promise) return r.finally(() => watch.leave()) as typeof r;
+      watch.leave();
+      return r;
+    };
+}
+
+/** A stream whose every read is a bracketed handle call. */
+function watchedReadable(source: ReadableStream<Uint8Array>, bracket: Bracket): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  const read = bracket(() => reader.read());
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { value, done } = await read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 function handle(m: StartMessage, ctx: GuestContext, out: Ring, err: Ring): ScriptHandle {
-  const stdin = ringReadable(new Ring(m.stdin));
+  const w = bracketFor(m.watch === undefined ? undefined : new WatchWriter(m.watch));
+  const stdin = watchedReadable(ringReadable(new Ring(m.stdin)), w);
   const env = Object.fromEntries(m.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   return {
     args: [...m.args],
     env,
     stdin,
-    stdout: writable(out),
-    stderr: writable(err),
+    stdout: writable(out, w),
+    stderr: writable(err, w),
     lines: () => lines(stdin),
-    print: (text) => writeAll(out, enc.encode(text)),
-    eprint: (text) => writeAll(err, enc.encode(text)),
+    print: w((text: string) => writeAll(out, enc.encode(text))),
+    eprint: w((text: string) => writeAll(err, enc.encode(text))),
     exit: (code = 0) => {
       throw new ScriptExit(Number.isInteger(code) ? code : 1);
     },
-    bus: bus(ctx),
+    bus: bus(ctx, w),
     kernel: {
-      list: async () => String(await ctx.call('kernel.list', null)),
-      ps: async () => String(await ctx.call('kernel.ps', null)),
-      spawn: async (name, args = []) => Number(await ctx.call('kernel.spawn', { name, args })),
-      kill: async (pid) => void (await ctx.call('kernel.kill', { pid })),
+      list: w(async () => String(await ctx.call('kernel.list', null))),
+      ps: w(async () => String(await ctx.call('kernel.ps', null))),
+      spawn: w(async (name: string, args: string[] = []) => Number(await ctx.call('kernel.spawn', { name, args }))),
+      kill: w(async (pid: number) => void (await ctx.call('kernel.kill', { pid }))),
     },
   };
 }
@@ -159,7 +202,7 @@ async function* lines(stdin: ReadableStream<Uint8Array>): AsyncIterable<string> 
   if (pending !== '') yield pending;
 }
 
-function bus(ctx: GuestContext): ScriptHandle['bus'] {
+function bus(ctx: GuestContext, w: Bracket): ScriptHandle['bus'] {
   const sab = ctx.shared.bus;
   const arena = sab === undefined ? null : new BusArena(sab);
   const refuse = (action: 'publish' | 'subscribe', topic: string): never => {
@@ -167,7 +210,7 @@ function bus(ctx: GuestContext): ScriptHandle['bus'] {
     throw new KernelError('bus/denied', `not granted ${action}:${topic}`);
   };
   return {
-    publish: (topic, data) => {
+    publish: w((topic: string, data: string | Uint8Array) => {
       ctx.checkAlive();
       if (arena === null) throw new KernelError('kernel/not-isolated', 'this realm has no bus');
       if (typeof topic !== 'string' || !isTopic(topic)) throw new KernelError('bus/invalid-topic', `"${String(topic)}" is not a valid topic`);
@@ -176,13 +219,14 @@ function bus(ctx: GuestContext): ScriptHandle['bus'] {
       if (!topicAllowed(ctx.grants.publish, topic)) refuse('publish', topic);
       if (ctx.relayed) ctx.notify('bus.publish', { topic, data: bytes.slice() });
       else arena.publish(topic, bytes, ctx.pid, false);
-    },
-    subscribe: async (pattern) => {
+    }),
+    subscribe: w(async (pattern: string) => {
       if (arena === null) throw new KernelError('kernel/not-isolated', 'this realm has no bus');
       if (typeof pattern !== 'string' || !isTopic(pattern, true)) throw new KernelError('bus/invalid-topic', `"${String(pattern)}" is not a valid topic pattern`);
       if (!topicAllowed(ctx.grants.subscribe, pattern)) refuse('subscribe', pattern);
       const { slot, gen } = (await ctx.call('bus.subscribe', { pattern })) as { slot: number; gen: number };
       let open = true;
+      const wait = w((seen: number) => arena.waitDoorbellAsync(slot, seen));
       return {
         async *[Symbol.asyncIterator]() {
           while (open && arena.isOpen(slot, gen)) {
@@ -192,14 +236,14 @@ function bus(ctx: GuestContext): ScriptHandle['bus'] {
               yield { topic: f.topic, data: f.data, text: () => dec.decode(f.data) };
               continue;
             }
-            await arena.waitDoorbellAsync(slot, seen);
+            await wait(seen);
           }
         },
-        close: async () => {
+        close: w(async () => {
           open = false;
           await ctx.call('bus.unsubscribe', { slot });
-        },
+        }),
       };
-    },
+    }),
   };
 }

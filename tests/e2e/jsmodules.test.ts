@@ -116,6 +116,24 @@ describe('running a JS module', () => {
     expect(r.ticks).toBeGreaterThan(5);
   });
 
+  it('has a watchdog that counts its handle calls: a loop is ended, a wait on the bus is not', async () => {
+    const r = await page.evaluate(async () => {
+      const k = window.kernel;
+      const waiting = await k.spawn('jslogger', { args: ['test/wd', '1'], watchdogMs: 150 });
+      const reader = waiting.stdout.getReader();
+      const dec = new TextDecoder();
+      let out = '';
+      while (!out.includes('listening')) out += dec.decode((await reader.read()).value, { stream: true });
+      const spin = await k.spawn('jsprobe', { args: ['spin'], watchdogMs: 150 });
+      const spinCode = await spin.exit;
+      const spinReason = k.processes().find((x) => x.pid === spin.pid)?.reason;
+      const stillWaiting = k.processes().find((x) => x.pid === waiting.pid)?.state;
+      k.bus.publish('test/wd', 'done');
+      return { spinCode, spinReason, stillWaiting, code: await waiting.exit };
+    });
+    expect(r).toEqual({ spinCode: 137, spinReason: 'watchdog-expired', stillWaiting: 'running', code: 0 });
+  });
+
   it('is restarted under its pid by its restart policy, as any module', async () => {
     const r = await page.evaluate(async () => {
       const p = await window.kernel.spawn('jsprobe', { args: ['exit', '3'], restart: { restart: 'transient', intensity: 1, backoff: { initialMs: 10 } } });
