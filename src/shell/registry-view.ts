@@ -217,7 +217,10 @@ export class RegistryView extends LitElement {
           title="Where it runs: its own worker, or a worker inside a sandboxed frame (a separate process with an opaque origin)"
           @change=${(e: Event) => this.#modes.set(m.name, (e.target as HTMLSelectElement).value as RunMode)}
         >
-          ${RUN_MODES.map((mode) => html`<option value=${mode} ?selected=${this.#modeOf(m) === mode}>${mode}</option>`)}
+          ${RUN_MODES.map(
+            // A JS module is not sandboxed by construction: it runs in the container only.
+            (mode) => html`<option value=${mode} ?selected=${this.#modeOf(m) === mode} ?disabled=${m.kind === 'js' && mode !== 'iframe'}>${mode}</option>`,
+          )}
         </select>
         <button type="submit" class="primary" aria-label=${`Run ${m.name}`}>Run</button>
       </form>
