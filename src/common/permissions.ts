@@ -7,8 +7,10 @@ import { isTopic } from './names';
 import type { Grants, KernelCall, ModuleManifest } from './types';
 
 export const KERNEL_CALLS: readonly KernelCall[] = ['list', 'spawn', 'kill', 'ps'];
-const KINDS = ['publish', 'subscribe', 'kernel'] as const;
+const KINDS = ['publish', 'subscribe', 'kernel', 'run'] as const;
 type Kind = (typeof KINDS)[number];
+/** Execution modes a module must be granted (`run:inpage`: on the page's own thread, unisolated). */
+const GRANTED_MODES = ['inpage'];
 
 /** Grants that allow nothing. */
 export function noGrants(): Grants {
@@ -18,7 +20,7 @@ export function noGrants(): Grants {
 /** The permissions a manifest asks for, as `kind:value` strings; throws on a malformed request. */
 export function requestedPermissions(manifest: ModuleManifest): string[] {
   const p = manifest.permissions;
-  if (p === undefined) return [];
+  if (p === undefined) return manifest.mode === 'inpage' ? ['run:inpage'] : [];
   if (typeof p !== 'object' || p === null || Array.isArray(p)) {
     throw new KernelError('registry/invalid-manifest', 'manifest "permissions" must be an object');
   }
@@ -29,11 +31,14 @@ export function requestedPermissions(manifest: ModuleManifest): string[] {
       throw new KernelError('registry/invalid-manifest', `manifest "permissions.${kind}" must be a list of strings`);
     }
     for (const value of list as string[]) {
-      const ok = kind === 'kernel' ? (KERNEL_CALLS as readonly string[]).includes(value) : isTopic(value, true);
+      const ok =
+        kind === 'kernel' ? (KERNEL_CALLS as readonly string[]).includes(value) : kind === 'run' ? GRANTED_MODES.includes(value) : isTopic(value, true);
       if (!ok) throw new KernelError('registry/invalid-manifest', `"${value}" is not a valid ${kind} permission`);
       out.push(`${kind}:${value}`);
     }
   }
+  // A manifest that asks to run on the page asks for the grant it needs.
+  if (manifest.mode === 'inpage') out.push('run:inpage');
   return [...new Set(out)];
 }
 
@@ -43,14 +48,14 @@ export function grantsFrom(requested: readonly string[], given: 'all' | readonly
   const chosen = given === 'all' ? requested : requested.filter((r) => given?.includes(r));
   for (const perm of chosen) {
     const [kind, value] = splitPermission(perm);
-    grants[kind].push(value);
+    (grants[kind] ??= []).push(value);
   }
   return grants;
 }
 
 /** The grants as `kind:value` strings (for the shell and for revoking). */
 export function grantList(g: Grants): string[] {
-  return KINDS.flatMap((k) => g[k].map((v) => `${k}:${v}`));
+  return KINDS.flatMap((k) => (g[k] ?? []).map((v) => `${k}:${v}`));
 }
 
 function splitPermission(perm: string): [Kind, string] {
@@ -63,6 +68,7 @@ export function describePermission(perm: string): string {
   const [kind, value] = splitPermission(perm);
   if (kind === 'publish') return `send messages on ${value === '*' ? 'any topic' : `"${value}"`}`;
   if (kind === 'subscribe') return `read messages on ${value === '*' ? 'any topic' : `"${value}"`}`;
+  if (kind === 'run') return 'run on the page itself: fastest, but not isolated from the app, and a loop holds the page until its next call';
   const calls: Record<string, string> = {
     list: 'see which modules are installed',
     spawn: 'start other modules',

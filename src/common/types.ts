@@ -101,6 +101,8 @@ export interface Grants {
   publish: string[];
   subscribe: string[];
   kernel: string[];
+  /** Execution modes it may run in beyond `worker`/`iframe` (`inpage`). Absent in records from before. */
+  run?: string[];
 }
 
 /**

@@ -2,3 +2,4 @@
 export type { Host, HostStart, HostedProcess, Program } from './types';
 export { WorkerHost, type WorkerHostOptions } from './worker/host';
 export { IframeHost } from './iframe/host';
+export { InpageHost } from './inpage/host';

@@ -48,6 +48,8 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
     typeof r.keepStdio === 'boolean' &&
     (r.watch === undefined || r.watch instanceof SharedArrayBuffer) &&
     (r.relayed === undefined || typeof r.relayed === 'boolean') &&
+    (r.suspend === undefined || typeof r.suspend === 'boolean') &&
+    (r.refuseAfterMs === undefined || typeof r.refuseAfterMs === 'number') &&
     isInt(r.maxPages) &&
     isGrants(r.grants) &&
     r.syscall instanceof SharedArrayBuffer &&

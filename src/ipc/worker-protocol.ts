@@ -76,6 +76,17 @@ export interface StartMessage extends WasiProcessOptions {
    * to the kernel as ImageBitmaps (`gfx.frame`).
    */
   relayed?: boolean;
+  /**
+   * The realm may not block (the page, in the `inpage` mode): every blocking import suspends the
+   * module (JSPI) instead, and `_start` runs as a promise.
+   */
+  suspend?: boolean;
+  /**
+   * Where the kernel cannot interrupt the module (the page), the watchdog is this check instead:
+   * the first host call after computing longer than this many milliseconds is refused and the
+   * process ends `watchdog-expired`.
+   */
+  refuseAfterMs?: number;
 }
 
 /** The answer to a guest call made with `ReplyBy.message`. */

@@ -7,7 +7,7 @@ import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
 import { KernelError, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
-import { IframeHost, WorkerHost, type Host } from '../hosts';
+import { IframeHost, InpageHost, WorkerHost, type Host } from '../hosts';
 import { allocateRing, feed } from '../ipc';
 import { runAutostart } from './autostart';
 import { Capabilities } from './capabilities';
@@ -278,7 +278,7 @@ export class Kernel extends EventTarget implements KernelApi {
   private host(mode: ExecutionMode): Host {
     let host = this.hosts.get(mode);
     if (host === undefined) {
-      host = mode === 'iframe' ? new IframeHost() : new WorkerHost();
+      host = mode === 'iframe' ? new IframeHost() : mode === 'inpage' ? new InpageHost() : new WorkerHost();
       this.hosts.set(mode, host);
     }
     return host;

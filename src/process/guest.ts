@@ -12,8 +12,13 @@ import {
   waitSyncCall,
   type FromWorkerMessage,
   type StartMessage,
-  type WatchWriter,
 } from '../ipc';
+
+/** Brackets host calls for the watchdog (see ipc/watchdog.ts). */
+export interface Watch {
+  enter(): void;
+  leave(): void;
+}
 
 /** A function the module imports: numbers in, a number (often -errno) out. */
 export type GuestFunction = (...args: number[]) => number;
@@ -28,6 +33,11 @@ export interface GuestContext {
   readonly shared: Record<string, SharedArrayBuffer>;
   /** Nothing is shared with the kernel: see `StartMessage.relayed`. */
   readonly relayed: boolean;
+  /**
+   * The realm may not block (the page): blocking imports must suspend (`suspending`) and use
+   * `call`; `callSync` is refused.
+   */
+  readonly suspend: boolean;
   /** The guest's memory as it is now (it can grow: take a fresh view per call). */
   memory(): Uint8Array;
   /** Calls the kernel and blocks this worker until it answers; throws a KernelError on refusal. */
@@ -67,7 +77,7 @@ export function createGuestContext(
   m: StartMessage,
   post: Post,
   memory: () => WebAssembly.Memory | undefined,
-  watch?: WatchWriter,
+  watch?: Watch,
 ): { ctx: GuestContext; settle: (id: number, ok: boolean, value: unknown, error: unknown) => void } {
   let nextId = 1;
   let view: Uint8Array | undefined;
@@ -83,6 +93,7 @@ export function createGuestContext(
     grants: m.grants,
     shared: m.shared,
     relayed: m.relayed === true,
+    suspend: m.suspend === true,
     memory: () => {
       const mem = memory();
       if (mem === undefined) return new Uint8Array(0);
@@ -92,6 +103,7 @@ export function createGuestContext(
     },
     callSync: (call, args) => {
       ctx.checkAlive();
+      if (ctx.suspend) throw new KernelError('kernel/unsupported', `"${call}" would block a realm that may not block`);
       beginSyncCall(m.syscall);
       send(call, args, ReplyBy.sab);
       const answer = waitSyncCall(m.syscall);

@@ -4,8 +4,8 @@
  * (JSPI) runs through `WebAssembly.promising`, so the worker's event loop turns while it waits.
  */
 import { EXIT_CODES, Errno, type ProcessExit } from '../common';
-import { WatchWriter, type FromWorkerMessage, type StartMessage } from '../ipc';
-import { createGuestContext, type GuestImports, type GuestProvider, type RunningProcess } from './guest';
+import { WatchWriter, killedFlag, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { ProcessKilled, createGuestContext, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
 import { runScript } from './script';
 import { createWasiProcess, WASIProcExit, type WasiProcess } from './wasi';
 
@@ -24,9 +24,27 @@ export function runProcess(
   const module = m.module;
   if (module === undefined) return runScript(m, post, onRunning);
   let memory: WebAssembly.Memory | undefined;
-  const watch = m.watch === undefined ? undefined : new WatchWriter(m.watch);
+  const watched0 = m.watch === undefined ? undefined : watcher(new WatchWriter(m.watch), m.refuseAfterMs);
+  // Where nothing can terminate the module (the page), every host call first checks that the
+  // kernel has not ended it: a killed process stops at its next call.
+  const watch = m.suspend === true ? stopsWhenKilled(killedFlag(m.syscall), watched0) : watched0;
   const { ctx, settle } = createGuestContext(m, post, () => memory, watch);
-  const proc = createWasiProcess(m);
+  const suspend = m.suspend === true;
+  const proc = createWasiProcess(m, {
+    suspend,
+    ...(watch !== undefined
+      ? {
+          bracket: async <R>(f: () => Promise<R>) => {
+            watch.enter();
+            try {
+              return await f();
+            } finally {
+              watch.leave();
+            }
+          },
+        }
+      : {}),
+  });
   const webmk: GuestImports = Object.assign({}, ...providers.map((p) => p(ctx)));
   const exit = (async (): Promise<ProcessExit> => {
     try {
@@ -46,7 +64,7 @@ export function runProcess(
       memory = instance.exports.memory;
       onRunning();
       try {
-        return { code: await runStart(proc, instance, start as () => unknown, suspends(module, webmk)), reason: 'exited' };
+        return { code: await runStart(proc, instance, start as () => unknown, suspend || suspends(module, webmk)), reason: 'exited' };
       } catch (e) {
         return trapped(e, memory, m.maxPages);
       }
@@ -79,14 +97,17 @@ async function runStart(proc: WasiProcess, instance: WebAssembly.Instance, start
  * ENOSYS, an unknown `webmk` call -ENOSYS, and any other import traps if it is ever called. With
  * a watchdog, every call is bracketed for it (suspending imports bracket themselves).
  */
-function link(module: WebAssembly.Module, wasi: Record<string, unknown>, webmk: GuestImports, watch: WatchWriter | undefined): WebAssembly.Imports {
+function link(module: WebAssembly.Module, wasi: Record<string, unknown>, webmk: GuestImports, watch: Watch | undefined): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ExportValue>> = {};
   for (const imp of WebAssembly.Module.imports(module)) {
     const ns = (imports[imp.module] ??= {});
     if (imp.kind !== 'function') continue; // unsatisfiable: instantiation reports it
     if (WASI_MODULES.includes(imp.module)) {
       const f = wasi[imp.name];
-      ns[imp.name] = watched(typeof f === 'function' ? (f as (...a: unknown[]) => unknown) : () => Errno.NOSYS, watch);
+      ns[imp.name] =
+        f instanceof WebAssembly.Suspending
+          ? (f as unknown as WebAssembly.ExportValue)
+          : watched(typeof f === 'function' ? (f as (...a: unknown[]) => unknown) : () => Errno.NOSYS, watch);
     } else if (imp.module === 'webmk') {
       const f = webmk[imp.name] ?? (() => -Errno.NOSYS);
       ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);
@@ -100,7 +121,7 @@ function link(module: WebAssembly.Module, wasi: Record<string, unknown>, webmk: 
 }
 
 /** The import as it is, or bracketed for the watchdog. */
-function watched(f: (...args: unknown[]) => unknown, watch: WatchWriter | undefined): WebAssembly.ExportValue {
+function watched(f: (...args: unknown[]) => unknown, watch: Watch | undefined): WebAssembly.ExportValue {
   if (watch === undefined) return f as WebAssembly.ExportValue;
   return ((...args: unknown[]) => {
     watch.enter();
@@ -110,6 +131,41 @@ function watched(f: (...args: unknown[]) => unknown, watch: WatchWriter | undefi
       watch.leave();
     }
   }) as WebAssembly.ExportValue;
+}
+
+function stopsWhenKilled(killed: () => boolean, inner: Watch | undefined): Watch {
+  return {
+    enter: () => {
+      if (killed()) throw new ProcessKilled('the process was killed');
+      inner?.enter();
+    },
+    leave: () => inner?.leave(),
+  };
+}
+
+/** The module computed past its watchdog where the kernel could not stop it: refused at its next call. */
+class WatchdogExpired extends Error {}
+
+/**
+ * The watchdog words, and, where nothing can interrupt the module (the page), the refusal of the
+ * first call it makes after computing longer than `refuseAfterMs`.
+ */
+function watcher(w: WatchWriter, refuseAfterMs: number | undefined): Watch {
+  if (refuseAfterMs === undefined) return w;
+  let since = performance.now();
+  return {
+    enter: () => {
+      const computed = performance.now() - since;
+      if (computed > refuseAfterMs) {
+        throw new WatchdogExpired(`computed ${Math.round(computed)} ms without a system call (watchdog ${refuseAfterMs} ms); its next call was refused`);
+      }
+      w.enter();
+    },
+    leave: () => {
+      w.leave();
+      since = performance.now();
+    },
+  };
 }
 
 function startFailure(e: unknown): ProcessExit {
@@ -122,6 +178,7 @@ function startFailure(e: unknown): ProcessExit {
 
 function trapped(e: unknown, memory: WebAssembly.Memory, maxPages: number): ProcessExit {
   if (e instanceof WASIProcExit) return { code: e.code, reason: 'exited' };
+  if (e instanceof WatchdogExpired) return { code: EXIT_CODES['watchdog-expired'], reason: 'watchdog-expired', message: e.message };
   const message = e instanceof Error ? e.message : String(e);
   const pages = memory.buffer.byteLength / 65536;
   // A trap with the memory (nearly) at its cap is an allocation that failed: the allocator

@@ -16,58 +16,52 @@ export interface RegistrySchema extends DBSchema {
 export type RegistryDb = IDBPDatabase<RegistrySchema>;
 type UpgradeTx = IDBPTransaction<RegistrySchema, StoreNames<RegistrySchema>[], 'versionchange'>;
 
-/** Migration N takes the database from version N to N + 1. Append only; never edit one. */
-const MIGRATIONS: Array<(db: RegistryDb, tx: UpgradeTx) => void> = [
-  (db) => {
-    const modules = db.createObjectStore('modules', { keyPath: 'name' });
-    modules.createIndex('by-sha256', 'sha256');
-    db.createObjectStore('blobs', { keyPath: 'sha256' });
+type Stored = Partial<ModuleInfo> & ModuleInfo;
+
+/**
+ * Migration N takes the database from version N to N + 1: a schema change, a change to every
+ * stored module record, or both. Append only; never edit one. The record changes of all the
+ * versions a database is behind run in order in one pass over the records (several passes at
+ * once would interleave and overwrite each other's updates).
+ */
+const MIGRATIONS: Array<{ schema?: (db: RegistryDb) => void; record?: (m: Stored) => Stored }> = [
+  {
+    schema: (db) => {
+      const modules = db.createObjectStore('modules', { keyPath: 'name' });
+      modules.createIndex('by-sha256', 'sha256');
+      db.createObjectStore('blobs', { keyPath: 'sha256' });
+    },
   },
   // Modules gain `requested` and `grants`; a module stored before asked for and holds nothing.
-  (_db, tx) => {
-    void tx
-      .objectStore('modules')
-      .openCursor()
-      .then(async function step(cursor): Promise<void> {
-        if (cursor === null) return;
-        const m = cursor.value as Partial<ModuleInfo> & ModuleInfo;
-        await cursor.update({ ...m, requested: m.requested ?? [], grants: m.grants ?? { publish: [], subscribe: [], kernel: [] } });
-        return step(await cursor.continue());
-      });
-  },
+  { record: (m) => ({ ...m, requested: m.requested ?? [], grants: m.grants ?? { publish: [], subscribe: [], kernel: [] } }) },
   // Modules gain `config` (kernel.configure); a module stored before has none configured.
-  (_db, tx) => {
-    void tx
-      .objectStore('modules')
-      .openCursor()
-      .then(async function step(cursor): Promise<void> {
-        if (cursor === null) return;
-        const m = cursor.value as Partial<ModuleInfo> & ModuleInfo;
-        await cursor.update({ ...m, config: m.config ?? {} });
-        return step(await cursor.continue());
-      });
-  },
+  { record: (m) => ({ ...m, config: m.config ?? {} }) },
   // Modules gain `kind`: every module stored before is WebAssembly.
-  (_db, tx) => {
-    void tx
-      .objectStore('modules')
-      .openCursor()
-      .then(async function step(cursor): Promise<void> {
-        if (cursor === null) return;
-        const m = cursor.value as Partial<ModuleInfo> & ModuleInfo;
-        await cursor.update({ ...m, kind: m.kind ?? 'wasm' });
-        return step(await cursor.continue());
-      });
-  },
+  { record: (m) => ({ ...m, kind: m.kind ?? 'wasm' }) },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;
+
+function migrate(db: RegistryDb, tx: UpgradeTx, from: number): void {
+  const steps = MIGRATIONS.slice(from);
+  for (const step of steps) step.schema?.(db);
+  const records = steps.flatMap((step) => (step.record !== undefined ? [step.record] : []));
+  if (records.length === 0 || from === 0) return; // a new database has no records yet
+  void tx
+    .objectStore('modules')
+    .openCursor()
+    .then(async function next(cursor): Promise<void> {
+      if (cursor === null) return;
+      await cursor.update(records.reduce((m, change) => change(m), cursor.value as Stored));
+      return next(await cursor.continue());
+    });
+}
 
 /** Opens (and migrates) the registry database. */
 export async function openRegistryDb(name: string): Promise<RegistryDb> {
   const db: RegistryDb = await openDB<RegistrySchema>(name, DB_VERSION, {
     upgrade(db, oldVersion, _newVersion, tx) {
-      for (let v = oldVersion; v < DB_VERSION; v++) MIGRATIONS[v]?.(db, tx);
+      migrate(db, tx, oldVersion);
     },
     blocking() {
       // A newer version of the app in another tab wants to migrate: step aside.

@@ -8,45 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { AutostartResult, ModuleConfig, ProcessInfo } from '../../src/kernel';
 import { launchBrowser, moduleBytes, openApp, startServer, waitForKernel, type StaticServer, type TestBrowser } from './harness';
-import { install, installWith } from './kernel-helpers';
-
-/** An unsigned LEB128, as the wasm binary format writes lengths. */
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-/** A module's bytes with its `webmk.manifest` section replaced by `manifest`. */
-function withManifest(bytes: number[], manifest: unknown): number[] {
-  const out = bytes.slice(0, 8);
-  let at = 8;
-  while (at < bytes.length) {
-    const start = at;
-    let size = 0;
-    let shift = 0;
-    let i = at + 1;
-    for (;;) {
-      const b = bytes[i++] as number;
-      size += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if ((b & 0x80) === 0) break;
-    }
-    const end = i + size;
-    const nameLength = bytes[i] as number; // short names: one LEB byte
-    const name = String.fromCharCode(...bytes.slice(i + 1, i + 1 + nameLength));
-    if (!(bytes[start] === 0 && name === 'webmk.manifest')) out.push(...bytes.slice(start, end));
-    at = end;
-  }
-  const name = [...'webmk.manifest'].map((c) => c.charCodeAt(0));
-  const payload = [...leb(name.length), ...name, ...new TextEncoder().encode(JSON.stringify(manifest))];
-  return [...out, 0, ...leb(payload.length), ...payload];
-}
+import { install, installWith, withManifest } from './kernel-helpers';
 
 let server: StaticServer;
 let browser: TestBrowser;
@@ -280,15 +242,15 @@ describe('precedence: spawn options > configuration > manifest > defaults', () =
   });
 
   it('a stored mode that cannot run yet is kept but refused at spawn; a spawn may ask for worker over it', async () => {
-    await page.evaluate(() => window.kernel.configure('crashy-supervised', { mode: 'inpage', args: ['exit', '0'] }));
-    expect(await configOf('crashy-supervised')).toEqual({ mode: 'inpage', args: ['exit', '0'] });
+    await page.evaluate(() => window.kernel.configure('crashy-supervised', { mode: 'remote', args: ['exit', '0'] }));
+    expect(await configOf('crashy-supervised')).toEqual({ mode: 'remote', args: ['exit', '0'] });
     const refused = await page.evaluate(() =>
       window.kernel.spawn('crashy-supervised').then(
         () => null,
         (e: { code: string; details: Record<string, unknown> }) => ({ code: e.code, details: e.details }),
       ),
     );
-    expect(refused).toEqual({ code: 'kernel/bad-argument', details: { mode: 'inpage', from: 'configuration' } });
+    expect(refused).toEqual({ code: 'kernel/bad-argument', details: { mode: 'remote', from: 'configuration' } });
     const { stdout, row } = await runToEnd('crashy-supervised', { mode: 'worker', restart: { restart: 'temporary' } });
     expect(stdout).toBe('exit 0\n');
     expect(row?.mode).toBe('worker');
@@ -328,7 +290,7 @@ describe('autostart', () => {
       await k.configure('boot-b', { autostart: true, startOrder: 1, args: ['60000'] });
       await k.configure('boot-c', { autostart: true, startOrder: 2, args: ['60001'] });
       // Ties with boot-c and comes after it by name; its mode cannot run yet, so its spawn is refused.
-      await k.configure('crashy-supervised', { autostart: true, startOrder: 2, mode: 'inpage' });
+      await k.configure('crashy-supervised', { autostart: true, startOrder: 2, mode: 'remote' });
       // Stored, but not set to start: stays down.
       await k.configure('crashy', { startOrder: 0 });
     }, moduleBytes('sleep'));

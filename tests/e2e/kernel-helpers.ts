@@ -136,3 +136,41 @@ export async function waitExit(page: Page, pid: number): Promise<number> {
 export function output(page: Page, pid: number): Promise<string> {
   return page.evaluate((p) => (window as unknown as { __out: Record<number, string> }).__out[p] ?? '', pid);
 }
+
+/** An unsigned LEB128, as the wasm binary format writes lengths. */
+function leb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** A module's bytes with its `webmk.manifest` section replaced by `manifest`. */
+export function withManifest(bytes: number[], manifest: unknown): number[] {
+  const out = bytes.slice(0, 8);
+  let at = 8;
+  while (at < bytes.length) {
+    const start = at;
+    let size = 0;
+    let shift = 0;
+    let i = at + 1;
+    for (;;) {
+      const b = bytes[i++] as number;
+      size += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((b & 0x80) === 0) break;
+    }
+    const end = i + size;
+    const nameLength = bytes[i] as number; // short names: one LEB byte
+    const name = String.fromCharCode(...bytes.slice(i + 1, i + 1 + nameLength));
+    if (!(bytes[start] === 0 && name === 'webmk.manifest')) out.push(...bytes.slice(start, end));
+    at = end;
+  }
+  const name = [...'webmk.manifest'].map((c) => c.charCodeAt(0));
+  const payload = [...leb(name.length), ...name, ...new TextEncoder().encode(JSON.stringify(manifest))];
+  return [...out, 0, ...leb(payload.length), ...payload];
+}

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Frame, Page } from 'playwright-core';
 import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
-import { install, installWith, run } from './kernel-helpers';
+import { moduleBytes } from './harness';
+import { install, installWith, run, withManifest } from './kernel-helpers';
 
 let server: StaticServer;
 let browser: TestBrowser;
@@ -19,6 +20,14 @@ beforeAll(async () => {
   await install(page, 'cat', 'wc', 'seq', 'grep', 'hello', 'pipetool', 'crashy', 'gfx-detach');
   await installWith(page, 'bustool', 'all');
   await installWith(page, 'ps', undefined);
+  // Copies that ask to run on the page; granted or not per test.
+  const onPage = async (file: string, name: string, permissions: Record<string, string[]>) => {
+    const bytes = withManifest(moduleBytes(file), { name, permissions: { ...permissions, run: ['inpage'] } });
+    await page.evaluate(async ([n, b]) => void (await window.kernel.install(new Uint8Array(b), { name: n })), [name, bytes] as const);
+  };
+  await onPage('crashy', 'crashy-page', { subscribe: ['test/*'] });
+  await onPage('bustool', 'bustool-page', { publish: ['test/*'], subscribe: ['test/*'] });
+  await onPage('cat', 'cat-page', {});
 });
 
 afterAll(async () => {
@@ -215,7 +224,8 @@ describe('supervision in the frame', () => {
 describe('windows in the frame', () => {
   it('never hands a page canvas into the frame: the window shows bitmaps the module sends', async () => {
     const r = await page.evaluate(async () => {
-      const p = await window.kernel.spawn('gfx-detach', { args: ['pattern'], mode: 'iframe' });
+      // Frames of the size it opens (a first frame of another size would resize the window).
+      const p = await window.kernel.spawn('gfx-detach', { args: ['pattern', '200', '100'], mode: 'iframe' });
       const reader = p.stdout.getReader();
       const dec = new TextDecoder();
       let out = '';
@@ -228,9 +238,84 @@ describe('windows in the frame', () => {
     });
     expect(r.out).toContain('open 0');
     expect(r.pageOwned).toBe(true);
-    // The manifest's canvas, opened when the module first asks for it.
     expect(r.size).toEqual([200, 100]);
+    // Detachable, as its manifest's canvas asks.
     expect(r.detach).toBe(true);
+  });
+});
+
+describe('inpage mode', () => {
+  it('runs only what the person granted run:inpage; a JS module never', async () => {
+    const r = await page.evaluate(async () => {
+      const k = window.kernel;
+      const before = await k.spawn('cat-page', { mode: 'inpage' }).then(() => 'ran', (e: { code: string }) => e.code);
+      const info = await k.grant('cat-page', ['run:inpage']);
+      const p = await k.spawn('cat-page', { mode: 'inpage', stdin: new TextEncoder().encode('on the page\n') });
+      const out = await new Response(p.stdout).text();
+      return { before, granted: info.grants.run, out, code: await p.exit, mode: k.processes().find((x) => x.pid === p.pid)?.mode };
+    });
+    expect(r).toEqual({ before: 'kernel/denied', granted: ['inpage'], out: 'on the page\n', code: 0, mode: 'inpage' });
+    const js = await page.evaluate(async () => {
+      await window.kernel.install(new File(['export default () => 0;'], 'pagejs.js'));
+      return window.kernel.spawn('pagejs', { mode: 'inpage' }).then(() => 'ran', (e: { code: string }) => e.code);
+    });
+    expect(js).toBe('kernel/bad-argument');
+  });
+
+  it('a module waiting on the page does not hold it; kill ends it', async () => {
+    await page.evaluate(() => window.kernel.grant('cat-page', ['run:inpage']));
+    const r = await page.evaluate(async () => {
+      const p = await window.kernel.spawn('cat-page', { mode: 'inpage' });
+      const w = p.stdin.getWriter();
+      await w.write(new TextEncoder().encode('one\n'));
+      const first = new TextDecoder().decode((await p.stdout.getReader().read()).value);
+      // It now waits for more input, suspended; the page's timers run meanwhile.
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 10);
+      await new Promise((ok) => setTimeout(ok, 150));
+      clearInterval(timer);
+      await p.kill();
+      return { first, ticks, code: await p.exit, reason: window.kernel.processes().find((x) => x.pid === p.pid)?.reason };
+    });
+    expect(r.first).toBe('one\n');
+    expect(r.ticks).toBeGreaterThan(5);
+    expect([r.code, r.reason]).toEqual([137, 'killed']);
+  });
+
+  it('its watchdog refuses the first call after computing too long, and ends it', async () => {
+    await page.evaluate(() => window.kernel.grant('crashy-page', ['run:inpage']));
+    const r = await page.evaluate(async () => {
+      const p = await window.kernel.spawn('crashy-page', { mode: 'inpage', args: ['busy', '600'], watchdogMs: 100 });
+      const out = await new Response(p.stdout).text();
+      const row = window.kernel.processes().find((x) => x.pid === p.pid);
+      return { out, code: await p.exit, reason: row?.reason, message: row?.message };
+    });
+    expect(r.out).toBe('busy\n');
+    expect([r.code, r.reason]).toEqual([137, 'watchdog-expired']);
+    expect(r.message).toContain('next call was refused');
+  });
+
+  it('has the bus both ways, in order, from the page', async () => {
+    await page.evaluate(() => window.kernel.grant('bustool-page', 'all'));
+    const r = await page.evaluate(async () => {
+      const k = window.kernel;
+      const sub = await k.spawn('bustool-page', { mode: 'inpage', args: ['sub', 'test/page', '3'] });
+      const reader = sub.stdout.getReader();
+      const dec = new TextDecoder();
+      let out = '';
+      while (!out.includes('ready')) out += dec.decode((await reader.read()).value, { stream: true });
+      for (const t of ['x', 'y']) k.bus.publish('test/page', t);
+      const pub = await k.spawn('bustool', { args: ['pub', 'test/page', '1'] });
+      await pub.exit;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += dec.decode(value, { stream: true });
+      }
+      return { out, code: await sub.exit };
+    });
+    expect(r.out).toBe('ready\ntest/page: x\ntest/page: y\ntest/page: test/page #0\ndropped 0\n');
+    expect(r.code).toBe(0);
   });
 });
 

@@ -112,7 +112,7 @@ describe('shell: Configure…', () => {
 
   it('after a reload the values are still there, and the module started at boot with them', async () => {
     // A second module set to start, whose mode cannot run yet: reported, and the first starts anyway.
-    await page.evaluate(() => window.kernel.configure('hello', { autostart: true, startOrder: 1, mode: 'inpage' }));
+    await page.evaluate(() => window.kernel.configure('hello', { autostart: true, startOrder: 1, mode: 'remote' }));
     await reload();
     await page.waitForFunction(() => window.kernel.autostarted() !== undefined);
     const report = await page.evaluate(() => window.kernel.autostarted());

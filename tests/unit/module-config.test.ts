@@ -126,11 +126,11 @@ describe('effectiveSpawn: spawn options, then configuration, then manifest, then
         return isKernelError(e, 'kernel/bad-argument') ? String(e.details.from) : 'other';
       }
     };
-    expect(refused({}, moduleInfo('m', { mode: 'inpage' }))).toBe('configuration');
-    expect(refused({}, moduleInfo('m', {}, { mode: 'inpage' }))).toBe('manifest');
+    expect(refused({}, moduleInfo('m', { mode: 'remote' }))).toBe('configuration');
+    expect(refused({}, moduleInfo('m', {}, { mode: 'remote' }))).toBe('manifest');
     expect(refused({ mode: 'remote' }, moduleInfo('m'))).toBe('spawn');
-    expect(refused({ mode: 'worker' }, moduleInfo('m', { mode: 'inpage' }, { mode: 'inpage' }))).toBe('ran');
-    expect(refused({}, moduleInfo('m', { mode: 'worker' }, { mode: 'inpage' }))).toBe('ran');
+    expect(refused({ mode: 'worker' }, moduleInfo('m', { mode: 'remote' }, { mode: 'remote' }))).toBe('ran');
+    expect(refused({}, moduleInfo('m', { mode: 'worker' }, { mode: 'remote' }))).toBe('ran');
   });
 
   it('a spawn with an unknown mode is a bad argument before anything is looked up', () => {

@@ -5,7 +5,7 @@
  * Every call returns a count or a negative errno; none throws into the guest.
  */
 import { Errno, isKernelError, isTopic, topicAllowed } from '../../common';
-import { BUS_LIMITS, BusArena } from '../../ipc';
+import { BUS_LIMITS, BusArena, sleepUnthrottled } from '../../ipc';
 import { ProcessKilled, type GuestContext, type GuestImports } from '../guest';
 
 interface GuestSub {
@@ -46,6 +46,10 @@ export function busImports(ctx: GuestContext): GuestImports {
     }
   };
 
+  /** A plain import, or a suspending one where the realm may not block. */
+  const blocking = (f: (...args: number[]) => number | Promise<number>): GuestImports[string] =>
+    ctx.suspend ? ctx.suspending(async (...args) => f(...args)) : (f as (...args: number[]) => number);
+
   return {
     publish: (topicPtr, topicLen, dataPtr, len) => {
       ctx.checkAlive();
@@ -72,7 +76,7 @@ export function busImports(ctx: GuestContext): GuestImports {
       else arena.publish(last.topic, data, ctx.pid, true);
       return 0;
     },
-    subscribe: (topicPtr, topicLen) => {
+    subscribe: blocking((topicPtr = 0, topicLen = 0) => {
       if (arena === null) return -Errno.NOSYS;
       const pattern = topicAt(topicPtr, topicLen, true);
       if (pattern === null) return -Errno.INVAL;
@@ -80,53 +84,84 @@ export function busImports(ctx: GuestContext): GuestImports {
         ctx.notify('bus.denied', { action: 'subscribe', topic: pattern });
         return -Errno.ACCES;
       }
-      try {
-        const r = ctx.callSync('bus.subscribe', { pattern }) as { slot: number; gen: number };
+      const opened = (answer: unknown): number => {
+        const r = answer as { slot: number; gen: number };
         const id = nextSub++;
         subs.set(id, { slot: r.slot, gen: r.gen, topic: new Uint8Array(BUS_LIMITS.maxTopic), topicLen: 0 });
         return id;
-      } catch (e) {
+      };
+      const refused = (e: unknown): number => {
         if (e instanceof ProcessKilled) throw e;
         if (isKernelError(e, 'bus/denied')) return -Errno.ACCES;
         if (isKernelError(e, 'bus/too-large')) return -Errno.NOSPC;
         return -Errno.INVAL;
+      };
+      if (ctx.suspend) return ctx.call('bus.subscribe', { pattern }).then(opened, refused);
+      try {
+        return opened(ctx.callSync('bus.subscribe', { pattern }));
+      } catch (e) {
+        return refused(e);
       }
-    },
-    recv: (sub, bufPtr, cap, timeoutMs) => {
+    }),
+    recv: blocking((sub = 0, bufPtr = 0, cap = 0, timeoutMs = 0) => {
       const s = subs.get(sub);
       if (arena === null || s === undefined) return -Errno.BADF;
       const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
-      for (;;) {
-        if (!arena.isOpen(s.slot, s.gen)) return -Errno.BADF;
-        const seen = arena.doorbell(s.slot);
-        const length = arena.nextLength(s.slot);
-        if (length >= 0) {
-          if (length > cap >>> 0) return -Errno.MSGSIZE; // it stays queued
-          const dst = bytes(bufPtr, length);
-          if (dst === null) return -Errno.INVAL;
-          const got = arena.take(s.slot, dst, s.topic);
-          if (got === null) continue;
-          s.topicLen = got.topic.length;
-          return got.dataLen;
+      /** The next message, or how long to wait for one (a number below 0 is an errno). */
+      const attempt = (): { done: number } | { wait: number; seen: number } => {
+        for (;;) {
+          if (!arena.isOpen(s.slot, s.gen)) return { done: -Errno.BADF };
+          const seen = arena.doorbell(s.slot);
+          const length = arena.nextLength(s.slot);
+          if (length >= 0) {
+            if (length > cap >>> 0) return { done: -Errno.MSGSIZE }; // it stays queued
+            const dst = bytes(bufPtr, length);
+            if (dst === null) return { done: -Errno.INVAL };
+            const got = arena.take(s.slot, dst, s.topic);
+            if (got === null) continue;
+            s.topicLen = got.topic.length;
+            return { done: got.dataLen };
+          }
+          const left = deadline - performance.now();
+          if (left <= 0) return { done: -Errno.AGAIN };
+          return { wait: left, seen };
         }
-        const left = deadline - performance.now();
-        if (left <= 0) return -Errno.AGAIN;
-        arena.waitDoorbell(s.slot, seen, left);
+      };
+      if (ctx.suspend) {
+        return (async () => {
+          for (;;) {
+            const r = attempt();
+            if ('done' in r) return r.done;
+            const doorbell = arena.waitDoorbellAsync(s.slot, r.seen);
+            await (Number.isFinite(r.wait) ? Promise.race([doorbell, sleepUnthrottled(r.wait)]) : doorbell);
+            ctx.checkAlive();
+          }
+        })();
+      }
+      for (;;) {
+        const r = attempt();
+        if ('done' in r) return r.done;
+        arena.waitDoorbell(s.slot, r.seen, r.wait);
         ctx.checkAlive();
       }
-    },
-    unsubscribe: (sub) => {
+    }),
+    unsubscribe: blocking((sub = 0) => {
       const s = subs.get(sub);
       if (s === undefined) return -Errno.BADF;
       subs.delete(sub);
+      // Already gone is the same end result.
+      const gone = (e: unknown): number => {
+        if (e instanceof ProcessKilled) throw e;
+        return 0;
+      };
+      if (ctx.suspend) return ctx.call('bus.unsubscribe', { slot: s.slot }).then(() => 0, gone);
       try {
         ctx.callSync('bus.unsubscribe', { slot: s.slot });
       } catch (e) {
-        if (e instanceof ProcessKilled) throw e;
-        // already gone: the end result is the same
+        return gone(e);
       }
       return 0;
-    },
+    }),
     recv_topic: (sub, bufPtr, cap) => {
       const s = subs.get(sub);
       if (s === undefined) return -Errno.BADF;

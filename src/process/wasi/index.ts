@@ -1,2 +1,2 @@
 /** WASI preview1 for webmk processes (runs inside a module's worker). */
-export { createWasiProcess, WASIProcExit, type WasiProcess } from './preview1';
+export { createWasiProcess, WASIProcExit, type WaitStyle, type WasiProcess } from './preview1';

@@ -1,9 +1,12 @@
 /**
  * `poll_oneoff`: clock, fd_read and fd_write subscriptions, any number at once. It sleeps with
- * `Atomics.wait` (on the stdin ring when one is polled, else on a private word): never spins.
+ * `Atomics.wait` (on the stdin ring when one is polled, else on a private word), or, where the
+ * realm may not block (the page), suspends the module until a timer or the stdin ring wakes it:
+ * never spins.
  */
 import { wasi, type Fd } from '@bjorn3/browser_wasi_shim';
 import { RingReaderFd, RingWriterFd } from './stdio';
+import { sleepUnthrottled } from '../../ipc';
 import { now } from './clock';
 
 const SUBSCRIPTION_SIZE = 48;
@@ -17,17 +20,53 @@ interface Sub {
   fd: number;
 }
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Made on first use: a page that is not isolated has no shared memory, and never polls. */
+let sleeper: Int32Array | undefined;
 
-/** The implementation, given the guest's memory and fd table. */
-export function pollOneoff(
-  memory: () => ArrayBuffer | SharedArrayBuffer,
-  fds: () => Array<Fd | undefined>,
-  inPtr: number,
-  outPtr: number,
-  nsubs: number,
-  neventsPtr: number,
-): number {
+/** What a poll waits for when nothing is ready: a deadline, and the stdin ring if it is polled. */
+interface Wait {
+  ms: number;
+  stdin: RingReaderFd | undefined;
+}
+
+type Memory = () => ArrayBuffer | SharedArrayBuffer;
+type Fds = () => Array<Fd | undefined>;
+
+/** The implementation, given the guest's memory and fd table; blocks the realm while it waits. */
+export function pollOneoff(memory: Memory, fds: Fds, inPtr: number, outPtr: number, nsubs: number, neventsPtr: number): number {
+  const subs = readSubs(memory, inPtr, nsubs);
+  if (typeof subs === 'number') return subs;
+  for (;;) {
+    const r = step(memory, fds, subs, outPtr, neventsPtr);
+    if (typeof r === 'number') return r;
+    if (r.stdin !== undefined) r.stdin.ring.waitReadable(r.ms);
+    else Atomics.wait((sleeper ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, r.ms);
+  }
+}
+
+/** The same, suspending the module instead of blocking (JSPI, on a thread that may not block). */
+export async function pollOneoffSuspending(memory: Memory, fds: Fds, inPtr: number, outPtr: number, nsubs: number, neventsPtr: number): Promise<number> {
+  const subs = readSubs(memory, inPtr, nsubs);
+  if (typeof subs === 'number') return subs;
+  for (;;) {
+    const r = step(memory, fds, subs, outPtr, neventsPtr);
+    if (typeof r === 'number') return r;
+    const timer = sleepUnthrottled(r.ms);
+    await (r.stdin !== undefined ? Promise.race([timer, r.stdin.ring.readable()]) : timer);
+  }
+}
+
+/** Writes the events if any subscription is ready; else says how to wait (or EINVAL: nothing ever could be). */
+function step(memory: Memory, fds: Fds, subs: Sub[], outPtr: number, neventsPtr: number): number | Wait {
+  const ready = subs.filter((s) => isReady(s, fds()[s.fd]));
+  if (ready.length > 0) return writeEvents(new DataView(memory()), ready, fds(), outPtr, neventsPtr);
+  const ms = Math.max(0, Math.min(...subs.map((s) => s.deadline)) - performance.now());
+  const stdin = subs.map((s) => fds()[s.fd]).find((f): f is RingReaderFd => f instanceof RingReaderFd);
+  if (stdin === undefined && !Number.isFinite(ms)) return wasi.ERRNO_INVAL;
+  return { ms, stdin };
+}
+
+function readSubs(memory: Memory, inPtr: number, nsubs: number): Sub[] | number {
   if (nsubs === 0) return wasi.ERRNO_INVAL;
   const view = new DataView(memory());
   const subs: Sub[] = [];
@@ -50,16 +89,7 @@ export function pollOneoff(
     }
     subs.push(sub);
   }
-
-  for (;;) {
-    const ready = subs.filter((s) => isReady(s, fds()[s.fd]));
-    if (ready.length > 0) return writeEvents(new DataView(memory()), ready, fds(), outPtr, neventsPtr);
-    const wait = Math.max(0, Math.min(...subs.map((s) => s.deadline)) - performance.now());
-    const stdin = subs.map((s) => fds()[s.fd]).find((f): f is RingReaderFd => f instanceof RingReaderFd);
-    if (stdin !== undefined) stdin.ring.waitReadable(wait);
-    else if (Number.isFinite(wait)) Atomics.wait(sleeper, 0, 0, wait);
-    else return wasi.ERRNO_INVAL; // nothing could ever become ready
-  }
+  return subs;
 }
 
 function isReady(s: Sub, fd: Fd | undefined): boolean {

@@ -7,14 +7,15 @@ import { WASI, WASIProcExit, wasi, type Fd } from '@bjorn3/browser_wasi_shim';
 import { Ring, type WasiProcessOptions } from '../../ipc';
 import { RingReaderFd, RingWriterFd } from './stdio';
 import { buildPreopen, planPreopens } from './fs';
-import { pollOneoff } from './poll';
+import { pollOneoff, pollOneoffSuspending } from './poll';
 import { now, resolution } from './clock';
 
 export { WASIProcExit };
 
 /** A WASI process: its imports, and `start` to run an instance's `_start`. */
 export interface WasiProcess {
-  imports: Record<string, (...args: never[]) => number | void>;
+  /** Functions; where the realm may not block, the blocking ones are JSPI `Suspending` imports. */
+  imports: Record<string, ((...args: never[]) => number | void) | WebAssembly.Suspending>;
   /** Runs `_start`; returns the exit code or throws what the guest threw (a trap). */
   start(instance: WebAssembly.Instance): number;
   /** Binds the instance without running it (the caller runs `_start` itself). */
@@ -27,7 +28,17 @@ type Imports = Record<string, (...args: never[]) => number | void>;
 
 const encoder = new TextEncoder();
 
-export function createWasiProcess(o: WasiProcessOptions): WasiProcess {
+/**
+ * How the blocking calls wait: `block` (a worker: `Atomics.wait`), or `suspend` (a thread that may
+ * not block, such as the page: the module is suspended with JSPI while a promise settles).
+ * `bracket` wraps each suspending call for the watchdog.
+ */
+export interface WaitStyle {
+  suspend: boolean;
+  bracket?: <R>(f: () => Promise<R>) => Promise<R>;
+}
+
+export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { suspend: false }): WasiProcess {
   const stdin = new RingReaderFd(new Ring(o.stdin), o.tty);
   // The page may stop reading (a cancelled stream): output is then discarded, as to /dev/null.
   // A module reading our stdout may exit: then, as with a pipe, the writer gets EPIPE.
@@ -113,8 +124,28 @@ export function createWasiProcess(o: WasiProcessOptions): WasiProcess {
     sock_shutdown: (fd: number) => notSocket(table(), fd),
   };
 
+  const imports: WasiProcess['imports'] = { ...(shim.wasiImport as Imports), ...mended };
+  if (style.suspend) {
+    const bracket = style.bracket ?? (<R>(f: () => Promise<R>) => f());
+    const fdRead = mended.fd_read as (fd: number, iovs: number, iovsLen: number, nreadPtr: number) => number;
+    imports.fd_read = new WebAssembly.Suspending((fd: number, iovs: number, iovsLen: number, nreadPtr: number) =>
+      bracket(async () => {
+        const f = table()[fd];
+        // Waits here instead of blocking; the read then finds data or the end.
+        if (f instanceof RingReaderFd) while (f.ring.available() === 0 && !f.ring.writerClosed) await f.ring.readable();
+        return fdRead(fd, iovs, iovsLen, nreadPtr);
+      }),
+    );
+    imports.fd_write = new WebAssembly.Suspending((fd: number, iovs: number, iovsLen: number, nwrittenPtr: number) =>
+      bracket(() => writeSuspending(memory, table, shim, fd, iovs, iovsLen, nwrittenPtr)),
+    );
+    imports.poll_oneoff = new WebAssembly.Suspending((inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) =>
+      bracket(() => pollOneoffSuspending(memory, table, inPtr, outPtr, nsubs, neventsPtr)),
+    );
+  }
+
   return {
-    imports: { ...(shim.wasiImport as Imports), ...mended },
+    imports,
     start: (instance) => shim.start(instance as never),
     bind: (instance) => {
       shim.inst = instance as never;
@@ -125,6 +156,44 @@ export function createWasiProcess(o: WasiProcessOptions): WasiProcess {
       stdin.ring.closeReader();
     },
   };
+}
+
+/** `fd_write` that waits for room by suspending the module, never blocking the realm. */
+async function writeSuspending(
+  memory: () => ArrayBuffer | SharedArrayBuffer,
+  table: () => Array<Fd | undefined>,
+  shim: WASI,
+  fd: number,
+  iovs: number,
+  iovsLen: number,
+  nwrittenPtr: number,
+): Promise<number> {
+  const f = table()[fd];
+  if (!(f instanceof RingWriterFd)) return call(shim, 'fd_write', fd, iovs, iovsLen, nwrittenPtr);
+  let total = 0;
+  for (let i = 0; i < iovsLen; i++) {
+    const view = new DataView(memory());
+    const ptr = view.getUint32(iovs + i * 8, true);
+    const len = view.getUint32(iovs + i * 8 + 4, true);
+    let done = 0;
+    while (done < len) {
+      if (f.ring.readerClosed) {
+        if (!f.epipe) return writeCount(memory, nwrittenPtr, total + len - done);
+        if (total === 0) return wasi.ERRNO_PIPE;
+        return writeCount(memory, nwrittenPtr, total);
+      }
+      const n = f.ring.write(new Uint8Array(memory(), ptr + done, len - done));
+      done += n;
+      total += n;
+      if (n === 0) await f.ring.writable();
+    }
+  }
+  return writeCount(memory, nwrittenPtr, total);
+}
+
+function writeCount(memory: () => ArrayBuffer | SharedArrayBuffer, ptr: number, n: number): number {
+  new DataView(memory()).setUint32(ptr, n, true);
+  return wasi.ERRNO_SUCCESS;
 }
 
 function call(shim: WASI, name: string, ...args: number[]): number {

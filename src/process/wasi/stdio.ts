@@ -68,6 +68,11 @@ export class RingWriterFd extends Fd {
     return { ret: wasi.ERRNO_SUCCESS, fdstat: streamStat(this.tty) };
   }
 
+  /** Whether a write after the reader has gone fails with EPIPE (else it is discarded). */
+  get epipe(): boolean {
+    return this.onReaderGone === 'epipe';
+  }
+
   override fd_write(data: Uint8Array): { ret: number; nwritten: number } {
     const r = this.writeAll(data);
     return typeof r === 'number' ? { ret: wasi.ERRNO_SUCCESS, nwritten: r } : { ret: r.errno, nwritten: 0 };

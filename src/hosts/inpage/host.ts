@@ -1,0 +1,85 @@
+/**
+ * The `inpage` execution mode: the process runs on the page's own thread, for trusted modules
+ * only (the person grants `run:inpage`). Nothing is copied or posted: its calls go straight to
+ * the kernel. The page's thread may not block, so every blocking import suspends the module
+ * (JSPI) and its `_start` runs as a promise; the page goes on meanwhile. What the page cannot do
+ * is interrupt it: a module computing in a loop holds the page until its next host call. So `kill`
+ * ends it at its next call, and its watchdog refuses the first call it makes after computing
+ * longer than `watchdogMs`.
+ */
+import { EXIT_CODES, KernelError, type ProcessExit } from '../../common';
+import { FromWorker, ReplyBy, ToWorker, WORKER_PROTOCOL, allocateSyncCall, allocateWatch, markKilled, type FromWorkerMessage, type StartMessage } from '../../ipc';
+import type { RunningProcess } from '../../process';
+import type { Host, HostStart, HostedProcess } from '../types';
+
+export class InpageHost implements Host {
+  readonly mode = 'inpage' as const;
+  private readonly live = new Set<() => void>();
+
+  start(req: HostStart): HostedProcess {
+    const program = req.program;
+    if (program.kind !== 'wasm') throw new KernelError('kernel/unsupported', 'a JS module runs in iframe mode');
+    let running!: () => void;
+    let exit!: (e: ProcessExit) => void;
+    const runningP = new Promise<void>((ok) => (running = ok));
+    const exited = new Promise<ProcessExit>((ok) => (exit = ok));
+    // The kill flag the process's glue checks at every host call.
+    const syscall = allocateSyncCall();
+    let ended = false;
+    const end = (e: ProcessExit): void => {
+      if (ended) return;
+      ended = true;
+      markKilled(syscall);
+      this.live.delete(stop);
+      running();
+      exit(e);
+    };
+    const stop = (): void => end({ code: EXIT_CODES.killed, reason: 'killed', message: 'kernel disposed' });
+    this.live.add(stop);
+    const { name: _name, onCall, program: _program, watchdogMs, ...rest } = req;
+    const m: StartMessage = {
+      v: WORKER_PROTOCOL,
+      type: ToWorker.start,
+      ...rest,
+      module: program.module,
+      maxPages: program.maxPages,
+      syscall,
+      suspend: true,
+      ...(watchdogMs !== undefined ? { watch: allocateWatch(), refuseAfterMs: watchdogMs } : {}),
+    };
+    let proc: RunningProcess | undefined;
+    // Calls go to the kernel directly; a suspending call is answered when it settles.
+    const post = (msg: FromWorkerMessage): void => {
+      if (msg.type !== FromWorker.call || ended) return;
+      const answer = (ok: boolean, value: unknown): void => {
+        if (msg.reply === ReplyBy.message && !ended) proc?.settle(msg.id, ok, ok ? value : undefined, ok ? undefined : value);
+      };
+      onCall(msg.call, msg.args).then(
+        (r) => answer(true, r.value),
+        (e: unknown) => answer(false, KernelError.from(e instanceof KernelError ? e : { code: 'ipc/malformed', message: String(e) }).toJSON()),
+      );
+    };
+    // The process runtime is loaded when the first module runs on the page, not with the page.
+    void import('../../process').then(
+      ({ providers, runProcess }) => {
+        if (ended) return;
+        proc = runProcess(m, providers, post, running);
+        void proc.exit.then(end);
+      },
+      (e: unknown) => end({ code: EXIT_CODES.failed, reason: 'failed', message: `could not load the process runtime: ${String(e)}` }),
+    );
+    return {
+      running: runningP,
+      exited,
+      // It stops at its next host call (a module in a loop cannot be interrupted on the page).
+      kill: async (e = { code: EXIT_CODES.killed, reason: 'killed', message: 'killed' }) => {
+        end(e);
+        await exited;
+      },
+    };
+  }
+
+  dispose(): void {
+    for (const stop of [...this.live]) stop();
+  }
+}
