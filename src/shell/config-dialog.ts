@@ -17,7 +17,7 @@ export interface ConfigPrompt {
 
 type RestartType = RestartPolicy['restart'];
 /** The execution modes a person can choose here: the ones that run. */
-const MODES = ['worker', 'iframe'] as const;
+const MODES = ['worker', 'iframe', 'inpage'] as const;
 
 /** Shows `prompt` in a modal `<dialog>`; closed while `prompt` is undefined. */
 export class ConfigDialog extends LitElement {
@@ -85,7 +85,7 @@ export class ConfigDialog extends LitElement {
     const text = (id: string) => field(id)?.value.trim() ?? '';
     const config: ModuleConfig = {};
     const mode = form.querySelector<HTMLSelectElement>('#config-mode')?.value ?? '';
-    if (mode === 'worker' || mode === 'iframe') config.mode = mode;
+    if (mode === 'worker' || mode === 'iframe' || mode === 'inpage') config.mode = mode;
     // A mode stored before that this form does not offer (it cannot run yet) is kept as it is.
     else if (mode === '' && m.config.mode !== undefined && !MODES.includes(m.config.mode as (typeof MODES)[number])) config.mode = m.config.mode;
     if (this._restartType !== '') {
@@ -138,7 +138,12 @@ export class ConfigDialog extends LitElement {
         <label for="config-mode">Runs in</label>
         <select id="config-mode">
           <option value="" ?selected=${c.mode === undefined}>As the manifest says (${man.mode ?? 'worker'})</option>
-          ${MODES.map((x) => html`<option value=${x} ?selected=${c.mode === x}>${x === 'worker' ? 'worker: its own worker' : 'iframe: a sandboxed frame'}</option>`)}
+          ${MODES.map(
+            (x) =>
+              html`<option value=${x} ?selected=${c.mode === x} ?disabled=${x === 'inpage' && !(m.grants.run ?? []).includes('inpage')}>
+                ${x === 'worker' ? 'worker: its own worker' : x === 'iframe' ? 'iframe: a sandboxed frame' : 'inpage: on the page (granted)'}
+              </option>`,
+          )}
         </select>
         <label for="config-restart">Restart</label>
         <select

@@ -218,8 +218,7 @@ export class RegistryView extends LitElement {
           @change=${(e: Event) => this.#modes.set(m.name, (e.target as HTMLSelectElement).value as RunMode)}
         >
           ${RUN_MODES.map(
-            // A JS module is not sandboxed by construction: it runs in the container only.
-            (mode) => html`<option value=${mode} ?selected=${this.#modeOf(m) === mode} ?disabled=${m.kind === 'js' && mode !== 'iframe'}>${mode}</option>`,
+            (mode) => html`<option value=${mode} ?selected=${this.#modeOf(m) === mode} ?disabled=${!runnableIn(m, mode)}>${mode}</option>`,
           )}
         </select>
         <button type="submit" class="primary" aria-label=${`Run ${m.name}`}>Run</button>
@@ -232,7 +231,7 @@ export class RegistryView extends LitElement {
 }
 
 /** The execution modes the shell offers. */
-const RUN_MODES = ['worker', 'iframe'] as const;
+const RUN_MODES = ['worker', 'iframe', 'inpage'] as const;
 type RunMode = (typeof RUN_MODES)[number];
 
 /** What is configured for a module (`kernel.configure`), in a line; nothing when nothing is. */
@@ -247,6 +246,15 @@ function configSummary(m: ModuleInfo) {
   if (c.args !== undefined) parts.push(`args ${joinArgs(c.args)}`);
   if (parts.length === 0) return nothing;
   return html`<p class="config-summary"><span class="visually-hidden">Configured: </span>${parts.join(' · ')}</p>`;
+}
+
+/**
+ * Whether the shell offers `mode` for a module: a JS module runs only in the container (it is not
+ * sandboxed by construction); running on the page needs the person's `run:inpage` grant.
+ */
+function runnableIn(m: ModuleInfo, mode: RunMode): boolean {
+  if (m.kind === 'js') return mode === 'iframe';
+  return mode !== 'inpage' || (m.grants.run ?? []).includes('inpage');
 }
 
 /** A string safe to use in an element id. */

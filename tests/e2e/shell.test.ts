@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { withManifest } from './kernel-helpers';
 
 let server: StaticServer;
 let browser: TestBrowser;
@@ -165,6 +166,21 @@ describe('shell', () => {
     const row = page.locator(`webmk-processes tr[data-pid="${pid}"]`);
     await expect(row.locator('.mode').textContent()).resolves.toBe('iframe');
     await card.getByLabel('Run hello in').selectOption('worker');
+  });
+
+  it('offers the page itself as a place to run only once the person granted it', async () => {
+    const bytes = withManifest(moduleBytes('hello'), { name: 'hello-page', permissions: { run: ['inpage'] } });
+    await page.evaluate(async (b) => void (await window.kernel.install(new Uint8Array(b), { name: 'hello-page' })), bytes);
+    const card = page.locator('webmk-registry li.module[data-name="hello-page"]');
+    await card.waitFor();
+    const inpage = card.getByLabel('Run hello-page in').locator('option[value="inpage"]');
+    await expect(inpage.isDisabled()).resolves.toBe(true);
+    await page.evaluate(() => window.kernel.grant('hello-page', ['run:inpage']));
+    await page.waitForFunction(() => document.querySelector('webmk-registry li.module[data-name="hello-page"] option[value="inpage"]')?.hasAttribute('disabled') === false);
+    await card.getByLabel('Run hello-page in').selectOption('inpage');
+    const pid = await run('hello-page', 'on the page');
+    await waitForTerminalText(pid, '[exited with code 0]');
+    await expect(page.locator(`webmk-processes tr[data-pid="${pid}"] .mode`).textContent()).resolves.toBe('inpage');
   });
 
   it('Restart in the process list brings an ended process back under its pid', async () => {
