@@ -9,8 +9,11 @@ import type { Grants, KernelCall, ModuleManifest } from './types';
 export const KERNEL_CALLS: readonly KernelCall[] = ['list', 'spawn', 'kill', 'ps'];
 const KINDS = ['publish', 'subscribe', 'kernel', 'run'] as const;
 type Kind = (typeof KINDS)[number];
-/** Execution modes a module must be granted (`run:inpage`: on the page's own thread, unisolated). */
-const GRANTED_MODES = ['inpage'];
+/**
+ * Execution modes a module must be granted: `run:inpage` (on the page's own thread), and for a JS
+ * module `run:worker` (a worker of the app's origin); neither is isolated from the app.
+ */
+const GRANTED_MODES = ['inpage', 'worker'];
 
 /** Grants that allow nothing. */
 export function noGrants(): Grants {
@@ -68,6 +71,7 @@ export function describePermission(perm: string): string {
   const [kind, value] = splitPermission(perm);
   if (kind === 'publish') return `send messages on ${value === '*' ? 'any topic' : `"${value}"`}`;
   if (kind === 'subscribe') return `read messages on ${value === '*' ? 'any topic' : `"${value}"`}`;
+  if (kind === 'run' && value === 'worker') return "run as a JS module in a worker of the app's origin: not isolated from the app's storage and network";
   if (kind === 'run') return 'run on the page itself: fastest, but not isolated from the app, and a loop holds the page until its next call';
   const calls: Record<string, string> = {
     list: 'see which modules are installed',

@@ -34,10 +34,15 @@ export function effectiveSpawn(asked: AskedSpawn, info: ModuleInfo): CheckedSpaw
   // A JS module is not sandboxed by construction as WebAssembly is: it runs in the container.
   const mode = asked.mode ?? config.mode ?? manifest.mode ?? (info.kind === 'js' ? 'iframe' : 'worker');
   if (info.kind === 'js' && mode !== 'iframe') {
-    const from = asked.mode !== undefined ? 'spawn' : config.mode !== undefined ? 'configuration' : 'manifest';
-    throw new KernelError('kernel/bad-argument', `a JS module runs in iframe mode, not "${mode}" (from the ${from})`, { mode, from });
-  }
-  if (mode === 'inpage') {
+    if (mode !== 'worker' && mode !== 'inpage') {
+      const from = asked.mode !== undefined ? 'spawn' : config.mode !== undefined ? 'configuration' : 'manifest';
+      throw new KernelError('kernel/bad-argument', `a JS module runs in iframe, worker or inpage mode, not "${mode}" (from the ${from})`, { mode, from });
+    }
+    // Outside the container a JS module reaches what the app's origin can: only when granted.
+    if (!(info.grants.run ?? []).includes(mode)) {
+      throw new KernelError('kernel/denied', `"${info.name}" is a JS module: it runs in iframe mode unless granted run:${mode}`, { mode, permission: `run:${mode}` });
+    }
+  } else if (mode === 'inpage') {
     if (!(info.grants.run ?? []).includes('inpage')) {
       throw new KernelError('kernel/denied', `"${info.name}" may not run on the page: it was not granted run:inpage`, { mode, permission: 'run:inpage' });
     }

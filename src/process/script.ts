@@ -6,8 +6,8 @@
  * rings and calls a WebAssembly process uses.
  */
 import { EXIT_CODES, KernelError, isTopic, topicAllowed, type ProcessExit } from '../common';
-import { BusArena, Ring, WatchWriter, ringReadable, type FromWorkerMessage, type StartMessage } from '../ipc';
-import { createGuestContext, type GuestContext, type RunningProcess } from './guest';
+import { BusArena, Ring, WatchWriter, killedFlag, ringReadable, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { ProcessKilled, createGuestContext, type GuestContext, type RunningProcess } from './guest';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -123,10 +123,12 @@ function writable(ring: Ring, bracket: Bracket): WritableStream<Uint8Array> {
  */
 type Bracket = <A extends unknown[], R>(f: (...args: A) => R) => (...args: A) => R;
 
-function bracketFor(watch: WatchWriter | undefined): Bracket {
-  if (watch === undefined) return (f) => f;
+function bracketFor(watch: WatchWriter | undefined, killed: () => boolean): Bracket {
   return (f) =>
     (...args) => {
+      // A module the kernel ended (on the page it cannot be interrupted) stops at its next call.
+      if (killed()) throw new ProcessKilled('the process was killed');
+      if (watch === undefined) return f(...args);
       watch.enter();
       let r;
       try {
@@ -159,7 +161,7 @@ function watchedReadable(source: ReadableStream<Uint8Array>, bracket: Bracket): 
 }
 
 function handle(m: StartMessage, ctx: GuestContext, out: Ring, err: Ring): ScriptHandle {
-  const w = bracketFor(m.watch === undefined ? undefined : new WatchWriter(m.watch));
+  const w = bracketFor(m.watch === undefined ? undefined : new WatchWriter(m.watch), killedFlag(m.syscall));
   const stdin = watchedReadable(ringReadable(new Ring(m.stdin)), w);
   const env = Object.fromEntries(m.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   return {

@@ -249,12 +249,14 @@ function configSummary(m: ModuleInfo) {
 }
 
 /**
- * Whether the shell offers `mode` for a module: a JS module runs only in the container (it is not
- * sandboxed by construction); running on the page needs the person's `run:inpage` grant.
+ * Whether the shell offers `mode` for a module: the page itself needs the person's `run:inpage`
+ * grant; a JS module (not sandboxed by construction) runs outside the container only when
+ * granted `run:worker` or `run:inpage`.
  */
 function runnableIn(m: ModuleInfo, mode: RunMode): boolean {
-  if (m.kind === 'js') return mode === 'iframe';
-  return mode !== 'inpage' || (m.grants.run ?? []).includes('inpage');
+  const granted = (m.grants.run ?? []).includes(mode);
+  if (m.kind === 'js') return mode === 'iframe' || granted;
+  return mode !== 'inpage' || granted;
 }
 
 /** A string safe to use in an element id. */

@@ -30,7 +30,7 @@ describe('installing a JS module', () => {
   it('reads its manifest from the leading comment, runs nothing, and lists it as js', async () => {
     const info = await page.evaluate(async () => (await window.kernel.modules()).find((m) => m.name === 'jsprobe'));
     expect(info).toMatchObject({ kind: 'js', command: true, version: '1.0.0', description: 'JS module test tool' });
-    expect(info?.requested).toEqual(['publish:test/*', 'subscribe:test/*', 'kernel:list']);
+    expect(info?.requested).toEqual(['publish:test/*', 'subscribe:test/*', 'kernel:list', 'run:worker', 'run:inpage']);
     const wasm = await page.evaluate(async () => (await window.kernel.modules()).find((m) => m.name === 'hello')?.kind);
     expect(wasm).toBe('wasm');
   });
@@ -68,9 +68,25 @@ describe('running a JS module', () => {
     expect(new Set(mode)).toEqual(new Set(['iframe']));
   });
 
-  it('refuses any other mode for a JS module with kernel/bad-argument', async () => {
-    const code = await page.evaluate(() => window.kernel.spawn('jsprobe', { mode: 'worker' }).then(() => 'ok', (e: { code: string }) => e.code));
-    expect(code).toBe('kernel/bad-argument');
+  it('runs outside the container only when granted run:worker or run:inpage', async () => {
+    const codes = await page.evaluate(() =>
+      Promise.all(
+        [
+          ['upper', 'worker'],
+          ['upper', 'inpage'],
+          ['jsprobe', 'remote'],
+        ].map(([n, mode]) => window.kernel.spawn(n as string, { mode: mode as 'worker' }).then(() => 'ok', (e: { code: string }) => e.code)),
+      ),
+    );
+    expect(codes).toEqual(['kernel/denied', 'kernel/denied', 'kernel/bad-argument']);
+    for (const mode of ['worker', 'inpage'] as const) {
+      const r = await run(page, 'jsprobe', { mode, args: ['args', mode] });
+      expect([r.stdout, r.code]).toEqual([`["jsprobe","args","${mode}"]\n`, 0]);
+      const exit = await run(page, 'jsprobe', { mode, args: ['exit', '5'] });
+      expect(exit.code).toBe(5);
+      const rows = await page.evaluate((m) => window.kernel.processes().filter((p) => p.name === 'jsprobe' && p.mode === m).length, mode);
+      expect(rows).toBeGreaterThan(0);
+    }
   });
 
   it('reads stdin and writes stdout and stderr (the upper example)', async () => {

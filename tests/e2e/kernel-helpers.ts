@@ -17,7 +17,7 @@ export interface RunOptions {
   preopens?: string[];
   files?: Record<string, string>;
   tty?: boolean;
-  mode?: 'worker' | 'iframe';
+  mode?: 'worker' | 'iframe' | 'inpage';
 }
 
 /** Installs built modules or fixtures by name (bytes read from disk, passed into the page). */

@@ -18,7 +18,7 @@ export class InpageHost implements Host {
 
   start(req: HostStart): HostedProcess {
     const program = req.program;
-    if (program.kind !== 'wasm') throw new KernelError('kernel/unsupported', 'a JS module runs in iframe mode');
+    const scriptUrl = program.kind === 'js' ? URL.createObjectURL(new Blob([program.script], { type: 'text/javascript' })) : undefined;
     let running!: () => void;
     let exit!: (e: ProcessExit) => void;
     const runningP = new Promise<void>((ok) => (running = ok));
@@ -29,6 +29,7 @@ export class InpageHost implements Host {
     const end = (e: ProcessExit): void => {
       if (ended) return;
       ended = true;
+      if (scriptUrl !== undefined) URL.revokeObjectURL(scriptUrl);
       markKilled(syscall);
       this.live.delete(stop);
       running();
@@ -41,8 +42,7 @@ export class InpageHost implements Host {
       v: WORKER_PROTOCOL,
       type: ToWorker.start,
       ...rest,
-      module: program.module,
-      maxPages: program.maxPages,
+      ...(program.kind === 'wasm' ? { module: program.module, maxPages: program.maxPages } : { scriptUrl, maxPages: 0 }),
       syscall,
       suspend: true,
       ...(watchdogMs !== undefined ? { watch: allocateWatch(), refuseAfterMs: watchdogMs } : {}),

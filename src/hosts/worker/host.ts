@@ -38,6 +38,8 @@ interface Running {
   onCall: HostStart['onCall'];
   onRunning: () => void;
   onExit: (e: ProcessExit) => void;
+  /** A JS module's blob: URL: let go at the end, and the worker with it (JS can leave state behind). */
+  scriptUrl?: string;
 }
 
 /** One Worker, reused only for the same module name, one process at a time. */
@@ -65,8 +67,10 @@ class ModuleWorker {
         const done = this.current;
         this.current = null;
         done.onExit({ code: msg.code, reason: msg.reason, ...(msg.message !== undefined ? { message: msg.message } : {}) });
-        // A worker whose last process hit its memory cap is not kept: let its memory go.
-        if (msg.reason === 'memory-exceeded') this.terminate();
+        // A worker whose last process hit its memory cap is not kept: let its memory go. Nor one
+        // that ran JavaScript: it may have left timers or globals for the next start to meet.
+        if (done.scriptUrl !== undefined) URL.revokeObjectURL(done.scriptUrl);
+        if (msg.reason === 'memory-exceeded' || done.scriptUrl !== undefined) this.terminate();
         else onIdle(this);
       }
       if (msg.type === FromWorker.call && msg.pid === this.current?.pid) this.answer(this.current, msg);
@@ -83,13 +87,12 @@ class ModuleWorker {
     this.current = running;
     // The compiled module goes over; its bytes are for hosts that cannot take one.
     const { name: _name, onCall: _onCall, program, watchdogMs: _watchdogMs, ...rest } = req;
-    if (program.kind !== 'wasm') throw new KernelError('kernel/unsupported', 'a JS module runs in iframe mode');
+    if (program.kind === 'js') running.scriptUrl = URL.createObjectURL(new Blob([program.script], { type: 'text/javascript' }));
     const msg: StartMessage = {
       v: WORKER_PROTOCOL,
       type: ToWorker.start,
       ...rest,
-      module: program.module,
-      maxPages: program.maxPages,
+      ...(program.kind === 'wasm' ? { module: program.module, maxPages: program.maxPages } : { scriptUrl: running.scriptUrl, maxPages: 0 }),
       syscall: running.syscall,
       ...(watch !== undefined ? { watch } : {}),
     };
@@ -116,6 +119,7 @@ class ModuleWorker {
   /** Ends the worker; a running process ends with `exit`. */
   terminate(exit?: ProcessExit): void {
     this.dead = true;
+    if (this.current?.scriptUrl !== undefined) URL.revokeObjectURL(this.current.scriptUrl);
     // The worker may run on for a while after terminate(): tell its glue to stand still.
     if (this.current !== null) markKilled(this.current.syscall);
     clearTimeout(this.idleTimer);
