@@ -16,7 +16,7 @@ beforeAll(async () => {
   server = await startServer();
   browser = await launchBrowser();
   page = await openApp(browser.context, server.url);
-  await install(page, 'upper', 'hello');
+  await install(page, 'upper', 'hello', 'cat');
   await installWith(page, 'jslogger', 'all');
   await installWith(page, 'jsprobe', 'all');
 });
@@ -216,6 +216,26 @@ describe('the handle: bus and kernel calls', () => {
       return out;
     });
     expect(r).toBe('listening on sensors/*\nsensors/temp: 21.5\nsensors/rh: 40\n');
+  });
+});
+
+describe('a JS module posting garbage', () => {
+  it('ends crashed with a code in every mode, forges nothing, and leaves other processes alone', async () => {
+    for (const mode of ['iframe', 'worker'] as const) {
+      const r = await page.evaluate(async (m) => {
+        const k = window.kernel;
+        const bystander = await k.spawn('cat', { mode: 'worker' });
+        const p = await k.spawn('jsprobe', { mode: m, args: ['garbage'] });
+        const code = await p.exit;
+        const row = k.processes().find((x) => x.pid === p.pid);
+        const other = k.processes().find((x) => x.pid === bystander.pid)?.state;
+        await bystander.stdin.close();
+        return { code, reason: row?.reason, message: row?.message, other, otherExit: await bystander.exit };
+      }, mode);
+      expect([mode, r.code, r.reason]).toEqual([mode, 134, 'crashed']);
+      expect(r.message).toMatch(/malformed/);
+      expect([r.other, r.otherExit]).toEqual(['running', 0]);
+    }
   });
 });
 

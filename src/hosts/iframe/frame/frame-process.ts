@@ -241,6 +241,12 @@ export class FrameProcess {
       return;
     }
     const sid = this.start.sid;
+    const pid = this.start.pid;
+    // The worker speaks for this process only (module code in it could try to speak for another).
+    if ('pid' in msg && msg.pid !== pid) {
+      this.end({ code: EXIT_CODES.crashed, reason: 'crashed', message: `malformed worker message: it names pid ${msg.pid}, not ${pid}` }, false);
+      return;
+    }
     switch (msg.type) {
       case FromWorker.running:
         this.post({ v: FRAME_PROTOCOL, type: FromFrame.running, sid });
@@ -337,14 +343,17 @@ export class FrameProcess {
     this.ended = true;
     if (this.scriptUrl !== undefined) URL.revokeObjectURL(this.scriptUrl);
     for (const [real, m] of [...this.mirrors]) this.dropMirror(real, m);
-    if (clean) {
+    // A worker is kept for the next start only after a WebAssembly process ended on its own; one
+    // that ran JavaScript may have left state behind (or only claimed to have ended).
+    if (clean && this.scriptUrl === undefined) {
       this.workers.give(this.start.name, this.worker);
     } else {
       markKilled(this.syscall);
       this.worker.terminate();
-      this.out.ring.closeWriter();
-      this.err.ring.closeWriter();
     }
+    // Closed already by a process that ended on its own; the output drains either way.
+    this.out.ring.closeWriter();
+    this.err.ring.closeWriter();
     this.stdin.closeReader();
     if (exit.reason === 'killed') {
       // The page ended it and waits for nothing more.
