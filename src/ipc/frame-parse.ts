@@ -5,7 +5,7 @@
  */
 import { KernelError, type ExitReason } from '../common';
 import { isInt, isStrings, malformed, versioned } from './parse-util';
-import { FRAME_PROTOCOL, FromFrame, ToFrame, type FromFrameMessage, type ToFrameMessage } from './frame-protocol';
+import { FRAME_PROTOCOL, FromFrame, ToFrame, type BusDelivery, type FromFrameMessage, type ToFrameMessage } from './frame-protocol';
 import { ReplyBy, type ReplyMode } from './worker-protocol';
 
 const REASONS: readonly ExitReason[] = ['exited', 'crashed', 'memory-exceeded', 'killed', 'failed', 'watchdog-expired'];
@@ -17,6 +17,10 @@ const fail = (why: string, data: unknown): never => malformed('frame', why, data
 const record = (data: unknown): Record<string, unknown> => versioned('frame', FRAME_PROTOCOL, data);
 
 const isSid = (x: unknown): x is number => isInt(x) && x > 0;
+const isDelivery = (x: unknown): x is BusDelivery => {
+  const d = x as Record<string, unknown> | null;
+  return typeof d === 'object' && d !== null && typeof d.topic === 'string' && d.data instanceof Uint8Array && isInt(d.from);
+};
 const isFd = (x: unknown): x is 1 | 2 => x === 1 || x === 2;
 const isChunk = (x: unknown): x is Uint8Array => x instanceof Uint8Array && x.length <= MAX_CHUNK;
 const isSize = (x: unknown): boolean => isInt(x) && x >= 16 && x <= 2 ** 30 && (x & (x - 1)) === 0;
@@ -120,8 +124,8 @@ export function parseToFrame(data: unknown): ToFrameMessage {
       }
       return { v, type: ToFrame.input, sid: r.sid as number, window: r.window as number, events: r.events as Int32Array, closed: r.closed as boolean };
     case ToFrame.bus:
-      if (!isSid(r.sid) || !isInt(r.slot) || typeof r.topic !== 'string' || !(r.data instanceof Uint8Array) || !isInt(r.from)) fail('bad bus fields', data);
-      return { v, type: ToFrame.bus, sid: r.sid as number, slot: r.slot as number, topic: r.topic as string, data: r.data as Uint8Array, from: r.from as number };
+      if (!isSid(r.sid) || !isInt(r.slot) || !Array.isArray(r.messages) || !r.messages.every(isDelivery)) fail('bad bus fields', data);
+      return { v, type: ToFrame.bus, sid: r.sid as number, slot: r.slot as number, messages: r.messages as BusDelivery[] };
     default:
       return fail(`unknown type ${String(r.type)}`, data);
   }

@@ -26,7 +26,7 @@ export const ToFrame = {
   readerGone: 'reader-gone',
   /** The answer to a call. */
   reply: 'reply',
-  /** A bus message for one of the process's subscriptions. */
+  /** Bus messages for one of the process's subscriptions, in order. */
   bus: 'bus',
   /** Input events for one of its windows (records of `EVENT_WORDS` words), or its closing. */
   input: 'input',
@@ -84,6 +84,13 @@ export interface FrameBoot {
   workerCode: string;
 }
 
+/** One bus message on its way into the frame: its topic, its bytes, and the pid that published it. */
+export interface BusDelivery {
+  topic: string;
+  data: Uint8Array;
+  from: number;
+}
+
 export type ToFrameMessage =
   | FrameStart
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.stdin; sid: number; data: Uint8Array }
@@ -91,7 +98,7 @@ export type ToFrameMessage =
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.ack; sid: number; fd: 1 | 2; bytes: number }
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.readerGone; sid: number; fd: 1 | 2 }
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.reply; sid: number; id: number; ok: boolean; value?: unknown; error?: KernelErrorData }
-  | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.bus; sid: number; slot: number; topic: string; data: Uint8Array; from: number }
+  | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.bus; sid: number; slot: number; messages: BusDelivery[] }
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.input; sid: number; window: number; events: Int32Array; closed: boolean }
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.kill; sid: number };
 

@@ -234,7 +234,9 @@ describe('a JS module posting garbage', () => {
       }, mode);
       expect([mode, r.code, r.reason]).toEqual([mode, 134, 'crashed']);
       expect(r.message).toMatch(/malformed/);
-      expect([r.other, r.otherExit]).toEqual(['running', 0]);
+      // The bystander was not touched: still there (running, or still starting), then a clean exit.
+      expect(r.other).not.toBe('exited');
+      expect(r.otherExit).toBe(0);
     }
   });
 });

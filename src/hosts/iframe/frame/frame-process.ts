@@ -211,7 +211,7 @@ export class FrameProcess {
       }
       case 'bus': {
         const m = this.mirrors.get(msg.slot);
-        if (m !== undefined) this.bus.arena.deliver(m.slot, msg.topic, msg.data, msg.from);
+        if (m !== undefined) for (const d of msg.messages) this.bus.arena.deliver(m.slot, d.topic, d.data, d.from);
         return;
       }
       case 'kill':
