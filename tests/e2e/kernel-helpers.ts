@@ -174,3 +174,29 @@ export function withManifest(bytes: number[], manifest: unknown): number[] {
   const payload = [...leb(name.length), ...name, ...new TextEncoder().encode(JSON.stringify(manifest))];
   return [...out, 0, ...leb(payload.length), ...payload];
 }
+
+/**
+ * What the app's BroadcastChannel `name` hears while `act` runs (something that posts on it
+ * from another realm), ended by a same-origin control post: the control proves the listener
+ * works, so a missing message means the other realm's post did not reach the app.
+ */
+export async function heardOnAppChannel(page: Page, name: string, act: () => Promise<unknown>): Promise<unknown[]> {
+  await page.evaluate((n) => {
+    const w = window as unknown as { __heard: unknown[]; __chan: BroadcastChannel };
+    w.__heard = [];
+    w.__chan = new BroadcastChannel(n);
+    w.__chan.onmessage = (e) => w.__heard.push(e.data);
+  }, name);
+  await act();
+  await page.evaluate((n) => {
+    const c = new BroadcastChannel(n);
+    c.postMessage('control');
+    c.close();
+  }, name);
+  await page.waitForFunction(() => (window as unknown as { __heard: unknown[] }).__heard.includes('control'));
+  return page.evaluate(() => {
+    const w = window as unknown as { __heard: unknown[]; __chan: BroadcastChannel };
+    w.__chan.close();
+    return w.__heard;
+  });
+}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Frame, Page } from 'playwright-core';
 import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
 import { moduleBytes } from './harness';
-import { install, installWith, run, withManifest } from './kernel-helpers';
+import { heardOnAppChannel, install, installWith, run, withManifest } from './kernel-helpers';
 
 let server: StaticServer;
 let browser: TestBrowser;
@@ -364,29 +364,13 @@ describe('the container', () => {
   it("does not hear or reach the app's BroadcastChannels", async () => {
     const frame = await container();
     const name = await page.evaluate(() => `webmk:${new URL('./', location.href).pathname}:registry`);
-    await page.evaluate((n) => {
-      const w = window as unknown as { __heard: unknown[]; __chan: BroadcastChannel };
-      w.__heard = [];
-      w.__chan = new BroadcastChannel(n);
-      w.__chan.onmessage = (e) => w.__heard.push(e.data);
-    }, name);
-    await frame.evaluate((n) => {
-      const c = new BroadcastChannel(n);
-      c.postMessage('from the frame');
-      c.close();
-    }, name);
-    // A same-origin post after it does arrive: the listener works, and the frame's did not.
-    await page.evaluate((n) => {
-      const c = new BroadcastChannel(n);
-      c.postMessage('control');
-      c.close();
-    }, name);
-    await page.waitForFunction(() => (window as unknown as { __heard: unknown[] }).__heard.includes('control'));
-    const heard = await page.evaluate(() => {
-      const w = window as unknown as { __heard: unknown[]; __chan: BroadcastChannel };
-      w.__chan.close();
-      return w.__heard;
-    });
+    const heard = await heardOnAppChannel(page, name, () =>
+      frame.evaluate((n) => {
+        const c = new BroadcastChannel(n);
+        c.postMessage('from the frame');
+        c.close();
+      }, name),
+    );
     expect(heard).toEqual(['control']);
   });
 
