@@ -15,6 +15,7 @@ export type KernelErrorCode =
   | 'registry/not-found'
   | 'kernel/not-ready'
   | 'kernel/not-isolated'
+  | 'kernel/no-memory-slot'
   | 'kernel/unknown-module'
   | 'kernel/bad-argument'
   | 'kernel/unknown-process'

@@ -10,4 +10,6 @@ export const EXIT_CODES = {
   'watchdog-expired': 137,
   /** "cannot execute": the module could not be linked or instantiated. */
   failed: 126,
+  /** "cannot execute": the renderer had no address space left for one more wasm memory. */
+  'no-memory-slot': 126,
 } as const;

@@ -123,6 +123,8 @@ export type ExitReason =
   | 'killed'
   /** It could not start (link or instantiate error). */
   | 'failed'
+  /** It could not start: the renderer holds as many wasm memories as the browser allows (memory-slots.ts). */
+  | 'no-memory-slot'
   /** It spent longer than its `watchdogMs` in wasm without calling the system. */
   | 'watchdog-expired'
   /** It ended abnormally more often than its restart policy allows (the last end's code stays). */

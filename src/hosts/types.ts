@@ -34,7 +34,7 @@ export interface HostStart extends WasiProcessOptions {
 
 /** A process as a host runs it. */
 export interface HostedProcess {
-  /** Resolves once the module's code runs (after instantiation). */
+  /** Resolves once the module's code runs (after instantiation); never, for one that could not start. */
   readonly running: Promise<void>;
   /** Settles exactly once, on every path: exit, trap, kill, host failure. */
   readonly exited: Promise<ProcessExit>;

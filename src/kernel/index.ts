@@ -9,6 +9,7 @@ export { Kernel, type KernelOptions } from './kernel';
 export { KernelError, isKernelError, describePermission, grantList, type KernelErrorCode, type KernelErrorData } from '../common';
 export type { CapabilityHost, KernelCapability, Caller, CallHandler } from '../capability';
 export * from './types';
+export type { AddressSpace, SlotUse } from './memory-slots';
 export { manifestSettings } from './spawn-config';
 
 /** Creates a kernel with the standard capabilities; `await kernel.ready` before relying on it. */

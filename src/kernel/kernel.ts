@@ -14,6 +14,7 @@ import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
+import { MemorySlots, spaceOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
 import { checkSpawnOptions } from './spawn-options';
 import {
@@ -51,6 +52,7 @@ export class Kernel extends EventTarget implements KernelApi {
   private readonly hosts = new Map<ExecutionMode, Host>();
   /** Every process the table shows, by pid: running, waiting to restart, or recently exited. */
   private readonly procs = new Map<number, Lifecycle>();
+  private readonly slots = new MemorySlots();
   private nextPid = 1;
   private readonly maxPages: number;
   private readonly ringSizes: { stdin: number; stdout: number; stderr: number; pipe: number };
@@ -79,6 +81,7 @@ export class Kernel extends EventTarget implements KernelApi {
       host: (mode) => this.host(mode),
       caps: this.caps,
       maxPages: this.maxPages,
+      slots: this.slots,
       changed: (row, reason) => {
         const detail: StateChange = { pid: row.pid, name: row.name, state: row.state, reason, incarnation: row.incarnation };
         this.dispatchEvent(new CustomEvent(KernelEvents.statechange, { detail }));
@@ -154,10 +157,12 @@ export class Kernel extends EventTarget implements KernelApi {
   /**
    * Starts a module in its own worker. Settles once the process exists (before it runs); its
    * restart policy and watchdog apply from then on. Rejects with `kernel/unknown-module`,
-   * `kernel/bad-argument`, `kernel/not-isolated`.
+   * `kernel/bad-argument`, `kernel/not-isolated`, `kernel/no-memory-slot` (the renderer holds as
+   * many wasm memories as the browser allowed; see `memorySlots()`).
    */
   async spawn(name: string, opts?: SpawnOptions): Promise<Process> {
     const ready = await this.ready4spawn(name, opts);
+    this.checkSlots([ready]);
     const proc = this.launch(ready, {});
     if (ready.o.stdin !== undefined) feed(ready.o.stdin, proc.stdin);
     return proc;
@@ -179,6 +184,7 @@ export class Kernel extends EventTarget implements KernelApi {
         return this.ready4spawn(st.name, { ...(args !== undefined ? { args } : {}), ...(env !== undefined ? { env } : {}), ...(mode !== undefined ? { mode } : {}) });
       }),
     );
+    this.checkSlots(ready);
     const pipes = stages.slice(1).map(() => allocateRing(this.ringSizes.pipe));
     const procs = ready.map((r, i) => this.launch(r, { stdin: pipes[i - 1], stdout: pipes[i] }));
     if (first.stdin !== undefined && procs[0] !== undefined) feed(first.stdin, procs[0].stdin);
@@ -199,6 +205,31 @@ export class Kernel extends EventTarget implements KernelApi {
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
     const o = effectiveSpawn(asked, info);
     return { info, o, runnable: await this.catalog.runnable(info) };
+  }
+
+  /** Refuses at once, with `kernel/no-memory-slot`, processes whose renderer is at its wall. */
+  private checkSlots(ready: Ready[]): void {
+    const wanted = new Map<AddressSpace, number>();
+    for (const r of ready) {
+      const space = r.runnable !== 'min-exceeds' && r.runnable.kind === 'wasm' ? spaceOf(r.o.mode) : undefined;
+      if (space !== undefined) wanted.set(space, (wanted.get(space) ?? 0) + 1);
+    }
+    const use = this.slots.snapshot();
+    for (const [space, n] of wanted) {
+      const { used, limit } = use[space];
+      if (limit !== undefined && used + n > limit) {
+        const why = this.slots.refusal(space) ?? `${n} more wasm memories would pass the limit of ${limit} (${used} live); ending or hibernating a process frees one`;
+        throw new KernelError('kernel/no-memory-slot', why, { space, used, limit });
+      }
+    }
+  }
+
+  /**
+   * The wasm memories live in each renderer (the page with its workers and in-page processes; the
+   * sandboxed frames) and, once a spawn met it, the browser's limit observed there.
+   */
+  memorySlots(): Record<AddressSpace, SlotUse> {
+    return this.slots.snapshot();
   }
 
   /**

@@ -10,6 +10,7 @@ import { EXIT_CODES, KernelError, type ExecutionMode, type ModuleInfo, type Proc
 import type { Host, HostedProcess } from '../hosts';
 import { Ring, ringReadable, ringWritable, sleepUnthrottled } from '../ipc';
 import type { Capabilities } from './capabilities';
+import { isWall, spaceOf, type AddressSpace, type MemorySlots } from './memory-slots';
 import type { Runnable } from './runnable';
 import type { CheckedSpawn } from './spawn-options';
 
@@ -39,6 +40,8 @@ export interface LifecycleDeps {
   caps: Capabilities;
   /** The memory cap in pages (for the refusal message of a module over it). */
   maxPages: number;
+  /** The wasm memories live in each renderer, and the limit seen. */
+  slots: MemorySlots;
   /** A transition happened: the kernel tells its listeners. */
   changed(row: ProcessInfo, reason: StateReason): void;
   /** The process is gone for good; its row is final. */
@@ -64,6 +67,8 @@ export class Lifecycle {
   readonly row: ProcessInfo;
   readonly process: Process;
   private hosted: HostedProcess | undefined;
+  /** Where the running incarnation holds a wasm memory (absent: it holds none), and whether it got it. */
+  private slot: { space: AddressSpace; live: boolean } | undefined;
   private readonly history: RestartHistory;
   /** Set once someone asked it to end: no restart follows. */
   private stopping = false;
@@ -113,10 +118,16 @@ export class Lifecycle {
     this.deps.changed(row, reason);
     this.deps.caps.spawned(row.pid, info);
     const caller: Caller = { pid: row.pid, name: info.name, grants: info.grants, incarnation: row.incarnation };
+    const space = runnable !== 'min-exceeds' && runnable.kind === 'wasm' ? spaceOf(o.mode) : undefined;
+    const wall = space === undefined ? undefined : this.deps.slots.refusal(space);
+    if (space !== undefined && wall === undefined) this.deps.slots.take(space);
+    this.slot = wall === undefined && space !== undefined ? { space, live: false } : undefined;
     const hosted =
       runnable === 'min-exceeds'
-        ? refused(`its initial memory is over the ${this.deps.maxPages / 16} MiB limit`)
-        : this.deps.host(o.mode).start({
+        ? refused('memory-exceeded', `its initial memory is over the ${this.deps.maxPages / 16} MiB limit`)
+        : wall !== undefined
+          ? refused('no-memory-slot', wall)
+          : this.deps.host(o.mode).start({
             pid: row.pid,
             name: info.name,
             program: { ...runnable, sha256: info.sha256 },
@@ -140,6 +151,10 @@ export class Lifecycle {
     const began = performance.now();
     void hosted.running.then(() => {
       if (this.hosted !== hosted || row.state !== 'starting') return;
+      if (this.slot !== undefined) {
+        this.slot.live = true;
+        this.deps.slots.instantiated(this.slot.space);
+      }
       row.state = 'running';
       this.deps.changed(row, reason);
     });
@@ -167,10 +182,20 @@ export class Lifecycle {
     await this.hosted.kill({ code: EXIT_CODES.killed, reason: 'killed', message: 'restarted on request' });
   }
 
-  private ended(hosted: HostedProcess, end: ProcessExit, ranMs: number): void {
+  private ended(hosted: HostedProcess, ended: ProcessExit, ranMs: number): void {
     if (this.hosted !== hosted) return;
     this.hosted = undefined;
     const row = this.row;
+    let end = ended;
+    const slot = this.slot;
+    this.slot = undefined;
+    if (slot !== undefined) {
+      this.deps.slots.release(slot.space, slot.live);
+      // An instantiation refused for want of address space is the browser's limit, not the module's.
+      if (row.state === 'starting' && (end.reason === 'memory-exceeded' || end.reason === 'failed') && isWall(end.message)) {
+        end = { code: EXIT_CODES['no-memory-slot'], reason: 'no-memory-slot', message: this.deps.slots.met(slot.space) };
+      }
+    }
     if (this.restarting) {
       this.restarting = false;
       row.lastExit = { ...end, at: Date.now() };
@@ -225,7 +250,7 @@ export class Lifecycle {
 }
 
 /** A host-less process that exits at once with a memory refusal. */
-function refused(message: string): HostedProcess {
-  const exited = Promise.resolve<ProcessExit>({ code: EXIT_CODES['memory-exceeded'], reason: 'memory-exceeded', message });
+function refused(reason: 'memory-exceeded' | 'no-memory-slot', message: string): HostedProcess {
+  const exited = Promise.resolve<ProcessExit>({ code: EXIT_CODES[reason], reason, message });
   return { running: new Promise(() => {}), exited, kill: async () => {} };
 }

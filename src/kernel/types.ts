@@ -5,6 +5,7 @@
 import type { BusApi } from '../bus';
 import type { ExecutionMode, KernelErrorCode, ModuleConfig, ModuleInfo, ProcessInfo, ProcessState, RestartPolicy, StateReason } from '../common';
 import type { GfxApi } from '../gfx';
+import type { AddressSpace, SlotUse } from './memory-slots';
 
 export type {
   Capability,
@@ -132,6 +133,8 @@ export interface KernelApi extends EventTarget {
   modules(): Promise<ModuleInfo[]>;
   spawn(name: string, opts?: SpawnOptions): Promise<Process>;
   processes(): ProcessInfo[];
+  /** Live wasm memories per renderer and the browser's limit once observed (the address-space wall). */
+  memorySlots(): Record<AddressSpace, SlotUse>;
   /** Ends a process by pid; resolves once it is gone (at once if it already ended). No restart follows. */
   kill(pid: number): Promise<void>;
   /**

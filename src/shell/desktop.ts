@@ -126,7 +126,7 @@ export class Desktop extends LitElement {
           </section>
           <section class="panel" aria-labelledby="processes-heading">
             <h2 id="processes-heading">Processes</h2>
-            <webmk-processes .processes=${feed.processes} .killable=${killable} .now=${feed.now}></webmk-processes>
+            <webmk-processes .processes=${feed.processes} .killable=${killable} .slots=${feed.slots} .now=${feed.now}></webmk-processes>
           </section>
           <section class="panel bus-panel" aria-labelledby="bus-heading">
             <webmk-bus-view ?open=${this.#bus.open} .stats=${this.#bus.stats} .denied=${this.#bus.denied}></webmk-bus-view>

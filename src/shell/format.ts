@@ -27,6 +27,8 @@ export function describeEnd(info: ProcessInfo | undefined, exitCode?: number): s
       return 'memory limit exceeded';
     case 'failed':
       return info.message ? `failed to start: ${info.message}` : 'failed to start';
+    case 'no-memory-slot':
+      return 'no wasm memory slot free';
     case 'watchdog-expired':
       return 'stopped by its watchdog';
     case 'restart-limit':

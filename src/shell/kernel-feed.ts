@@ -5,7 +5,7 @@
  * tells the person what started when the app opened, and what could not.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { AutostartResult, KernelApi, ModuleInfo, ProcessInfo } from '../kernel';
+import type { AddressSpace, AutostartResult, KernelApi, ModuleInfo, ProcessInfo, SlotUse } from '../kernel';
 import { describeError } from './format';
 import { loadExamples, type Example } from './examples';
 import type { Toasts } from './toasts';
@@ -21,6 +21,7 @@ export class KernelFeed implements ReactiveController {
   examples: Example[] = [];
   /** The process table, as last read. */
   processes: ProcessInfo[] = [];
+  slots: Record<AddressSpace, SlotUse> | undefined;
   /** The time running times count to; it ticks each second while a process runs. */
   now = Date.now();
   /** Whether a new version of the app waits. */
@@ -111,6 +112,7 @@ export class KernelFeed implements ReactiveController {
     const kernel = this.#kernel();
     if (kernel === undefined) return;
     this.processes = kernel.processes();
+    this.slots = kernel.memorySlots();
     this.now = Date.now();
     this.#host.requestUpdate();
     const running = this.processes.some((p) => p.state !== 'exited');

@@ -3,7 +3,7 @@
  * ended; Kill for what runs, Restart for what ended or waits to be restarted.
  */
 import { LitElement, html, nothing } from 'lit';
-import type { ProcessInfo } from '../kernel';
+import type { AddressSpace, ProcessInfo, SlotUse } from '../kernel';
 import { emit } from './events';
 import { describeEnd, describeRestart, formatDuration } from './format';
 
@@ -12,12 +12,15 @@ export class ProcessList extends LitElement {
   static override properties = {
     processes: { attribute: false },
     killable: { attribute: false },
+    slots: { attribute: false },
     now: { type: Number },
     _hidden: { state: true },
   };
 
   declare processes: ProcessInfo[];
   declare killable: ReadonlySet<number>;
+  /** The wasm memories live per renderer, and the browser's limit once met (`kernel.memorySlots()`). */
+  declare slots: Record<AddressSpace, SlotUse> | undefined;
   /** The clock the uptimes are measured against (the desktop ticks it while something runs). */
   declare now: number;
   /** Finished processes the person cleared from view (the kernel keeps them). */
@@ -27,6 +30,7 @@ export class ProcessList extends LitElement {
     super();
     this.processes = [];
     this.killable = new Set();
+    this.slots = undefined;
     this.now = Date.now();
     this._hidden = new Set();
   }
@@ -39,6 +43,7 @@ export class ProcessList extends LitElement {
     const rows = this.processes.filter((p) => !this._hidden.has(p.pid)).sort((a, b) => b.pid - a.pid);
     const finished = rows.filter((p) => p.state === 'exited');
     return html`
+      ${this.#slots()}
       ${rows.length === 0
         ? html`<p class="empty">No processes yet. Run a module to start one.</p>`
         : html`<table class="process-table">
@@ -62,6 +67,16 @@ export class ProcessList extends LitElement {
           </button>`
         : nothing}
     `;
+  }
+
+  /** How many wasm memory slots are in use, where any is. */
+  #slots() {
+    const s = this.slots;
+    if (s === undefined || (s.page.used === 0 && s.frames.used === 0 && s.page.limit === undefined && s.frames.limit === undefined)) return nothing;
+    const part = (label: string, u: SlotUse) => `${label} ${u.used}${u.limit !== undefined ? ` of ${u.limit}` : ''}`;
+    return html`<p class="slots" title="Live WebAssembly memories per browser process; the browser allows about 125 in each. Ending or hibernating a process frees one.">
+      Wasm memories: ${part('page', s.page)} · ${part('frames', s.frames)}
+    </p>`;
   }
 
   #row(p: ProcessInfo) {

@@ -238,7 +238,6 @@ export class IframeHost implements Host {
     let proc: PageProcess | undefined;
     const ended = (e: ProcessExit): void => {
       this.starts.delete(sid);
-      running();
       exit(e);
     };
     void this.open().then(

@@ -32,7 +32,6 @@ export class InpageHost implements Host {
       if (scriptUrl !== undefined) URL.revokeObjectURL(scriptUrl);
       markKilled(syscall);
       this.live.delete(stop);
-      running();
       exit(e);
     };
     const stop = (): void => end({ code: EXIT_CODES.killed, reason: 'killed', message: 'kernel disposed' });

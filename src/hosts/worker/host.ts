@@ -162,7 +162,6 @@ export class WorkerHost implements Host {
       },
       onExit: (e) => {
         this.busy.delete(w);
-        running();
         exit(e);
       },
     };

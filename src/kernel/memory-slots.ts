@@ -1,0 +1,87 @@
+/**
+ * The address-space wall (FACTS.md): V8 reserves about 8 GiB of address space per wasm32 memory
+ * from a budget of about 1 TiB per renderer process, so one renderer holds about 125 live
+ * memories whatever their size. The page and its workers share one renderer; the sandboxed
+ * frames of the `iframe` mode share another. The kernel counts the memories its processes hold
+ * in each, learns the limit the first time an instantiation is refused, and from then on refuses
+ * a spawn at the limit at once (`kernel/no-memory-slot`) instead of letting it fail later.
+ */
+import type { ExecutionMode } from '../common';
+
+/** A renderer whose address space the processes share: the page (workers, in-page) or the frames. */
+export type AddressSpace = 'page' | 'frames';
+
+export interface SlotUse {
+  /** Live wasm memories held by processes in this renderer. */
+  used: number;
+  /** The count at which the browser refused one, once seen (absent: not met yet). */
+  limit?: number;
+}
+
+/** V8's words when an instantiation cannot reserve a memory's address space. */
+const WALL = /cannot allocate wasm memory/i;
+
+/** Where a process of this mode holds its memory (none here for a remote one). */
+export function spaceOf(mode: ExecutionMode): AddressSpace | undefined {
+  if (mode === 'remote') return undefined;
+  return mode === 'iframe' ? 'frames' : 'page';
+}
+
+/** Whether an instantiation failed at the wall (not at the module's own limit). */
+export function isWall(message: string | undefined): boolean {
+  return message !== undefined && WALL.test(message);
+}
+
+export class MemorySlots {
+  private readonly use: Record<AddressSpace, SlotUse> = { page: { used: 0 }, frames: { used: 0 } };
+  /** Of `used`, the memories known to exist (their process runs); the rest are still starting. */
+  private readonly live: Record<AddressSpace, number> = { page: 0, frames: 0 };
+
+  /** A copy of the counts. */
+  snapshot(): Record<AddressSpace, SlotUse> {
+    return { page: { ...this.use.page }, frames: { ...this.use.frames } };
+  }
+
+  /** Why a new memory in `space` would be refused now, or undefined if it may be tried. */
+  refusal(space: AddressSpace): string | undefined {
+    const { used, limit } = this.use[space];
+    if (limit === undefined || used < limit) return undefined;
+    return wallMessage(space, used, limit);
+  }
+
+  take(space: AddressSpace): void {
+    this.use[space].used += 1;
+  }
+
+  /** A process holding a slot got its memory: the renderer holds at least this many at once. */
+  instantiated(space: AddressSpace): void {
+    this.live[space] += 1;
+    const s = this.use[space];
+    if (s.limit !== undefined) s.limit = Math.max(s.limit, this.live[space]);
+  }
+
+  /** A process gave its slot back (`live`: it had got its memory). */
+  release(space: AddressSpace, live: boolean): void {
+    this.use[space].used = Math.max(0, this.use[space].used - 1);
+    if (live) this.live[space] = Math.max(0, this.live[space] - 1);
+  }
+
+  /**
+   * An instantiation in `space` was refused. The limit learned is the most memories seen live at
+   * once: not those still starting (they may be refused too, when many start together), and not
+   * lowered by a refusal below it (memories of ended workers the browser has not released yet).
+   */
+  met(space: AddressSpace): string {
+    const s = this.use[space];
+    s.limit = Math.max(s.limit ?? 0, this.live[space]);
+    return wallMessage(space, this.live[space], s.limit);
+  }
+}
+
+function wallMessage(space: AddressSpace, used: number, limit: number): string {
+  const where = space === 'page' ? 'this page and its workers' : 'the sandboxed frames';
+  return (
+    `no wasm memory slot: ${where} hold ${used} live wasm memories and the browser refused one more ` +
+    `(its limit for one renderer, observed at ${limit}); ending or hibernating a process frees one`
+  );
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { isWall, MemorySlots, spaceOf } from '../../src/kernel/memory-slots';
+
+/** `n` processes that started and got their memory. */
+function running(s: MemorySlots, n: number): void {
+  for (let i = 0; i < n; i++) {
+    s.take('page');
+    s.instantiated('page');
+  }
+}
+
+describe('memory slots', () => {
+  it('counts per renderer and refuses nothing before the wall is met', () => {
+    const s = new MemorySlots();
+    running(s, 200);
+    s.take('frames');
+    expect(s.refusal('page')).toBeUndefined();
+    expect(s.snapshot()).toEqual({ page: { used: 200 }, frames: { used: 1 } });
+  });
+
+  it('learns the limit where the wall was met, refuses at it and not below it', () => {
+    const s = new MemorySlots();
+    running(s, 125);
+    s.take('page');
+    expect(s.met('page')).toMatch(/hold 125 live wasm memories.*observed at 125\); ending or hibernating a process frees one/);
+    s.release('page', false);
+    expect(s.refusal('page')).toMatch(/observed at 125/);
+    expect(s.refusal('frames')).toBeUndefined();
+    s.release('page', true);
+    expect(s.refusal('page')).toBeUndefined();
+  });
+
+  it('does not count processes still starting into the limit (they may be refused too)', () => {
+    const s = new MemorySlots();
+    running(s, 125);
+    for (let i = 0; i < 3; i++) s.take('page');
+    s.met('page');
+    expect(s.snapshot().page).toEqual({ used: 128, limit: 125 });
+  });
+
+  it('keeps the highest count seen live: a refusal below it does not lower it, more live raises it', () => {
+    const s = new MemorySlots();
+    running(s, 125);
+    s.met('page');
+    for (let i = 0; i < 7; i++) s.release('page', true);
+    s.met('page');
+    expect(s.snapshot().page.limit).toBe(125);
+    running(s, 9);
+    expect(s.snapshot().page).toEqual({ used: 127, limit: 127 });
+  });
+
+  it('never counts below zero', () => {
+    const s = new MemorySlots();
+    s.release('frames', true);
+    expect(s.snapshot().frames.used).toBe(0);
+  });
+
+  it("tells V8's address-space refusal from other failures, and where each mode holds its memory", () => {
+    expect(isWall('WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance')).toBe(true);
+    expect(isWall('WebAssembly.Memory(): could not allocate memory')).toBe(false);
+    expect(isWall(undefined)).toBe(false);
+    expect([spaceOf('worker'), spaceOf('inpage'), spaceOf('iframe'), spaceOf('remote')]).toEqual(['page', 'page', 'frames', undefined]);
+  });
+});
