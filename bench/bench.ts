@@ -11,6 +11,7 @@ import { stdinFigure } from './figures/stdin';
 import { stdoutFigure } from './figures/stdout';
 import { stormFigure } from './figures/storm';
 import { supervisionFigure } from './figures/supervision';
+import { wallFigure } from './figures/wall';
 import type { FigureResult } from './lib/report';
 
 const FIGURES = {
@@ -23,6 +24,8 @@ const FIGURES = {
   supervision: supervisionFigure,
   iframe: iframeFigure,
   'iframe-bus': iframeBusFigure,
+  // Last: it fills the page's renderer with wasm memories.
+  wall: wallFigure,
 } satisfies Record<string, () => Promise<FigureResult>>;
 
 /** What the runner sees on the page. */
