@@ -120,16 +120,22 @@ describe('running a JS module', () => {
     const r = await page.evaluate(async () => {
       const p = await window.kernel.spawn('jsprobe', { args: ['spin'] });
       await p.stdout.getReader().read();
+      // Timer ticks while it spins (a page it held would never get them: a timeout).
       let ticks = 0;
-      const timer = setInterval(() => ticks++, 10);
-      await new Promise((ok) => setTimeout(ok, 200));
+      await new Promise<void>((ok) => {
+        const timer = setInterval(() => {
+          if (++ticks < 5) return;
+          clearInterval(timer);
+          ok();
+        }, 10);
+      });
+      const spinning = window.kernel.processes().find((x) => x.pid === p.pid)?.state;
       await p.kill();
-      clearInterval(timer);
-      return { code: await p.exit, reason: window.kernel.processes().find((x) => x.pid === p.pid)?.reason, ticks };
+      return { code: await p.exit, reason: window.kernel.processes().find((x) => x.pid === p.pid)?.reason, ticks, spinning };
     });
     expect(r.code).toBe(137);
     expect(r.reason).toBe('killed');
-    expect(r.ticks).toBeGreaterThan(5);
+    expect([r.ticks, r.spinning]).toEqual([5, 'running']);
   });
 
   it('has a watchdog that counts its handle calls: a loop is ended, a wait on the bus is not', async () => {

@@ -206,12 +206,18 @@ describe.each(MODES)('%s mode', (mode) => {
         const reader = p.stdout.getReader();
         await reader.read(); // "spinning": it is in its loop now
         // The page keeps running timers while the module spins.
+        // (a page it held would never get these ticks: a timeout).
         let ticks = 0;
-        const timer = setInterval(() => ticks++, 10);
-        await new Promise((r) => setTimeout(r, 300));
+        await new Promise<void>((ok) => {
+          const timer = setInterval(() => {
+            if (++ticks < 10) return;
+            clearInterval(timer);
+            ok();
+          }, 10);
+        });
+        const spinning = window.kernel.processes().find((x) => x.pid === p.pid)?.state;
         await p.kill();
         const code = await p.exit;
-        clearInterval(timer);
         const row = window.kernel.processes().find((x) => x.pid === p.pid);
         // stdout ends once the process has: read to its end.
         let extra = '';
@@ -220,9 +226,9 @@ describe.each(MODES)('%s mode', (mode) => {
           if (r.done) break;
           extra += new TextDecoder().decode(r.value);
         }
-        return { ticks, code, reason: row?.reason, stdoutDone: true, extra };
+        return { ticks, spinning, code, reason: row?.reason, stdoutDone: true, extra };
       }, mode);
-      expect(out.ticks).toBeGreaterThan(10);
+      expect([out.ticks, out.spinning]).toEqual([10, 'running']);
       expect(out.code).toBe(137);
       expect(out.reason).toBe('killed');
       expect(out.stdoutDone).toBe(true);
