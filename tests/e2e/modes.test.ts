@@ -268,7 +268,13 @@ describe('inpage mode', () => {
       const p = await window.kernel.spawn('cat-page', { mode: 'inpage' });
       const w = p.stdin.getWriter();
       await w.write(new TextEncoder().encode('one\n'));
-      const first = new TextDecoder().decode((await p.stdout.getReader().read()).value);
+      const out = p.stdout.getReader();
+      let first = '';
+      while (!first.includes('\n')) {
+        const chunk = await out.read();
+        if (chunk.done) break;
+        first += new TextDecoder().decode(chunk.value);
+      }
       // It now waits for more input, suspended; the page's timers run meanwhile (a module that
       // held the page would keep these from ever firing, and the test would time out).
       let ticks = 0;
