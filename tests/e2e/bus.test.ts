@@ -177,8 +177,15 @@ describe('kill', () => {
       const p = await window.kernel.spawn('bustool', { args: ['pub', 'test/zombie', '100000000'] });
       while (count < 1000) await new Promise((r) => setTimeout(r, 5));
       await p.kill();
-      // Let the page drain what was queued before the kill.
-      await new Promise((r) => setTimeout(r, 100));
+      // Let the page drain what was queued before the kill (up to 4 MiB: on a loaded machine that
+      // takes a while): until three looks 50 ms apart see no new message.
+      let quiet = 0;
+      let seen = count;
+      while (quiet < 3) {
+        await new Promise((r) => setTimeout(r, 50));
+        quiet = count === seen ? quiet + 1 : 0;
+        seen = count;
+      }
       const atKill = count;
       await new Promise((r) => setTimeout(r, 700));
       stop();
