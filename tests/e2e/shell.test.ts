@@ -211,6 +211,17 @@ describe('shell', () => {
       pid,
       { timeout: 10_000 },
     );
+    // Above the table: how many wasm memory slots the page's processes hold.
+    const used = await page.evaluate(() => window.kernel.memorySlots().page.used);
+    expect(used).toBeGreaterThan(0);
+    const shown = () =>
+      page.waitForFunction(
+        // (the line is left out while no slot is used)
+        () => (document.querySelector('webmk-processes .slots')?.textContent?.match(/page (\d+)/)?.[1] ?? '0') === String(window.kernel.memorySlots().page.used),
+        undefined,
+        { timeout: 10_000 },
+      );
+    await shown();
     await row.getByRole('button', { name: `Kill spin (pid ${pid})` }).click();
     await page.waitForFunction(
       (pid) => document.querySelector(`webmk-processes tr[data-pid="${pid}"] .state`)?.textContent?.includes('killed'),
@@ -219,6 +230,8 @@ describe('shell', () => {
     );
     await waitForTerminalText(pid, '[killed]');
     await expect(row.getByRole('button', { name: /Kill/ }).count()).resolves.toBe(0);
+    await expect(page.evaluate(() => window.kernel.memorySlots().page.used)).resolves.toBe(used - 1);
+    await shown();
   });
 
   it('closing the window of a running process kills it', async () => {
