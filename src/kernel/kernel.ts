@@ -14,7 +14,7 @@ import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
-import { MemorySlots, spaceOf, type AddressSpace, type SlotUse } from './memory-slots';
+import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
 import { checkSpawnOptions } from './spawn-options';
 import {
@@ -211,7 +211,7 @@ export class Kernel extends EventTarget implements KernelApi {
   private checkSlots(ready: Ready[]): void {
     const wanted = new Map<AddressSpace, number>();
     for (const r of ready) {
-      const space = r.runnable !== 'min-exceeds' && r.runnable.kind === 'wasm' ? spaceOf(r.o.mode) : undefined;
+      const space = slotOf(r.runnable, r.o.mode);
       if (space !== undefined) wanted.set(space, (wanted.get(space) ?? 0) + 1);
     }
     const use = this.slots.snapshot();

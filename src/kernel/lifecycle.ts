@@ -10,7 +10,7 @@ import { EXIT_CODES, KernelError, type ExecutionMode, type ModuleInfo, type Proc
 import type { Host, HostedProcess } from '../hosts';
 import { Ring, ringReadable, ringWritable, sleepUnthrottled } from '../ipc';
 import type { Capabilities } from './capabilities';
-import { isWall, spaceOf, type AddressSpace, type MemorySlots } from './memory-slots';
+import { isWall, slotOf, type AddressSpace, type MemorySlots } from './memory-slots';
 import type { Runnable } from './runnable';
 import type { CheckedSpawn } from './spawn-options';
 
@@ -118,7 +118,7 @@ export class Lifecycle {
     this.deps.changed(row, reason);
     this.deps.caps.spawned(row.pid, info);
     const caller: Caller = { pid: row.pid, name: info.name, grants: info.grants, incarnation: row.incarnation };
-    const space = runnable !== 'min-exceeds' && runnable.kind === 'wasm' ? spaceOf(o.mode) : undefined;
+    const space = slotOf(runnable, o.mode);
     const wall = space === undefined ? undefined : this.deps.slots.refusal(space);
     if (space !== undefined && wall === undefined) this.deps.slots.take(space);
     this.slot = wall === undefined && space !== undefined ? { space, live: false } : undefined;

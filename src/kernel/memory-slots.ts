@@ -7,6 +7,7 @@
  * a spawn at the limit at once (`kernel/no-memory-slot`) instead of letting it fail later.
  */
 import type { ExecutionMode } from '../common';
+import type { Runnable } from './runnable';
 
 /** A renderer whose address space the processes share: the page (workers, in-page) or the frames. */
 export type AddressSpace = 'page' | 'frames';
@@ -25,6 +26,11 @@ const WALL = /cannot allocate wasm memory/i;
 export function spaceOf(mode: ExecutionMode): AddressSpace | undefined {
   if (mode === 'remote') return undefined;
   return mode === 'iframe' ? 'frames' : 'page';
+}
+
+/** Where a start of `runnable` in `mode` takes a slot: a wasm module does, a JS module none. */
+export function slotOf(runnable: Runnable, mode: ExecutionMode): AddressSpace | undefined {
+  return runnable !== 'min-exceeds' && runnable.kind === 'wasm' ? spaceOf(mode) : undefined;
 }
 
 /** Whether an instantiation failed at the wall (not at the module's own limit). */
