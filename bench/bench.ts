@@ -7,6 +7,7 @@ import { iframeFigure } from './figures/iframe';
 import { iframeBusFigure } from './figures/iframe-bus';
 import { killFigure } from './figures/kill';
 import { spawnFigure } from './figures/spawn';
+import { stallFigure } from './figures/stall';
 import { stdinFigure } from './figures/stdin';
 import { stdoutFigure } from './figures/stdout';
 import { stormFigure } from './figures/storm';
@@ -19,6 +20,7 @@ const FIGURES = {
   stdout: stdoutFigure,
   stdin: stdinFigure,
   storm: stormFigure,
+  stall: stallFigure,
   kill: killFigure,
   bus: busFigure,
   supervision: supervisionFigure,

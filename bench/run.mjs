@@ -18,7 +18,7 @@ const DIST = join(HERE, 'dist');
 const MODULES = resolve(HERE, '../public/modules');
 const FIXTURES = resolve(HERE, '../tests/fixtures');
 const RESULTS = join(HERE, 'results');
-const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'kill', 'bus', 'supervision', 'iframe', 'iframe-bus', 'wall'];
+const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'stall', 'kill', 'bus', 'supervision', 'iframe', 'iframe-bus', 'wall'];
 /** The graphics figures: bench/gfx-bench.mjs, in the built app, after the page figures. */
 const GRAPHICS = 'graphics';
 const TYPES = {
@@ -95,7 +95,9 @@ async function pageFigures(figures, asked) {
   const started = Date.now();
   const loadBefore = loadavg();
   console.error('bench: building bench/dist ...');
-  await build({ configFile: join(HERE, 'vite.config.ts'), logLevel: 'warn' });
+  // BENCH_PROFILE=<file>: an unminified build and a CPU profile of the page (Chrome DevTools format).
+  const profileTo = process.env.BENCH_PROFILE;
+  await build({ configFile: join(HERE, 'vite.config.ts'), logLevel: 'warn', ...(profileTo ? { build: { minify: false } } : {}) });
   const server = await serve();
   const profile = mkdtempSync(join(tmpdir(), 'webmk-bench-'));
   const browser = await systemChromium();
@@ -108,6 +110,12 @@ async function pageFigures(figures, asked) {
     await page.goto(server.url);
     await page.waitForFunction(() => document.body.dataset.ready === 'true');
     if (!(await page.evaluate(() => globalThis.crossOriginIsolated))) throw new Error('the bench page is not cross-origin isolated');
+    const cdp = profileTo ? await context.newCDPSession(page) : undefined;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    }
     for (const f of figures) {
       const t0 = Date.now();
       console.error(`bench: ${f} ...`);
@@ -117,6 +125,11 @@ async function pageFigures(figures, asked) {
       out.detail[f] = res.detail;
       out.seconds[f] = (Date.now() - t0) / 1000;
       console.error(`bench: ${f} done in ${out.seconds[f].toFixed(1)} s`);
+    }
+    if (cdp) {
+      const { profile: cpu } = await cdp.send('Profiler.stop');
+      writeFileSync(profileTo, JSON.stringify(cpu));
+      console.error(`bench: the page's CPU profile is in ${profileTo}`);
     }
     const browser = context.browser();
     const report = {

@@ -14,6 +14,7 @@ import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
+import { Pacer } from './pacer';
 import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
 import { checkSpawnOptions } from './spawn-options';
@@ -43,6 +44,9 @@ export interface KernelOptions {
   capabilities?: ReadonlyArray<KernelCapability<unknown>>;
 }
 
+/** How much of one page task starts may take, ms. */
+const START_BUDGET_MS = 8;
+
 export class Kernel extends EventTarget implements KernelApi {
   /** Resolves once the kernel can install and spawn; rejects if the registry cannot open. */
   readonly ready: Promise<void>;
@@ -53,6 +57,8 @@ export class Kernel extends EventTarget implements KernelApi {
   /** Every process the table shows, by pid: running, waiting to restart, or recently exited. */
   private readonly procs = new Map<number, Lifecycle>();
   private readonly slots = new MemorySlots();
+  /** Starts run at most this many ms of one page task; the rest go to later tasks (pacer.ts). */
+  private readonly pacer = new Pacer(START_BUDGET_MS);
   private nextPid = 1;
   private readonly maxPages: number;
   private readonly ringSizes: { stdin: number; stdout: number; stderr: number; pipe: number };
@@ -162,10 +168,12 @@ export class Kernel extends EventTarget implements KernelApi {
    */
   async spawn(name: string, opts?: SpawnOptions): Promise<Process> {
     const ready = await this.ready4spawn(name, opts);
-    this.checkSlots([ready]);
-    const proc = this.launch(ready, {});
-    if (ready.o.stdin !== undefined) feed(ready.o.stdin, proc.stdin);
-    return proc;
+    return this.pacer.run(() => {
+      this.checkSlots([ready]);
+      const proc = this.launch(ready, {});
+      if (ready.o.stdin !== undefined) feed(ready.o.stdin, proc.stdin);
+      return proc;
+    });
   }
 
   /**
@@ -184,11 +192,13 @@ export class Kernel extends EventTarget implements KernelApi {
         return this.ready4spawn(st.name, { ...(args !== undefined ? { args } : {}), ...(env !== undefined ? { env } : {}), ...(mode !== undefined ? { mode } : {}) });
       }),
     );
-    this.checkSlots(ready);
-    const pipes = stages.slice(1).map(() => allocateRing(this.ringSizes.pipe));
-    const procs = ready.map((r, i) => this.launch(r, { stdin: pipes[i - 1], stdout: pipes[i] }));
-    if (first.stdin !== undefined && procs[0] !== undefined) feed(first.stdin, procs[0].stdin);
-    return procs;
+    return this.pacer.run(() => {
+      this.checkSlots(ready);
+      const pipes = stages.slice(1).map(() => allocateRing(this.ringSizes.pipe));
+      const procs = ready.map((r, i) => this.launch(r, { stdin: pipes[i - 1], stdout: pipes[i] }));
+      if (first.stdin !== undefined && procs[0] !== undefined) feed(first.stdin, procs[0].stdin);
+      return procs;
+    });
   }
 
   /**
@@ -287,6 +297,7 @@ export class Kernel extends EventTarget implements KernelApi {
 
   /** Ends every process and closes the registry. */
   dispose(): void {
+    this.pacer.dispose();
     for (const host of this.hosts.values()) host.dispose();
     this.catalog.close();
   }

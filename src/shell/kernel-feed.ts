@@ -11,6 +11,9 @@ import { loadExamples, type Example } from './examples';
 import type { Toasts } from './toasts';
 import type { ShellBoot } from './types';
 
+/** The process table is read and drawn at most this often, ms. */
+const PROCESS_REFRESH_MS = 100;
+
 /** Owned by the desktop; its fields are what the desktop's sections show. */
 export class KernelFeed implements ReactiveController {
   /** The installed modules, as the registry last listed them. */
@@ -31,6 +34,9 @@ export class KernelFeed implements ReactiveController {
   readonly #kernel: () => KernelApi | undefined;
   readonly #toasts: Toasts;
   #tick: ReturnType<typeof setInterval> | undefined;
+  /** When the process table was last read, and the timer of a read to come. */
+  #refreshedAt = -Infinity;
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
   /** Kernels whose start-up has been reported (once each, however often the desktop attaches). */
   #reported = new WeakSet<KernelApi>();
 
@@ -44,6 +50,8 @@ export class KernelFeed implements ReactiveController {
 
   hostDisconnected(): void {
     this.#stopTick();
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
   }
 
   /** The host's kernel as it is now, if the page has set it. */
@@ -66,7 +74,7 @@ export class KernelFeed implements ReactiveController {
       detach.push(() => target.removeEventListener(type, fn));
     };
     listen(kernel, 'modules', () => void this.refreshModules());
-    listen(kernel, 'processes', () => this.refreshProcesses());
+    listen(kernel, 'processes', () => this.#processesChanged());
     listen(kernel, 'autostart', () => this.#reportAutostart(kernel));
     this.#reportAutostart(kernel);
     listen(boot, 'status', () => this.#host.requestUpdate());
@@ -107,8 +115,24 @@ export class KernelFeed implements ReactiveController {
     this.#host.requestUpdate();
   }
 
+  /**
+   * The table changed: read it now if it was last read over PROCESS_REFRESH_MS ago, else once
+   * that much time has passed. A hundred processes starting at once are a few hundred changes;
+   * the table is read and drawn a few times, not once per change.
+   */
+  #processesChanged(): void {
+    if (this.#refreshTimer !== undefined) return;
+    const wait = this.#refreshedAt + PROCESS_REFRESH_MS - performance.now();
+    if (wait <= 0) return this.refreshProcesses();
+    this.#refreshTimer = setTimeout(() => {
+      this.#refreshTimer = undefined;
+      this.refreshProcesses();
+    }, wait);
+  }
+
   /** Reads the process table again, and starts or stops the clock. */
   refreshProcesses(): void {
+    this.#refreshedAt = performance.now();
     const kernel = this.#kernel();
     if (kernel === undefined) return;
     this.processes = kernel.processes();

@@ -272,8 +272,9 @@ describe('watchdog', () => {
   });
 
   it('a heartbeat keeps a long computation alive', async () => {
-    // Slices of about 5 ms between heartbeats, a watchdog of 400 ms: room for a loaded machine's pauses.
-    const w = await supervise('crashy', ['beat', '1200'], { watchdogMs: 400 });
+    // Slices of about 5 ms between heartbeats, a watchdog of 1 s: room for a loaded machine's
+    // pauses (a thread among a hundred others on two cores can wait hundreds of ms for a core).
+    const w = await supervise('crashy', ['beat', '2500'], { watchdogMs: 1000 });
     expect(w.code).toBe(0);
     expect(w.stdout).toMatch(/^done after \d+ rounds\n$/);
     expect(w.row?.reason).toBe('exited');

@@ -21,6 +21,7 @@ import {
 import { EXIT_CODES, KernelError, type ProcessExit } from '../../common';
 import type { Host, HostStart, HostedProcess } from '../types';
 import { watchdog } from '../watchdog';
+import { BootGate } from './boot-gate';
 
 /** Limits of the warm pool. */
 export interface WorkerHostOptions {
@@ -30,6 +31,8 @@ export interface WorkerHostOptions {
   idleTotal?: number;
   /** An idle worker is ended after this long. */
   idleMs?: number;
+  /** New workers booting at once (default: the number of cores, at least 2); the others wait their turn. */
+  bootConcurrency?: number;
 }
 
 interface Running {
@@ -51,10 +54,16 @@ class ModuleWorker {
   idleTimer: ReturnType<typeof setTimeout> | undefined;
   idleSince = 0;
 
-  constructor(name: string, onIdle: (w: ModuleWorker) => void) {
+  /** `booted` is called once the worker has said anything, or has ended. */
+  constructor(
+    name: string,
+    onIdle: (w: ModuleWorker) => void,
+    private readonly booted: () => void = () => {},
+  ) {
     this.name = name;
     this.worker = new Worker(workerUrl, { type: 'module', name: `webmk: ${name}` });
     this.worker.onmessage = (e: MessageEvent<unknown>) => {
+      this.booted();
       let msg;
       try {
         msg = parseFromWorker(e.data);
@@ -119,6 +128,7 @@ class ModuleWorker {
   /** Ends the worker; a running process ends with `exit`. */
   terminate(exit?: ProcessExit): void {
     this.dead = true;
+    this.booted();
     if (this.current?.scriptUrl !== undefined) URL.revokeObjectURL(this.current.scriptUrl);
     // The worker may run on for a while after terminate(): tell its glue to stand still.
     if (this.current !== null) markKilled(this.current.syscall);
@@ -139,14 +149,18 @@ export class WorkerHost implements Host {
   private readonly idle = new Map<string, ModuleWorker[]>();
   private readonly busy = new Set<ModuleWorker>();
   private readonly opts: Required<WorkerHostOptions>;
+  private readonly gate: BootGate;
+  /** Starts waiting at the gate, each with the function that ends it before it began. */
+  private readonly waiting = new Set<(end: ProcessExit) => void>();
 
   constructor(opts: WorkerHostOptions = {}) {
-    this.opts = { idlePerModule: 2, idleTotal: 8, idleMs: 60_000, ...opts };
+    this.opts = { idlePerModule: 2, idleTotal: 8, idleMs: 60_000, bootConcurrency: Math.max(2, globalThis.navigator?.hardwareConcurrency ?? 2), ...opts };
+    this.gate = new BootGate(this.opts.bootConcurrency);
   }
 
   start(req: HostStart): HostedProcess {
-    const w = this.take(req.name) ?? new ModuleWorker(req.name, (x) => this.release(x));
-    this.busy.add(w);
+    /** The worker this start runs on, once it has one. */
+    let w: ModuleWorker | undefined;
     let running!: () => void;
     let exit!: (e: ProcessExit) => void;
     const runningP = new Promise<void>((ok) => (running = ok));
@@ -158,20 +172,43 @@ export class WorkerHost implements Host {
       onCall: req.onCall,
       onRunning: () => {
         running();
-        if (watch !== undefined && req.watchdogMs !== undefined) this.watch(w, current, watch, req.watchdogMs);
+        if (w !== undefined && watch !== undefined && req.watchdogMs !== undefined) this.watch(w, current, watch, req.watchdogMs);
       },
       onExit: (e) => {
-        this.busy.delete(w);
+        if (w !== undefined) this.busy.delete(w);
         exit(e);
       },
     };
-    w.start(req, current, watch);
+    const launch = (worker: ModuleWorker): void => {
+      w = worker;
+      this.busy.add(worker);
+      worker.start(req, current, watch);
+    };
+    /** Ends this start while it waits for its turn to boot (it never started). */
+    let endWaiting: ((end: ProcessExit) => void) | undefined;
+    const pooled = this.take(req.name);
+    if (pooled !== undefined) {
+      launch(pooled);
+    } else {
+      const end = (e: ProcessExit): void => {
+        if (!withdraw()) return;
+        this.waiting.delete(end);
+        exit(e);
+      };
+      this.waiting.add(end);
+      const withdraw = this.gate.enter((done) => {
+        this.waiting.delete(end);
+        launch(new ModuleWorker(req.name, (x) => this.release(x), done));
+      });
+      endWaiting = end;
+    }
     return {
       running: runningP,
       exited,
       kill: async (end = { code: EXIT_CODES.killed, reason: 'killed', message: 'killed' }) => {
-        // This start only: the worker may run a later start of the same pid by now.
-        if (w.current === current) {
+        if (w === undefined) endWaiting?.(end);
+        else if (w.current === current) {
+          // This start only: the worker may run a later start of the same pid by now.
           this.busy.delete(w);
           w.terminate(end);
         }
@@ -197,6 +234,7 @@ export class WorkerHost implements Host {
   }
 
   dispose(): void {
+    for (const end of [...this.waiting]) end({ code: EXIT_CODES.killed, reason: 'killed', message: 'kernel disposed' });
     for (const w of this.busy) w.terminate({ code: EXIT_CODES.killed, reason: 'killed', message: 'kernel disposed' });
     for (const list of this.idle.values()) for (const w of list) w.terminate();
     this.busy.clear();
