@@ -26,8 +26,70 @@ scope.onmessage = (e) => {
     return;
   }
   if (setup === undefined) return;
-  scope.postMessage(setup.role === 'producer' ? produce(setup) : consume(setup));
+  scope.postMessage(setup.role === 'producer' ? produce(setup) : setup.role === 'echo' ? echo(setup) : consume(setup));
 };
+
+/**
+ * Copies what arrives on `sab` to `out` in `chunk`-byte pieces until `total` bytes went
+ * through: the page writes one ring and reads the other, as with a process's stdin and stdout.
+ */
+function echo(s: RingSetup): RingReply {
+  const inH = new Int32Array(s.sab, 0, 2);
+  const inData = new Uint8Array(s.sab, HEADER);
+  if (s.out === undefined) throw new Error('echo needs an out ring');
+  const outH = new Int32Array(s.out, 0, 2);
+  const outData = new Uint8Array(s.out, HEADER);
+  const buf = new Uint8Array(s.chunk);
+  let moved = 0;
+  while (moved < s.total) {
+    // Take what is there (up to a chunk), as read(2) would.
+    const w = Atomics.load(inH, WRITE);
+    const r = Atomics.load(inH, READ);
+    const avail = (w - r) >>> 0;
+    if (avail === 0) {
+      Atomics.wait(inH, WRITE, w);
+      continue;
+    }
+    const n = Math.min(avail, s.chunk);
+    copyOut(inData, r, buf, n);
+    Atomics.store(inH, READ, (r + n) | 0);
+    Atomics.notify(inH, READ);
+    // Then write all of it, waiting for room.
+    let sent = 0;
+    while (sent < n) {
+      const ow = Atomics.load(outH, WRITE);
+      const or = Atomics.load(outH, READ);
+      const free = outData.length - ((ow - or) >>> 0);
+      if (free === 0) {
+        Atomics.wait(outH, READ, or);
+        continue;
+      }
+      const m = Math.min(free, n - sent);
+      copyIn(outData, ow, buf.subarray(sent, sent + m));
+      Atomics.store(outH, WRITE, (ow + m) | 0);
+      Atomics.notify(outH, WRITE);
+      sent += m;
+    }
+    moved += n;
+  }
+  return { type: 'done', bytes: moved, checksum: 0 };
+}
+
+/** Copies `n` bytes out of a ring's data starting at counter `r`. */
+function copyOut(data: Uint8Array, r: number, dst: Uint8Array, n: number): void {
+  const at = r & (data.length - 1);
+  const first = Math.min(n, data.length - at);
+  dst.set(data.subarray(at, at + first), 0);
+  if (n > first) dst.set(data.subarray(0, n - first), first);
+}
+
+/** Copies `src` into a ring's data starting at counter `w`. */
+function copyIn(data: Uint8Array, w: number, src: Uint8Array): void {
+  const at = w & (data.length - 1);
+  const first = Math.min(src.length, data.length - at);
+  data.set(src.subarray(0, first), at);
+  if (src.length > first) data.set(src.subarray(first), 0);
+}
 
 function produce(s: RingSetup): RingReply {
   const h = new Int32Array(s.sab, 0, 2);

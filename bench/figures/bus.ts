@@ -5,6 +5,7 @@
  */
 import { createKernel, type ExecutionMode, type Kernel, type Process } from '../../src/kernel';
 import { busService } from '../../src/bus';
+import { ringBetweenWorkers } from '../lib/bare-ring';
 import { drain, fixtureBytes } from '../lib/modules';
 import { median, quantile, round, row, samples, type FigureResult, type Row } from '../lib/report';
 
@@ -165,8 +166,11 @@ export async function busFigure(): Promise<FigureResult> {
     await webmkPipe(kernel, chunk); // warm-up
     const w = [await webmkPipe(kernel, chunk), await webmkPipe(kernel, chunk)];
     const m = [memcpy(chunk), memcpy(chunk)];
+    const mib = (ms: number): number => 256 / (ms / 1000);
+    const ring = [mib(await ringBetweenWorkers(256 * 1024 * 1024, chunk)), mib(await ringBetweenWorkers(256 * 1024 * 1024, chunk))];
     detailPipes[`pipe${chunk}`] = samples(w);
     detailPipes[`memcpy${chunk}`] = samples(m);
+    detailPipes[`ring${chunk}`] = samples(ring);
     pipes.push(
       row({
         id: `pipe.${chunk}`,
@@ -177,6 +181,16 @@ export async function busFigure(): Promise<FigureResult> {
         baseline: `memcpy of the same bytes in ${chunk / 1024} KiB pieces on the page`,
         raw: round(median(m), 0),
         target: { op: '>=', ratio: 0.3 },
+      }),
+      row({
+        id: `pipe.${chunk}.ring`,
+        figure: `pipe between two modules, ${chunk / 1024} KiB writes (256 MiB, zero | sink)`,
+        unit: 'MiB/s',
+        better: 'higher',
+        webmk: round(median(w), 0),
+        baseline: `bare SAB ring between two workers, ${chunk / 1024} KiB writes and reads (1 MiB)`,
+        raw: round(median(ring), 0),
+        note: 'the ceiling of a ring between two threads: no WASI, no kernel',
       }),
     );
   }

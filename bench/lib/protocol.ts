@@ -19,8 +19,10 @@ export type RawReply =
 /** Page -> ring worker: set up one side of a raw SPSC ring. */
 export interface RingSetup {
   type: 'setup';
-  role: 'producer' | 'consumer';
+  role: 'producer' | 'consumer' | 'echo';
   sab: SharedArrayBuffer;
+  /** `echo` only: the ring it copies into (the page reads it). */
+  out?: SharedArrayBuffer;
   /** Bytes to move in total. */
   total: number;
   /** Bytes per write/read call. */

@@ -28,6 +28,8 @@ const H = {
   writerWaiting: 7,
 } as const;
 const HEADER_BYTES = 32;
+/** Loads of a signal word before a blocking wait sleeps (a few microseconds). */
+const SPIN_LOADS = 2000;
 
 /** The shared memory of one ring; pass it to both sides and wrap it with `Ring`. */
 export function allocateRing(capacity: number): SharedArrayBuffer {
@@ -179,8 +181,13 @@ export class Ring {
     }
   }
 
-  /** Workers only: sleeps on `slot` while it still holds `seen`, flagged in `flag`. */
+  /**
+   * Workers only: sleeps on `slot` while it still holds `seen`, flagged in `flag`. It first
+   * watches the word for a moment: between two busy workers the other side usually moves within
+   * microseconds, and a futex sleep and wake-up costs more than that on every small write.
+   */
   private sleep(slot: number, flag: number, seen: number, timeoutMs: number): void {
+    for (let i = 0; i < SPIN_LOADS; i++) if (Atomics.load(this.h, slot) !== seen) return;
     Atomics.store(this.h, flag, 1);
     Atomics.wait(this.h, slot, seen, timeoutMs);
     Atomics.store(this.h, flag, 0);
