@@ -11,6 +11,9 @@
  *   against a raw worker that gets the event by postMessage (seen at its next animation frame,
  *   or at once).
  *
+ * - the page while 20 small windows present at once: its longest long task, the worst setTimeout(0)
+ *   gap and the frames/s of all, against 20 raw OffscreenCanvas workers.
+ *
  * Prints a table like bench/run.mjs and writes bench/results/gfx.json (rows in run.mjs's shape).
  * Needs the example modules built (`bash modules/build.sh`); builds the app into a temp folder.
  */
@@ -31,6 +34,8 @@ const SIZES = [
 ];
 const ROUNDS = 2;
 const LATENCY_SAMPLES = 60;
+/** Windows presenting at once in the windows figure. */
+const WINDOWS = 20;
 /** Samples dropped at the start of each latency run (worker start-up, first compiles). */
 const WARMUP = 5;
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
@@ -302,6 +307,101 @@ async function latencyFigure(page) {
   return { rows, detail };
 }
 
+/** Starts watching the page: its long tasks and the worst gap between setTimeout(0) callbacks. */
+async function watchPage(page) {
+  await page.evaluate(() => {
+    const w = { tasks: [], gap: 0, stopped: false };
+    w.observer = new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) w.tasks.push(e.duration);
+    });
+    w.observer.observe({ type: 'longtask' });
+    let last = performance.now();
+    const tick = () => {
+      const t = performance.now();
+      w.gap = Math.max(w.gap, t - last);
+      last = t;
+      if (!w.stopped) setTimeout(tick, 0);
+    };
+    setTimeout(tick, 0);
+    globalThis.jank = w;
+  });
+}
+
+/** Stops watching (after a moment for late long-task entries): the longest task (0: none over 50 ms) and the worst gap. */
+async function stopWatch(page) {
+  return page.evaluate(async () => {
+    await new Promise((ok) => setTimeout(ok, 150));
+    const w = globalThis.jank;
+    w.stopped = true;
+    for (const e of w.observer.takeRecords()) w.tasks.push(e.duration);
+    w.observer.disconnect();
+    return { longestTask: Math.max(0, ...w.tasks), longTasks: w.tasks.length, maxTimeoutGap: w.gap };
+  });
+}
+
+/** Small windows presenting at once: the page's longest task and frames/s in all, beside raw canvas workers. */
+async function windowsFigure(page, seconds) {
+  const [w, h] = [320, 240];
+  await watchPage(page);
+  const pids = [];
+  for (let i = 0; i < WINDOWS; i += 1) pids.push(await spawnProbe(page, ['bench', String(w), String(h), String(seconds)]));
+  const done = await Promise.all(pids.map((pid) => waitOut(page, pid, '^frames (\\d+) seconds ([\\d.]+)$', seconds * 1000 + 60_000)));
+  const webmkJank = await stopWatch(page);
+  const webmkFps = done.reduce((sum, [f, s]) => sum + Number(f) / Number(s), 0);
+  for (const pid of pids) await page.locator(`webmk-gfx-window[data-pid="${pid}"]`).waitFor({ state: 'detached' });
+
+  await page.evaluate(
+    async ([src, n, w, h]) => {
+      globalThis.raws = [];
+      for (let i = 0; i < n; i += 1) {
+        const canvas = document.createElement('canvas');
+        canvas.width = w;
+        canvas.height = h;
+        canvas.style.cssText = `position:fixed;left:${40 + (i % 5) * 300}px;top:${80 + Math.floor(i / 5) * 220}px;width:${w * 0.8}px;height:${h * 0.8}px;z-index:50`;
+        document.body.append(canvas);
+        const worker = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+        const off = canvas.transferControlToOffscreen();
+        worker.postMessage({ type: 'canvas', canvas: off, w, h }, [off]);
+        await new Promise((ok) => (worker.onmessage = () => ok()));
+        globalThis.raws.push({ worker, canvas });
+      }
+    },
+    [RAW_WORKER, WINDOWS, w, h],
+  );
+  await watchPage(page);
+  const raw = await page.evaluate(
+    (s) =>
+      Promise.all(
+        globalThis.raws.map(
+          ({ worker }) =>
+            new Promise((ok) => {
+              worker.onmessage = ({ data }) => data.type === 'frames' && ok(data);
+              worker.postMessage({ type: 'frames', seconds: s });
+            }),
+        ),
+      ),
+    seconds,
+  );
+  const rawJank = await stopWatch(page);
+  await page.evaluate(() => {
+    for (const r of globalThis.raws) {
+      r.worker.terminate();
+      r.canvas.remove();
+    }
+  });
+  const rawFps = raw.reduce((sum, r) => sum + r.frames / r.seconds, 0);
+  const figure = `${WINDOWS} windows of ${w}x${h} presenting at once`;
+  const baseline = `${WINDOWS} raw workers, each with its OffscreenCanvas, putImageData + rAF`;
+  return {
+    rows: [
+      row({ id: 'windows.longtask', figure: `${figure}: the page's longest long task`, unit: 'ms', better: 'lower', webmk: webmkJank.longestTask, baseline, raw: rawJank.longestTask, note: '0 = no task over 50 ms' }),
+      row({ id: 'windows.gap', figure: `${figure}: max setTimeout(0) gap`, unit: 'ms', better: 'lower', webmk: webmkJank.maxTimeoutGap, baseline, raw: rawJank.maxTimeoutGap }),
+      row({ id: 'windows.fps', figure: `${figure}: frames/s in all`, unit: 'frames/s', better: 'higher', webmk: webmkFps, baseline, raw: rawFps }),
+    ],
+    detail: { windows: { webmk: { ...webmkJank, fps: webmkFps }, raw: { ...rawJank, fps: rawFps } } },
+  };
+}
+
 const fmt = (x, unit) => (x === null || !Number.isFinite(x) ? 'n/a' : unit === 'ms' ? x.toFixed(2) : x.toFixed(1));
 function table(rows) {
   const lines = [
@@ -339,7 +439,9 @@ async function main() {
     const frames = await framesFigure(page, opts.seconds);
     console.error('gfx-bench: input latency ...');
     const latency = await latencyFigure(page);
-    const rows = [...frames.rows, ...latency.rows];
+    console.error(`gfx-bench: ${WINDOWS} windows ...`);
+    const windows = await windowsFigure(page, opts.seconds);
+    const rows = [...frames.rows, ...latency.rows, ...windows.rows];
     const report = {
       date: new Date().toISOString(),
       command: `node bench/gfx-bench.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
@@ -350,7 +452,7 @@ async function main() {
       renderer: 'headless, --disable-gpu (software compositing)',
       totalSeconds: (Date.now() - started) / 1000,
       rows,
-      detail: { ...frames.detail, ...latency.detail },
+      detail: { ...frames.detail, ...latency.detail, ...windows.detail },
     };
     mkdirSync(resolve(opts.json, '..'), { recursive: true });
     writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -1,11 +1,12 @@
 /**
  * A page that never stalls: the page's longest task and worst setTimeout(0) gap while 100
  * interactive modules start at once, while 1,000 spawn and exit in a loop, and while a module
- * floods stdout; each beside the same load made of raw Workers, in the same run.
+ * floods stdout, the bus or the kernel with calls; each beside the same load made of raw Workers,
+ * in the same run.
  */
 import type { Kernel } from '../../src/kernel';
 import { watchJank, type JankReport } from '../lib/jank';
-import { benchKernel, drain, finish, wasmModule, why } from '../lib/modules';
+import { benchKernel, drain, finish, fixtureBytes, wasmModule, why } from '../lib/modules';
 import { newRawWorker, runRaw } from '../lib/raw';
 import { round, row, type FigureResult, type Row } from '../lib/report';
 
@@ -14,6 +15,8 @@ const CYCLES = 1000;
 /** Cycles in flight at once in the loop, on both sides. */
 const IN_FLIGHT = 4;
 const FLOOD_LINES = 100_000;
+const BUS_MESSAGES = 100_000;
+const CALLS = 10_000;
 const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms));
 
 interface Load {
@@ -137,6 +140,77 @@ const rawFlood = (module: WebAssembly.Module): Promise<Load> =>
     }
   });
 
+/** Messages the bus-flood subscriber received (the rest its inbox dropped, counted). */
+const busDelivered: number[] = [];
+
+/** Two modules: one publishes BUS_MESSAGES, the other receives them all; nothing on the page subscribes. */
+const webmkBusFlood = (kernel: Kernel): Promise<Load> =>
+  watched(async () => {
+    // A receive waits at most 5 s: messages its full inbox dropped are counted, not awaited.
+    const sub = await kernel.spawn('bustool', { args: ['sum', 'test/flood', String(BUS_MESSAGES), '5000'] });
+    const reader = sub.stdout.getReader();
+    const dec = new TextDecoder();
+    let out = '';
+    while (!out.includes('ready\n')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += dec.decode(value, { stream: true });
+    }
+    const pub = await finish(await kernel.spawn('bustool', { args: ['pub', 'test/flood', String(BUS_MESSAGES), '64'] }));
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += dec.decode(value, { stream: true });
+    }
+    await sub.exit;
+    const [, got, dropped] = /got (\d+) bytes \d+ dropped (\d+)/.exec(out) ?? [];
+    if (pub.code !== 0 || Number(got) + Number(dropped) !== BUS_MESSAGES) throw new Error(`bus flood: publisher ${pub.code} ${pub.stdout}, subscriber ${out}`);
+    busDelivered.push(Number(got));
+  });
+
+/** Two raw workers flooding each other over a MessagePort, a message per message. */
+const rawBusFlood = (): Promise<Load> =>
+  watched(async () => {
+    const src = `onmessage = (e) => {
+      const { port, role, n } = e.data;
+      if (role === 'sink') { let got = 0; port.onmessage = () => { if (++got === n) postMessage(got); }; }
+      else { const msg = new Uint8Array(64); for (let i = 0; i < n; i++) port.postMessage(msg); postMessage(n); }
+    };`;
+    const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
+    const [a, b] = [new Worker(url), new Worker(url)];
+    const { port1, port2 } = new MessageChannel();
+    const done = [a, b].map((w) => new Promise<number>((ok) => (w.onmessage = (e: MessageEvent<number>) => ok(e.data))));
+    b.postMessage({ port: port2, role: 'sink', n: BUS_MESSAGES }, [port2]);
+    a.postMessage({ port: port1, role: 'source', n: BUS_MESSAGES }, [port1]);
+    const [, got] = await Promise.all(done);
+    a.terminate();
+    b.terminate();
+    URL.revokeObjectURL(url);
+    if (got !== BUS_MESSAGES) throw new Error(`raw bus flood: ${got} messages`);
+  });
+
+/** A module making CALLS kernel calls (the process list) in a row. */
+const webmkCallFlood = (kernel: Kernel): Promise<Load> =>
+  watched(async () => {
+    const r = await finish(await kernel.spawn('bustool', { args: ['calls', String(CALLS)] }));
+    if (r.code !== 0 || r.stdout !== `calls ${CALLS}\n`) throw new Error(`call flood: ${r.code} ${r.stdout}`);
+  });
+
+/** A raw worker asking the page CALLS times in a row, the page answering each with the same list as JSON. */
+const rawCallFlood = (kernel: Kernel): Promise<Load> =>
+  watched(async () => {
+    const w = new Worker(new URL('../call-worker.ts', import.meta.url), { type: 'module', name: 'calls' });
+    const calls = await new Promise<number>((ok) => {
+      w.onmessage = (e: MessageEvent<{ type: 'ask' } | { type: 'done'; calls: number }>) => {
+        if (e.data.type === 'done') ok(e.data.calls);
+        else w.postMessage({ type: 'answer', text: JSON.stringify(kernel.processes()) });
+      };
+      w.postMessage({ type: 'go', n: CALLS });
+    });
+    w.terminate();
+    if (calls !== CALLS) throw new Error(`raw call flood: ${calls} calls`);
+  });
+
 /** Waits until no process of `kernel` is left, so one load does not spill into the next. */
 async function settled(kernel: Kernel): Promise<void> {
   while (kernel.processes().some((p) => p.state !== 'exited')) await sleep(20);
@@ -149,6 +223,7 @@ export async function stallFigure(): Promise<FigureResult> {
     ['hello', 'hello'],
     ['lines', 'lines'],
   ]);
+  await kernel.install(await fixtureBytes('bustool'), { name: 'bustool', grant: 'all' });
   const [cat, hello, lines] = await Promise.all([wasmModule('cat'), wasmModule('hello'), wasmModule('lines')]);
   const results: Record<string, { webmk: Load; raw: Load }> = {};
   try {
@@ -170,6 +245,14 @@ export async function stallFigure(): Promise<FigureResult> {
     await settled(kernel);
     flood.raw = await rawFlood(lines);
     results.flood = flood;
+    await settled(kernel);
+    const bus = await webmkBusFlood(kernel);
+    await settled(kernel);
+    results.bus = { webmk: bus, raw: await rawBusFlood() };
+    await settled(kernel);
+    const calls = await webmkCallFlood(kernel);
+    await settled(kernel);
+    results.calls = { webmk: calls, raw: await rawCallFlood(kernel) };
   } finally {
     kernel.dispose();
   }
@@ -177,6 +260,8 @@ export async function stallFigure(): Promise<FigureResult> {
     starts: [`${STARTS} interactive modules (cat) start at once, until all run`, `${STARTS} new Workers at once, each instantiating cat and holding it`],
     loop: [`${CYCLES} spawn/exit cycles of hello, ${IN_FLIGHT} in flight`, `${CYCLES} new Workers, bare shim, terminated after each run, ${IN_FLIGHT} in flight`],
     flood: [`a stdout flood, lines ${FLOOD_LINES} on a terminal (a write per line)`, 'bare shim, ConsoleStdout posts each write to the page'],
+    bus: [`a bus flood, ${BUS_MESSAGES} messages of 64 bytes from one module to another`, 'two raw workers, a MessagePort message per message'],
+    calls: [`a kernel-call flood, ${CALLS} process-list calls in a row from one module`, 'a raw worker asking the page, a postMessage each way per call'],
   };
   const rows: Row[] = [];
   for (const [id, r] of Object.entries(results)) {
@@ -188,5 +273,5 @@ export async function stallFigure(): Promise<FigureResult> {
     );
   }
   const detail = Object.fromEntries(Object.entries(results).map(([id, r]) => [id, { webmk: { ...r.webmk.jank, ms: round(r.webmk.ms) }, raw: { ...r.raw.jank, ms: round(r.raw.ms) } }]));
-  return { rows, breakdown: [], detail };
+  return { rows, breakdown: [], detail: { ...detail, busDelivered } };
 }
