@@ -72,3 +72,69 @@ export function row(page: Page, pid: number): Promise<{ state?: string; exitCode
 export async function waitEnded(page: Page, pid: number): Promise<void> {
   await page.waitForFunction((p) => window.kernel.processes().find((x) => x.pid === p)?.state === 'exited', pid);
 }
+
+/** What IndexedDB holds: each module's name, its recorded sha-256 and the sha-256 of the bytes stored for it; every blob's key. */
+export interface Stored {
+  modules: Array<{ name: string; sha256: string; stored: string | null }>;
+  blobs: string[];
+}
+
+/** Reads the registry straight from IndexedDB and hashes the stored bytes. */
+export function stored(page: Page): Promise<Stored> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((ok, fail) => {
+      const req = indexedDB.open('webmk');
+      req.onsuccess = () => ok(req.result);
+      req.onerror = () => fail(req.error);
+    });
+    const all = <T>(store: string) =>
+      new Promise<T[]>((ok, fail) => {
+        const r = db.transaction(store).objectStore(store).getAll();
+        r.onsuccess = () => ok(r.result as T[]);
+        r.onerror = () => fail(r.error);
+      });
+    const mods = await all<{ name: string; sha256: string }>('modules');
+    const blobs = await all<{ sha256: string; bytes: ArrayBuffer }>('blobs');
+    db.close();
+    const hex = async (b: ArrayBuffer) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', b))].map((x) => x.toString(16).padStart(2, '0')).join('');
+    const hashes = new Map<string, string>();
+    for (const b of blobs) hashes.set(b.sha256, await hex(b.bytes));
+    return {
+      modules: mods.map((m) => ({ name: m.name, sha256: m.sha256, stored: hashes.get(m.sha256) ?? null })).sort((a, b) => a.name.localeCompare(b.name)),
+      blobs: blobs.map((b) => b.sha256).sort(),
+    };
+  });
+}
+
+/**
+ * Builds, in the page, `hello` padded with a custom section of `mib` MiB of bytes from `seed`
+ * (different seeds, different modules); keeps it in `window.__big` and returns its sha-256.
+ */
+export function makeBig(page: Page, hello: number[], mib: number, seed: number): Promise<string> {
+  return page.evaluate(
+    async ([h, m, s]) => {
+      const padding = new Uint8Array(m * 1024 * 1024);
+      let x = s >>> 0 || 1;
+      for (let i = 0; i < padding.length; i++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        padding[i] = x & 0xff;
+      }
+      const name = new TextEncoder().encode('padding');
+      let size = 1 + name.length + padding.length;
+      const leb: number[] = [];
+      do {
+        leb.push((size & 0x7f) | (size > 0x7f ? 0x80 : 0));
+        size >>>= 7;
+      } while (size > 0);
+      const head = new Uint8Array([...h, 0, ...leb, name.length, ...name]);
+      const bytes = new Uint8Array(head.length + padding.length);
+      bytes.set(head);
+      bytes.set(padding, head.length);
+      (window as unknown as { __big: Uint8Array }).__big = bytes;
+      return [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+    },
+    [hello, mib, seed] as const,
+  );
+}
