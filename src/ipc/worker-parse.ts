@@ -1,7 +1,7 @@
 /** Parsers for the worker protocol: `unknown` in, a typed message or a KernelError out. */
 import { KernelError, type ExitReason } from '../common';
 import { isInt, isStrings, malformed, versioned } from './parse-util';
-import { FromWorker, ReplyBy, ToWorker, WORKER_PROTOCOL, type FromWorkerMessage, type ReplyMode, type ToWorkerMessage } from './worker-protocol';
+import { FromWorker, ReplyBy, ToWorker, WORKER_LOCK_PREFIX, WORKER_PROTOCOL, type FromWorkerMessage, type ReplyMode, type ToWorkerMessage } from './worker-protocol';
 
 const REASONS: readonly ExitReason[] = ['exited', 'crashed', 'memory-exceeded', 'killed', 'failed'];
 
@@ -65,7 +65,8 @@ export function parseFromWorker(data: unknown): FromWorkerMessage {
   const r = record(data);
   switch (r.type) {
     case FromWorker.ready:
-      return { v: WORKER_PROTOCOL, type: FromWorker.ready };
+      if (r.lock !== undefined && (typeof r.lock !== 'string' || !r.lock.startsWith(WORKER_LOCK_PREFIX) || r.lock.length > 100)) fail('bad ready fields', data);
+      return { v: WORKER_PROTOCOL, type: FromWorker.ready, ...(r.lock !== undefined ? { lock: r.lock as string } : {}) };
     case FromWorker.running:
       if (!isInt(r.pid)) fail('bad running fields', data);
       return { v: WORKER_PROTOCOL, type: FromWorker.running, pid: r.pid as number };

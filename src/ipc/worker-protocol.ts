@@ -6,6 +6,9 @@ import type { ExitReason, Grants, KernelErrorData } from '../common';
 
 export const WORKER_PROTOCOL = 1;
 
+/** What the name of a worker's lifetime lock begins with (see `ReadyMessage.lock`). */
+export const WORKER_LOCK_PREFIX = 'webmk:worker:';
+
 /** Message tags, page to worker. */
 export const ToWorker = {
   start: 'start',
@@ -115,6 +118,11 @@ export interface CallMessage {
 export interface ReadyMessage {
   v: typeof WORKER_PROTOCOL;
   type: typeof FromWorker.ready;
+  /**
+   * A Web Lock the worker holds until it ends: the page is told nothing when a worker closes
+   * itself or its thread dies, but a request for this lock is then granted.
+   */
+  lock?: string;
 }
 
 /** The process was instantiated and its code runs. */

@@ -4,7 +4,7 @@
  * wasm code reaches nothing but its imports.
  */
 import { KernelError } from '../common';
-import { FromWorker, ToWorker, WORKER_PROTOCOL, parseToWorker, type FromWorkerMessage } from '../ipc';
+import { FromWorker, ToWorker, WORKER_LOCK_PREFIX, WORKER_PROTOCOL, parseToWorker, type FromWorkerMessage } from '../ipc';
 import { providers } from './capabilities';
 import type { RunningProcess } from './guest';
 import { runProcess } from './run';
@@ -12,6 +12,7 @@ import { runProcess } from './run';
 interface WorkerScope {
   postMessage(message: FromWorkerMessage, transfer?: Transferable[]): void;
   onmessage: ((e: MessageEvent<unknown>) => void) | null;
+  close(): void;
 }
 const scope = globalThis as unknown as WorkerScope;
 const post = (msg: FromWorkerMessage, transfer: Transferable[] = []): void => scope.postMessage(msg, transfer);
@@ -38,4 +39,26 @@ scope.onmessage = (e) => {
   });
 };
 
-post({ v: WORKER_PROTOCOL, type: FromWorker.ready });
+// A JS module may close its own worker (close()); the page is told nothing of it by the browser,
+// and Chromium may keep a closed worker's thread around meanwhile. The glue says so first.
+const closeWorker = scope.close.bind(globalThis);
+const closing = (): void => {
+  post({ v: WORKER_PROTOCOL, type: FromWorker.error, error: new KernelError('ipc/closed', 'the module closed its worker').toJSON() });
+  closeWorker();
+};
+Object.defineProperty(Object.getPrototypeOf(globalThis), 'close', { value: closing, configurable: false, writable: false });
+Object.defineProperty(globalThis, 'close', { value: closing, configurable: false, writable: false });
+
+// The worker holds a Web Lock for as long as it lives and names it in `ready`: a worker that
+// closes itself (a JS module may call close()) or whose thread dies sends nothing more, and the
+// page learns of it when its request for the lock is granted.
+const locks = (globalThis.navigator as { locks?: LockManager } | undefined)?.locks;
+if (locks === undefined) {
+  post({ v: WORKER_PROTOCOL, type: FromWorker.ready });
+} else {
+  const lock = `${WORKER_LOCK_PREFIX}${crypto.randomUUID()}`;
+  void locks.request(lock, () => {
+    post({ v: WORKER_PROTOCOL, type: FromWorker.ready, lock });
+    return new Promise<never>(() => {});
+  });
+}

@@ -15,6 +15,7 @@ function code(f: () => unknown): string {
 describe('parseFromWorker', () => {
   it('accepts the messages the worker sends', () => {
     expect(parseFromWorker({ v: 1, type: 'ready' })).toEqual({ v: 1, type: 'ready' });
+    expect(parseFromWorker({ v: 1, type: 'ready', lock: 'webmk:worker:1' })).toEqual({ v: 1, type: 'ready', lock: 'webmk:worker:1' });
     expect(parseFromWorker({ v: 1, type: 'exited', pid: 3, code: 0, reason: 'exited' })).toMatchObject({ pid: 3, reason: 'exited' });
     expect(parseFromWorker({ v: 1, type: 'call', pid: 3, id: 1, call: 'bus.subscribe', args: { pattern: 'a' }, reply: 'sab' })).toMatchObject({ call: 'bus.subscribe' });
   });
@@ -34,6 +35,8 @@ describe('parseFromWorker', () => {
       { v: 1, type: 'call', pid: 3, id: 1, call: 'x', reply: 'telepathy' },
       JSON.parse('{"v":1,"type":"__proto__","__proto__":{"type":"ready"}}'),
       { v: 1, type: 'constructor' },
+      { v: 1, type: 'ready', lock: 'someone-elses-lock' },
+      { v: 1, type: 'ready', lock: 42 },
     ];
     for (const m of hostile) expect(code(() => parseFromWorker(m))).toBe('ipc/malformed');
   });

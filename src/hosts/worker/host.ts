@@ -51,6 +51,8 @@ class ModuleWorker {
   readonly worker: Worker;
   current: Running | null = null;
   dead = false;
+  /** The worker's lifetime lock is being waited for. */
+  private watching = false;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
   idleSince = 0;
 
@@ -71,6 +73,7 @@ class ModuleWorker {
         this.fail(`the worker sent a malformed message: ${(err as Error).message}`);
         return;
       }
+      if (msg.type === FromWorker.ready && msg.lock !== undefined) this.watchLifetime(msg.lock);
       if (msg.type === FromWorker.running && msg.pid === this.current?.pid) this.current.onRunning();
       if (msg.type === FromWorker.exited && msg.pid === this.current?.pid) {
         const done = this.current;
@@ -106,6 +109,19 @@ class ModuleWorker {
       ...(watch !== undefined ? { watch } : {}),
     };
     this.worker.postMessage(msg);
+  }
+
+  /**
+   * Waits for the worker's lifetime lock: granted once the worker is gone. Gone without the page
+   * ending it (it closed itself, or its thread died), its process ends `crashed`, whatever call it
+   * was in, and the worker is not reused.
+   */
+  private watchLifetime(lock: string): void {
+    if (this.watching) return;
+    this.watching = true;
+    void navigator.locks.request(lock, () => {
+      if (!this.dead) this.fail('its worker ended without a word (it closed itself or its thread died)');
+    });
   }
 
   /** Runs a guest call through the kernel and answers it the way the guest waits. */
@@ -243,7 +259,9 @@ export class WorkerHost implements Host {
 
   private take(name: string): ModuleWorker | undefined {
     const list = this.idle.get(name);
-    const w = list?.pop();
+    let w = list?.pop();
+    // An idle worker may have ended on its own since (see watchLifetime).
+    while (w?.dead === true) w = list?.pop();
     if (w !== undefined) clearTimeout(w.idleTimer);
     return w;
   }
