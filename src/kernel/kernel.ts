@@ -7,7 +7,7 @@ import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
 import { KernelError, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
-import { IframeHost, InpageHost, WorkerHost, type Host } from '../hosts';
+import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
 import { allocateRing, feed } from '../ipc';
 import { runAutostart } from './autostart';
 import { Capabilities } from './capabilities';
@@ -25,6 +25,7 @@ import {
   type DeniedAttempt,
   type InstallOptions,
   type KernelApi,
+  type KernelResources,
   type PipelineStage,
   type Process,
   type SpawnOptions,
@@ -243,6 +244,28 @@ export class Kernel extends EventTarget implements KernelApi {
   }
 
   /**
+   * What the kernel holds now, each count read from the structure that holds the thing: the
+   * process table, the rings its processes hold, the memory slots, the start queue, each host,
+   * each capability, the compiled modules.
+   */
+  resources(): KernelResources {
+    const rows = [...this.procs.values()];
+    const live = rows.filter((lc) => lc.row.state !== 'exited').length;
+    const rings = new Set(rows.flatMap((lc) => lc.held())).size;
+    const slots = this.slots.snapshot();
+    const host = (mode: 'worker' | 'iframe' | 'inpage'): HostResources => ({ ...(this.hosts.get(mode)?.resources() ?? NO_HOST_RESOURCES) });
+    return {
+      processes: { live, exited: rows.length - live },
+      rings,
+      memorySlots: { page: slots.page.used, frames: slots.frames.used },
+      startsQueued: this.pacer.queued,
+      hosts: { worker: host('worker'), iframe: host('iframe'), inpage: host('inpage') },
+      capabilities: this.caps.resources(),
+      catalog: this.catalog.resources(),
+    };
+  }
+
+  /**
    * Creates the process: its rings (or the pipes it is given), its row, its first incarnation.
    * A stdin or stdout given as a pipe belongs to the neighbouring stage, not to the page.
    */
@@ -289,7 +312,7 @@ export class Kernel extends EventTarget implements KernelApi {
       await lc.restartNow();
       return lc.process;
     }
-    if (lc.rings.piped.stdin || lc.rings.piped.stdout) {
+    if (lc.piped.stdin || lc.piped.stdout) {
       throw new KernelError('kernel/bad-argument', `process ${pid} was a pipeline stage; run the pipeline again`, { pid });
     }
     return this.launch(lc.ready, {}, { incarnation: lc.row.incarnation + 1, restarts: lc.row.restarts + 1 }, pid);

@@ -75,14 +75,23 @@ export class Lifecycle {
   /** Set while an explicit restart replaces the running incarnation. */
   private restarting = false;
   private settle!: (code: number) => void;
+  /**
+   * Its rings while it may run again; let go when it ends for good (the handle's streams keep
+   * what they read from, as long as their holder keeps them).
+   */
+  private rings: Rings | undefined;
+  /** Which of stdin and stdout were pipes between stages. */
+  readonly piped: Rings['piped'];
 
   constructor(
     pid: number,
     readonly ready: Ready,
-    readonly rings: Rings,
+    rings: Rings,
     private readonly deps: LifecycleDeps,
     from: Continuing = { incarnation: 1, restarts: 0 },
   ) {
+    this.rings = rings;
+    this.piped = rings.piped;
     const { info, o } = ready;
     this.history = new RestartHistory(policyOf(o.restart));
     this.row = {
@@ -109,10 +118,18 @@ export class Lifecycle {
     };
   }
 
+  /** The shared buffers it holds: its stdio rings and pipes, none once it has ended for good. */
+  held(): SharedArrayBuffer[] {
+    const r = this.rings;
+    return r === undefined ? [] : [r.stdin, r.stdout, r.stderr];
+  }
+
   /** Starts an incarnation (the first, or a restart). */
   begin(reason: StateReason): void {
     const row = this.row;
     const { info, o, runnable } = this.ready;
+    const rings = this.rings;
+    if (rings === undefined) throw new KernelError('kernel/bad-argument', `process ${row.pid} has ended for good`, { pid: row.pid });
     row.state = 'starting';
     delete row.restartAt;
     this.deps.changed(row, reason);
@@ -135,10 +152,10 @@ export class Lifecycle {
             env: o.env,
             preopens: o.preopens,
             files: o.files,
-            stdin: this.rings.stdin,
-            stdout: this.rings.stdout,
-            stderr: this.rings.stderr,
-            stdoutIsPipe: this.rings.piped.stdout,
+            stdin: rings.stdin,
+            stdout: rings.stdout,
+            stderr: rings.stderr,
+            stdoutIsPipe: rings.piped.stdout,
             tty: o.tty,
             // A process that may be restarted leaves its streams open for the next incarnation.
             keepStdio: row.restart !== 'temporary',
@@ -233,9 +250,13 @@ export class Lifecycle {
     const row = this.row;
     // The worker closes its ends when it exits on its own, unless a restart could follow;
     // a kill gives it no chance: close them here, so readers see end of file.
-    new Ring(this.rings.stdout).closeWriter();
-    new Ring(this.rings.stderr).closeWriter();
-    new Ring(this.rings.stdin).closeReader();
+    const rings = this.rings;
+    if (rings !== undefined) {
+      new Ring(rings.stdout).closeWriter();
+      new Ring(rings.stderr).closeWriter();
+      new Ring(rings.stdin).closeReader();
+    }
+    this.rings = undefined;
     row.state = 'exited';
     delete row.restartAt;
     row.endedAt = Date.now();
