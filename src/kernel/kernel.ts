@@ -277,9 +277,11 @@ export class Kernel extends EventTarget implements KernelApi {
       piped: { stdin: pipes.stdin !== undefined, stdout: pipes.stdout !== undefined },
     };
     const lc = new Lifecycle(pid, ready, rings, this.lifecycleDeps, from);
+    const proc = lc.process;
+    if (proc === undefined) throw new KernelError('kernel/bad-argument', `process ${pid} could not be made`, { pid });
     this.procs.set(pid, lc);
     lc.begin('requested');
-    return lc.process;
+    return proc;
   }
 
   /** The process table: running processes and the most recent exited ones. */
@@ -308,9 +310,10 @@ export class Kernel extends EventTarget implements KernelApi {
   async restart(pid: number): Promise<Process> {
     const lc = this.procs.get(pid);
     if (lc === undefined) throw new KernelError('kernel/unknown-process', `no process ${pid}`, { pid });
-    if (lc.row.state !== 'exited') {
+    const running = lc.process;
+    if (lc.row.state !== 'exited' && running !== undefined) {
       await lc.restartNow();
-      return lc.process;
+      return running;
     }
     if (lc.piped.stdin || lc.piped.stdout) {
       throw new KernelError('kernel/bad-argument', `process ${pid} was a pipeline stage; run the pipeline again`, { pid });

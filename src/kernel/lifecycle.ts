@@ -65,7 +65,9 @@ function pipeEnd(): WritableStream<Uint8Array> {
 
 export class Lifecycle {
   readonly row: ProcessInfo;
-  readonly process: Process;
+  /** Its handle, until it ends for good: then only its holder keeps it (and its streams' rings). */
+  private handle: Process | undefined;
+  private readonly exit: Promise<number>;
   private hosted: HostedProcess | undefined;
   /** Where the running incarnation holds a wasm memory (absent: it holds none), and whether it got it. */
   private slot: { space: AddressSpace; live: boolean } | undefined;
@@ -108,7 +110,8 @@ export class Lifecycle {
       ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
     };
     const exit = new Promise<number>((ok) => (this.settle = ok));
-    this.process = {
+    this.exit = exit;
+    this.handle = {
       pid,
       stdin: rings.piped.stdin ? pipeEnd() : ringWritable(new Ring(rings.stdin)),
       stdout: rings.piped.stdout ? new ReadableStream({ start: (c) => c.close() }) : ringReadable(new Ring(rings.stdout)),
@@ -116,6 +119,11 @@ export class Lifecycle {
       exit,
       kill: () => this.kill(),
     };
+  }
+
+  /** Its handle; undefined once it has ended for good (a restart makes a new process). */
+  get process(): Process | undefined {
+    return this.handle;
   }
 
   /** The shared buffers it holds: its stdio rings and pipes, none once it has ended for good. */
@@ -184,7 +192,7 @@ export class Lifecycle {
     this.stopping = true;
     if (this.hosted !== undefined) await this.hosted.kill();
     else this.finish({ code: EXIT_CODES.killed, reason: 'killed', message: 'killed' });
-    await this.process.exit;
+    await this.exit;
   }
 
   /** Ends the running incarnation (if any) and starts the next one now, with a fresh restart history. */
@@ -257,6 +265,7 @@ export class Lifecycle {
       new Ring(rings.stdin).closeReader();
     }
     this.rings = undefined;
+    this.handle = undefined;
     row.state = 'exited';
     delete row.restartAt;
     row.endedAt = Date.now();
