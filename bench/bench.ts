@@ -6,6 +6,7 @@ import { busFigure } from './figures/bus';
 import { iframeFigure } from './figures/iframe';
 import { iframeBusFigure } from './figures/iframe-bus';
 import { killFigure } from './figures/kill';
+import { leaksFigure } from './figures/leaks';
 import { spawnFigure } from './figures/spawn';
 import { stallFigure } from './figures/stall';
 import { stdinFigure } from './figures/stdin';
@@ -26,6 +27,7 @@ const FIGURES = {
   supervision: supervisionFigure,
   iframe: iframeFigure,
   'iframe-bus': iframeBusFigure,
+  leaks: leaksFigure,
   // Last: it fills the page's renderer with wasm memories.
   wall: wallFigure,
 } satisfies Record<string, () => Promise<FigureResult>>;

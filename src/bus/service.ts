@@ -166,6 +166,13 @@ class Bus implements BusApi {
       if (!Array.isArray(declared)) return;
       for (const pattern of declared) if (typeof pattern === 'string' && isTopic(pattern, true)) this.declareGlobal(pattern);
     });
+    host.resources('bus', () => ({
+      subscriptions: this.subs.size,
+      // Read from the shared arena itself: a slot closed here but not there would show.
+      arenaSlots: this.arena.stats().length,
+      inboxBytes: this.space.inUse(),
+      globalTopics: this.forwarders.size,
+    }));
     // Learn the global topics other tabs declared.
     this.channel().post({ type: 'hello', tab: this.tab });
   }

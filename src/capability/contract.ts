@@ -28,6 +28,11 @@ export interface CapabilityHost {
   emit(type: string): void;
   /** Records an attempt refused for want of a grant (the shell shows them). */
   denied(caller: Caller, permission: string): void;
+  /**
+   * Registers what counts the things the capability holds (subscriptions, windows, ...), each
+   * read from the structure that holds them; `kernel.resources()` reports them under `name`.
+   */
+  resources(name: string, count: () => Record<string, number>): void;
 }
 
 /** A capability: started once per kernel; what `start` returns is exposed as `kernel[name]`. */

@@ -88,6 +88,7 @@ class Windows {
       this.drop((w) => w.pid === p.pid);
     });
     host.onSpawn((pid, info) => this.spawned(pid, info));
+    host.resources('gfx', () => ({ windows: this.wins.size, canvasesAsked: this.manifestCanvas.size }));
   }
 
   api(): GfxApi {

@@ -1,5 +1,5 @@
 /** Execution modes. Each implements the `Host` contract of types.ts. */
-export type { Host, HostStart, HostedProcess, Program } from './types';
+export { NO_HOST_RESOURCES, type Host, type HostResources, type HostStart, type HostedProcess, type Program } from './types';
 export { WorkerHost, type WorkerHostOptions } from './worker/host';
 export { IframeHost } from './iframe/host';
 export { InpageHost } from './inpage/host';

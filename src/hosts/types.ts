@@ -42,10 +42,48 @@ export interface HostedProcess {
   kill(end?: ProcessExit): Promise<void>;
 }
 
+/**
+ * What a host holds now, each count read from the structure that holds the thing (a mode that
+ * has none of a kind reports 0).
+ */
+export interface HostResources {
+  /** Starts it runs now: not yet exited. */
+  processes: number;
+  /** Workers on the page running a process. */
+  busyWorkers: number;
+  /** Workers on the page kept warm for a next start (bounded by the pool's limits). */
+  idleWorkers: number;
+  /** New workers booting now, and starts waiting at the boot gate for their turn. */
+  booting: number;
+  waiting: number;
+  /** Container frames on the page and the MessagePorts to them. */
+  frames: number;
+  ports: number;
+  /** blob: URLs it made and has not revoked. */
+  blobUrls: number;
+  /** Timers it keeps (an idle worker's end). */
+  timers: number;
+}
+
+/** A host that holds nothing. */
+export const NO_HOST_RESOURCES: Readonly<HostResources> = {
+  processes: 0,
+  busyWorkers: 0,
+  idleWorkers: 0,
+  booting: 0,
+  waiting: 0,
+  frames: 0,
+  ports: 0,
+  blobUrls: 0,
+  timers: 0,
+};
+
 /** One execution mode. */
 export interface Host {
   readonly mode: ExecutionMode;
   start(req: HostStart): HostedProcess;
+  /** What it holds now (for leak checks and the process view). */
+  resources(): HostResources;
   /** Ends every process and frees every resource of this host. */
   dispose(): void;
 }

@@ -27,4 +27,9 @@ export class InboxSpace {
   give(offset: number, size: number): void {
     this.free.push({ offset, size });
   }
+
+  /** Bytes taken and not given back. */
+  inUse(): number {
+    return this.end - BusArena.inboxesStart - this.free.reduce((n, b) => n + b.size, 0);
+  }
 }

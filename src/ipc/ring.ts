@@ -125,6 +125,8 @@ export class Ring {
   closeReader(): void {
     Atomics.store(this.h, H.readerClosed, 1);
     this.signal(H.readerSignal, -1);
+    // And a relay of this reader's that waits in `readableWhileOpen` stops waiting.
+    this.signal(H.writerSignal, -1);
   }
 
   /**
@@ -152,6 +154,24 @@ export class Ring {
       if (this.readerClosed) return 'closed';
       if (this.space() > 0) return 'ok';
       this.sleep(H.readerSignal, H.writerWaiting, seen, Infinity);
+    }
+  }
+
+  /**
+   * Reader, async: as `readable`, and 'closed' once the reader side closed too. For a relay that
+   * moves the ring's bytes elsewhere for a process: when the process ends its ring's reader is
+   * closed, and the relay stops instead of waiting (and holding the ring) for a writer that may
+   * never write or close.
+   */
+  async readableWhileOpen(): Promise<WaitResult> {
+    for (;;) {
+      const seen = Atomics.load(this.h, H.writerSignal);
+      const closed = this.writerClosed;
+      if (this.available() > 0) return 'ok';
+      if (closed || this.readerClosed) return 'closed';
+      Atomics.store(this.h, H.readerWaiting, 1);
+      await waitAsync(this.h, H.writerSignal, seen);
+      Atomics.store(this.h, H.readerWaiting, 0);
     }
   }
 

@@ -27,6 +27,7 @@ export class Capabilities {
   private readonly spawnListeners: Array<(pid: number, info: ModuleInfo) => void> = [];
   private readonly deniedLog: DeniedAttempt[] = [];
   private readonly apis = new Map<string, unknown>();
+  private readonly counters = new Map<string, () => Record<string, number>>();
   readonly host: CapabilityHost;
 
   constructor(private readonly kernel: CapabilityKernel) {
@@ -41,6 +42,9 @@ export class Capabilities {
       process: (pid) => kernel.process(pid),
       emit: (type) => kernel.emit(type),
       denied: (caller, permission) => this.deny(caller, permission),
+      resources: (name, count) => {
+        this.counters.set(name, count);
+      },
     };
   }
 
@@ -76,6 +80,11 @@ export class Capabilities {
     this.deniedLog.push({ pid: caller.pid, name: caller.name, permission, at: Date.now() });
     if (this.deniedLog.length > DENIED_KEPT) this.deniedLog.shift();
     this.kernel.emit(KernelEvents.denied);
+  }
+
+  /** What each capability holds now, by the name it reported under. */
+  resources(): Record<string, Record<string, number>> {
+    return Object.fromEntries([...this.counters].map(([name, count]) => [name, count()]));
   }
 
   /** The most recent refused attempts, oldest first. */

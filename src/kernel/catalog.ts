@@ -31,6 +31,7 @@ export class ModuleCatalog {
     this.broadcast = openBroadcast('registry', (data) => {
       if (typeof data === 'object' && data !== null && (data as { type?: unknown }).type === REGISTRY_CHANGED) {
         this.records = null;
+        this.sweep().catch(() => {});
         this.onChange();
       }
     });
@@ -68,6 +69,8 @@ export class ModuleCatalog {
       ...(fileName !== undefined ? { fileName } : {}),
     });
     this.runnables.remember(info.sha256, bytes, module);
+    // A module replaced under the same name leaves its old code behind.
+    await this.sweep();
     this.changed();
     return info;
   }
@@ -75,11 +78,8 @@ export class ModuleCatalog {
   /** See `Kernel.uninstall`. */
   async uninstall(name: string): Promise<void> {
     const registry = await this.reg();
-    const info = await registry.get(name);
     await registry.uninstall(name);
-    if (info !== undefined && !(await registry.list()).some((m) => m.sha256 === info.sha256)) {
-      this.runnables.forget(info.sha256);
-    }
+    await this.sweep();
     this.changed();
   }
 
@@ -108,6 +108,17 @@ export class ModuleCatalog {
   /** Every installed module, by name. */
   async list(): Promise<ModuleInfo[]> {
     return (await this.reg()).list();
+  }
+
+  /** Compiled modules held (for leak checks): those of installed modules, at most. */
+  resources(): { compiled: number } {
+    return { compiled: this.runnables.size };
+  }
+
+  /** Lets go of the compiled code of modules no longer installed (here or by another tab). */
+  private async sweep(): Promise<void> {
+    const installed = new Set((await (await this.reg()).list()).map((m) => m.sha256));
+    this.runnables.keepOnly(installed);
   }
 
   /** Stops listening to other tabs and closes the registry. */

@@ -10,6 +10,7 @@ export { KernelError, isKernelError, describePermission, grantList, type KernelE
 export type { CapabilityHost, KernelCapability, Caller, CallHandler } from '../capability';
 export * from './types';
 export type { AddressSpace, SlotUse } from './memory-slots';
+export type { HostResources } from '../hosts';
 export { manifestSettings } from './spawn-config';
 
 /** Creates a kernel with the standard capabilities; `await kernel.ready` before relying on it. */

@@ -7,7 +7,7 @@ import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
 import { KernelError, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
-import { IframeHost, InpageHost, WorkerHost, type Host } from '../hosts';
+import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
 import { allocateRing, feed } from '../ipc';
 import { runAutostart } from './autostart';
 import { Capabilities } from './capabilities';
@@ -25,6 +25,7 @@ import {
   type DeniedAttempt,
   type InstallOptions,
   type KernelApi,
+  type KernelResources,
   type PipelineStage,
   type Process,
   type SpawnOptions,
@@ -243,6 +244,28 @@ export class Kernel extends EventTarget implements KernelApi {
   }
 
   /**
+   * What the kernel holds now, each count read from the structure that holds the thing: the
+   * process table, the rings its processes hold, the memory slots, the start queue, each host,
+   * each capability, the compiled modules.
+   */
+  resources(): KernelResources {
+    const rows = [...this.procs.values()];
+    const live = rows.filter((lc) => lc.row.state !== 'exited').length;
+    const rings = new Set(rows.flatMap((lc) => lc.held())).size;
+    const slots = this.slots.snapshot();
+    const host = (mode: 'worker' | 'iframe' | 'inpage'): HostResources => ({ ...(this.hosts.get(mode)?.resources() ?? NO_HOST_RESOURCES) });
+    return {
+      processes: { live, exited: rows.length - live },
+      rings,
+      memorySlots: { page: slots.page.used, frames: slots.frames.used },
+      startsQueued: this.pacer.queued,
+      hosts: { worker: host('worker'), iframe: host('iframe'), inpage: host('inpage') },
+      capabilities: this.caps.resources(),
+      catalog: this.catalog.resources(),
+    };
+  }
+
+  /**
    * Creates the process: its rings (or the pipes it is given), its row, its first incarnation.
    * A stdin or stdout given as a pipe belongs to the neighbouring stage, not to the page.
    */
@@ -254,9 +277,11 @@ export class Kernel extends EventTarget implements KernelApi {
       piped: { stdin: pipes.stdin !== undefined, stdout: pipes.stdout !== undefined },
     };
     const lc = new Lifecycle(pid, ready, rings, this.lifecycleDeps, from);
+    const proc = lc.process;
+    if (proc === undefined) throw new KernelError('kernel/bad-argument', `process ${pid} could not be made`, { pid });
     this.procs.set(pid, lc);
     lc.begin('requested');
-    return lc.process;
+    return proc;
   }
 
   /** The process table: running processes and the most recent exited ones. */
@@ -285,11 +310,12 @@ export class Kernel extends EventTarget implements KernelApi {
   async restart(pid: number): Promise<Process> {
     const lc = this.procs.get(pid);
     if (lc === undefined) throw new KernelError('kernel/unknown-process', `no process ${pid}`, { pid });
-    if (lc.row.state !== 'exited') {
+    const running = lc.process;
+    if (lc.row.state !== 'exited' && running !== undefined) {
       await lc.restartNow();
-      return lc.process;
+      return running;
     }
-    if (lc.rings.piped.stdin || lc.rings.piped.stdout) {
+    if (lc.piped.stdin || lc.piped.stdout) {
       throw new KernelError('kernel/bad-argument', `process ${pid} was a pipeline stage; run the pipeline again`, { pid });
     }
     return this.launch(lc.ready, {}, { incarnation: lc.row.incarnation + 1, restarts: lc.row.restarts + 1 }, pid);

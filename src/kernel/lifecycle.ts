@@ -65,7 +65,9 @@ function pipeEnd(): WritableStream<Uint8Array> {
 
 export class Lifecycle {
   readonly row: ProcessInfo;
-  readonly process: Process;
+  /** Its handle, until it ends for good: then only its holder keeps it (and its streams' rings). */
+  private handle: Process | undefined;
+  private readonly exit: Promise<number>;
   private hosted: HostedProcess | undefined;
   /** Where the running incarnation holds a wasm memory (absent: it holds none), and whether it got it. */
   private slot: { space: AddressSpace; live: boolean } | undefined;
@@ -75,14 +77,23 @@ export class Lifecycle {
   /** Set while an explicit restart replaces the running incarnation. */
   private restarting = false;
   private settle!: (code: number) => void;
+  /**
+   * Its rings while it may run again; let go when it ends for good (the handle's streams keep
+   * what they read from, as long as their holder keeps them).
+   */
+  private rings: Rings | undefined;
+  /** Which of stdin and stdout were pipes between stages. */
+  readonly piped: Rings['piped'];
 
   constructor(
     pid: number,
     readonly ready: Ready,
-    readonly rings: Rings,
+    rings: Rings,
     private readonly deps: LifecycleDeps,
     from: Continuing = { incarnation: 1, restarts: 0 },
   ) {
+    this.rings = rings;
+    this.piped = rings.piped;
     const { info, o } = ready;
     this.history = new RestartHistory(policyOf(o.restart));
     this.row = {
@@ -99,7 +110,8 @@ export class Lifecycle {
       ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
     };
     const exit = new Promise<number>((ok) => (this.settle = ok));
-    this.process = {
+    this.exit = exit;
+    this.handle = {
       pid,
       stdin: rings.piped.stdin ? pipeEnd() : ringWritable(new Ring(rings.stdin)),
       stdout: rings.piped.stdout ? new ReadableStream({ start: (c) => c.close() }) : ringReadable(new Ring(rings.stdout)),
@@ -109,10 +121,23 @@ export class Lifecycle {
     };
   }
 
+  /** Its handle; undefined once it has ended for good (a restart makes a new process). */
+  get process(): Process | undefined {
+    return this.handle;
+  }
+
+  /** The shared buffers it holds: its stdio rings and pipes, none once it has ended for good. */
+  held(): SharedArrayBuffer[] {
+    const r = this.rings;
+    return r === undefined ? [] : [r.stdin, r.stdout, r.stderr];
+  }
+
   /** Starts an incarnation (the first, or a restart). */
   begin(reason: StateReason): void {
     const row = this.row;
     const { info, o, runnable } = this.ready;
+    const rings = this.rings;
+    if (rings === undefined) throw new KernelError('kernel/bad-argument', `process ${row.pid} has ended for good`, { pid: row.pid });
     row.state = 'starting';
     delete row.restartAt;
     this.deps.changed(row, reason);
@@ -135,10 +160,10 @@ export class Lifecycle {
             env: o.env,
             preopens: o.preopens,
             files: o.files,
-            stdin: this.rings.stdin,
-            stdout: this.rings.stdout,
-            stderr: this.rings.stderr,
-            stdoutIsPipe: this.rings.piped.stdout,
+            stdin: rings.stdin,
+            stdout: rings.stdout,
+            stderr: rings.stderr,
+            stdoutIsPipe: rings.piped.stdout,
             tty: o.tty,
             // A process that may be restarted leaves its streams open for the next incarnation.
             keepStdio: row.restart !== 'temporary',
@@ -167,7 +192,7 @@ export class Lifecycle {
     this.stopping = true;
     if (this.hosted !== undefined) await this.hosted.kill();
     else this.finish({ code: EXIT_CODES.killed, reason: 'killed', message: 'killed' });
-    await this.process.exit;
+    await this.exit;
   }
 
   /** Ends the running incarnation (if any) and starts the next one now, with a fresh restart history. */
@@ -233,9 +258,14 @@ export class Lifecycle {
     const row = this.row;
     // The worker closes its ends when it exits on its own, unless a restart could follow;
     // a kill gives it no chance: close them here, so readers see end of file.
-    new Ring(this.rings.stdout).closeWriter();
-    new Ring(this.rings.stderr).closeWriter();
-    new Ring(this.rings.stdin).closeReader();
+    const rings = this.rings;
+    if (rings !== undefined) {
+      new Ring(rings.stdout).closeWriter();
+      new Ring(rings.stderr).closeWriter();
+      new Ring(rings.stdin).closeReader();
+    }
+    this.rings = undefined;
+    this.handle = undefined;
     row.state = 'exited';
     delete row.restartAt;
     row.endedAt = Date.now();

@@ -29,6 +29,11 @@ export class Pacer {
     });
   }
 
+  /** Work waiting for a later task. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** Stops scheduling: queued work never runs. */
   dispose(): void {
     this.queue.length = 0;

@@ -38,8 +38,14 @@ export class RunnableCache {
     return r;
   }
 
-  forget(sha256: string): void {
-    this.cache.delete(sha256);
+  /** Drops every module whose hash is not in `installed`. */
+  keepOnly(installed: ReadonlySet<string>): void {
+    for (const sha256 of [...this.cache.keys()]) if (!installed.has(sha256)) this.cache.delete(sha256);
+  }
+
+  /** Modules held compiled (or being compiled). */
+  get size(): number {
+    return this.cache.size;
   }
 
   private async prepare(bytes: Uint8Array, validated: WebAssembly.Module | null): Promise<Runnable> {

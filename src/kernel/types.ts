@@ -5,6 +5,7 @@
 import type { BusApi } from '../bus';
 import type { ExecutionMode, KernelErrorCode, ModuleConfig, ModuleInfo, ProcessInfo, ProcessState, RestartPolicy, StateReason } from '../common';
 import type { GfxApi } from '../gfx';
+import type { HostResources } from '../hosts';
 import type { AddressSpace, SlotUse } from './memory-slots';
 
 export type {
@@ -125,6 +126,27 @@ export interface StateChange {
   incarnation: number;
 }
 
+/**
+ * What the kernel holds now (`kernel.resources()`), each count read from the structure that holds
+ * the thing, so a leak shows as a count that does not come back.
+ */
+export interface KernelResources {
+  /** Rows of the process table: processes not yet ended for good, and ended ones kept for display (at most `keepExited`). */
+  processes: { live: number; exited: number };
+  /** Stdio rings and pipes (SharedArrayBuffers) held by processes, a pipe counted once. */
+  rings: number;
+  /** Wasm memories counted in each renderer (`memorySlots()`). */
+  memorySlots: Record<AddressSpace, number>;
+  /** Starts queued for a later page task. */
+  startsQueued: number;
+  /** What each execution mode's host holds (all 0 for a mode not used yet). */
+  hosts: Record<'worker' | 'iframe' | 'inpage', HostResources>;
+  /** What each capability holds, by its name: `bus` (subscriptions, arenaSlots, inboxBytes, globalTopics), `gfx` (windows, canvasesAsked). */
+  capabilities: Record<string, Record<string, number>>;
+  /** Modules held compiled. */
+  catalog: { compiled: number };
+}
+
 /** The kernel as page scripts see it (`window.kernel`). */
 export interface KernelApi extends EventTarget {
   readonly ready: Promise<void>;
@@ -135,6 +157,8 @@ export interface KernelApi extends EventTarget {
   processes(): ProcessInfo[];
   /** Live wasm memories per renderer and the browser's limit once observed (the address-space wall). */
   memorySlots(): Record<AddressSpace, SlotUse>;
+  /** What the kernel holds now: workers, frames, rings, subscriptions, windows, compiled modules... */
+  resources(): KernelResources;
   /** Ends a process by pid; resolves once it is gone (at once if it already ended). No restart follows. */
   kill(pid: number): Promise<void>;
   /**

@@ -17,6 +17,9 @@ const BOOT_TIMEOUT_MS = 20_000;
 
 const CSP = "default-src 'none'; script-src 'unsafe-inline' 'wasm-unsafe-eval' blob:; worker-src blob:";
 
+/** The title of a container frame (what finds the frames on the page). */
+export const CONTAINER_TITLE = 'webmk iframe-mode container';
+
 /** A booted container: its element and the port to its script. */
 export interface Container {
   readonly frame: HTMLIFrameElement;
@@ -57,7 +60,7 @@ export async function openContainer(parent: HTMLElement): Promise<Container> {
   frame.setAttribute('allow', 'cross-origin-isolated');
   frame.setAttribute('aria-hidden', 'true');
   frame.tabIndex = -1;
-  frame.title = 'webmk iframe-mode container';
+  frame.title = CONTAINER_TITLE;
   frame.style.cssText = 'position:fixed;width:0;height:0;border:0;visibility:hidden';
   frame.srcdoc = srcdoc(relay);
   const channel = new MessageChannel();

@@ -23,8 +23,8 @@ import {
   type FromFrameMessage,
   type ToFrameMessage,
 } from '../../ipc';
-import type { Host, HostStart, HostedProcess } from '../types';
-import { openContainer, type Container } from './container';
+import type { Host, HostResources, HostStart, HostedProcess } from '../types';
+import { CONTAINER_TITLE, openContainer, type Container } from './container';
 
 /** How long one subscription is drained before other page tasks run. */
 const DRAIN_BUDGET_MS = 4;
@@ -130,7 +130,7 @@ class PageProcess {
         this.send({ v: FRAME_PROTOCOL, type: ToFrame.stdin, sid: this.sid, data: chunk }, [chunk.buffer]);
         continue;
       }
-      if ((await ring.readable()) === 'closed' && ring.available() === 0) {
+      if ((await ring.readableWhileOpen()) === 'closed' && ring.available() === 0) {
         // End of file only when the writer closed it, not when the kernel closed the reader.
         if (!this.dead && ring.writerClosed) this.send({ v: FRAME_PROTOCOL, type: ToFrame.stdinEnd, sid: this.sid });
         return;
@@ -222,6 +222,8 @@ class PageProcess {
 export class IframeHost implements Host {
   readonly mode = 'iframe' as const;
   private container: Promise<Container> | null = null;
+  /** The container once it has booted, until it is removed. */
+  private opened: Container | undefined;
   private readonly starts = new Map<number, PageProcess>();
   /** Content hashes the current container has compiled (their bytes are not sent again). */
   private sent = new Set<string>();
@@ -259,16 +261,30 @@ export class IframeHost implements Host {
     };
   }
 
+  resources(): HostResources {
+    const frames = [...this.parent.querySelectorAll('iframe')].filter((f) => f.title === CONTAINER_TITLE).length;
+    return { processes: this.starts.size, busyWorkers: 0, idleWorkers: 0, booting: 0, waiting: 0, frames, ports: this.opened !== undefined ? 1 : 0, blobUrls: 0, timers: 0 };
+  }
+
   dispose(): void {
     for (const p of [...this.starts.values()]) p.end({ code: EXIT_CODES.killed, reason: 'killed', message: 'kernel disposed' });
-    void this.container?.then((c) => c.frame.remove()).catch(() => {});
+    void this.container?.then((c) => this.remove(c)).catch(() => {});
     this.container = null;
+  }
+
+  /** Removes a container and closes the port to it. */
+  private remove(c: Container): void {
+    c.port.onmessage = null;
+    c.port.close();
+    c.frame.remove();
+    if (this.opened === c) this.opened = undefined;
   }
 
   private open(): Promise<Container> {
     if (this.container === null) {
       const opening = openContainer(this.parent).then((c) => {
         c.port.onmessage = (e: MessageEvent<unknown>) => this.fromFrame(c, e.data);
+        this.opened = c;
         return c;
       });
       this.container = opening;
@@ -323,7 +339,7 @@ export class IframeHost implements Host {
   /** Ends every process of a container that can no longer be trusted, and removes it. */
   private teardown(c: Container, message: string): void {
     for (const p of [...this.starts.values()]) p.end({ code: EXIT_CODES.crashed, reason: 'crashed', message });
-    c.frame.remove();
+    this.remove(c);
     this.container = null;
   }
 }

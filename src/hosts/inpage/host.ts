@@ -10,11 +10,12 @@
 import { EXIT_CODES, KernelError, type ProcessExit } from '../../common';
 import { FromWorker, ReplyBy, ToWorker, WORKER_PROTOCOL, allocateSyncCall, allocateWatch, markKilled, type FromWorkerMessage, type StartMessage } from '../../ipc';
 import type { RunningProcess } from '../../process';
-import type { Host, HostStart, HostedProcess } from '../types';
+import type { Host, HostResources, HostStart, HostedProcess } from '../types';
 
 export class InpageHost implements Host {
   readonly mode = 'inpage' as const;
-  private readonly live = new Set<() => void>();
+  /** Each running process: what ends it, and its JS module's blob: URL, revoked at its end. */
+  private readonly live = new Map<() => void, { scriptUrl: string | undefined }>();
 
   start(req: HostStart): HostedProcess {
     const program = req.program;
@@ -35,7 +36,7 @@ export class InpageHost implements Host {
       exit(e);
     };
     const stop = (): void => end({ code: EXIT_CODES.killed, reason: 'killed', message: 'kernel disposed' });
-    this.live.add(stop);
+    this.live.set(stop, { scriptUrl });
     const { name: _name, onCall, program: _program, watchdogMs, ...rest } = req;
     const m: StartMessage = {
       v: WORKER_PROTOCOL,
@@ -78,7 +79,12 @@ export class InpageHost implements Host {
     };
   }
 
+  resources(): HostResources {
+    const blobUrls = [...this.live.values()].filter((p) => p.scriptUrl !== undefined).length;
+    return { processes: this.live.size, busyWorkers: 0, idleWorkers: 0, booting: 0, waiting: 0, frames: 0, ports: 0, blobUrls, timers: 0 };
+  }
+
   dispose(): void {
-    for (const stop of [...this.live]) stop();
+    for (const stop of [...this.live.keys()]) stop();
   }
 }

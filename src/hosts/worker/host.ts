@@ -19,7 +19,7 @@ import {
   type StartMessage,
 } from '../../ipc';
 import { EXIT_CODES, KernelError, type ProcessExit } from '../../common';
-import type { Host, HostStart, HostedProcess } from '../types';
+import type { Host, HostResources, HostStart, HostedProcess } from '../types';
 import { watchdog } from '../watchdog';
 import { BootGate } from './boot-gate';
 
@@ -149,6 +149,7 @@ class ModuleWorker {
     // The worker may run on for a while after terminate(): tell its glue to stand still.
     if (this.current !== null) markKilled(this.current.syscall);
     clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.worker.terminate();
     const done = this.current;
     this.current = null;
@@ -249,6 +250,22 @@ export class WorkerHost implements Host {
     return { busy: this.busy.size, idle };
   }
 
+  resources(): HostResources {
+    const idle = [...this.idle.values()].flat();
+    const gate = this.gate.counts();
+    return {
+      processes: this.busy.size + this.waiting.size,
+      busyWorkers: this.busy.size,
+      idleWorkers: idle.length,
+      booting: gate.booting,
+      waiting: gate.waiting,
+      frames: 0,
+      ports: 0,
+      blobUrls: [...this.busy].filter((w) => w.current?.scriptUrl !== undefined).length,
+      timers: idle.filter((w) => w.idleTimer !== undefined).length,
+    };
+  }
+
   dispose(): void {
     for (const end of [...this.waiting]) end({ code: EXIT_CODES.killed, reason: 'killed', message: 'kernel disposed' });
     for (const w of this.busy) w.terminate({ code: EXIT_CODES.killed, reason: 'killed', message: 'kernel disposed' });
@@ -262,21 +279,25 @@ export class WorkerHost implements Host {
     let w = list?.pop();
     // An idle worker may have ended on its own since (see watchLifetime).
     while (w?.dead === true) w = list?.pop();
-    if (w !== undefined) clearTimeout(w.idleTimer);
+    if (list?.length === 0) this.idle.delete(name);
+    if (w !== undefined) {
+      clearTimeout(w.idleTimer);
+      w.idleTimer = undefined;
+    }
     return w;
   }
 
   private release(w: ModuleWorker): void {
     this.busy.delete(w);
     if (w.dead) return;
-    const list = this.idle.get(w.name) ?? [];
-    if (list.length >= this.opts.idlePerModule) {
+    if ((this.idle.get(w.name)?.length ?? 0) >= this.opts.idlePerModule) {
       w.terminate();
       return;
     }
     // The pool is full: the worker idle longest makes room (the one just freed is likeliest
-    // to be wanted again).
+    // to be wanted again). The list is read after: evicting may replace it.
     if (this.idleCount() >= this.opts.idleTotal) this.evictOldest();
+    const list = this.idle.get(w.name) ?? [];
     list.push(w);
     this.idle.set(w.name, list);
     w.idleSince = performance.now();

@@ -96,7 +96,7 @@ class OutPump {
         this.post({ v: FRAME_PROTOCOL, type: FromFrame.out, sid: this.sid, fd: this.fd, data: chunk }, [chunk.buffer]);
         continue;
       }
-      if ((await this.ring.readable()) === 'closed' && this.ring.available() === 0) return;
+      if ((await this.ring.readableWhileOpen()) === 'closed' && this.ring.available() === 0) return;
     }
   }
 }
