@@ -19,6 +19,9 @@ export interface SlotUse {
   limit?: number;
 }
 
+/** How long the browser may take to let an ended worker's wasm memory go, ms (a second or two when idle, more under load). */
+const FREEING_MS = 10_000;
+
 /** V8's words when an instantiation cannot reserve a memory's address space. */
 const WALL = /cannot allocate wasm memory/i;
 
@@ -42,6 +45,11 @@ export class MemorySlots {
   private readonly use: Record<AddressSpace, SlotUse> = { page: { used: 0 }, frames: { used: 0 } };
   /** Of `used`, the memories known to exist (their process runs); the rest are still starting. */
   private readonly live: Record<AddressSpace, number> = { page: 0, frames: 0 };
+  /** When live memories were given back, in the last FREEING_MS (oldest first). */
+  private readonly freed: Record<AddressSpace, number[]> = { page: [], frames: [] };
+
+  /** `now` is the clock, in ms (a parameter for tests). */
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   /** A copy of the counts. */
   snapshot(): Record<AddressSpace, SlotUse> {
@@ -69,18 +77,34 @@ export class MemorySlots {
   /** A process gave its slot back (`live`: it had got its memory). */
   release(space: AddressSpace, live: boolean): void {
     this.use[space].used = Math.max(0, this.use[space].used - 1);
-    if (live) this.live[space] = Math.max(0, this.live[space] - 1);
+    if (!live) return;
+    this.live[space] = Math.max(0, this.live[space] - 1);
+    this.freed[space].push(this.now());
+    this.recentlyFreed(space);
   }
 
   /**
    * An instantiation in `space` was refused. The limit learned is the most memories seen live at
-   * once: not those still starting (they may be refused too, when many start together), and not
-   * lowered by a refusal below it (memories of ended workers the browser has not released yet).
+   * once, plus those given back in the last seconds: the browser lets a terminated worker's
+   * memory go a little later, so a refusal right after many processes ended says little about
+   * the limit (counting them errs high: a spawn past the real limit is tried and refused by the
+   * browser, never refused by the kernel while there is room). Not those still starting (they may
+   * be refused too, when many start together), and never lowered.
    */
   met(space: AddressSpace): string {
     const s = this.use[space];
-    s.limit = Math.max(s.limit ?? 0, this.live[space]);
+    s.limit = Math.max(s.limit ?? 0, this.live[space] + this.recentlyFreed(space));
     return wallMessage(space, this.live[space], s.limit);
+  }
+
+  /** Memories given back in the last FREEING_MS (and forgets older ones). */
+  private recentlyFreed(space: AddressSpace): number {
+    const times = this.freed[space];
+    const since = this.now() - FREEING_MS;
+    let old = 0;
+    while (old < times.length && (times[old] ?? 0) < since) old++;
+    times.splice(0, old);
+    return times.length;
   }
 }
 

@@ -62,3 +62,27 @@ describe('memory slots', () => {
     expect([spaceOf('worker'), spaceOf('inpage'), spaceOf('iframe'), spaceOf('remote')]).toEqual(['page', 'page', 'frames', undefined]);
   });
 });
+
+describe('memory slots after many processes ended', () => {
+  it('counts memories given back in the last seconds into a limit met just after them, and forgets them later', () => {
+    let t = 0;
+    const s = new MemorySlots(() => t);
+    running(s, 120);
+    for (let i = 0; i < 118; i++) s.release('page', true);
+    // The browser has not let the 118 go yet: the next two starts are refused with 2 live.
+    s.take('page');
+    s.met('page');
+    s.release('page', false);
+    expect(s.snapshot().page).toEqual({ used: 2, limit: 120 });
+    expect(s.refusal('page')).toBeUndefined();
+    // Later, with nothing given back recently, a refusal teaches the count live then.
+    t = 60_000;
+    const fresh = new MemorySlots(() => t);
+    running(fresh, 3);
+    fresh.release('page', true);
+    t += 11_000;
+    fresh.take('page');
+    fresh.met('page');
+    expect(fresh.snapshot().page.limit).toBe(2);
+  });
+});
