@@ -84,7 +84,7 @@ for name in "${examples[@]}"; do
   pids+=($!)
 done
 
-for name in trap sock stdin-poll bustool pipetool busbench crashy; do
+for name in trap sock stdin-poll bustool pipetool busbench crashy hostile; do
   compile "$fixtures_src/$name.c" "$fixtures_out/$name.wasm" &
   pids+=($!)
 done
@@ -111,6 +111,7 @@ for js in "$root"/modules/js/*.js; do
   cp "$js" "$out/"
 done
 cp "$fixtures_src/jsprobe.js" "$fixtures_out/jsprobe.js"
+cp "$fixtures_src/hostile.js" "$fixtures_out/hostile-js.js"
 
 hello_size=$(wc -c <"$out/hello.wasm")
 head -c $((hello_size / 2)) "$out/hello.wasm" >"$fixtures_out/truncated.wasm"
