@@ -272,7 +272,7 @@ class Bus implements BusApi {
       if ([...this.globals].some((g) => topicMatches(g, m.topic as string))) {
         this.arena.publish(m.topic, m.data, REMOTE_PID, false, this.alive);
       }
-    } else if (m.type === 'declare' && typeof m.pattern === 'string') {
+    } else if (m.type === 'declare' && typeof m.pattern === 'string' && isTopic(m.pattern, true)) {
       this.declareGlobal(m.pattern);
     } else if (m.type === 'hello') {
       for (const g of this.globals) this.channel().post({ type: 'declare', tab: this.tab, pattern: g });
