@@ -57,6 +57,19 @@ export interface ScriptHandle {
   };
 }
 
+/**
+ * What the iframe mode's container offers every realm in it: one opaque origin, so a
+ * BroadcastChannel (or a nested worker, which has one) would join a JS module to the other
+ * processes of the container without the kernel. A contained module gets neither.
+ */
+const CONTAINER_WIDE = ['BroadcastChannel', 'Worker', 'SharedWorker'];
+
+/** Takes from this realm what reaches the container's other realms; a worker runs one JS module, then ends. */
+function containRealm(): void {
+  const scope = globalThis as unknown as Record<string, unknown>;
+  for (const name of CONTAINER_WIDE) delete scope[name];
+}
+
 /** Starts the JS module `m` names; `exit` settles on every way it can end. */
 export function runScript(m: StartMessage, post: (msg: FromWorkerMessage, transfer?: Transferable[]) => void, onRunning: () => void): RunningProcess {
   const { ctx, settle } = createGuestContext(m, post, () => undefined);
@@ -65,6 +78,7 @@ export function runScript(m: StartMessage, post: (msg: FromWorkerMessage, transf
   const exit = (async (): Promise<ProcessExit> => {
     try {
       let mod: Record<string, unknown>;
+      if (m.relayed === true) containRealm();
       try {
         mod = (await import(/* @vite-ignore */ m.scriptUrl ?? '')) as Record<string, unknown>;
       } catch (e) {
