@@ -6,7 +6,7 @@
  * rings and calls a WebAssembly process uses.
  */
 import { EXIT_CODES, KernelError, isTopic, topicAllowed, type ProcessExit } from '../common';
-import { BusArena, Ring, WatchWriter, killedFlag, ringReadable, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { BUS_LIMITS, BusArena, Ring, WatchWriter, killedFlag, ringReadable, type FromWorkerMessage, type StartMessage } from '../ipc';
 import { ProcessKilled, createGuestContext, type GuestContext, type RunningProcess } from './guest';
 
 const enc = new TextEncoder();
@@ -44,7 +44,7 @@ export interface ScriptHandle {
   /** Ends the module with `code` (what `main` returns does the same). */
   exit(code?: number): never;
   readonly bus: {
-    /** Publishes to every current subscriber; throws `bus/denied` without the grant. */
+    /** Publishes to every current subscriber; throws `bus/denied` without the grant, `bus/too-large` past 64 KiB. */
     publish(topic: string, data: string | Uint8Array): void;
     /** Subscribes (`prefix/*` patterns too); throws `bus/denied` without the grant. */
     subscribe(pattern: string): Promise<AsyncIterable<ScriptMessage> & { close(): Promise<void> }>;
@@ -232,6 +232,7 @@ function bus(ctx: GuestContext, w: Bracket): ScriptHandle['bus'] {
       if (typeof topic !== 'string' || !isTopic(topic)) throw new KernelError('bus/invalid-topic', `"${String(topic)}" is not a valid topic`);
       const bytes = typeof data === 'string' ? enc.encode(data) : data;
       if (!(bytes instanceof Uint8Array)) throw new KernelError('kernel/bad-argument', 'data must be a string or a Uint8Array');
+      if (bytes.length > BUS_LIMITS.maxMessage) throw new KernelError('bus/too-large', `a message is at most ${BUS_LIMITS.maxMessage} bytes`, { size: bytes.length });
       if (!topicAllowed(ctx.grants.publish, topic)) refuse('publish', topic);
       if (ctx.relayed) ctx.notify('bus.publish', { topic, data: bytes.slice() });
       else arena.publish(topic, bytes, ctx.pid, false);
