@@ -502,6 +502,29 @@ describe('limits: topics, names and messages at and one past the limit', () => {
     expect(await page.evaluate(() => (window as unknown as { __limits: string[] }).__limits)).toEqual(['255 at', 'big 65536']);
   });
 
+  for (const mode of ['worker', 'iframe', 'inpage'] as const) {
+    it(`a JS module's handle: the same limits, refused with codes (${mode})`, async () => {
+      await page.evaluate(() => {
+        const w = window as unknown as { __big: number[]; __bigStop?: () => void };
+        w.__bigStop?.();
+        w.__big = [];
+        w.__bigStop = window.kernel.bus.subscribe('hostile/big', (d) => w.__big.push(d.length));
+      });
+      const r = await run(page, 'hostile-js', { mode, args: ['limits'] });
+      expect(report(r.stdout)).toEqual({
+        'topic 255': 'ok',
+        'topic 256': 'bus/invalid-topic',
+        'message 65536': 'ok',
+        'message 65537': 'bus/too-large',
+        'message 1 MiB': 'bus/too-large',
+        after: 'ok',
+      });
+      // What reached a subscriber: the message at the limit, then the last one, nothing between.
+      await page.waitForFunction(() => (window as unknown as { __big: number[] }).__big.includes(3));
+      expect(await page.evaluate(() => (window as unknown as { __big: number[] }).__big)).toEqual([65536, 3]);
+    });
+  }
+
   it('the page API and the registry: the same limits, refused with codes', async () => {
     const r = await page.evaluate(async (bytes) => {
       const k = window.kernel;
