@@ -84,7 +84,7 @@ for name in "${examples[@]}"; do
   pids+=($!)
 done
 
-for name in trap sock stdin-poll bustool pipetool busbench crashy holder; do
+for name in trap sock stdin-poll bustool pipetool busbench crashy holder hostile; do
   compile "$fixtures_src/$name.c" "$fixtures_out/$name.wasm" &
   pids+=($!)
 done
@@ -112,6 +112,7 @@ for js in "$root"/modules/js/*.js; do
 done
 cp "$fixtures_src/jsprobe.js" "$fixtures_out/jsprobe.js"
 cp "$fixtures_src/faultprobe.js" "$fixtures_out/faultprobe.js"
+cp "$fixtures_src/hostile.js" "$fixtures_out/hostile-js.js"
 
 hello_size=$(wc -c <"$out/hello.wasm")
 head -c $((hello_size / 2)) "$out/hello.wasm" >"$fixtures_out/truncated.wasm"

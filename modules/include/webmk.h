@@ -18,6 +18,8 @@
  *     module's own worker.
  *   - Calls that webmk does not support (sockets, for example) return an errno
  *     such as ENOSYS or ENOTSUP. They never trap.
+ *   - A pointer or length that reaches outside linear memory fails the call with
+ *     EFAULT; nothing is read or written outside memory.
  *
  * webmk's own capabilities (bus, kernel calls, graphics, input, and later
  * key-value store and services) are imports from the module `webmk`, declared

@@ -146,9 +146,13 @@ class Bus implements BusApi {
       this.arena.publish(a.topic, a.data, caller.pid, false, this.alive);
       return { value: null };
     });
+    // The glue refuses in the module's realm and says so here. Module code may say so too: only a
+    // refusal the caller's grants bear out is logged, so the log holds attempts that were made.
     host.calls.handle('bus.denied', (caller, args) => {
       const a = args as { action?: unknown; topic?: unknown } | null;
-      if (typeof a?.action === 'string' && typeof a.topic === 'string') host.denied(caller, `${a.action}:${a.topic}`);
+      const action = a?.action === 'publish' || a?.action === 'subscribe' ? a.action : undefined;
+      const topic = typeof a?.topic === 'string' && isTopic(a.topic, action === 'subscribe') ? a.topic : undefined;
+      if (action !== undefined && topic !== undefined && !topicAllowed(caller.grants[action], topic)) host.denied(caller, `${action}:${topic}`);
       return { value: null };
     });
     host.onEnd((p, final) => {
@@ -279,7 +283,7 @@ class Bus implements BusApi {
       if ([...this.globals].some((g) => topicMatches(g, m.topic as string))) {
         this.arena.publish(m.topic, m.data, REMOTE_PID, false, this.alive);
       }
-    } else if (m.type === 'declare' && typeof m.pattern === 'string') {
+    } else if (m.type === 'declare' && typeof m.pattern === 'string' && isTopic(m.pattern, true)) {
       this.declareGlobal(m.pattern);
     } else if (m.type === 'hello') {
       for (const g of this.globals) this.channel().post({ type: 'declare', tab: this.tab, pattern: g });

@@ -109,14 +109,17 @@ export function frameSize(topicLen: number, dataLen: number): number {
   return (FRAME_HEADER + topicLen + dataLen + 3) & ~3;
 }
 
-/** Creates the arena: growable where the browser allows it, so inboxes are added as needed. */
-export function allocateBusArena(maxBytes = 1024 * 1024 * 1024): SharedArrayBuffer {
-  const initial = INBOXES_AT + 8 * BUS_LIMITS.inboxBytes;
+/**
+ * Creates the arena: growable where the browser allows it, so inboxes are added as needed; it
+ * starts with room for `inboxes` default inboxes.
+ */
+export function allocateBusArena(maxBytes = 1024 * 1024 * 1024, inboxes = 8): SharedArrayBuffer {
+  const initial = INBOXES_AT + inboxes * BUS_LIMITS.inboxBytes;
   const Growable = SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer;
   try {
     return new Growable(initial, { maxByteLength: maxBytes });
   } catch {
-    return new SharedArrayBuffer(64 * 1024 * 1024);
+    return new SharedArrayBuffer(Math.min(maxBytes, 64 * 1024 * 1024));
   }
 }
 

@@ -6,7 +6,7 @@
  * rings and calls a WebAssembly process uses.
  */
 import { EXIT_CODES, KernelError, isTopic, topicAllowed, type ProcessExit } from '../common';
-import { BusArena, Ring, WatchWriter, killedFlag, ringReadable, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { BUS_LIMITS, BusArena, Ring, WatchWriter, killedFlag, ringReadable, type FromWorkerMessage, type StartMessage } from '../ipc';
 import { ProcessKilled, createGuestContext, type GuestContext, type RunningProcess } from './guest';
 
 const enc = new TextEncoder();
@@ -44,7 +44,7 @@ export interface ScriptHandle {
   /** Ends the module with `code` (what `main` returns does the same). */
   exit(code?: number): never;
   readonly bus: {
-    /** Publishes to every current subscriber; throws `bus/denied` without the grant. */
+    /** Publishes to every current subscriber; throws `bus/denied` without the grant, `bus/too-large` past 64 KiB. */
     publish(topic: string, data: string | Uint8Array): void;
     /** Subscribes (`prefix/*` patterns too); throws `bus/denied` without the grant. */
     subscribe(pattern: string): Promise<AsyncIterable<ScriptMessage> & { close(): Promise<void> }>;
@@ -57,6 +57,19 @@ export interface ScriptHandle {
   };
 }
 
+/**
+ * What the iframe mode's container offers every realm in it: one opaque origin, so a
+ * BroadcastChannel (or a nested worker, which has one) would join a JS module to the other
+ * processes of the container without the kernel. A contained module gets neither.
+ */
+const CONTAINER_WIDE = ['BroadcastChannel', 'Worker', 'SharedWorker'];
+
+/** Takes from this realm what reaches the container's other realms; a worker runs one JS module, then ends. */
+function containRealm(): void {
+  const scope = globalThis as unknown as Record<string, unknown>;
+  for (const name of CONTAINER_WIDE) delete scope[name];
+}
+
 /** Starts the JS module `m` names; `exit` settles on every way it can end. */
 export function runScript(m: StartMessage, post: (msg: FromWorkerMessage, transfer?: Transferable[]) => void, onRunning: () => void): RunningProcess {
   const { ctx, settle } = createGuestContext(m, post, () => undefined);
@@ -65,6 +78,7 @@ export function runScript(m: StartMessage, post: (msg: FromWorkerMessage, transf
   const exit = (async (): Promise<ProcessExit> => {
     try {
       let mod: Record<string, unknown>;
+      if (m.relayed === true) containRealm();
       try {
         mod = (await import(/* @vite-ignore */ m.scriptUrl ?? '')) as Record<string, unknown>;
       } catch (e) {
@@ -218,6 +232,7 @@ function bus(ctx: GuestContext, w: Bracket): ScriptHandle['bus'] {
       if (typeof topic !== 'string' || !isTopic(topic)) throw new KernelError('bus/invalid-topic', `"${String(topic)}" is not a valid topic`);
       const bytes = typeof data === 'string' ? enc.encode(data) : data;
       if (!(bytes instanceof Uint8Array)) throw new KernelError('kernel/bad-argument', 'data must be a string or a Uint8Array');
+      if (bytes.length > BUS_LIMITS.maxMessage) throw new KernelError('bus/too-large', `a message is at most ${BUS_LIMITS.maxMessage} bytes`, { size: bytes.length });
       if (!topicAllowed(ctx.grants.publish, topic)) refuse('publish', topic);
       if (ctx.relayed) ctx.notify('bus.publish', { topic, data: bytes.slice() });
       else arena.publish(topic, bytes, ctx.pid, false);

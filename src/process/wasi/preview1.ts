@@ -124,10 +124,10 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
     sock_shutdown: (fd: number) => notSocket(table(), fd),
   };
 
-  const imports: WasiProcess['imports'] = { ...(shim.wasiImport as Imports), ...mended };
+  const imports: WasiProcess['imports'] = faultsAsErrno({ ...(shim.wasiImport as Imports), ...mended });
   if (style.suspend) {
     const bracket = style.bracket ?? (<R>(f: () => Promise<R>) => f());
-    const fdRead = mended.fd_read as (fd: number, iovs: number, iovsLen: number, nreadPtr: number) => number;
+    const fdRead = imports.fd_read as (fd: number, iovs: number, iovsLen: number, nreadPtr: number) => number;
     imports.fd_read = new WebAssembly.Suspending((fd: number, iovs: number, iovsLen: number, nreadPtr: number) =>
       bracket(async () => {
         const f = table()[fd];
@@ -137,10 +137,10 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
       }),
     );
     imports.fd_write = new WebAssembly.Suspending((fd: number, iovs: number, iovsLen: number, nwrittenPtr: number) =>
-      bracket(() => writeSuspending(memory, table, shim, fd, iovs, iovsLen, nwrittenPtr)),
+      bracket(() => writeSuspending(memory, table, shim, fd, iovs, iovsLen, nwrittenPtr).catch(faultErrno)),
     );
     imports.poll_oneoff = new WebAssembly.Suspending((inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) =>
-      bracket(() => pollOneoffSuspending(memory, table, inPtr, outPtr, nsubs, neventsPtr)),
+      bracket(() => pollOneoffSuspending(memory, table, inPtr, outPtr, nsubs, neventsPtr).catch(faultErrno)),
     );
   }
 
@@ -156,6 +156,36 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
       stdin.ring.closeReader();
     },
   };
+}
+
+/**
+ * A pointer or length that reaches outside the guest's memory makes a typed-array or DataView
+ * access throw a RangeError in the host function; the call fails with EFAULT instead of trapping
+ * the guest (as wasmtime answers). A deep recursion's RangeError is not a fault: it goes on.
+ */
+function isFault(e: unknown): boolean {
+  return e instanceof RangeError && !/call stack/i.test(e.message);
+}
+
+/** The errno of a fault; anything else is thrown on. */
+function faultErrno(e: unknown): number {
+  if (isFault(e)) return wasi.ERRNO_FAULT;
+  throw e;
+}
+
+/** The imports, each answering EFAULT where it would have thrown a fault into the guest. */
+function faultsAsErrno(imports: Imports): Imports {
+  const out: Imports = {};
+  for (const [name, f] of Object.entries(imports)) {
+    out[name] = (...args: never[]) => {
+      try {
+        return f(...args);
+      } catch (e) {
+        return faultErrno(e);
+      }
+    };
+  }
+  return out;
 }
 
 /** `fd_write` that waits for room by suspending the module, never blocking the realm. */

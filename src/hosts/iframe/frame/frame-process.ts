@@ -22,6 +22,7 @@ import {
   ToWorker,
   WORKER_PROTOCOL,
   WatchReader,
+  allocateBusArena,
   allocateEventRing,
   allocateRing,
   allocateSyncCall,
@@ -44,10 +45,22 @@ const CHUNK = 256 * 1024;
 
 type Post = (msg: FromFrameMessage, transfer?: Transferable[]) => void;
 
-/** The frame's own bus arena: each process's subscriptions mirrored, filled by the page. */
-export interface LocalBus {
+/**
+ * A process's own bus arena in the frame: its subscriptions mirrored, filled by the page. One per
+ * process, never shared: module code in a worker can lay hands on what its glue holds (a JS
+ * module can wrap the realm's globals), so a shared arena would show it the others' messages.
+ */
+interface LocalBus {
   arena: BusArena;
   space: InboxSpace;
+}
+
+/** Largest arena of one process: room for about 250 subscriptions (reserved, not committed). */
+const LOCAL_BUS_BYTES = 256 * 1024 * 1024;
+
+function localBus(): LocalBus {
+  const arena = new BusArena(allocateBusArena(LOCAL_BUS_BYTES, 1));
+  return { arena, space: new InboxSpace(arena) };
 }
 
 /** A mirrored subscription: the kernel's slot and this frame's. */
@@ -120,13 +133,13 @@ export class FrameProcess {
   private readonly windows = new Map<number, EventRing>();
   /** Bus calls on their way to the kernel, by call id, whose answers need translating. */
   private readonly busCalls = new Map<number, { call: string; pattern?: string; local?: number }>();
+  private readonly bus = localBus();
 
   constructor(
     readonly start: FrameStart,
     /** The compiled module, or a JS module's blob: URL. */
     module: WebAssembly.Module | string,
     private readonly workers: FrameWorkers,
-    private readonly bus: LocalBus,
     private readonly post: Post,
     private readonly onEnd: () => void,
   ) {
@@ -164,7 +177,7 @@ export class FrameProcess {
       grants: start.grants,
       syscall: this.syscall,
       // No shared memory crosses into the frame: the bus is a local mirror, publishing is a call.
-      shared: { bus: bus.arena.sab },
+      shared: { bus: this.bus.arena.sab },
       relayed: true,
       ...(watch !== undefined ? { watch } : {}),
     };

@@ -8,23 +8,19 @@
  */
 import { KernelError } from '../../../common';
 import {
-  BusArena,
   FRAME_PROTOCOL,
   FromFrame,
-  InboxSpace,
   ToFrame,
-  allocateBusArena,
   parseToFrame,
   type FromFrameMessage,
   type FrameStart,
   type ToFrameMessage,
 } from '../../../ipc';
-import { FrameProcess, type LocalBus } from './frame-process';
+import { FrameProcess } from './frame-process';
 import { FrameWorkers } from './frame-workers';
 
 let port: MessagePort | null = null;
 let workers: FrameWorkers | null = null;
-let bus: LocalBus | null = null;
 const procs = new Map<number, FrameProcess>();
 /** Messages for starts still compiling, in order. */
 const waiting = new Map<number, ToFrameMessage[]>();
@@ -39,8 +35,6 @@ window.addEventListener('message', (e: MessageEvent<unknown>) => {
   const given = e.ports[0];
   if (port !== null || e.source !== window.parent || d?.v !== FRAME_PROTOCOL || d.type !== ToFrame.boot || typeof d.workerCode !== 'string' || given === undefined) return;
   workers = new FrameWorkers(URL.createObjectURL(new Blob(['"use strict";\n', d.workerCode], { type: 'text/javascript' })));
-  const arena = new BusArena(allocateBusArena(256 * 1024 * 1024));
-  bus = { arena, space: new InboxSpace(arena) };
   port = given;
   port.onmessage = (m: MessageEvent<unknown>) => void fromPage(m.data);
   post({ v: FRAME_PROTOCOL, type: FromFrame.ready });
@@ -76,8 +70,8 @@ async function start(s: FrameStart): Promise<void> {
   }
   const queued = waiting.get(s.sid) ?? [];
   waiting.delete(s.sid);
-  if (workers === null || bus === null) return;
-  const proc = new FrameProcess(s, module, workers, bus, post, () => procs.delete(s.sid));
+  if (workers === null) return;
+  const proc = new FrameProcess(s, module, workers, post, () => procs.delete(s.sid));
   procs.set(s.sid, proc);
   for (const m of queued) proc.handle(m);
 }
