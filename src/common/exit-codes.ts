@@ -13,3 +13,11 @@ export const EXIT_CODES = {
   /** "cannot execute": the renderer had no address space left for one more wasm memory. */
   'no-memory-slot': 126,
 } as const;
+
+/** V8's words when an instantiation cannot reserve a wasm memory's address space (the renderer's wall). */
+const WALL = /cannot allocate wasm memory/i;
+
+/** Whether an instantiation failed at the renderer's address-space wall (not at the module's own limit). */
+export function isWall(message: string | undefined): boolean {
+  return message !== undefined && WALL.test(message);
+}

@@ -4,7 +4,7 @@
  */
 export { KernelError, isKernelError, type KernelErrorCode, type KernelErrorData } from './errors';
 export { Errno } from './errno';
-export { EXIT_CODES } from './exit-codes';
+export { EXIT_CODES, isWall } from './exit-codes';
 export { isModuleName, isTopic, topicAllowed, topicMatches } from './names';
 export { KERNEL_CALLS, describePermission, grantList, grantsFrom, noGrants, requestedPermissions } from './permissions';
 export type * from './types';

@@ -22,8 +22,6 @@ export interface SlotUse {
 /** How long the browser may take to let an ended worker's wasm memory go, ms (a second or two when idle, more under load). */
 const FREEING_MS = 10_000;
 
-/** V8's words when an instantiation cannot reserve a memory's address space. */
-const WALL = /cannot allocate wasm memory/i;
 
 /** Where a process of this mode holds its memory (none here for a remote one). */
 export function spaceOf(mode: ExecutionMode): AddressSpace | undefined {
@@ -36,10 +34,7 @@ export function slotOf(runnable: Runnable, mode: ExecutionMode): AddressSpace | 
   return runnable !== 'min-exceeds' && runnable.kind === 'wasm' ? spaceOf(mode) : undefined;
 }
 
-/** Whether an instantiation failed at the wall (not at the module's own limit). */
-export function isWall(message: string | undefined): boolean {
-  return message !== undefined && WALL.test(message);
-}
+export { isWall } from '../common';
 
 export class MemorySlots {
   private readonly use: Record<AddressSpace, SlotUse> = { page: { used: 0 }, frames: { used: 0 } };

@@ -46,6 +46,8 @@ export function runProcess(
       : {}),
   });
   const webmk: GuestImports = Object.assign({}, ...providers.map((p) => p(ctx)));
+  /** Whether `_start` was reached: a start that failed before leaves the streams to the kernel (it may try again). */
+  let ran = false;
   const exit = (async (): Promise<ProcessExit> => {
     try {
       let instance: WebAssembly.Instance;
@@ -62,6 +64,7 @@ export function runProcess(
         return { code: EXIT_CODES.failed, reason: 'failed', message: 'the module exports no memory' };
       }
       memory = instance.exports.memory;
+      ran = true;
       onRunning();
       try {
         return { code: await runStart(proc, instance, start as () => unknown, suspend || suspends(module, webmk)), reason: 'exited' };
@@ -69,7 +72,7 @@ export function runProcess(
         return trapped(e, memory, m.maxPages);
       }
     } finally {
-      if (!m.keepStdio) proc.closeStdio();
+      if (!m.keepStdio && ran) proc.closeStdio();
     }
   })();
   return { exit, settle };

@@ -18,7 +18,7 @@ import {
   type CallMessage,
   type StartMessage,
 } from '../../ipc';
-import { EXIT_CODES, KernelError, type ProcessExit } from '../../common';
+import { EXIT_CODES, KernelError, isWall, type ProcessExit } from '../../common';
 import type { Host, HostResources, HostStart, HostedProcess } from '../types';
 import { watchdog } from '../watchdog';
 import { BootGate } from './boot-gate';
@@ -161,6 +161,9 @@ class ModuleWorker {
   }
 }
 
+/** How long a start refused at the wall waits, once idle workers were ended, before it is tried again (their memories go a moment after them). */
+const WALL_RETRY_MS = 300;
+
 export class WorkerHost implements Host {
   readonly mode = 'worker' as const;
   private readonly idle = new Map<string, ModuleWorker[]>();
@@ -176,8 +179,12 @@ export class WorkerHost implements Host {
   }
 
   start(req: HostStart): HostedProcess {
-    /** The worker this start runs on, once it has one. */
+    /** The worker this start runs on, while it has one. */
     let w: ModuleWorker | undefined;
+    let started = false;
+    let retried = false;
+    /** Ends this start while it has no worker (waiting to boot, or to try again): it never ran. */
+    let endWaiting: ((end: ProcessExit) => void) | undefined;
     let running!: () => void;
     let exit!: (e: ProcessExit) => void;
     const runningP = new Promise<void>((ok) => (running = ok));
@@ -188,37 +195,57 @@ export class WorkerHost implements Host {
       syscall: allocateSyncCall(),
       onCall: req.onCall,
       onRunning: () => {
+        started = true;
         running();
         if (w !== undefined && watch !== undefined && req.watchdogMs !== undefined) this.watch(w, current, watch, req.watchdogMs);
       },
       onExit: (e) => {
         if (w !== undefined) this.busy.delete(w);
+        w = undefined;
+        // Idle workers may hold memories of their past runs that their engine has not collected
+        // yet (it collects by heap pressure, not address space): at the wall they go, and the
+        // start is tried once more on a fresh worker.
+        if (!started && !retried && isWall(e.message) && this.dropIdle() > 0) {
+          retried = true;
+          const again = (): void => {
+            this.waiting.delete(end);
+            boot();
+          };
+          const timer = setTimeout(again, WALL_RETRY_MS);
+          const end = (x: ProcessExit): void => {
+            clearTimeout(timer);
+            this.waiting.delete(end);
+            exit(x);
+          };
+          this.waiting.add(end);
+          endWaiting = end;
+          return;
+        }
         exit(e);
       },
     };
     const launch = (worker: ModuleWorker): void => {
       w = worker;
+      endWaiting = undefined;
       this.busy.add(worker);
       worker.start(req, current, watch);
     };
-    /** Ends this start while it waits for its turn to boot (it never started). */
-    let endWaiting: ((end: ProcessExit) => void) | undefined;
-    const pooled = this.take(req.name);
-    if (pooled !== undefined) {
-      launch(pooled);
-    } else {
+    const boot = (): void => {
+      const pooled = this.take(req.name);
+      if (pooled !== undefined) return launch(pooled);
       const end = (e: ProcessExit): void => {
         if (!withdraw()) return;
         this.waiting.delete(end);
         exit(e);
       };
       this.waiting.add(end);
+      endWaiting = end;
       const withdraw = this.gate.enter((done) => {
         this.waiting.delete(end);
         launch(new ModuleWorker(req.name, (x) => this.release(x), done));
       });
-      endWaiting = end;
-    }
+    };
+    boot();
     return {
       running: runningP,
       exited,
@@ -232,6 +259,19 @@ export class WorkerHost implements Host {
         await exited;
       },
     };
+  }
+
+  /** Ends every idle worker; returns how many there were. */
+  private dropIdle(): number {
+    let n = 0;
+    for (const list of this.idle.values()) {
+      for (const w of list) {
+        w.terminate();
+        n++;
+      }
+    }
+    this.idle.clear();
+    return n;
   }
 
   /** Ends the start `current` with `watchdog-expired` once it computes `ms` without a host call. */
