@@ -121,7 +121,7 @@ class Bus implements BusApi {
         host.denied(caller, `subscribe:${pattern}`);
         throw new KernelError('bus/denied', `"${caller.name}" may not subscribe to "${pattern}"`);
       }
-      const sub = this.reattach(caller.pid, pattern) ?? this.open(pattern, caller.pid, this.inboxBytes);
+      const sub = this.reattach(caller.pid, pattern) ?? this.open(pattern, caller.pid, this.inboxBytes, BUS_LIMITS.maxPerProcess);
       sub.holder = caller.incarnation;
       return { value: { slot: sub.slot, gen: sub.gen } };
     });
@@ -187,7 +187,11 @@ class Bus implements BusApi {
     return undefined;
   }
 
-  private open(pattern: string, owner: number, bytes: number): Sub {
+  /** A new subscription of `owner`, refused past `most` of its own (`bus/too-large`: no room). */
+  private open(pattern: string, owner: number, bytes: number, most = Infinity): Sub {
+    let held = 0;
+    for (const s of this.subs.values()) if (s.owner === owner) held++;
+    if (held >= most) throw new KernelError('bus/too-large', `a process holds at most ${most} subscriptions at once`, { held });
     const capacity = 2 ** Math.ceil(Math.log2(Math.max(bytes, frameSize(BUS_LIMITS.maxTopic, BUS_LIMITS.maxMessage))));
     const offset = this.space.take(capacity);
     const slot = offset < 0 ? -1 : this.arena.open(pattern, owner, offset, capacity);

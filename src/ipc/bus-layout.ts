@@ -34,6 +34,8 @@ export const BUS_LIMITS = {
   maxTopic: 255,
   /** Subscriptions at once, across the tab. */
   maxSlots: 1024,
+  /** Subscriptions one process holds at once (the page has no bound): no module takes the tab's. */
+  maxPerProcess: 64,
   /** Default inbox size per subscription (at least 1,024 messages of up to 1 KiB). */
   inboxBytes: 1024 * 1024,
 } as const;

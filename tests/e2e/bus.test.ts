@@ -135,6 +135,42 @@ describe('delivery', () => {
     expect(codes).toEqual(['bus/too-large', 'bus/invalid-topic', 'bus/invalid-topic']);
   });
 
+  it('bounds the subscriptions one process holds (64), so no module takes the tab\'s; the page has no bound', async () => {
+    const r = await page.evaluate(async () => {
+      const k = window.kernel;
+      const js = `/* webmk.manifest {"name":"subhog","permissions":{"subscribe":["test/*"]}} */
+export default async function main(webmk) {
+  const subs = [];
+  try {
+    for (let i = 0; i < 100; i++) subs.push(await webmk.bus.subscribe('test/hog/' + i));
+    await webmk.print('all 100\\n');
+  } catch (e) {
+    await webmk.print(subs.length + ' then ' + e.code + '\\n');
+  }
+  for (const s of subs.slice(0, 10)) await s.close();
+  try {
+    for (let i = 0; i < 10; i++) subs.push(await webmk.bus.subscribe('test/again/' + i));
+    await webmk.print('10 more after closing 10\\n');
+  } catch (e) {
+    await webmk.print('again: ' + e.code + '\\n');
+  }
+  return 0;
+}`;
+      await k.install(new File([js], 'subhog.js'), { grant: 'all' });
+      const p = await k.spawn('subhog');
+      await p.stdin.close();
+      const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exit]);
+      const stops = Array.from({ length: 100 }, (_, i) => k.bus.subscribe(`test/page/${i}`, () => {}));
+      const pageHeld = k.bus.stats().subscriptions.filter((s) => s.pattern.startsWith('test/page/')).length;
+      for (const stop of stops) stop();
+      await k.uninstall('subhog');
+      return { out, code, pageHeld };
+    });
+    expect(r.out).toBe('64 then bus/too-large\n10 more after closing 10\n');
+    expect(r.code).toBe(0);
+    expect(r.pageHeld).toBe(100);
+  });
+
   it('shows subscriptions and their counters in stats', async () => {
     const pid = await startBackground(page, 'bustool', ['sub', 'test/stats', '1']);
     await waitOutput(page, pid, 'ready');
