@@ -35,16 +35,16 @@ beforeEach(async () => {
   await startBystander(page);
 });
 
-/** Spawns `faultprobe` in a worker with `args`; returns its pid once it has printed its first line. */
-function probe(args: string[]): Promise<number> {
-  return page.evaluate(async (a) => {
-    const p = await window.kernel.spawn('faultprobe', { args: a, mode: 'worker' });
+/** Spawns `faultprobe` with `args` (in a worker unless `mode` says); returns its pid once it has printed its first line. */
+function probe(args: string[], mode: 'worker' | 'iframe' = 'worker'): Promise<number> {
+  return page.evaluate(async ([a, m]) => {
+    const p = await window.kernel.spawn('faultprobe', { args: a, mode: m });
     await p.stdin.close();
     const reader = p.stdout.getReader();
     await reader.read();
     reader.releaseLock();
     return p.pid;
-  }, args);
+  }, [args, mode] as const);
 }
 
 /** The windows and bus subscriptions `pid` holds. */
@@ -55,13 +55,14 @@ function holdings(pid: number): Promise<{ windows: number; subscriptions: number
   }), pid);
 }
 
-it('survives a worker that closes itself in the middle of a kernel call: crashed with ipc/closed', async () => {
-  const pid = await probe(['close-mid-call']);
+it.each(['worker', 'iframe'] as const)('survives a worker that closes itself in the middle of a kernel call: crashed with ipc/closed (%s)', async (mode) => {
+  const pid = await probe(['close-mid-call'], mode);
   await waitEnded(page, pid);
   expect(await row(page, pid)).toEqual({ state: 'exited', exitCode: 134, reason: 'crashed', message: 'ipc/closed: the module closed its worker' });
   // The child its call asked for is a process of its own: it ran to its end, nothing hangs on it.
-  const child = await page.evaluate((p) => window.kernel.processes().filter((x) => x.pid > p && x.name === 'hello').map((x) => x.state), pid);
-  expect(child.every((s) => s === 'exited')).toBe(true);
+  const children = await page.evaluate((p) => window.kernel.processes().filter((x) => x.pid > p && x.name === 'hello').map((x) => x.pid), pid);
+  for (const c of children) await waitEnded(page, c);
+  for (const c of children) expect(await row(page, c)).toMatchObject({ state: 'exited', exitCode: 0 });
   expect(await health(page)).toEqual(HEALTHY);
 });
 
