@@ -36,6 +36,8 @@ export class GfxLayer extends LitElement {
   #opened = 0;
   #cascade = new Map<number, number>();
   #toFocus: number | undefined;
+  /** A frame is awaited to give `#toFocus` the keyboard. */
+  #focusing = false;
   #refresh = (): void => {
     const wins = gfxOf(this.kernel)?.windows() ?? [];
     const ids = new Set(wins.map((w) => w.id));
@@ -108,12 +110,19 @@ export class GfxLayer extends LitElement {
   }
 
   protected override updated(): void {
-    const id = this.#toFocus;
-    if (id === undefined) return;
-    this.#toFocus = undefined;
-    void customElements.whenDefined('webmk-gfx-window').then(() => {
-      const el = this.querySelector<GfxWindow>(`webmk-gfx-window[data-window="${id}"]`);
-      void el?.updateComplete.then(() => el.focusCanvas());
+    if (this.#toFocus === undefined || this.#focusing) return;
+    // At the next frame, and only the newest: windows opening in a burst (twenty modules started
+    // at once) give the keyboard once, not once each (a focus costs the page a layout).
+    this.#focusing = true;
+    requestAnimationFrame(() => {
+      this.#focusing = false;
+      const id = this.#toFocus;
+      this.#toFocus = undefined;
+      if (id === undefined) return;
+      void customElements.whenDefined('webmk-gfx-window').then(() => {
+        const el = this.querySelector<GfxWindow>(`webmk-gfx-window[data-window="${id}"]`);
+        void el?.updateComplete.then(() => el.focusCanvas());
+      });
     });
   }
 }
