@@ -171,6 +171,9 @@ describe('the in-memory file system', () => {
     for (let i = 0; i < 1000; i++) node.write(node.length, new Uint8Array([i & 0xff]));
     expect(node.length).toBe(1004);
     expect(node.bytes()[1003]).toBe(999 & 0xff);
+    expect(node.write(vfs.MAX_FILE_SIZE, new Uint8Array(1))).toBe(wasi.ERRNO_FBIG);
+    expect(node.truncate(vfs.MAX_FILE_SIZE + 1)).toBe(wasi.ERRNO_FBIG);
+    expect(node.length).toBe(1004);
   });
 
   it('seeds a preopen from the files given at spawn', () => {

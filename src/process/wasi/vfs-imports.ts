@@ -60,14 +60,16 @@ export function vfsImports(memory: Memory, table: Table, other: Other): Imports 
     }
     return total;
   };
-  const writeFrom = (node: vfs.FileNode, at: number, iovs: number, iovsLen: number): number => {
+  /** Writes the iovecs to `node` at `at`; answers the count, or an errno if nothing was written. */
+  const writeFrom = (node: vfs.FileNode, at: number, iovs: number, iovsLen: number): { n: number } | vfs.Errno => {
     let total = 0;
     for (const [ptr, len] of iovecs(iovs, iovsLen)) {
-      node.write(at, new Uint8Array(memory(), ptr, len).slice());
+      const err = node.write(at, new Uint8Array(memory(), ptr, len).slice());
+      if (err !== wasi.ERRNO_SUCCESS) return total === 0 ? err : { n: total };
       at += len;
       total += len;
     }
-    return total;
+    return { n: total };
   };
   const writeStat = (ptr: number, s: vfs.Stat): void => {
     const v = view();
@@ -113,9 +115,10 @@ export function vfsImports(memory: Memory, table: Table, other: Other): Imports 
       if (typeof f === 'number') return f;
       if (!f.can(wasi.RIGHTS_FD_WRITE)) return wasi.ERRNO_BADF;
       if ((f.flags & wasi.FDFLAGS_APPEND) !== 0) f.position = f.node.length;
-      const n = writeFrom(f.node, f.position, iovs, iovsLen);
-      f.position += n;
-      view().setUint32(nwrittenPtr, n, true);
+      const w = writeFrom(f.node, f.position, iovs, iovsLen);
+      if (typeof w === 'number') return w;
+      f.position += w.n;
+      view().setUint32(nwrittenPtr, w.n, true);
       return wasi.ERRNO_SUCCESS;
     },
     // POSIX: pwrite writes at the offset it is given, O_APPEND or not, and moves no offset.
@@ -124,7 +127,9 @@ export function vfsImports(memory: Memory, table: Table, other: Other): Imports 
       if (f === undefined) return other('fd_pwrite', fd, iovs, iovsLen, offset, nwrittenPtr);
       if (typeof f === 'number') return f;
       if (!f.can(wasi.RIGHTS_FD_WRITE)) return wasi.ERRNO_BADF;
-      view().setUint32(nwrittenPtr, writeFrom(f.node, u64(offset), iovs, iovsLen), true);
+      const w = writeFrom(f.node, u64(offset), iovs, iovsLen);
+      if (typeof w === 'number') return w;
+      view().setUint32(nwrittenPtr, w.n, true);
       return wasi.ERRNO_SUCCESS;
     },
     fd_seek: (fd: number, offset: bigint, whence: number, outPtr: number) => {
@@ -158,16 +163,14 @@ export function vfsImports(memory: Memory, table: Table, other: Other): Imports 
       if (typeof f === 'number') return f === wasi.ERRNO_ISDIR ? wasi.ERRNO_BADF : f;
       if (!f.can(wasi.RIGHTS_FD_WRITE)) return wasi.ERRNO_BADF;
       const end = u64(offset) + u64(len);
-      if (end > f.node.length) f.node.truncate(end);
-      return wasi.ERRNO_SUCCESS;
+      return end > f.node.length ? f.node.truncate(end) : wasi.ERRNO_SUCCESS;
     },
     fd_filestat_set_size: (fd: number, size: bigint) => {
       const f = file(fd);
       if (f === undefined) return other('fd_filestat_set_size', fd, size);
       if (typeof f === 'number') return f === wasi.ERRNO_ISDIR ? wasi.ERRNO_BADF : f;
       if (!f.can(wasi.RIGHTS_FD_WRITE) && !f.can(wasi.RIGHTS_FD_FILESTAT_SET_SIZE)) return wasi.ERRNO_BADF;
-      f.node.truncate(u64(size));
-      return wasi.ERRNO_SUCCESS;
+      return f.node.truncate(u64(size));
     },
     fd_filestat_set_times: (fd: number, atim: bigint, mtim: bigint, flags: number) => {
       const f = table()[fd];

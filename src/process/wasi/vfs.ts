@@ -11,6 +11,9 @@ export type Errno = number;
 /** Links followed in one resolution before it answers ELOOP (Linux's MAXSYMLINKS). */
 const MAX_LINKS = 40;
 
+/** The largest file: what one buffer holds in every engine. */
+export const MAX_FILE_SIZE = 2 ** 31 - 1;
+
 /** Wall-clock time in nanoseconds since the epoch. */
 export function nowNs(): bigint {
   return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
@@ -53,27 +56,37 @@ export class FileNode extends Node {
   bytes(): Uint8Array {
     return this.buf.subarray(0, this.length);
   }
-  /** Sets the length, zero-filling what it adds. */
-  truncate(length: number): void {
-    if (length > this.buf.length) this.grow(length);
-    else if (length > this.length) this.buf.fill(0, this.length, length);
+  /** Sets the length, zero-filling what it adds; EFBIG past the limit, ENOSPC when memory runs out. */
+  truncate(length: number): Errno {
+    if (length > MAX_FILE_SIZE) return wasi.ERRNO_FBIG;
+    if (length > this.buf.length && !this.grow(length)) return wasi.ERRNO_NOSPC;
+    if (length > this.length) this.buf.fill(0, this.length, length);
     else this.buf.fill(0, length, this.length);
     this.length = length;
     this.touch();
+    return wasi.ERRNO_SUCCESS;
   }
   /** Copies `data` in at `offset`, extending the file (with zeros between) where it must. */
-  write(offset: number, data: Uint8Array): void {
+  write(offset: number, data: Uint8Array): Errno {
     const end = offset + data.length;
-    if (end > this.buf.length) this.grow(end);
+    if (end > MAX_FILE_SIZE) return wasi.ERRNO_FBIG;
+    if (end > this.buf.length && !this.grow(end)) return wasi.ERRNO_NOSPC;
     if (offset > this.length) this.buf.fill(0, this.length, offset);
     this.buf.set(data, offset);
     if (end > this.length) this.length = end;
     this.touch();
+    return wasi.ERRNO_SUCCESS;
   }
-  private grow(min: number): void {
-    const next = new Uint8Array(Math.max(min, this.buf.length * 2, 64));
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
+  private grow(min: number): boolean {
+    try {
+      const next = new Uint8Array(Math.max(min, Math.min(this.buf.length * 2, MAX_FILE_SIZE), 64));
+      next.set(this.buf.subarray(0, this.length));
+      this.buf = next;
+      return true;
+    } catch (e) {
+      if (e instanceof RangeError) return false; // the allocation failed
+      throw e;
+    }
   }
 }
 
