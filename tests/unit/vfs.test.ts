@@ -182,5 +182,8 @@ describe('the in-memory file system', () => {
     const b = vfs.lookup(fd.base(), 'a/b.txt', false);
     expect(b instanceof vfs.FileNode && [...b.bytes()]).toEqual([1]);
     expect(vfs.stat(fd.node).nlink).toBe(3n); // `.`, `..`, and a's `..`
+    // A file given where a directory must be gives way to it.
+    const both = buildPreopen({ name: '/', files: new Map([['x', new Uint8Array([1])], ['x/y', new Uint8Array([2])]]) });
+    expect(vfs.lookup(both.base(), 'x/y', false)).toBeInstanceOf(vfs.FileNode);
   });
 });

@@ -2,7 +2,7 @@
  * The per-process in-memory file system: one preopened directory per guest name, seeded from
  * `files` keyed by guest path `'<preopen>/<path>'`.
  */
-import { DirNode, FileNode, link } from './vfs';
+import { DirNode, FileNode, link, unlink } from './vfs';
 import { preopenFd, type DirFd } from './vfs-fd';
 
 /** A preopen name and the files under it, by path relative to it. */
@@ -55,6 +55,7 @@ export function buildPreopen(seed: PreopenSeed): DirFd {
     for (const part of parts) {
       let next = dir.entries.get(part);
       if (!(next instanceof DirNode)) {
+        if (next !== undefined) unlink(dir, part); // a file given where a directory must be
         next = new DirNode(dir);
         link(dir, part, next);
       }
