@@ -176,9 +176,8 @@ describe('WASI calls, given pointers and lengths out of range', () => {
         'fd_prestat_dir_name.past-end': 'EFAULT',
         'fd_fdstat_get.past-end': 'EFAULT',
         'poll_oneoff.past-end': 'EFAULT',
-        // The file system reads a path up to the end of memory (browser_wasi_shim clamps it):
-        // nothing outside memory is read, and the two bytes there name no file.
-        'path_open.path-straddles-end': 'ENOENT',
+        // A path that reaches past the end of memory is a fault, as any other buffer (ADR 0014).
+        'path_open.path-straddles-end': 'EFAULT',
         'path_open.fd-past-end': 'EFAULT',
         canary: 'intact',
       });

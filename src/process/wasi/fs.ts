@@ -2,7 +2,8 @@
  * The per-process in-memory file system: one preopened directory per guest name, seeded from
  * `files` keyed by guest path `'<preopen>/<path>'`.
  */
-import { Directory, File, PreopenDirectory, type Inode } from '@bjorn3/browser_wasi_shim';
+import { DirNode, FileNode, link, unlink } from './vfs';
+import { preopenFd, type DirFd } from './vfs-fd';
 
 /** A preopen name and the files under it, by path relative to it. */
 export interface PreopenSeed {
@@ -43,33 +44,25 @@ function defaultPreopen(path: string): string {
   return first === undefined || first === '' ? '.' : first;
 }
 
-type Tree = Map<string, Uint8Array | Tree>;
-
-/** Builds the shim's directory tree for one seed (bottom-up, so parent links are set). */
-export function buildPreopen(seed: PreopenSeed): PreopenDirectory {
-  const root: Tree = new Map();
+/** Builds one preopen's directory tree in the in-memory file system. */
+export function buildPreopen(seed: PreopenSeed): DirFd {
+  const root = new DirNode();
   for (const [rel, data] of seed.files) {
     const parts = rel.split('/').filter((p) => p !== '' && p !== '.');
     const leaf = parts.pop();
     if (leaf === undefined || leaf === '..' || parts.includes('..')) continue;
     let dir = root;
     for (const part of parts) {
-      let next = dir.get(part);
-      if (!(next instanceof Map)) {
-        next = new Map();
-        dir.set(part, next);
+      let next = dir.entries.get(part);
+      if (!(next instanceof DirNode)) {
+        if (next !== undefined) unlink(dir, part); // a file given where a directory must be
+        next = new DirNode(dir);
+        link(dir, part, next);
       }
       dir = next;
     }
-    dir.set(leaf, data);
+    if (dir.entries.has(leaf)) continue;
+    link(dir, leaf, new FileNode(data));
   }
-  return new PreopenDirectory(seed.name, toInodes(root));
-}
-
-function toInodes(tree: Tree): Map<string, Inode> {
-  const out = new Map<string, Inode>();
-  for (const [name, node] of tree) {
-    out.set(name, node instanceof Map ? new Directory(toInodes(node)) : new File(node));
-  }
-  return out;
+  return preopenFd(seed.name, root);
 }

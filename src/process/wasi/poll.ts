@@ -6,6 +6,7 @@
  */
 import { wasi, type Fd } from '@bjorn3/browser_wasi_shim';
 import { RingReaderFd, RingWriterFd } from './stdio';
+import { FileFd } from './vfs-fd';
 import { sleepUnthrottled } from '../../ipc';
 import { now } from './clock';
 
@@ -113,6 +114,8 @@ function writeEvents(view: DataView, ready: Sub[], fds: Array<Fd | undefined>, o
     } else if (fd instanceof RingWriterFd) {
       nbytes = fd.ring.space();
       hangup = fd.ring.readerClosed;
+    } else if (fd instanceof FileFd && s.type === wasi.EVENTTYPE_FD_READ) {
+      nbytes = Math.max(0, fd.node.length - fd.position); // what is left to read, as Linux says
     }
     view.setBigUint64(at, s.userdata, true);
     view.setUint16(at + 8, error, true);

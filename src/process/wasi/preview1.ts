@@ -9,6 +9,7 @@ import { RingReaderFd, RingWriterFd } from './stdio';
 import { buildPreopen, planPreopens } from './fs';
 import { pollOneoff, pollOneoffSuspending } from './poll';
 import { now, resolution } from './clock';
+import { vfsImports } from './vfs-imports';
 
 export { WASIProcExit };
 
@@ -51,6 +52,7 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
   const table = (): Array<Fd | undefined> => shim.fds as Array<Fd | undefined>;
   const args = o.args.map((a) => encoder.encode(a));
   const env = o.env.map((e) => encoder.encode(e));
+  const fs = vfsImports(memory, table, (name, ...a) => call(shim, name, ...a));
 
   const mended: Imports = {
     args_sizes_get: (countPtr: number, sizePtr: number) => writeSizes(memory(), args, countPtr, sizePtr),
@@ -71,7 +73,7 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
     },
     fd_read: (fd: number, iovs: number, iovsLen: number, nreadPtr: number) => {
       const f = table()[fd];
-      if (!(f instanceof RingReaderFd)) return call(shim, 'fd_read', fd, iovs, iovsLen, nreadPtr);
+      if (!(f instanceof RingReaderFd)) return fsCall(fs, 'fd_read', fd, iovs, iovsLen, nreadPtr);
       // One blocking read per call, straight into guest memory, like read(2) on a pipe.
       const view = new DataView(memory());
       let total = 0;
@@ -88,7 +90,7 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
     },
     fd_write: (fd: number, iovs: number, iovsLen: number, nwrittenPtr: number) => {
       const f = table()[fd];
-      if (!(f instanceof RingWriterFd)) return call(shim, 'fd_write', fd, iovs, iovsLen, nwrittenPtr);
+      if (!(f instanceof RingWriterFd)) return fsCall(fs, 'fd_write', fd, iovs, iovsLen, nwrittenPtr);
       const view = new DataView(memory());
       let total = 0;
       for (let i = 0; i < iovsLen; i++) {
@@ -124,7 +126,7 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
     sock_shutdown: (fd: number) => notSocket(table(), fd),
   };
 
-  const imports: WasiProcess['imports'] = faultsAsErrno({ ...(shim.wasiImport as Imports), ...mended });
+  const imports: WasiProcess['imports'] = faultsAsErrno({ ...(shim.wasiImport as Imports), ...fs, ...mended });
   if (style.suspend) {
     const bracket = style.bracket ?? (<R>(f: () => Promise<R>) => f());
     const fdRead = imports.fd_read as (fd: number, iovs: number, iovsLen: number, nreadPtr: number) => number;
@@ -137,7 +139,7 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
       }),
     );
     imports.fd_write = new WebAssembly.Suspending((fd: number, iovs: number, iovsLen: number, nwrittenPtr: number) =>
-      bracket(() => writeSuspending(memory, table, shim, fd, iovs, iovsLen, nwrittenPtr).catch(faultErrno)),
+      bracket(() => writeSuspending(memory, table, fs, fd, iovs, iovsLen, nwrittenPtr).catch(faultErrno)),
     );
     imports.poll_oneoff = new WebAssembly.Suspending((inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) =>
       bracket(() => pollOneoffSuspending(memory, table, inPtr, outPtr, nsubs, neventsPtr).catch(faultErrno)),
@@ -192,14 +194,14 @@ function faultsAsErrno(imports: Imports): Imports {
 async function writeSuspending(
   memory: () => ArrayBuffer | SharedArrayBuffer,
   table: () => Array<Fd | undefined>,
-  shim: WASI,
+  fs: Imports,
   fd: number,
   iovs: number,
   iovsLen: number,
   nwrittenPtr: number,
 ): Promise<number> {
   const f = table()[fd];
-  if (!(f instanceof RingWriterFd)) return call(shim, 'fd_write', fd, iovs, iovsLen, nwrittenPtr);
+  if (!(f instanceof RingWriterFd)) return fsCall(fs, 'fd_write', fd, iovs, iovsLen, nwrittenPtr);
   let total = 0;
   for (let i = 0; i < iovsLen; i++) {
     const view = new DataView(memory());
@@ -226,9 +228,15 @@ function writeCount(memory: () => ArrayBuffer | SharedArrayBuffer, ptr: number, 
   return wasi.ERRNO_SUCCESS;
 }
 
-function call(shim: WASI, name: string, ...args: number[]): number {
+function call(shim: WASI, name: string, ...args: Array<number | bigint>): number {
   const f = shim.wasiImport[name];
   return f === undefined ? wasi.ERRNO_NOSYS : (f(...args) as number);
+}
+
+/** One of the file system's imports. */
+function fsCall(fs: Imports, name: string, ...args: number[]): number {
+  const f = fs[name] as ((...a: number[]) => number) | undefined;
+  return f === undefined ? wasi.ERRNO_NOSYS : f(...args);
 }
 
 /** There are no sockets: an open fd is not one, anything else is not open. */
