@@ -14,3 +14,4 @@ export { feed, ringReadable, ringWritable } from './ring-streams';
 export * from './frame-protocol';
 export { parseFromFrame, parseToFrame } from './frame-parse';
 export { InboxSpace } from './bus-space';
+export { fromBase64, toBase64 } from './base64';
