@@ -100,6 +100,11 @@ pids+=($!)
 # The supervision tool again, with its restart policy and watchdog in its manifest.
 compile "$fixtures_src/crashy.c" "$fixtures_out/crashy-supervised.wasm" -DSUPERVISED &
 pids+=($!)
+# Service modules: an Extism-style plugin (no _start), twice, each allowed to call the other.
+compile "$fixtures_src/plugin.c" "$fixtures_out/plugin.wasm" -mexec-model=reactor &
+pids+=($!)
+compile "$fixtures_src/plugin.c" "$fixtures_out/plugin-b.wasm" -mexec-model=reactor -DPLUGIN_B &
+pids+=($!)
 for name in bigmem reactor; do
   "$wat2wasm" "$fixtures_src/$name.wat" -o "$fixtures_out/$name.wasm"
 done
