@@ -1,0 +1,171 @@
+/**
+ * Service modules in real Chromium: a module without `_start` (an Extism-style plugin built as a
+ * WASI reactor) stays instantiated and serves calls from the page (`kernel.call`) and from other
+ * modules (`webmk_call`), one at a time, in order; errors have codes; a trap or a deadline ends
+ * the instance and the next call meets a fresh one; a call loop is refused, never a deadlock.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { install, installWith } from './kernel-helpers';
+
+let server: StaticServer;
+let browser: TestBrowser;
+let page: Page;
+
+type Outcome = { ok: true; text: string; bytes: number[] } | { ok: false; code: string; message: string };
+
+/** Calls `module.fn(input)` from the page; the output as text and bytes, or the error's code. */
+function call(module: string, fn: string, input?: string | number[], opts?: { timeoutMs?: number }): Promise<Outcome> {
+  return page.evaluate(
+    async ([m, f, i, o]) => {
+      try {
+        const out = await window.kernel.call(m, f, Array.isArray(i) ? new Uint8Array(i) : i, o);
+        return { ok: true as const, text: new TextDecoder().decode(out), bytes: [...out] };
+      } catch (e) {
+        const err = e as { code: string; message: string };
+        return { ok: false as const, code: err.code, message: err.message };
+      }
+    },
+    [module, fn, input, opts] as const,
+  );
+}
+
+/** Installs the plugin fixture under another name (its manifest still asks for call:plugin-b). */
+async function installPluginAs(name: string, grant?: 'all'): Promise<void> {
+  await page.evaluate(
+    async ([n, bytes, g]) => {
+      await window.kernel.install(new Uint8Array(bytes), { name: n, ...(g !== undefined ? { grant: g } : {}) });
+    },
+    [name, moduleBytes('plugin'), grant] as const,
+  );
+}
+
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  page = await openApp(browser.context, server.url);
+  await installWith(page, 'plugin', 'all');
+  await installWith(page, 'plugin-b', 'all');
+  await install(page, 'hello', 'reactor');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('calling a service from the page', () => {
+  it('returns the output bytes for bytes and for text, and the service shows as a running process', async () => {
+    expect(await call('plugin', 'echo', [0, 1, 2, 255, 128])).toMatchObject({ ok: true, bytes: [0, 1, 2, 255, 128] });
+    expect(await call('plugin', 'upper', 'hello, service')).toMatchObject({ ok: true, text: 'HELLO, SERVICE' });
+    expect(await call('plugin', 'echo')).toMatchObject({ ok: true, bytes: [] });
+    const rows = await page.evaluate(() => window.kernel.processes().filter((p) => p.name === 'plugin'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.state).toBe('running');
+  });
+
+  it('runs calls one at a time, in the order they came', async () => {
+    const outs = await page.evaluate(async () => {
+      const parts = ['a', 'b', 'c', 'd', 'e', 'f'];
+      const all = await Promise.all(parts.map((p) => window.kernel.call('plugin', 'append', p)));
+      return all.map((o) => new TextDecoder().decode(o));
+    });
+    expect(outs).toEqual(['a', 'ab', 'abc', 'abcd', 'abcde', 'abcdef']);
+  });
+
+  it('refuses an unknown module, an unknown function, a command, bad arguments and other modes with their codes', async () => {
+    expect(await call('no-such-module', 'echo')).toMatchObject({ ok: false, code: 'kernel/unknown-module' });
+    expect(await call('plugin', 'no_such_function')).toMatchObject({ ok: false, code: 'service/no-such-function' });
+    expect(await call('plugin', '_initialize')).toMatchObject({ ok: false, code: 'service/no-such-function' });
+    expect(await call('hello', 'main')).toMatchObject({ ok: false, code: 'service/not-a-service' });
+    expect(await call('plugin', 'echo', 'x', { timeoutMs: -1 })).toMatchObject({ ok: false, code: 'kernel/bad-argument' });
+    const bad = await page.evaluate(() =>
+      window.kernel.call('plugin', 'echo', 42 as unknown as string).then(
+        () => 'ok',
+        (e: { code: string }) => e.code,
+      ),
+    );
+    expect(bad).toBe('kernel/bad-argument');
+    await installPluginAs('framed');
+    await page.evaluate(() => window.kernel.configure('framed', { mode: 'iframe' }));
+    expect(await call('framed', 'echo', 'x')).toMatchObject({ ok: false, code: 'kernel/unsupported' });
+  });
+
+  it('serves a plain WASI reactor without Extism imports: a function returning 0 gives no output', async () => {
+    expect(await call('reactor', 'add')).toMatchObject({ ok: true, bytes: [] });
+  });
+
+  it('reports the error a plugin sets as service/error with its message, and the plugin stays usable', async () => {
+    const r = await call('plugin', 'fail', 'x');
+    expect(r).toMatchObject({ ok: false, code: 'service/error', message: 'plugin says no' });
+    expect(await call('plugin', 'upper', 'still here')).toMatchObject({ ok: true, text: 'STILL HERE' });
+  });
+});
+
+describe('a service that traps or runs past its deadline', () => {
+  it('traps: the call fails service/error, the instance is restarted fresh under its pid, the next call works', async () => {
+    await installPluginAs('crasher');
+    expect(await call('crasher', 'count')).toMatchObject({ ok: true, text: '1' });
+    expect(await call('crasher', 'count')).toMatchObject({ ok: true, text: '2' });
+    const before = await page.evaluate(() => window.kernel.processes().find((p) => p.name === 'crasher' && p.state !== 'exited'));
+    const r = await call('crasher', 'crash');
+    expect(r).toMatchObject({ ok: false, code: 'service/error' });
+    expect(await call('crasher', 'count')).toMatchObject({ ok: true, text: '1' });
+    const after = await page.evaluate(() => window.kernel.processes().find((p) => p.name === 'crasher' && p.state !== 'exited'));
+    expect(after?.pid).toBe(before?.pid);
+    expect(after?.state).toBe('running');
+    expect(after?.restarts).toBe((before?.restarts ?? 0) + 1);
+    expect(after?.lastExit?.reason).toBe('crashed');
+  });
+
+  it('loops: the call fails kernel/timeout at its deadline, a call queued behind it still runs on a fresh instance', async () => {
+    await installPluginAs('spinner');
+    expect(await call('spinner', 'count')).toMatchObject({ ok: true, text: '1' });
+    const r = await page.evaluate(async () => {
+      const k = window.kernel;
+      const t0 = performance.now();
+      const spin = k.call('spinner', 'spin', '', { timeoutMs: 600 }).then(
+        () => 'ok',
+        (e: { code: string }) => e.code,
+      );
+      const next = k.call('spinner', 'count', '', { timeoutMs: 20_000 }).then(
+        (o) => new TextDecoder().decode(o),
+        (e: { code: string }) => e.code,
+      );
+      const spun = await spin;
+      const ms = performance.now() - t0;
+      return { spun, ms, next: await next };
+    });
+    expect(r.spun).toBe('kernel/timeout');
+    expect(r.ms).toBeGreaterThanOrEqual(550);
+    expect(r.next).toBe('1');
+    expect(await call('spinner', 'upper', 'ok')).toMatchObject({ ok: true, text: 'OK' });
+  });
+});
+
+describe('modules calling modules', () => {
+  it('calls another service with the grant call:<module>', async () => {
+    expect(await call('plugin', 'relay', 'plugin-b upper from a')).toMatchObject({ ok: true, text: 'FROM A' });
+    expect(await call('plugin-b', 'relay', 'plugin echo from b')).toMatchObject({ ok: true, text: 'from b' });
+  });
+
+  it('without the grant gets -EACCES, and the attempt is logged as denied', async () => {
+    await installPluginAs('ungranted');
+    // EACCES is 2 in WASI's numbering.
+    expect(await call('ungranted', 'relay', 'plugin-b upper x')).toMatchObject({ ok: true, text: 'errno 2' });
+    const denied = await page.evaluate(() => window.kernel.denied().filter((d) => d.name === 'ungranted'));
+    expect(denied.map((d) => d.permission)).toContain('call:plugin-b');
+  });
+
+  it('refuses the loop A -> B -> A at once with service/call-loop (EDEADLK), and both stay usable', async () => {
+    const t0 = Date.now();
+    // plugin relays to plugin-b, which relays back to plugin: plugin-b's call gets EDEADLK (16).
+    expect(await call('plugin', 'relay', 'plugin-b relay plugin echo x')).toMatchObject({ ok: true, text: 'errno 16' });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(await call('plugin', 'echo', 'a')).toMatchObject({ ok: true, text: 'a' });
+    expect(await call('plugin-b', 'echo', 'b')).toMatchObject({ ok: true, text: 'b' });
+    // The unknown ends of a relay have their errno too: ENOENT (44), ENOSYS (52).
+    expect(await call('plugin', 'relay', 'plugin-b nothing x')).toMatchObject({ ok: true, text: 'errno 52' });
+  });
+});
