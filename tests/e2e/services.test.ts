@@ -168,4 +168,25 @@ describe('modules calling modules', () => {
     // The unknown ends of a relay have their errno too: ENOENT (44), ENOSYS (52).
     expect(await call('plugin', 'relay', 'plugin-b nothing x')).toMatchObject({ ok: true, text: 'errno 52' });
   });
+
+  it("a JS module calls a service through its handle, with the grant; without it the call is kernel/denied", async () => {
+    const r = await page.evaluate(async () => {
+      const k = window.kernel;
+      const src = (name: string) =>
+        `/* webmk.manifest {"name":"${name}","version":"1.0.0","description":"calls plugin","permissions":{"call":["plugin"]}} */\n` +
+        'export default async function main(w) {\n' +
+        '  try { await w.print(new TextDecoder().decode(await w.call("plugin", "upper", w.args[1]))); }\n' +
+        '  catch (e) { await w.print(e.code); }\n' +
+        '}\n';
+      await k.install(new File([src('jscaller')], 'jscaller.js'), { grant: 'all' });
+      await k.install(new File([src('jsnogrant')], 'jsnogrant.js'));
+      const out = async (name: string) => {
+        const p = await k.spawn(name, { args: ['from js'] });
+        const [text] = await Promise.all([new Response(p.stdout).text(), p.exit]);
+        return text;
+      };
+      return { granted: await out('jscaller'), denied: await out('jsnogrant') };
+    });
+    expect(r).toEqual({ granted: 'FROM JS', denied: 'kernel/denied' });
+  });
 });
