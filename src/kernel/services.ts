@@ -8,7 +8,7 @@
  */
 import type { CallTable, Caller } from '../capability';
 import { KernelError, type ModuleInfo, type RestartPolicy } from '../common';
-import { sleepUnthrottled, toBase64 } from '../ipc';
+import { toBase64, unthrottledTimer } from '../ipc';
 import type { HostedProcess } from '../hosts';
 import type { Lifecycle } from './lifecycle';
 
@@ -169,7 +169,8 @@ export class Services {
       new KernelError('kernel/timeout', `${inst.name}.${c.fn} did not answer within its deadline`, { name: inst.name, fn: c.fn });
     if (left <= 0) return c.fail(timeout());
     let expired = false;
-    const timer = sleepUnthrottled(left).then(() => {
+    const deadline = unthrottledTimer(left);
+    const timer = deadline.fired.then(() => {
       expired = true;
     });
     let hosted: HostedProcess | undefined;
@@ -191,6 +192,8 @@ export class Services {
         inst.waitingOn = undefined;
         await hosted.exited;
       }
+    } finally {
+      deadline.cancel();
     }
   }
 }
