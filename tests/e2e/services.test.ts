@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
-import { install, installWith } from './kernel-helpers';
+import { install, installWith, run } from './kernel-helpers';
 
 let server: StaticServer;
 let browser: TestBrowser;
@@ -167,6 +167,18 @@ describe('modules calling modules', () => {
     expect(await call('plugin-b', 'echo', 'b')).toMatchObject({ ok: true, text: 'b' });
     // The unknown ends of a relay have their errno too: ENOENT (44), ENOSYS (52).
     expect(await call('plugin', 'relay', 'plugin-b nothing x')).toMatchObject({ ok: true, text: 'errno 52' });
+  });
+
+  it('a command calls a service with webmk_call, from a worker and from the iframe mode', async () => {
+    await installWith(page, 'caller', 'all');
+    for (const mode of ['worker', 'iframe'] as const) {
+      const r = await run(page, 'caller', { args: ['plugin', 'upper', `from ${mode}`], mode });
+      expect(r.stdout).toBe(`FROM ${mode.toUpperCase()}\n`);
+      expect(r.code).toBe(0);
+    }
+    // Not granted plugin-b: EACCES (2); a function plugin lacks: ENOSYS (52).
+    expect((await run(page, 'caller', { args: ['plugin-b', 'echo', 'x'] })).stdout).toBe('errno 2\n');
+    expect((await run(page, 'caller', { args: ['plugin', 'nothing', 'x'] })).stdout).toBe('errno 52\n');
   });
 
   it("a JS module calls a service through its handle, with the grant; without it the call is kernel/denied", async () => {
