@@ -169,9 +169,9 @@ describe('modules calling modules', () => {
     expect(await call('plugin', 'relay', 'plugin-b nothing x')).toMatchObject({ ok: true, text: 'errno 52' });
   });
 
-  it('a command calls a service with webmk_call, from a worker and from the iframe mode', async () => {
+  it('a command calls a service with webmk_call, from a worker, the iframe mode and the page (suspended)', async () => {
     await installWith(page, 'caller', 'all');
-    for (const mode of ['worker', 'iframe'] as const) {
+    for (const mode of ['worker', 'iframe', 'inpage'] as const) {
       const r = await run(page, 'caller', { args: ['plugin', 'upper', `from ${mode}`], mode });
       expect(r.stdout).toBe(`FROM ${mode.toUpperCase()}\n`);
       expect(r.code).toBe(0);
@@ -179,6 +179,12 @@ describe('modules calling modules', () => {
     // Not granted plugin-b: EACCES (2); a function plugin lacks: ENOSYS (52).
     expect((await run(page, 'caller', { args: ['plugin-b', 'echo', 'x'] })).stdout).toBe('errno 2\n');
     expect((await run(page, 'caller', { args: ['plugin', 'nothing', 'x'] })).stdout).toBe('errno 52\n');
+  });
+
+  it('answers pointers outside the caller\'s memory with EFAULT, without trapping it', async () => {
+    const r = await run(page, 'caller', { args: ['--fault'] });
+    expect(r.stdout).toBe('errno 21\n'.repeat(4));
+    expect(r.code).toBe(0);
   });
 
   it("a JS module calls a service through its handle, with the grant; without it the call is kernel/denied", async () => {
