@@ -59,6 +59,7 @@ export function runProcess(
       onRunning,
       startFailure,
       trapped: (e, mem) => trapped(e, mem, m.maxPages),
+      ...(watch !== undefined ? { watch } : {}),
     });
     return { ...served, settle };
   }

@@ -7,7 +7,7 @@
  */
 import { EXIT_CODES, KernelError, type ProcessExit } from '../common';
 import type { ExtismHost } from './extism';
-import type { RunningProcess, ServeOutcome } from './guest';
+import type { RunningProcess, ServeOutcome, Watch } from './guest';
 import { WASIProcExit, type WasiProcess } from './wasi';
 
 /** The import module of Extism's host ABI. */
@@ -23,6 +23,8 @@ export interface ServeSetup {
   onRunning(): void;
   startFailure(e: unknown): ProcessExit;
   trapped(e: unknown, memory: WebAssembly.Memory): ProcessExit;
+  /** The watchdog's brackets, if it has one: waiting for a call counts as being parked, not computing. */
+  watch?: Watch;
 }
 
 /** Instantiates the service and returns how it ends and how it serves a call. */
@@ -58,14 +60,17 @@ export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> {
     return { exit };
   }
   s.onRunning();
+  s.watch?.enter();
   const serve = (fn: string, input: Uint8Array): ServeOutcome => {
     const f = instance.exports[fn];
     if (ended) return refuse('service/error', 'the service has ended', fn);
     if (typeof f !== 'function' || fn.startsWith('_')) return refuse('service/no-such-function', `the service exports no function "${fn}"`, fn);
     s.extism.begin(input);
     let rc: unknown;
+    s.watch?.leave();
     try {
       rc = (f as () => unknown)();
+      s.watch?.enter();
     } catch (e) {
       s.extism.end();
       const how = e instanceof WASIProcExit ? { code: e.code, reason: 'exited' as const } : s.trapped(e, memory);

@@ -144,6 +144,23 @@ describe('a service that traps or runs past its deadline', () => {
   });
 });
 
+describe('a service with a watchdog', () => {
+  it('is not ended while it waits for calls; a call computing past watchdogMs ends it (service/error) and the next call meets a fresh one', async () => {
+    await installPluginAs('watched');
+    await page.evaluate(() => window.kernel.configure('watched', { watchdogMs: 100 }));
+    expect(await call('watched', 'count')).toMatchObject({ ok: true, text: '1' });
+    await page.waitForTimeout(600);
+    expect(await call('watched', 'count')).toMatchObject({ ok: true, text: '2' });
+    const idle = await page.evaluate(() => window.kernel.processes().find((p) => p.name === 'watched' && p.state !== 'exited'));
+    expect(idle?.restarts).toBe(0);
+    const r = await call('watched', 'spin', '', { timeoutMs: 20_000 });
+    expect(r).toMatchObject({ ok: false, code: 'service/error' });
+    expect(await call('watched', 'count')).toMatchObject({ ok: true, text: '1' });
+    const after = await page.evaluate(() => window.kernel.processes().find((p) => p.name === 'watched' && p.state !== 'exited'));
+    expect(after?.lastExit?.reason).toBe('watchdog-expired');
+  });
+});
+
 describe('modules calling modules', () => {
   it('calls another service with the grant call:<module>', async () => {
     expect(await call('plugin', 'relay', 'plugin-b upper from a')).toMatchObject({ ok: true, text: 'FROM A' });
