@@ -92,7 +92,7 @@ export class Services {
     if (!info.exports.some((e) => e.kind === 'function' && e.name === args.fn) || args.fn.startsWith('_')) {
       throw new KernelError('service/no-such-function', `"${args.module}" exports no function "${args.fn}"`, { name: args.module, fn: args.fn });
     }
-    const inst = await this.instance(args.module);
+    const inst = await this.instance(args.module, info);
     // The chain may have changed while the module was looked up.
     this.refuseLoop(me, args.module);
     let deadline = started + args.timeoutMs;
@@ -132,10 +132,20 @@ export class Services {
     }
   }
 
-  /** The live instance of `name`, started when there is none (or the last one ended for good). */
-  private instance(name: string): Promise<Instance> {
-    const inst = this.instances.get(name);
-    if (inst !== undefined && inst.lc.row.state !== 'exited') return Promise.resolve(inst);
+  /**
+   * The live instance of `name`, started when there is none, when the last one ended for good,
+   * or when the module was reinstalled or regranted since it started and it has no call to finish.
+   */
+  private instance(name: string, info: ModuleInfo): Promise<Instance> {
+    let inst = this.instances.get(name);
+    if (inst !== undefined && inst.lc.row.state !== 'exited') {
+      const was = inst.lc.ready.info;
+      const same = was.sha256 === info.sha256 && JSON.stringify(was.grants) === JSON.stringify(info.grants);
+      if (same || inst.busy !== undefined || inst.queue.length > 0) return Promise.resolve(inst);
+      void inst.lc.kill();
+      this.instances.delete(name);
+      inst = undefined;
+    }
     let p = this.starting.get(name);
     if (p === undefined) {
       p = this.deps

@@ -74,6 +74,18 @@ describe('calling a service from the page', () => {
     expect(outs).toEqual(['a', 'ab', 'abc', 'abcd', 'abcde', 'abcdef']);
   });
 
+  it('meets a fresh instance once the module was reinstalled with other bytes', async () => {
+    await installPluginAs('swapped');
+    expect(await call('swapped', 'count')).toMatchObject({ ok: true, text: '1' });
+    expect(await call('swapped', 'count')).toMatchObject({ ok: true, text: '2' });
+    const first = await page.evaluate(() => window.kernel.processes().find((p) => p.name === 'swapped' && p.state !== 'exited')?.pid);
+    await page.evaluate(async (bytes) => void (await window.kernel.install(new Uint8Array(bytes), { name: 'swapped' })), moduleBytes('plugin-b'));
+    expect(await call('swapped', 'count')).toMatchObject({ ok: true, text: '1' });
+    const live = await page.evaluate(() => window.kernel.processes().filter((p) => p.name === 'swapped' && p.state !== 'exited').map((p) => p.pid));
+    expect(live).toHaveLength(1);
+    expect(live[0]).not.toBe(first);
+  });
+
   it('refuses an unknown module, an unknown function, a command, bad arguments and other modes with their codes', async () => {
     expect(await call('no-such-module', 'echo')).toMatchObject({ ok: false, code: 'kernel/unknown-module' });
     expect(await call('plugin', 'no_such_function')).toMatchObject({ ok: false, code: 'service/no-such-function' });

@@ -14,6 +14,9 @@ type Serve = (fn: string, input: Uint8Array) => Promise<Uint8Array>;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+const info = (name: string): ModuleInfo =>
+  ({ name, sha256: 'same', grants: {}, kind: 'wasm', command: false, exports: ['f', 'g', 'h', 'x', 'spin'].map((n) => ({ name: n, kind: 'function' })) }) as unknown as ModuleInfo;
+
 /** A kernel with one fake instance per name, each serving with `impl[name]`. */
 function setup(impl: Record<string, Serve>) {
   const restarts: string[] = [];
@@ -21,10 +24,7 @@ function setup(impl: Record<string, Serve>) {
   let pid = 1;
   const pids = new Map<string, number>();
   const services: Services = new Services({
-    lookup: async (name) =>
-      impl[name] === undefined
-        ? undefined
-        : ({ name, kind: 'wasm', command: false, exports: ['f', 'g', 'h', 'x', 'spin'].map((n) => ({ name: n, kind: 'function' })) } as unknown as ModuleInfo),
+    lookup: async (name) => (impl[name] === undefined ? undefined : info(name)),
     start: async (name) => {
       const p = pid++;
       pids.set(name, p);
@@ -32,6 +32,7 @@ function setup(impl: Record<string, Serve>) {
       if (serve === undefined) throw new Error('no such module');
       const hosted = { serve, running: Promise.resolve(), exited: new Promise(() => {}), kill: async () => {} };
       const lc = {
+        ready: { info: info(name) },
         row: { pid: p, state: 'running' },
         whenRunning: async () => hosted,
         restartNow: async () => void restarts.push(name),
