@@ -35,6 +35,8 @@ EXTISM_IMPORT_ENV("load_u8") extern uint8_t extism_load_u8(ExtismPointer p);
 EXTISM_IMPORT_ENV("store_u64") extern void extism_store_u64(ExtismPointer p, uint64_t v);
 EXTISM_IMPORT_ENV("load_u64") extern uint64_t extism_load_u64(ExtismPointer p);
 EXTISM_IMPORT_ENV("log_info") extern void extism_log_info(ExtismPointer p);
+/* The block of config value `key` (a block holding its name), or 0 when there is none. */
+EXTISM_IMPORT_ENV("config_get") extern ExtismPointer extism_config_get(ExtismPointer key);
 
 /* Copies the input (at most n bytes) to dst; returns how many were copied. */
 static inline uint64_t extism_load_input(uint8_t *dst, uint64_t n) {

@@ -30,6 +30,8 @@ export interface HostStart extends WasiProcessOptions {
   shared: Record<string, SharedArrayBuffer>;
   /** A service module: instantiate it and serve calls (`HostedProcess.serve`) instead of running `_start`. */
   serve?: boolean;
+  /** A service's config values, read with Extism's `config_get`. */
+  serviceConfig?: Record<string, string>;
   /** Answers the process's calls into the kernel; rejects with a KernelError to refuse. */
   onCall(call: string, args: unknown): Promise<CallResult>;
 }

@@ -55,6 +55,8 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
     (r.suspend === undefined || typeof r.suspend === 'boolean') &&
     (r.refuseAfterMs === undefined || typeof r.refuseAfterMs === 'number') &&
     (r.serve === undefined || typeof r.serve === 'boolean') &&
+    (r.serviceConfig === undefined ||
+      (typeof r.serviceConfig === 'object' && r.serviceConfig !== null && Object.values(r.serviceConfig).every((x) => typeof x === 'string'))) &&
     isInt(r.maxPages) &&
     isGrants(r.grants) &&
     r.syscall instanceof SharedArrayBuffer &&

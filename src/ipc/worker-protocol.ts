@@ -97,6 +97,8 @@ export interface StartMessage extends WasiProcessOptions {
    * then serves `serve` messages, one at a time, until it is ended.
    */
   serve?: boolean;
+  /** A service's config values (its manifest's `service.config`), read with Extism's `config_get`. */
+  serviceConfig?: Record<string, string>;
 }
 
 /** Call export `fn` of a service process with `input` (the Extism ABI: bytes in, bytes out). */

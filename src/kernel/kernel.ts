@@ -5,7 +5,7 @@
  */
 import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
-import { KernelError, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
+import { KernelError, serviceSettings, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
 import { allocateRing, feed } from '../ipc';
@@ -318,7 +318,9 @@ export class Kernel extends EventTarget implements KernelApi {
     if (o.mode !== 'worker') {
       throw new KernelError('kernel/unsupported', `a service runs in the worker mode for now, not "${o.mode}"`, { name, mode: o.mode });
     }
-    const serving: Ready = { ...ready, o: { ...o, restart: o.restart ?? SERVICE_RESTART }, serve: true };
+    const settings = serviceSettings(info.manifest);
+    const config = typeof settings === 'string' ? {} : settings.config;
+    const serving: Ready = { ...ready, o: { ...o, restart: o.restart ?? SERVICE_RESTART }, serve: { config } };
     return this.pacer.run(() => {
       this.checkSlots([serving]);
       const p = this.launch(serving, {});

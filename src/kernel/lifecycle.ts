@@ -22,8 +22,8 @@ export interface Ready {
   info: ModuleInfo;
   o: CheckedSpawn;
   runnable: Runnable;
-  /** A service module: its host serves calls instead of running `_start` (services.ts). */
-  serve?: boolean;
+  /** A service module: its host serves calls instead of running `_start` (services.ts), with these config values. */
+  serve?: { config: Record<string, string> };
 }
 
 /** The rings of a process's standard streams; a pipe is shared with a neighbouring stage. */
@@ -171,7 +171,7 @@ export class Lifecycle {
             tty: o.tty,
             // A process that may be restarted leaves its streams open for the next incarnation.
             keepStdio: row.restart !== 'temporary',
-            ...(this.ready.serve === true ? { serve: true } : {}),
+            ...(this.ready.serve !== undefined ? { serve: true, serviceConfig: this.ready.serve.config } : {}),
             grants: info.grants,
             shared: this.deps.caps.shared,
             ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),

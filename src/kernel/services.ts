@@ -7,15 +7,13 @@
  * A from another chain) fails at once with `service/call-loop`, never a deadlock.
  */
 import type { CallTable, Caller } from '../capability';
-import { KernelError, type ModuleInfo, type RestartPolicy } from '../common';
+import { KernelError, MAX_CALL_TIMEOUT_MS, serviceSettings, type ModuleInfo, type RestartPolicy } from '../common';
 import { toBase64, unthrottledTimer } from '../ipc';
 import type { HostedProcess } from '../hosts';
 import type { Lifecycle } from './lifecycle';
 
 /** The deadline of a call that gives none, ms. */
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
-/** The longest deadline a call may ask, ms. */
-const MAX_CALL_TIMEOUT_MS = 600_000;
 /** The largest input of a call, bytes. */
 export const MAX_CALL_INPUT = 16 * 1024 * 1024;
 
@@ -95,7 +93,9 @@ export class Services {
     const inst = await this.instance(args.module, info);
     // The chain may have changed while the module was looked up.
     this.refuseLoop(me, args.module);
-    let deadline = started + args.timeoutMs;
+    const settings = serviceSettings(info.manifest);
+    const timeoutMs = args.timeoutMs ?? (typeof settings === 'string' ? undefined : settings.timeoutMs) ?? DEFAULT_CALL_TIMEOUT_MS;
+    let deadline = started + timeoutMs;
     if (me?.busy !== undefined) deadline = Math.min(deadline, me.busy.deadline);
     const token = {};
     if (me !== undefined) me.waitingOn = { target: args.module, token };
@@ -209,7 +209,7 @@ export class Services {
 }
 
 /** The checked arguments of a call. */
-function checkCall(module: unknown, fn: unknown, input: unknown, opts: unknown): { module: string; fn: string; input: Uint8Array; timeoutMs: number } {
+function checkCall(module: unknown, fn: unknown, input: unknown, opts: unknown): { module: string; fn: string; input: Uint8Array; timeoutMs: number | undefined } {
   const bad = (message: string): never => {
     throw new KernelError('kernel/bad-argument', message);
   };
@@ -218,7 +218,7 @@ function checkCall(module: unknown, fn: unknown, input: unknown, opts: unknown):
   const bytes = input === undefined ? new Uint8Array(0) : typeof input === 'string' ? enc.encode(input) : input instanceof Uint8Array ? input.slice() : bad('the input must be a Uint8Array or a string');
   if (bytes.length > MAX_CALL_INPUT) bad(`the input is over ${MAX_CALL_INPUT} bytes`);
   const o = opts === undefined ? {} : typeof opts === 'object' && opts !== null ? (opts as Record<string, unknown>) : bad('call options must be an object');
-  const t = o.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-  if (typeof t !== 'number' || !(t > 0) || t > MAX_CALL_TIMEOUT_MS) bad(`timeoutMs must be a number of ms in (0, ${MAX_CALL_TIMEOUT_MS}]`);
-  return { module: module as string, fn: fn as string, input: bytes, timeoutMs: t as number };
+  const t = o.timeoutMs;
+  if (t !== undefined && (typeof t !== 'number' || !(t > 0) || t > MAX_CALL_TIMEOUT_MS)) bad(`timeoutMs must be a number of ms in (0, ${MAX_CALL_TIMEOUT_MS}]`);
+  return { module: module as string, fn: fn as string, input: bytes, timeoutMs: t as number | undefined };
 }

@@ -1,6 +1,6 @@
 /**
  * Extism's host ABI (`extism:host/env`), the part a plugin needs to take bytes and give bytes:
- * input, output, memory blocks, errors, vars, logs, and a config that is empty for now. Blocks
+ * input, output, memory blocks, errors, vars, logs, and config values from the manifest. Blocks
  * live here, on the host side, as the Extism JS SDK keeps them: an address is the block's index
  * shifted left by 48 bits plus an offset into it, and 0 is no block. A plugin reads its input
  * and writes its output through these calls, never through pointers into its own memory, so any
@@ -33,8 +33,11 @@ export class ExtismHost {
   private readonly vars = new Map<string, Uint8Array>();
   private readonly stderr: Ring;
 
-  constructor(stderr: SharedArrayBuffer) {
+  private readonly config: Map<string, Uint8Array>;
+
+  constructor(stderr: SharedArrayBuffer, config: Record<string, string>) {
     this.stderr = new Ring(stderr);
+    this.config = new Map(Object.entries(config).map(([k, v]) => [k, new TextEncoder().encode(v)]));
   }
 
   /** Starts a call with `input`; what the previous call left is let go. */
@@ -91,7 +94,10 @@ export class ExtismHost {
         const b = this.block(addr);
         this.error = b === undefined ? 'error' : dec.decode(b);
       },
-      config_get: () => 0n,
+      config_get: (key) => {
+        const v = this.config.get(this.text(key));
+        return v === undefined ? 0n : this.store(v.slice());
+      },
       var_get: (key) => {
         const v = this.vars.get(this.text(key));
         return v === undefined ? 0n : this.store(v.slice());

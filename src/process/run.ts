@@ -48,7 +48,7 @@ export function runProcess(
       : {}),
   });
   const webmk: GuestImports = Object.assign({}, ...providers.map((p) => p(ctx)));
-  const extism = m.serve === true ? new ExtismHost(m.stderr) : undefined;
+  const extism = m.serve === true ? new ExtismHost(m.stderr, m.serviceConfig ?? {}) : undefined;
   if (extism !== undefined) {
     const served = serveLoop({
       proc,

@@ -115,6 +115,45 @@ describe('calling a service from the page', () => {
   });
 });
 
+describe("a service's manifest", () => {
+  it('gives config values a plugin reads with config_get', async () => {
+    expect(await call('plugin', 'config', 'greeting')).toMatchObject({ ok: true, text: 'hello from the manifest' });
+    expect(await call('plugin', 'config', 'nothing')).toMatchObject({ ok: true, text: 'none' });
+    expect(await call('plugin-b', 'config', 'greeting')).toMatchObject({ ok: true, text: 'none' });
+  });
+
+  it("gives the deadline of a call that sets none (plugin-b's manifest: 2 s)", async () => {
+    await page.evaluate(async (bytes) => void (await window.kernel.install(new Uint8Array(bytes), { name: 'shortb' })), moduleBytes('plugin-b'));
+    expect(await call('shortb', 'count')).toMatchObject({ ok: true, text: '1' });
+    const r = await page.evaluate(async () => {
+      const t0 = performance.now();
+      const code = await window.kernel.call('shortb', 'spin').then(
+        () => 'ok',
+        (e: { code: string }) => e.code,
+      );
+      return { code, ms: performance.now() - t0 };
+    });
+    expect(r.code).toBe('kernel/timeout');
+    expect(r.ms).toBeGreaterThanOrEqual(1900);
+    expect(r.ms).toBeLessThan(9000);
+  });
+
+  it('is refused at install when its service field is malformed', async () => {
+    const code = await page.evaluate(async (reactor) => {
+      const json = new TextEncoder().encode('{"service":{"timeoutMs":-1}}');
+      const name = new TextEncoder().encode('webmk.manifest');
+      const body = [name.length, ...name, ...json];
+      const leb = (n: number): number[] => (n < 128 ? [n] : [(n & 127) | 128, ...leb(n >> 7)]);
+      const bytes = new Uint8Array([...reactor, 0, ...leb(body.length), ...body]);
+      return window.kernel.install(bytes, { name: 'badservice' }).then(
+        () => 'ok',
+        (e: { code: string }) => e.code,
+      );
+    }, moduleBytes('reactor'));
+    expect(code).toBe('registry/invalid-manifest');
+  });
+});
+
 describe('a service that traps or runs past its deadline', () => {
   it('traps: the call fails service/error, the instance is restarted fresh under its pid, the next call works', async () => {
     await installPluginAs('crasher');
