@@ -15,7 +15,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 const info = (name: string): ModuleInfo =>
-  ({ name, sha256: 'same', grants: {}, kind: 'wasm', command: false, exports: ['f', 'g', 'h', 'x', 'spin'].map((n) => ({ name: n, kind: 'function' })) }) as unknown as ModuleInfo;
+  ({ name, sha256: 'same', grants: {}, manifest: {}, kind: 'wasm', command: false, exports: ['f', 'g', 'h', 'x', 'spin'].map((n) => ({ name: n, kind: 'function' })) }) as unknown as ModuleInfo;
 
 /** A kernel with one fake instance per name, each serving with `impl[name]`. */
 function setup(impl: Record<string, Serve>) {
