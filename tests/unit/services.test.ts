@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../src/capability';
-import { KernelError, requestedPermissions, grantsFrom, type ModuleInfo } from '../../src/common';
+import { KernelError, requestedPermissions, grantsFrom, serviceSettings, type ModuleInfo } from '../../src/common';
 import type { Lifecycle } from '../../src/kernel/lifecycle';
 import { Services } from '../../src/kernel/services';
 
@@ -150,5 +150,18 @@ describe('the call grant', () => {
     expect(asked).toEqual(['call:plugin', 'call:other']);
     expect(grantsFrom(asked, ['call:plugin']).call).toEqual(['plugin']);
     expect(() => requestedPermissions({ permissions: { call: ['not a name'] } })).toThrow(KernelError);
+  });
+});
+
+describe("a manifest's service field", () => {
+  it('gives config strings and a deadline; anything malformed is a message, and __proto__ is a plain key', () => {
+    expect(serviceSettings({})).toEqual({ config: {} });
+    expect(serviceSettings({ service: { config: { a: 'b' }, timeoutMs: 500 } })).toEqual({ config: { a: 'b' }, timeoutMs: 500 });
+    for (const bad of [3, [], { config: [] }, { config: { a: 1 } }, { timeoutMs: 0 }, { timeoutMs: 700_000 }, { timeoutMs: '5' }]) {
+      expect(typeof serviceSettings({ service: bad })).toBe('string');
+    }
+    const tricky = serviceSettings(JSON.parse('{"service":{"config":{"__proto__":"x"}}}') as Record<string, unknown>);
+    expect(typeof tricky === 'object' && Object.getPrototypeOf(tricky.config) === Object.prototype).toBe(true);
+    expect(typeof tricky === 'object' && Object.keys(tricky.config)).toEqual(['__proto__']);
   });
 });
