@@ -151,7 +151,7 @@ export class Services {
       p = this.deps
         .start(name)
         .then((lc) => {
-          const fresh: Instance = { name, lc, queue: inst?.queue ?? [], busy: undefined, waitingOn: undefined };
+          const fresh: Instance = { name, lc, queue: [], busy: undefined, waitingOn: undefined };
           this.instances.set(name, fresh);
           return fresh;
         })

@@ -115,6 +115,29 @@ describe('calling a service from the page', () => {
   });
 });
 
+describe('a service killed', () => {
+  it('fails its running and queued calls with service/error; the next call starts a new process', async () => {
+    await installPluginAs('killme');
+    expect(await call('killme', 'count')).toMatchObject({ ok: true, text: '1' });
+    const r = await page.evaluate(async () => {
+      const k = window.kernel;
+      const pid = k.processes().find((p) => p.name === 'killme' && p.state !== 'exited')?.pid ?? -1;
+      const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code: string }) => e.code);
+      const spin = code(k.call('killme', 'spin', '', { timeoutMs: 20_000 }));
+      const queued = code(k.call('killme', 'count', '', { timeoutMs: 20_000 }));
+      await new Promise((ok) => setTimeout(ok, 200));
+      await k.kill(pid);
+      const codes = [await spin, await queued];
+      const next = new TextDecoder().decode(await k.call('killme', 'count'));
+      const now = k.processes().find((p) => p.name === 'killme' && p.state !== 'exited')?.pid;
+      return { codes, next, pid, now };
+    });
+    expect(r.codes).toEqual(['service/error', 'service/error']);
+    expect(r.next).toBe('1');
+    expect(r.now).not.toBe(r.pid);
+  });
+});
+
 describe("a service's manifest", () => {
   it('gives config values a plugin reads with config_get', async () => {
     expect(await call('plugin', 'config', 'greeting')).toMatchObject({ ok: true, text: 'hello from the manifest' });
