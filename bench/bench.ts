@@ -7,6 +7,7 @@ import { iframeFigure } from './figures/iframe';
 import { iframeBusFigure } from './figures/iframe-bus';
 import { killFigure } from './figures/kill';
 import { leaksFigure } from './figures/leaks';
+import { servicesFigure } from './figures/services';
 import { spawnFigure } from './figures/spawn';
 import { stallFigure } from './figures/stall';
 import { stdinFigure } from './figures/stdin';
@@ -28,6 +29,7 @@ const FIGURES = {
   iframe: iframeFigure,
   'iframe-bus': iframeBusFigure,
   leaks: leaksFigure,
+  services: servicesFigure,
   // Last: it fills the page's renderer with wasm memories.
   wall: wallFigure,
 } satisfies Record<string, () => Promise<FigureResult>>;

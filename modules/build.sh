@@ -84,7 +84,7 @@ for name in "${examples[@]}"; do
   pids+=($!)
 done
 
-for name in trap sock stdin-poll bustool pipetool busbench crashy holder hostile; do
+for name in trap sock stdin-poll bustool pipetool busbench crashy holder hostile caller; do
   compile "$fixtures_src/$name.c" "$fixtures_out/$name.wasm" &
   pids+=($!)
 done
@@ -99,6 +99,11 @@ compile "$fixtures_src/gfx-probe.c" "$fixtures_out/gfx-detach.wasm" -DDETACH &
 pids+=($!)
 # The supervision tool again, with its restart policy and watchdog in its manifest.
 compile "$fixtures_src/crashy.c" "$fixtures_out/crashy-supervised.wasm" -DSUPERVISED &
+pids+=($!)
+# Service modules: an Extism-style plugin (no _start), twice, each allowed to call the other.
+compile "$fixtures_src/plugin.c" "$fixtures_out/plugin.wasm" -mexec-model=reactor &
+pids+=($!)
+compile "$fixtures_src/plugin.c" "$fixtures_out/plugin-b.wasm" -mexec-model=reactor -DPLUGIN_B &
 pids+=($!)
 for name in bigmem reactor; do
   "$wat2wasm" "$fixtures_src/$name.wat" -o "$fixtures_out/$name.wasm"

@@ -177,6 +177,34 @@ int32_t webmk_kernel_spawn(const char *name, uint32_t name_len, const char *args
 WEBMK_IMPORT("kernel_kill")
 int32_t webmk_kernel_kill(int32_t pid);
 
+/* ---- Service calls -----------------------------------------------------------
+ *
+ * A service module has no _start: a WASI reactor or an Extism plugin (see
+ * extism-pdk.h) that stays instantiated and serves calls to its exports, one
+ * at a time, in order. An exported function takes no arguments and returns an
+ * int32_t, 0 for success; its input and output go through Extism's host ABI
+ * ("extism:host/env"), so Extism plugins are services as they are.
+ *
+ * webmk_call calls function `fn` of service `module` with `in_len` bytes of
+ * input and blocks until it answers. It copies at most `out_cap` bytes of the
+ * output to `out` and returns the output's full length (like snprintf), or:
+ *   -EACCES   not granted: "permissions": {"call": ["<module>"]}
+ *   -ENOENT   no such module, or it is a command (it has _start)
+ *   -ENOSYS   it exports no function `fn`
+ *   -EIO      the function failed: it set an error (extism_error_set),
+ *             returned nonzero, or trapped (the service starts again fresh)
+ *   -EDEADLK  a call loop: `module` waits, directly or through others, on
+ *             this module (A -> B -> A); refused at once, both stay usable
+ *   -ETIMEDOUT it did not answer within 10 s (or what is left of the caller's
+ *             own deadline, when the caller is itself serving a call); a call
+ *             that was running is ended with its instance, which starts fresh
+ *   -EMSGSIZE the output is over about 190 KiB
+ *   -EFAULT, -EINVAL  a pointer outside memory, a name that is not UTF-8
+ */
+WEBMK_IMPORT("call")
+int32_t webmk_call(const char *module, uint32_t module_len, const char *fn, uint32_t fn_len,
+                   const void *in, uint32_t in_len, void *out, uint32_t out_cap);
+
 /* ---- Supervision -------------------------------------------------------------
  *
  * A process spawned with a watchdog ("watchdogMs" in its manifest or spawn

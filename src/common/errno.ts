@@ -4,6 +4,7 @@ export const Errno = {
   AGAIN: 6,
   BADF: 8,
   BUSY: 10,
+  DEADLK: 16,
   FAULT: 21,
   INVAL: 28,
   IO: 29,
@@ -15,4 +16,5 @@ export const Errno = {
   PIPE: 64,
   RANGE: 68,
   SRCH: 71,
+  TIMEDOUT: 73,
 } as const;

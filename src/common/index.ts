@@ -18,3 +18,4 @@ export {
   manifestConfig,
 } from './supervision';
 export { sharesMemory } from './modes';
+export { MAX_CALL_TIMEOUT_MS, serviceSettings, type ServiceSettings } from './service-manifest';

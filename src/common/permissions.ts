@@ -3,11 +3,11 @@
  * kernel and its glue make. Deny by default: what is not granted is refused.
  */
 import { KernelError } from './errors';
-import { isTopic } from './names';
+import { isModuleName, isTopic } from './names';
 import type { Grants, KernelCall, ModuleManifest } from './types';
 
 export const KERNEL_CALLS: readonly KernelCall[] = ['list', 'spawn', 'kill', 'ps'];
-const KINDS = ['publish', 'subscribe', 'kernel', 'run'] as const;
+const KINDS = ['publish', 'subscribe', 'kernel', 'run', 'call'] as const;
 type Kind = (typeof KINDS)[number];
 /**
  * Execution modes a module must be granted: `run:inpage` (on the page's own thread), and for a JS
@@ -35,7 +35,13 @@ export function requestedPermissions(manifest: ModuleManifest): string[] {
     }
     for (const value of list as string[]) {
       const ok =
-        kind === 'kernel' ? (KERNEL_CALLS as readonly string[]).includes(value) : kind === 'run' ? GRANTED_MODES.includes(value) : isTopic(value, true);
+        kind === 'kernel'
+          ? (KERNEL_CALLS as readonly string[]).includes(value)
+          : kind === 'run'
+            ? GRANTED_MODES.includes(value)
+            : kind === 'call'
+              ? isModuleName(value)
+              : isTopic(value, true);
       if (!ok) throw new KernelError('registry/invalid-manifest', `"${value}" is not a valid ${kind} permission`);
       out.push(`${kind}:${value}`);
     }
@@ -72,6 +78,7 @@ export function describePermission(perm: string): string {
   if (kind === 'publish') return `send messages on ${value === '*' ? 'any topic' : `"${value}"`}`;
   if (kind === 'subscribe') return `read messages on ${value === '*' ? 'any topic' : `"${value}"`}`;
   if (kind === 'run' && value === 'worker') return "run as a JS module in a worker of the app's origin: not isolated from the app's storage and network";
+  if (kind === 'call') return `call the functions of the service module "${value}"`;
   if (kind === 'run') return 'run on the page itself: fastest, but not isolated from the app, and a loop holds the page until its next call';
   const calls: Record<string, string> = {
     list: 'see which modules are installed',

@@ -103,6 +103,8 @@ export interface Grants {
   kernel: string[];
   /** Execution modes it may run in beyond `worker`/`iframe` (`inpage`). Absent in records from before. */
   run?: string[];
+  /** Service modules it may call (`call:<module>`). Absent in records from before. */
+  call?: string[];
 }
 
 /**

@@ -28,6 +28,10 @@ export interface HostStart extends WasiProcessOptions {
   grants: Grants;
   /** Shared memory of kernel capabilities (the bus), keyed by capability name. */
   shared: Record<string, SharedArrayBuffer>;
+  /** A service module: instantiate it and serve calls (`HostedProcess.serve`) instead of running `_start`. */
+  serve?: boolean;
+  /** A service's config values, read with Extism's `config_get`. */
+  serviceConfig?: Record<string, string>;
   /** Answers the process's calls into the kernel; rejects with a KernelError to refuse. */
   onCall(call: string, args: unknown): Promise<CallResult>;
 }
@@ -40,6 +44,12 @@ export interface HostedProcess {
   readonly exited: Promise<ProcessExit>;
   /** Ends it at once, whatever it is doing, with `end` (default: killed); resolves after `exited`. */
   kill(end?: ProcessExit): Promise<void>;
+  /**
+   * A service process (`HostStart.serve`): runs export `fn` with `input` and resolves with its
+   * output; rejects with `service/no-such-function`, `service/error`. One call at a time: the
+   * caller queues. Absent where the mode cannot serve yet.
+   */
+  serve?(fn: string, input: Uint8Array): Promise<Uint8Array>;
 }
 
 /**

@@ -9,8 +9,9 @@ export { EventType, Key, Mod, EVENT_WORDS, EVENT_BYTES, EVENT_CAPACITY, MAX_SIDE
 export { GfxCall, type OpenArgs, type OpenReply, type ResizedArgs, type CloseArgs, type FrameArgs } from './gfx-protocol';
 export { sharedMemoryAvailable } from './shared';
 export { allocateWatch, WatchReader, WatchWriter } from './watchdog';
-export { sleepUnthrottled } from './timer';
+export { sleepUnthrottled, unthrottledTimer } from './timer';
 export { feed, ringReadable, ringWritable } from './ring-streams';
 export * from './frame-protocol';
 export { parseFromFrame, parseToFrame } from './frame-parse';
 export { InboxSpace } from './bus-space';
+export { fromBase64, toBase64 } from './base64';

@@ -30,6 +30,10 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
       ...(r.ok ? {} : { error: KernelError.from(r.error).toJSON() }),
     };
   }
+  if (r.type === ToWorker.serve) {
+    if (!isInt(r.pid) || !isInt(r.id) || typeof r.fn !== 'string' || !(r.input instanceof Uint8Array)) fail('bad serve fields', data);
+    return { v: WORKER_PROTOCOL, type: ToWorker.serve, pid: r.pid as number, id: r.id as number, fn: r.fn as string, input: r.input as Uint8Array };
+  }
   if (r.type !== ToWorker.start) fail(`unknown type ${String(r.type)}`, data);
   const ok =
     isInt(r.pid) &&
@@ -50,6 +54,9 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
     (r.relayed === undefined || typeof r.relayed === 'boolean') &&
     (r.suspend === undefined || typeof r.suspend === 'boolean') &&
     (r.refuseAfterMs === undefined || typeof r.refuseAfterMs === 'number') &&
+    (r.serve === undefined || typeof r.serve === 'boolean') &&
+    (r.serviceConfig === undefined ||
+      (typeof r.serviceConfig === 'object' && r.serviceConfig !== null && Object.values(r.serviceConfig).every((x) => typeof x === 'string'))) &&
     isInt(r.maxPages) &&
     isGrants(r.grants) &&
     r.syscall instanceof SharedArrayBuffer &&
@@ -92,6 +99,16 @@ export function parseFromWorker(data: unknown): FromWorkerMessage {
         call: r.call as string,
         args: r.args,
         reply: r.reply as ReplyMode,
+      };
+    case FromWorker.served:
+      if (!isInt(r.pid) || !isInt(r.id) || typeof r.ok !== 'boolean' || (r.ok && !(r.output instanceof Uint8Array))) fail('bad served fields', data);
+      return {
+        v: WORKER_PROTOCOL,
+        type: FromWorker.served,
+        pid: r.pid as number,
+        id: r.id as number,
+        ok: r.ok as boolean,
+        ...(r.ok ? { output: r.output as Uint8Array } : { error: KernelError.from(r.error).toJSON() }),
       };
     case FromWorker.error: {
       const err = KernelError.from(r.error);

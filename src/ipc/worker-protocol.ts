@@ -13,6 +13,7 @@ export const WORKER_LOCK_PREFIX = 'webmk:worker:';
 export const ToWorker = {
   start: 'start',
   reply: 'reply',
+  serve: 'serve',
 } as const;
 
 /** Message tags, worker to page. */
@@ -22,6 +23,7 @@ export const FromWorker = {
   exited: 'exited',
   error: 'error',
   call: 'call',
+  served: 'served',
 } as const;
 
 /** How a guest call wants its answer. */
@@ -90,6 +92,34 @@ export interface StartMessage extends WasiProcessOptions {
    * process ends `watchdog-expired`.
    */
   refuseAfterMs?: number;
+  /**
+   * A service module: it has no `_start`; it is instantiated (`_initialize` run, if exported) and
+   * then serves `serve` messages, one at a time, until it is ended.
+   */
+  serve?: boolean;
+  /** A service's config values (its manifest's `service.config`), read with Extism's `config_get`. */
+  serviceConfig?: Record<string, string>;
+}
+
+/** Call export `fn` of a service process with `input` (the Extism ABI: bytes in, bytes out). */
+export interface ServeMessage {
+  v: typeof WORKER_PROTOCOL;
+  type: typeof ToWorker.serve;
+  pid: number;
+  id: number;
+  fn: string;
+  input: Uint8Array;
+}
+
+/** How a `serve` ended: the output, or a refusal (`service/no-such-function`, `service/error`). */
+export interface ServedMessage {
+  v: typeof WORKER_PROTOCOL;
+  type: typeof FromWorker.served;
+  pid: number;
+  id: number;
+  ok: boolean;
+  output?: Uint8Array;
+  error?: KernelErrorData;
 }
 
 /** The answer to a guest call made with `ReplyBy.message`. */
@@ -149,5 +179,5 @@ export interface ErrorMessage {
   error: KernelErrorData;
 }
 
-export type ToWorkerMessage = StartMessage | ReplyMessage;
-export type FromWorkerMessage = ReadyMessage | RunningMessage | ExitedMessage | ErrorMessage | CallMessage;
+export type ToWorkerMessage = StartMessage | ReplyMessage | ServeMessage;
+export type FromWorkerMessage = ReadyMessage | RunningMessage | ExitedMessage | ErrorMessage | CallMessage | ServedMessage;

@@ -5,7 +5,7 @@
  */
 import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
-import { KernelError, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
+import { KernelError, serviceSettings, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
 import { allocateRing, feed } from '../ipc';
@@ -13,6 +13,7 @@ import { runAutostart } from './autostart';
 import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
+import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { Pacer } from './pacer';
 import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
@@ -21,6 +22,7 @@ import { checkSpawnOptions } from './spawn-options';
 import {
   KernelEvents,
   type AutostartResult,
+  type CallOptions,
   type StateChange,
   type DeniedAttempt,
   type InstallOptions,
@@ -67,6 +69,7 @@ export class Kernel extends EventTarget implements KernelApi {
   private readonly lifecycleDeps: LifecycleDeps;
   private autostarting: Promise<AutostartResult[]> | undefined;
   private autostartResults: AutostartResult[] | undefined;
+  private readonly services: Services;
 
   constructor(opts: KernelOptions = {}) {
     super();
@@ -83,6 +86,15 @@ export class Kernel extends EventTarget implements KernelApi {
       kill: (pid) => this.kill(pid),
       denied: (caller, permission) => this.caps.deny(caller, permission),
     });
+    this.services = new Services({
+      start: (name) => this.startService(name),
+      lookup: async (name) => {
+        await this.ready;
+        return this.catalog.lookup(name);
+      },
+      denied: (caller, permission) => this.caps.deny(caller, permission),
+    });
+    registerServiceCalls(this.caps.calls, this.services);
     this.caps.start(opts.capabilities ?? []);
     this.lifecycleDeps = {
       host: (mode) => this.host(mode),
@@ -282,6 +294,43 @@ export class Kernel extends EventTarget implements KernelApi {
     this.procs.set(pid, lc);
     lc.begin('requested');
     return proc;
+  }
+
+  /**
+   * Calls function `fn` of service module `module` (a module without `_start`: a WASI reactor
+   * or an Extism plugin) with `input` (text is UTF-8), and resolves with its output. The module is
+   * started on its first call and stays; calls run one at a time, in order. A call still queued or
+   * running after `opts.timeoutMs` (default 10 s) fails with `kernel/timeout`, and one running is
+   * ended with the instance, which starts again fresh. Rejects with `kernel/bad-argument`,
+   * `kernel/unknown-module`, `service/not-a-service`, `kernel/unsupported` (a mode other than
+   * `worker`), `service/no-such-function`, `service/error` (the module's own message, or how it
+   * ended), `kernel/timeout`, `kernel/no-memory-slot`.
+   */
+  call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array> {
+    return this.services.call(undefined, module, fn, input, opts);
+  }
+
+  /** Starts an instance of a service module: its output is discarded and its stdin empty, as for a module's child. */
+  private async startService(name: string): Promise<Lifecycle> {
+    const ready = await this.ready4spawn(name, {});
+    const { info, o } = ready;
+    if (info.kind !== 'wasm' || info.command) throw new KernelError('service/not-a-service', `"${name}" is a command (it has _start), not a service`, { name });
+    if (o.mode !== 'worker') {
+      throw new KernelError('kernel/unsupported', `a service runs in the worker mode for now, not "${o.mode}"`, { name, mode: o.mode });
+    }
+    const settings = serviceSettings(info.manifest);
+    const config = typeof settings === 'string' ? {} : settings.config;
+    const serving: Ready = { ...ready, o: { ...o, restart: o.restart ?? SERVICE_RESTART }, serve: { config } };
+    return this.pacer.run(() => {
+      this.checkSlots([serving]);
+      const p = this.launch(serving, {});
+      void p.stdin.close().catch(() => {});
+      void p.stdout.cancel().catch(() => {});
+      void p.stderr.cancel().catch(() => {});
+      const lc = this.procs.get(p.pid);
+      if (lc === undefined) throw new KernelError('kernel/spawn-failed', `service "${name}" could not be started`, { name });
+      return lc;
+    });
   }
 
   /** The process table: running processes and the most recent exited ones. */

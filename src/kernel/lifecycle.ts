@@ -22,6 +22,8 @@ export interface Ready {
   info: ModuleInfo;
   o: CheckedSpawn;
   runnable: Runnable;
+  /** A service module: its host serves calls instead of running `_start` (services.ts), with these config values. */
+  serve?: { config: Record<string, string> };
 }
 
 /** The rings of a process's standard streams; a pipe is shared with a neighbouring stage. */
@@ -84,6 +86,8 @@ export class Lifecycle {
   private rings: Rings | undefined;
   /** Which of stdin and stdout were pipes between stages. */
   readonly piped: Rings['piped'];
+  /** Who waits for an incarnation to run (a service call). */
+  private waiters: Array<{ ok: (h: HostedProcess) => void; fail: (e: KernelError) => void }> = [];
 
   constructor(
     pid: number,
@@ -167,6 +171,7 @@ export class Lifecycle {
             tty: o.tty,
             // A process that may be restarted leaves its streams open for the next incarnation.
             keepStdio: row.restart !== 'temporary',
+            ...(this.ready.serve !== undefined ? { serve: true, serviceConfig: this.ready.serve.config } : {}),
             grants: info.grants,
             shared: this.deps.caps.shared,
             ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
@@ -182,8 +187,23 @@ export class Lifecycle {
       }
       row.state = 'running';
       this.deps.changed(row, reason);
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w.ok(hosted);
     });
     void hosted.exited.then((end) => this.ended(hosted, end, performance.now() - began));
+  }
+
+  /** The running incarnation, at once or once one runs; rejects with `service/error` once the process has ended for good. */
+  whenRunning(): Promise<HostedProcess> {
+    if (this.row.state === 'running' && this.hosted !== undefined) return Promise.resolve(this.hosted);
+    if (this.row.state === 'exited') return Promise.reject(this.endError());
+    return new Promise((ok, fail) => this.waiters.push({ ok, fail }));
+  }
+
+  private endError(): KernelError {
+    const { reason, message } = this.row;
+    return new KernelError('service/error', `the service ended for good (${reason ?? 'exited'}${message !== undefined ? `: ${message}` : ''})`, { pid: this.row.pid, reason });
   }
 
   /** Ends it for good (no restart follows); settles once it is gone. */
@@ -273,6 +293,9 @@ export class Lifecycle {
     row.reason = end.reason;
     if (end.message !== undefined) row.message = end.message;
     this.deps.caps.ended(row, true);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.fail(this.endError());
     this.deps.gone(row);
     this.deps.changed(row, end.reason);
     this.settle(end.code);

@@ -147,6 +147,12 @@ export interface KernelResources {
   catalog: { compiled: number };
 }
 
+/** Options of `kernel.call`. */
+export interface CallOptions {
+  /** It fails with `kernel/timeout` after this long, queued or running (ms, default 10,000, at most 600,000). */
+  timeoutMs?: number;
+}
+
 /** The kernel as page scripts see it (`window.kernel`). */
 export interface KernelApi extends EventTarget {
   readonly ready: Promise<void>;
@@ -178,6 +184,8 @@ export interface KernelApi extends EventTarget {
   autostarted(): AutostartResult[] | undefined;
   /** The most recent refused attempts, oldest first. */
   denied(): DeniedAttempt[];
+  /** Calls function `fn` of service module `module` with `input`; resolves with its output bytes. */
+  call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array>;
   /** The pub/sub bus. */
   readonly bus: BusApi;
   /** Module windows: what they show, their input, closing them. */

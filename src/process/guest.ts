@@ -2,7 +2,7 @@
  * What the worker glue offers the providers of `webmk` imports: the guest's memory, its grants,
  * and calls into the kernel (blocking, or awaited from a suspended module via JSPI).
  */
-import { KernelError, type Grants, type ProcessExit } from '../common';
+import { KernelError, type Grants, type KernelErrorData, type ProcessExit } from '../common';
 import {
   FromWorker,
   ReplyBy,
@@ -62,7 +62,12 @@ export interface GuestContext {
 export interface RunningProcess {
   exit: Promise<ProcessExit>;
   settle(id: number, ok: boolean, value: unknown, error: unknown): void;
+  /** A service process: runs export `fn` with `input` to its end (absent for a command). */
+  serve?(fn: string, input: Uint8Array): ServeOutcome;
 }
+
+/** How one service call ended. */
+export type ServeOutcome = { ok: true; output: Uint8Array } | { ok: false; error: KernelErrorData };
 
 /** Unwinds a module the kernel has already ended. */
 export class ProcessKilled extends Error {}

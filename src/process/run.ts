@@ -5,7 +5,9 @@
  */
 import { EXIT_CODES, Errno, type ProcessExit } from '../common';
 import { WatchWriter, killedFlag, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { ExtismHost } from './extism';
 import { ProcessKilled, createGuestContext, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
+import { EXTISM_ENV, serveLoop } from './serve';
 import { runScript } from './script';
 import { createWasiProcess, WASIProcExit, type WasiProcess } from './wasi';
 
@@ -46,6 +48,21 @@ export function runProcess(
       : {}),
   });
   const webmk: GuestImports = Object.assign({}, ...providers.map((p) => p(ctx)));
+  const extism = m.serve === true ? new ExtismHost(m.stderr, m.serviceConfig ?? {}) : undefined;
+  if (extism !== undefined) {
+    const served = serveLoop({
+      proc,
+      extism,
+      keepStdio: m.keepStdio,
+      instantiate: () => new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, extism.imports())),
+      bindMemory: (mem) => (memory = mem),
+      onRunning,
+      startFailure,
+      trapped: (e, mem) => trapped(e, mem, m.maxPages),
+      ...(watch !== undefined ? { watch } : {}),
+    });
+    return { ...served, settle };
+  }
   /** Whether `_start` was reached: a start that failed before leaves the streams to the kernel (it may try again). */
   let ran = false;
   const exit = (async (): Promise<ProcessExit> => {
@@ -100,7 +117,13 @@ async function runStart(proc: WasiProcess, instance: WebAssembly.Instance, start
  * ENOSYS, an unknown `webmk` call -ENOSYS, and any other import traps if it is ever called. With
  * a watchdog, every call is bracketed for it (suspending imports bracket themselves).
  */
-function link(module: WebAssembly.Module, wasi: Record<string, unknown>, webmk: GuestImports, watch: Watch | undefined): WebAssembly.Imports {
+function link(
+  module: WebAssembly.Module,
+  wasi: Record<string, unknown>,
+  webmk: GuestImports,
+  watch: Watch | undefined,
+  extism?: Record<string, (...args: bigint[]) => unknown>,
+): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ExportValue>> = {};
   for (const imp of WebAssembly.Module.imports(module)) {
     const ns = (imports[imp.module] ??= {});
@@ -114,6 +137,8 @@ function link(module: WebAssembly.Module, wasi: Record<string, unknown>, webmk: 
     } else if (imp.module === 'webmk') {
       const f = webmk[imp.name] ?? (() => -Errno.NOSYS);
       ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);
+    } else if (imp.module === EXTISM_ENV && extism?.[imp.name] !== undefined) {
+      ns[imp.name] = watched(extism[imp.name] as (...a: unknown[]) => unknown, watch);
     } else {
       ns[imp.name] = () => {
         throw new UnresolvedImport(`called ${imp.module}.${imp.name}, which nothing provides`);

@@ -6,7 +6,7 @@
  * rings and calls a WebAssembly process uses.
  */
 import { EXIT_CODES, KernelError, isTopic, topicAllowed, type ProcessExit } from '../common';
-import { BUS_LIMITS, BusArena, Ring, WatchWriter, killedFlag, ringReadable, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { BUS_LIMITS, BusArena, Ring, WatchWriter, fromBase64, killedFlag, ringReadable, type FromWorkerMessage, type StartMessage } from '../ipc';
 import { ProcessKilled, createGuestContext, type GuestContext, type RunningProcess } from './guest';
 
 const enc = new TextEncoder();
@@ -49,6 +49,11 @@ export interface ScriptHandle {
     /** Subscribes (`prefix/*` patterns too); throws `bus/denied` without the grant. */
     subscribe(pattern: string): Promise<AsyncIterable<ScriptMessage> & { close(): Promise<void> }>;
   };
+  /**
+   * Calls function `fn` of service module `module` (as `kernel.call` does); resolves with its
+   * output. Needs the grant `call:<module>`; rejects with the codes of `kernel.call`.
+   */
+  call(module: string, fn: string, input?: string | Uint8Array): Promise<Uint8Array>;
   readonly kernel: {
     list(): Promise<string>;
     ps(): Promise<string>;
@@ -191,6 +196,13 @@ function handle(m: StartMessage, ctx: GuestContext, out: Ring, err: Ring): Scrip
       throw new ScriptExit(Number.isInteger(code) ? code : 1);
     },
     bus: bus(ctx, w),
+    call: w(async (module: string, fn: string, input: string | Uint8Array = new Uint8Array(0)) => {
+      const bytes = typeof input === 'string' ? enc.encode(input) : input;
+      if (!(bytes instanceof Uint8Array)) throw new KernelError('kernel/bad-argument', 'the input must be a string or a Uint8Array');
+      const out = await ctx.call('service.call', { module, fn, input: bytes.slice() });
+      if (typeof out !== 'string') throw new KernelError('ipc/malformed', 'a service call answered in an unknown shape');
+      return fromBase64(out);
+    }),
     kernel: {
       list: w(async () => String(await ctx.call('kernel.list', null))),
       ps: w(async () => String(await ctx.call('kernel.ps', null))),

@@ -30,6 +30,14 @@ scope.onmessage = (e) => {
     if (current?.pid === msg.pid) current.proc.settle(msg.id, msg.ok, msg.value, msg.error);
     return;
   }
+  if (msg.type === ToWorker.serve) {
+    const out =
+      current?.pid === msg.pid && current.proc.serve !== undefined
+        ? current.proc.serve(msg.fn, msg.input)
+        : { ok: false as const, error: new KernelError('service/error', `process ${msg.pid} serves no calls here`).toJSON() };
+    post({ v: WORKER_PROTOCOL, type: FromWorker.served, pid: msg.pid, id: msg.id, ...out }, out.ok ? [out.output.buffer] : []);
+    return;
+  }
   const { pid } = msg;
   const proc = runProcess(msg, providers, post, () => post({ v: WORKER_PROTOCOL, type: FromWorker.running, pid }));
   current = { pid, proc };

@@ -1,5 +1,5 @@
 /** Manifests and what analysis makes of a module, for both kinds (WebAssembly and JS). */
-import { KernelError, manifestConfig, type ModuleInfo, type ModuleManifest } from '../common';
+import { KernelError, manifestConfig, serviceSettings, type ModuleInfo, type ModuleManifest } from '../common';
 
 /** A module that passed validation, not yet stored. */
 export interface Analysed {
@@ -29,6 +29,9 @@ export function parseManifest(text: string, where: string): ModuleManifest {
   // How it asks to be run (restart, watchdogMs, mode, autostart, startOrder): refused whole if malformed.
   const config = manifestConfig(m);
   if (typeof config === 'string') throw new KernelError('registry/invalid-manifest', `manifest: ${config}`);
+  // How it is served (config values, a default deadline).
+  const service = serviceSettings(m);
+  if (typeof service === 'string') throw new KernelError('registry/invalid-manifest', `manifest: ${service}`);
   // Plain data only: a copy without prototype tricks.
   return JSON.parse(JSON.stringify(m)) as ModuleManifest;
 }

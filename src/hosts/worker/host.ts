@@ -16,6 +16,7 @@ import {
   markKilled,
   parseFromWorker,
   type CallMessage,
+  type ServeMessage,
   type StartMessage,
 } from '../../ipc';
 import { EXIT_CODES, KernelError, isWall, type ProcessExit } from '../../common';
@@ -43,6 +44,8 @@ interface Running {
   onExit: (e: ProcessExit) => void;
   /** A JS module's blob: URL: let go at the end, and the worker with it (JS can leave state behind). */
   scriptUrl?: string;
+  /** Service calls sent and not answered yet, by id. */
+  serving: Map<number, { ok: (out: Uint8Array) => void; fail: (e: KernelError) => void }>;
 }
 
 /** One Worker, reused only for the same module name, one process at a time. */
@@ -86,6 +89,12 @@ class ModuleWorker {
         else onIdle(this);
       }
       if (msg.type === FromWorker.call && msg.pid === this.current?.pid) this.answer(this.current, msg);
+      if (msg.type === FromWorker.served && msg.pid === this.current?.pid) {
+        const waiting = this.current.serving.get(msg.id);
+        this.current.serving.delete(msg.id);
+        if (msg.ok && msg.output !== undefined) waiting?.ok(msg.output);
+        else waiting?.fail(KernelError.from(msg.error));
+      }
       if (msg.type === FromWorker.error) this.fail(`${msg.error.code}: ${msg.error.message}`);
     };
     this.worker.onerror = (e) => {
@@ -108,6 +117,12 @@ class ModuleWorker {
       syscall: running.syscall,
       ...(watch !== undefined ? { watch } : {}),
     };
+    this.worker.postMessage(msg);
+  }
+
+  /** Sends one service call to the process `running`, which must be this worker's current one. */
+  serve(running: Running, id: number, fn: string, input: Uint8Array): void {
+    const msg: ServeMessage = { v: WORKER_PROTOCOL, type: ToWorker.serve, pid: running.pid, id, fn, input };
     this.worker.postMessage(msg);
   }
 
@@ -190,8 +205,10 @@ export class WorkerHost implements Host {
     const runningP = new Promise<void>((ok) => (running = ok));
     const exited = new Promise<ProcessExit>((ok) => (exit = ok));
     const watch = req.watchdogMs !== undefined ? allocateWatch() : undefined;
+    let nextServe = 1;
     const current: Running = {
       pid: req.pid,
+      serving: new Map(),
       syscall: allocateSyncCall(),
       onCall: req.onCall,
       onRunning: () => {
@@ -200,6 +217,8 @@ export class WorkerHost implements Host {
         if (w !== undefined && watch !== undefined && req.watchdogMs !== undefined) this.watch(w, current, watch, req.watchdogMs);
       },
       onExit: (e) => {
+        for (const s of current.serving.values()) s.fail(new KernelError('service/error', `the service ended (${e.reason}${e.message !== undefined ? `: ${e.message}` : ''})`, { reason: e.reason }));
+        current.serving.clear();
         if (w !== undefined) this.busy.delete(w);
         w = undefined;
         // Idle workers may hold memories of their past runs that their engine has not collected
@@ -258,6 +277,20 @@ export class WorkerHost implements Host {
         }
         await exited;
       },
+      ...(req.serve === true
+        ? {
+            serve: (fn: string, input: Uint8Array) =>
+              new Promise<Uint8Array>((ok, fail) => {
+                if (w === undefined || w.current !== current || !started) {
+                  fail(new KernelError('service/error', 'the service is not running'));
+                  return;
+                }
+                const id = nextServe++;
+                current.serving.set(id, { ok, fail });
+                w.serve(current, id, fn, input);
+              }),
+          }
+        : {}),
     };
   }
 

@@ -3,6 +3,7 @@ import type { GuestProvider } from '../guest';
 import { busImports } from './bus';
 import { gfxImports } from './gfx';
 import { kernelImports } from './kernel';
+import { serviceImports } from './services';
 
 /** Every provider; a process gets the union of their imports. */
-export const providers: GuestProvider[] = [busImports, kernelImports, gfxImports];
+export const providers: GuestProvider[] = [busImports, kernelImports, gfxImports, serviceImports];

@@ -1,0 +1,93 @@
+/**
+ * Service calls: `kernel.call` round trip of a tiny function (the plugin fixture's `echo` of 16
+ * bytes) from the page, vs a postMessage round trip to a raw worker that answers each message
+ * (a MessagePort echo: the least a call into a worker can cost), alternated call by call. Breakdown: a nested call, page ->
+ * plugin -> plugin-b (`relay`), and calls per second with 64 calls in flight.
+ */
+import { createKernel } from '../../src/kernel';
+import { fixtureBytes } from '../lib/modules';
+import { median, quantile, row, samples, type FigureResult } from '../lib/report';
+
+const WARMUP = 50;
+const RUNS = 500;
+
+/** A raw worker answering each message on a port (MessagePort echo); `once()` is one round trip, ms. */
+function rawEcho(): { once(): Promise<number>; close(): void } {
+  const w = new Worker(new URL('../port-worker.ts', import.meta.url), { type: 'module', name: 'raw ports' });
+  const { port1, port2 } = new MessageChannel();
+  w.postMessage({ type: 'pong', port: port2 }, [port2]);
+  const payload = new Uint8Array(16);
+  return {
+    once: () =>
+      new Promise((ok) => {
+        const t0 = performance.now();
+        port1.onmessage = () => ok(performance.now() - t0);
+        port1.postMessage(payload);
+      }),
+    close: () => {
+      port1.close();
+      w.terminate();
+    },
+  };
+}
+
+export async function servicesFigure(): Promise<FigureResult> {
+  const kernel = createKernel({ dbName: `bench-services-${Date.now()}` });
+  await kernel.ready;
+  await kernel.install(await fixtureBytes('plugin'), { name: 'plugin', grant: 'all' });
+  await kernel.install(await fixtureBytes('plugin-b'), { name: 'plugin-b', grant: 'all' });
+  const input = new Uint8Array(16).fill(7);
+  const webmk: number[] = [];
+  const raw: number[] = [];
+  const nested: number[] = [];
+  let perSecond = 0;
+  const echo = rawEcho();
+  try {
+    // Alternated, so both meet the same load.
+    for (let i = 0; i < WARMUP + RUNS; i++) {
+      const t0 = performance.now();
+      const out = await kernel.call('plugin', 'echo', input);
+      const ms = performance.now() - t0;
+      if (out.length !== 16) throw new Error(`echo gave ${out.length} bytes`);
+      const r = await echo.once();
+      if (i >= WARMUP) {
+        webmk.push(ms);
+        raw.push(r);
+      }
+    }
+    await kernel.call('plugin-b', 'echo', input);
+    for (let i = 0; i < 10 + 200; i++) {
+      const t0 = performance.now();
+      const out = new TextDecoder().decode(await kernel.call('plugin', 'relay', 'plugin-b echo 0123456789abcdef'));
+      const ms = performance.now() - t0;
+      if (out !== '0123456789abcdef') throw new Error(`relay gave "${out}"`);
+      if (i >= 10) nested.push(ms);
+    }
+    const N = 5000;
+    const t0 = performance.now();
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < N) {
+        next++;
+        await kernel.call('plugin', 'echo', input);
+      }
+    };
+    await Promise.all(Array.from({ length: 64 }, lane));
+    perSecond = N / ((performance.now() - t0) / 1000);
+  } finally {
+    echo.close();
+    kernel.dispose();
+  }
+  const baseline = 'postMessage round trip to a raw worker (MessagePort echo, 16 bytes)';
+  return {
+    rows: [
+      row({ id: 'svc.p50', figure: 'kernel.call round trip of a tiny function, page -> service, p50', unit: 'ms', better: 'lower', webmk: median(webmk), baseline, raw: median(raw), note: 'echo of 16 bytes (Extism ABI)' }),
+      row({ id: 'svc.p99', figure: 'kernel.call round trip of a tiny function, page -> service, p99', unit: 'ms', better: 'lower', webmk: quantile(webmk, 0.99), baseline, raw: quantile(raw, 0.99) }),
+    ],
+    breakdown: [
+      { id: 'svc.nested.p50', what: 'page -> plugin -> plugin-b (webmk_call) -> back, p50', value: median(nested), unit: 'ms' },
+      { id: 'svc.rate', what: 'kernel.call echo calls per second, 64 in flight, one service', value: perSecond, unit: 'calls/s' },
+    ],
+    detail: { webmk: samples(webmk), raw: samples(raw), nested: samples(nested) },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * `webmk_call`: a module calls a function of a service module (see modules/include/webmk.h). It
+ * blocks the module until the call is answered: with `Atomics.wait` in a worker, suspended (JSPI)
+ * where the realm may not block. The caller needs the grant `call:<module>`.
+ */
+import { Errno, KernelError, isKernelError } from '../../common';
+import { fromBase64 } from '../../ipc';
+import { ProcessKilled, type GuestContext, type GuestImports } from '../guest';
+
+const dec = new TextDecoder('utf-8', { fatal: true });
+
+/** A refused call as -errno; a killed process unwinds instead. */
+export function serviceErrno(e: unknown): number {
+  if (e instanceof ProcessKilled) throw e;
+  if (!isKernelError(e)) return -Errno.INVAL;
+  const map: Partial<Record<KernelError['code'], number>> = {
+    'kernel/denied': -Errno.ACCES,
+    'kernel/unknown-module': -Errno.NOENT,
+    'service/not-a-service': -Errno.NOENT,
+    'service/no-such-function': -Errno.NOSYS,
+    'service/error': -Errno.IO,
+    'service/call-loop': -Errno.DEADLK,
+    'kernel/timeout': -Errno.TIMEDOUT,
+    'kernel/unsupported': -Errno.NOSYS,
+    'ipc/too-large': -Errno.MSGSIZE,
+  };
+  return map[e.code] ?? -Errno.INVAL;
+}
+
+/** Builds the service-call import of one process. */
+export function serviceImports(ctx: GuestContext): GuestImports {
+  const bytes = (ptr: number, len: number): Uint8Array | null => {
+    const mem = ctx.memory();
+    const p = ptr >>> 0;
+    const n = len >>> 0;
+    return p + n <= mem.length ? mem.subarray(p, p + n) : null;
+  };
+  /** Copies what fits of the output, returns its full length (like snprintf). */
+  const finish = (outPtr: number, outCap: number) => (answer: unknown): number => {
+    if (typeof answer !== 'string') return -Errno.INVAL;
+    const out = fromBase64(answer);
+    const dst = bytes(outPtr, Math.min(outCap >>> 0, out.length));
+    if (dst === null) return -Errno.FAULT;
+    dst.set(out.subarray(0, dst.length));
+    return out.length;
+  };
+  const call = (modPtr = 0, modLen = 0, fnPtr = 0, fnLen = 0, inPtr = 0, inLen = 0, outPtr = 0, outCap = 0): number | Promise<number> => {
+    const m = bytes(modPtr, modLen);
+    const f = bytes(fnPtr, fnLen);
+    const input = bytes(inPtr, inLen);
+    if (m === null || f === null || input === null || bytes(outPtr, 0) === null) return -Errno.FAULT;
+    let module: string;
+    let fn: string;
+    try {
+      module = dec.decode(m);
+      fn = dec.decode(f);
+    } catch {
+      return -Errno.INVAL;
+    }
+    const args = { module, fn, input: input.slice() };
+    if (ctx.suspend) return ctx.call('service.call', args).then(finish(outPtr, outCap), serviceErrno);
+    try {
+      return finish(outPtr, outCap)(ctx.callSync('service.call', args));
+    } catch (e) {
+      return serviceErrno(e);
+    }
+  };
+  return { call: ctx.suspend ? ctx.suspending(async (...a) => call(...a)) : (call as (...args: number[]) => number) };
+}

@@ -1,0 +1,91 @@
+/**
+ * A service process: instantiated once (its `_initialize` run, if it exports one), then it runs
+ * one exported function per call, to its end, with the Extism ABI: the function takes no
+ * arguments and returns an i32, 0 for success; its input and output go through
+ * `extism:host/env` (extism.ts). A trap, an exit, or a fault in the ABI ends the instance: the
+ * call fails `service/error` and the process ends (crashed), so the kernel starts it fresh.
+ */
+import { EXIT_CODES, KernelError, type ProcessExit } from '../common';
+import type { ExtismHost } from './extism';
+import type { RunningProcess, ServeOutcome, Watch } from './guest';
+import { WASIProcExit, type WasiProcess } from './wasi';
+
+/** The import module of Extism's host ABI. */
+export const EXTISM_ENV = 'extism:host/env';
+
+/** What a service process needs of run.ts. */
+export interface ServeSetup {
+  proc: WasiProcess;
+  extism: ExtismHost;
+  keepStdio: boolean;
+  instantiate(): WebAssembly.Instance;
+  bindMemory(memory: WebAssembly.Memory): void;
+  onRunning(): void;
+  startFailure(e: unknown): ProcessExit;
+  trapped(e: unknown, memory: WebAssembly.Memory): ProcessExit;
+  /** The watchdog's brackets, if it has one: waiting for a call counts as being parked, not computing. */
+  watch?: Watch;
+}
+
+/** Instantiates the service and returns how it ends and how it serves a call. */
+export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> {
+  let end!: (e: ProcessExit) => void;
+  const exit = new Promise<ProcessExit>((ok) => (end = ok));
+  let ended = false;
+  const finish = (e: ProcessExit): void => {
+    if (ended) return;
+    ended = true;
+    if (!s.keepStdio) s.proc.closeStdio();
+    end(e);
+  };
+  let instance: WebAssembly.Instance;
+  try {
+    instance = s.instantiate();
+  } catch (e) {
+    finish(s.startFailure(e));
+    return { exit };
+  }
+  const memory = instance.exports.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    finish({ code: EXIT_CODES.failed, reason: 'failed', message: 'the module exports no memory' });
+    return { exit };
+  }
+  s.bindMemory(memory);
+  s.proc.bind(instance);
+  const init = instance.exports._initialize;
+  try {
+    if (typeof init === 'function') (init as () => unknown)();
+  } catch (e) {
+    finish(e instanceof WASIProcExit ? { code: e.code, reason: 'exited' } : s.trapped(e, memory));
+    return { exit };
+  }
+  s.onRunning();
+  s.watch?.enter();
+  const serve = (fn: string, input: Uint8Array): ServeOutcome => {
+    const f = instance.exports[fn];
+    if (ended) return refuse('service/error', 'the service has ended', fn);
+    if (typeof f !== 'function' || fn.startsWith('_')) return refuse('service/no-such-function', `the service exports no function "${fn}"`, fn);
+    s.extism.begin(input);
+    let rc: unknown;
+    s.watch?.leave();
+    try {
+      rc = (f as () => unknown)();
+      s.watch?.enter();
+    } catch (e) {
+      s.extism.end();
+      const how = e instanceof WASIProcExit ? { code: e.code, reason: 'exited' as const } : s.trapped(e, memory);
+      finish(how);
+      const why = how.message ?? `it exited with code ${how.code}`;
+      return refuse('service/error', `${fn} ended the service (${how.reason}): ${why}`, fn, { reason: how.reason });
+    }
+    const { output, error } = s.extism.end();
+    if (error !== undefined) return refuse('service/error', error, fn);
+    if (rc !== undefined && rc !== 0 && rc !== 0n) return refuse('service/error', `${fn} returned ${String(rc)}`, fn, { returned: Number(rc) });
+    return { ok: true, output };
+  };
+  return { exit, serve };
+}
+
+function refuse(code: 'service/error' | 'service/no-such-function', message: string, fn: string, details: Record<string, unknown> = {}): ServeOutcome {
+  return { ok: false, error: new KernelError(code, message, { fn, ...details }).toJSON() };
+}
