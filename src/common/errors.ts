@@ -21,6 +21,8 @@ export type KernelErrorCode =
   | 'kernel/unknown-process'
   | 'kernel/spawn-failed'
   | 'kernel/unsupported'
+  | 'kernel/no-space'
+  | 'kernel/storage'
   | 'ipc/malformed'
   | 'ipc/timeout'
   | 'ipc/closed'

@@ -32,6 +32,7 @@ export function runProcess(
   const suspend = m.suspend === true;
   const proc = createWasiProcess(m, {
     suspend,
+    ...(m.homes !== undefined && !suspend ? { kernel: (call: string, args: unknown) => ctx.callSync(call, args) } : {}),
     ...(watch !== undefined
       ? {
           bracket: async <R>(f: () => Promise<R>) => {

@@ -10,6 +10,7 @@ import { buildPreopen, planPreopens } from './fs';
 import { pollOneoff, pollOneoffSuspending } from './poll';
 import { now, resolution } from './clock';
 import { vfsImports } from './vfs-imports';
+import { keepAsHome, type KernelCall } from './home';
 
 export { WASIProcExit };
 
@@ -36,6 +37,8 @@ const encoder = new TextEncoder();
  */
 export interface WaitStyle {
   suspend: boolean;
+  /** Blocking kernel calls, for the preopens that are the module's home (home.ts). */
+  kernel?: KernelCall;
   bracket?: <R>(f: () => Promise<R>) => Promise<R>;
 }
 
@@ -46,6 +49,8 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
   const stdout = new RingWriterFd(new Ring(o.stdout), o.tty, o.stdoutIsPipe ? 'epipe' : 'discard');
   const stderr = new RingWriterFd(new Ring(o.stderr), o.tty, 'discard');
   const preopens = planPreopens(o.preopens, o.files).map(buildPreopen);
+  const kernel = style.kernel;
+  for (const p of preopens) if (kernel !== undefined && p.preopen !== undefined && (o.homes ?? []).includes(p.preopen)) keepAsHome(p.node, kernel);
   const fds: Fd[] = [stdin, stdout, stderr, ...preopens];
   const shim = new WASI(o.args, o.env, fds);
   const memory = (): ArrayBuffer | SharedArrayBuffer => shim.inst.exports.memory.buffer;
