@@ -99,7 +99,10 @@ export class Kernel extends EventTarget implements KernelApi {
         this.dispatchEvent(new CustomEvent(KernelEvents.statechange, { detail }));
         this.emit(KernelEvents.processes);
       },
-      gone: () => this.prune(),
+      gone: (row) => {
+        this.homed.delete(row.pid);
+        this.prune();
+      },
     };
     this.ready.catch(() => {}); // callers see the rejection through `ready` or any verb
   }
