@@ -73,6 +73,7 @@ export function runProcess(
         return trapped(e, memory, m.maxPages);
       }
     } finally {
+      if (ran) proc.keepFiles();
       if (!m.keepStdio && ran) proc.closeStdio();
     }
   })();

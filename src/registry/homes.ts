@@ -31,11 +31,16 @@ export async function readHome(module: string): Promise<Array<[string, Uint8Arra
   const out: Array<[string, Uint8Array]> = [];
   const walk = async (dir: FileSystemDirectoryHandle, prefix: string): Promise<void> => {
     for await (const [name, handle] of dir as unknown as AsyncIterable<[string, FileSystemHandle]>) {
-      if (handle.kind === 'directory') {
-        out.push([`${prefix}${name}/`, new Uint8Array(0)]);
-        await walk(handle as FileSystemDirectoryHandle, `${prefix}${name}/`);
-      } else {
-        out.push([`${prefix}${name}`, new Uint8Array(await (await (handle as FileSystemFileHandle).getFile()).arrayBuffer())]);
+      try {
+        if (handle.kind === 'directory') {
+          out.push([`${prefix}${name}/`, new Uint8Array(0)]);
+          await walk(handle as FileSystemDirectoryHandle, `${prefix}${name}/`);
+        } else {
+          out.push([`${prefix}${name}`, new Uint8Array(await (await (handle as FileSystemFileHandle).getFile()).arrayBuffer())]);
+        }
+      } catch (e) {
+        // Removed or replaced by another process while this one was listed: not there.
+        if (!(e instanceof DOMException && e.name === 'NotFoundError')) throw e;
       }
     }
   };

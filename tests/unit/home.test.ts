@@ -7,7 +7,7 @@ import { wasi } from '@bjorn3/browser_wasi_shim';
 import { KernelError } from '../../src/common';
 import { DIR_RIGHTS, FILE_RIGHTS, FileFd, preopenFd } from '../../src/process/wasi/vfs-fd';
 import { openAt } from '../../src/process/wasi/vfs-open';
-import { keepAsHome, writeBack, type KernelCall } from '../../src/process/wasi/home';
+import { keepAsHome, keepFile, writeBack, type KernelCall } from '../../src/process/wasi/home';
 
 const ALL = DIR_RIGHTS | FILE_RIGHTS;
 const enc = new TextEncoder();
@@ -85,5 +85,24 @@ describe('home', () => {
     expect(openAt(home, 0, 'dír', 0, ALL, ALL, 0)).toBe(wasi.ERRNO_NOENT); // directories come from the start-up load
     const f = openAt(home, 0, 'ż.txt', wasi.OFLAGS_CREAT, ALL, ALL, 0);
     expect(f instanceof FileFd && f.home?.place.path).toBe('ż.txt');
+  });
+
+  it('an open file is written back only when it changed since it last matched the home (at close, sync or exit)', () => {
+    const k = fakeKernel();
+    k.files.set('log.txt', enc.encode('a'));
+    const f = open(processHome(k.call), 'log.txt');
+    let writes = 0;
+    const counting: KernelCall = (name, args) => {
+      if (name === 'home.write') writes++;
+      return k.call(name, args);
+    };
+    f.home = { place: { ...f.home!.place, call: counting }, mtim: f.home!.mtim };
+    expect(keepFile(f)).toBe(wasi.ERRNO_SUCCESS);
+    expect(writes).toBe(0);
+    f.node.write(1, enc.encode('b'));
+    keepFile(f);
+    keepFile(f);
+    expect(writes).toBe(1);
+    expect(dec.decode(k.files.get('log.txt'))).toBe('ab');
   });
 });

@@ -61,6 +61,21 @@ export function writeBack(place: HomePlace, node: FileNode): Errno {
   return attempt(() => place.call('home.write', { path: place.path, bytes: node.bytes().slice() }));
 }
 
+/** What `keepFile` needs of an open file: its inode and where it is in a home. */
+export interface KeptFile {
+  node: FileNode;
+  home?: { place: HomePlace; mtim: bigint };
+}
+
+/** Writes an open home file back if it changed since it last matched the home. */
+export function keepFile(f: KeptFile): Errno {
+  const h = f.home;
+  if (h === undefined || h.mtim === f.node.mtim) return wasi.ERRNO_SUCCESS;
+  const err = writeBack(h.place, f.node);
+  if (err === wasi.ERRNO_SUCCESS) h.mtim = f.node.mtim;
+  return err;
+}
+
 /** Makes a directory there. */
 export function makeDirectory(place: HomePlace): Errno {
   return attempt(() => place.call('home.mkdir', { path: place.path }));

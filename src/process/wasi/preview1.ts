@@ -10,7 +10,8 @@ import { buildPreopen, planPreopens } from './fs';
 import { pollOneoff, pollOneoffSuspending } from './poll';
 import { now, resolution } from './clock';
 import { vfsImports } from './vfs-imports';
-import { keepAsHome, type KernelCall } from './home';
+import { keepAsHome, keepFile, type KernelCall } from './home';
+import { FileFd } from './vfs-fd';
 
 export { WASIProcExit };
 
@@ -24,6 +25,8 @@ export interface WasiProcess {
   bind(instance: WebAssembly.Instance): void;
   /** Ends of stream for the page: called on every exit path. */
   closeStdio(): void;
+  /** Writes back every home file still open and changed (a module need not close its files). */
+  keepFiles(): void;
 }
 
 type Imports = Record<string, (...args: never[]) => number | void>;
@@ -156,6 +159,9 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
     start: (instance) => shim.start(instance as never),
     bind: (instance) => {
       shim.inst = instance as never;
+    },
+    keepFiles: () => {
+      for (const f of table()) if (f instanceof FileFd) keepFile(f);
     },
     closeStdio: () => {
       stdout.ring.closeWriter();

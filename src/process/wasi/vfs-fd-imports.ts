@@ -6,7 +6,7 @@ import { wasi } from '@bjorn3/browser_wasi_shim';
 import * as vfs from './vfs';
 import { DirFd, FileFd } from './vfs-fd';
 import type { Guest, Imports } from './vfs-guest';
-import { writeBack } from './home';
+import { keepFile } from './home';
 
 /** The shim's import of a name, for descriptors that are not the file system's. */
 export type Other = (name: string, ...args: Array<number | bigint>) => number;
@@ -17,14 +17,7 @@ const DIRENT_SIZE = 24;
 /** The `fd_*` imports. */
 export function fdImports(g: Guest, other: Other): Imports {
   const { memory, table, view, readInto, writeFrom, writeStat, file, u64 } = g;
-  /** Writes a home file back if it changed since it last matched the home. */
-  const keep = (f: FileFd): number => {
-    const h = f.home;
-    if (h === undefined || h.mtim === f.node.mtim) return wasi.ERRNO_SUCCESS;
-    const err = writeBack(h.place, f.node);
-    if (err === wasi.ERRNO_SUCCESS) h.mtim = f.node.mtim;
-    return err;
-  };
+  const keep = keepFile;
   const sync = (fd: number, name: 'fd_sync' | 'fd_datasync'): number => {
     const f = table()[fd];
     if (f instanceof FileFd) return keep(f);
@@ -167,6 +160,7 @@ export function fdImports(g: Guest, other: Other): Imports {
       if (f === undefined || old === undefined) return wasi.ERRNO_BADF;
       if (from === to) return wasi.ERRNO_SUCCESS;
       if (!(old instanceof FileFd || old instanceof DirFd)) old.fd_close();
+      if (old instanceof FileFd) keep(old); // closed by the renumber: a home file is written back
       fds[to] = f;
       fds[from] = undefined;
       return wasi.ERRNO_SUCCESS;
