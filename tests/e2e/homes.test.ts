@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, openApp, startServer, waitForKernel, type StaticServer, type TestBrowser } from './harness';
+import { launchBrowser, moduleBytes, openApp, startServer, waitForKernel, type StaticServer, type TestBrowser } from './harness';
 import { install, run } from './kernel-helpers';
 
 let server: StaticServer;
@@ -105,6 +105,17 @@ describe('home', () => {
     expect((await run(page, 'files', { args: ['rm', `/home/dír ✓/${long}`], mounts: HOME })).code).toBe(0);
     const ls = await run(page, 'files', { args: ['ls', '/home/dír ✓'], mounts: HOME });
     expect(ls.stdout).toBe('');
+  });
+
+  it('keeps each module to its own home', async () => {
+    await page.evaluate(async (bytes) => {
+      await window.kernel.install(new Uint8Array(bytes), { name: 'other-files' });
+    }, moduleBytes('files'));
+    expect((await run(page, 'files', { args: ['write', '/home/mine.txt', 'private'], mounts: HOME })).code).toBe(0);
+    const r = await run(page, 'other-files', { args: ['cat', '/home/mine.txt'], mounts: HOME });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('No such file');
+    expect(await getFile('other-files', 'mine.txt')).toBeNull();
   });
 
   it('gives a fresh, empty /tmp that is gone at exit', async () => {
