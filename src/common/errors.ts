@@ -26,6 +26,8 @@ export type KernelErrorCode =
   | 'service/no-such-function'
   | 'service/error'
   | 'service/call-loop'
+  | 'kernel/no-space'
+  | 'kernel/storage'
   | 'ipc/malformed'
   | 'ipc/timeout'
   | 'ipc/closed'

@@ -42,6 +42,7 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
     isStrings(r.args) &&
     isStrings(r.env) &&
     isStrings(r.preopens) &&
+    (r.homes === undefined || isStrings(r.homes)) &&
     Array.isArray(r.files) &&
     r.files.every((f) => Array.isArray(f) && typeof f[0] === 'string' && f[1] instanceof Uint8Array) &&
     r.stdin instanceof SharedArrayBuffer &&

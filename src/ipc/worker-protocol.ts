@@ -45,6 +45,8 @@ export interface WasiProcessOptions {
   env: string[];
   preopens: string[];
   files: Array<[string, Uint8Array]>;
+  /** Preopens that are the module's home: the kernel keeps them (ADR 0018). */
+  homes?: string[];
   stdin: SharedArrayBuffer;
   stdout: SharedArrayBuffer;
   stderr: SharedArrayBuffer;

@@ -9,11 +9,13 @@ import { KernelError, serviceSettings, type ExecutionMode, type ModuleConfig, ty
 import type { GfxApi } from '../gfx';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
 import { allocateRing, feed } from '../ipc';
+import { homeDirectory, readHome } from '../registry';
 import { runAutostart } from './autostart';
 import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
+import { registerHomeCalls } from './home-calls';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { Pacer } from './pacer';
 import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
@@ -67,6 +69,8 @@ export class Kernel extends EventTarget implements KernelApi {
   private readonly ringSizes: { stdin: number; stdout: number; stderr: number; pipe: number };
   private readonly keepExited: number;
   private readonly lifecycleDeps: LifecycleDeps;
+  /** Processes spawned with a home: only they may call `home.*`. */
+  private readonly homed = new Set<number>();
   private autostarting: Promise<AutostartResult[]> | undefined;
   private autostartResults: AutostartResult[] | undefined;
   private readonly services: Services;
@@ -95,6 +99,7 @@ export class Kernel extends EventTarget implements KernelApi {
       denied: (caller, permission) => this.caps.deny(caller, permission),
     });
     registerServiceCalls(this.caps.calls, this.services);
+    registerHomeCalls(this.caps.calls, (pid) => this.homed.has(pid) && this.procs.get(pid)?.row.state !== 'exited');
     this.caps.start(opts.capabilities ?? []);
     this.lifecycleDeps = {
       host: (mode) => this.host(mode),
@@ -106,7 +111,10 @@ export class Kernel extends EventTarget implements KernelApi {
         this.dispatchEvent(new CustomEvent(KernelEvents.statechange, { detail }));
         this.emit(KernelEvents.processes);
       },
-      gone: () => this.prune(),
+      gone: (row) => {
+        this.homed.delete(row.pid);
+        this.prune();
+      },
     };
     this.ready.catch(() => {}); // callers see the rejection through `ready` or any verb
   }
@@ -169,6 +177,20 @@ export class Kernel extends EventTarget implements KernelApi {
   }
 
   /** Every installed module, by name. */
+  /**
+   * The home of `module`: its own directory in the origin-private file system, which its
+   * processes see where they mount `'home'` (`spawn(name, { mounts: { '/home': 'home' } })`).
+   * Made if missing; the module need not be installed. Page scripts put input files there
+   * before a run and read results after it. Rejects with `kernel/bad-argument` (a name that is
+   * empty or holds `/`), `kernel/unsupported` (no origin-private file system), `kernel/storage`.
+   */
+  async home(module: string): Promise<FileSystemDirectoryHandle> {
+    if (typeof module !== 'string' || module === '' || module.includes('/') || module === '.' || module === '..') {
+      throw new KernelError('kernel/bad-argument', 'a module name is a non-empty string without "/"', { module });
+    }
+    return homeDirectory(module);
+  }
+
   modules(): Promise<ModuleInfo[]> {
     return this.catalog.list();
   }
@@ -227,6 +249,12 @@ export class Kernel extends EventTarget implements KernelApi {
     const info = await this.catalog.lookup(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
     const o = effectiveSpawn(asked, info);
+    const home = o.homes[0];
+    if (home !== undefined) {
+      if (o.mode !== 'worker') throw new KernelError('kernel/unsupported', `a home is kept only for a process in worker mode, not "${o.mode}"`, { mode: o.mode });
+      const dir = home.replace(/\/+$/, '');
+      o.files = [...o.files, ...(await readHome(info.name)).map(([p, b]): [string, Uint8Array] => [`${dir}/${p}`, b])];
+    }
     return { info, o, runnable: await this.catalog.runnable(info) };
   }
 
@@ -292,6 +320,7 @@ export class Kernel extends EventTarget implements KernelApi {
     const proc = lc.process;
     if (proc === undefined) throw new KernelError('kernel/bad-argument', `process ${pid} could not be made`, { pid });
     this.procs.set(pid, lc);
+    if (ready.o.homes.length > 0) this.homed.add(pid);
     lc.begin('requested');
     return proc;
   }

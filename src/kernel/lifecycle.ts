@@ -164,6 +164,7 @@ export class Lifecycle {
             env: o.env,
             preopens: o.preopens,
             files: o.files,
+            ...(o.homes.length > 0 ? { homes: o.homes } : {}),
             stdin: rings.stdin,
             stdout: rings.stdout,
             stderr: rings.stderr,

@@ -8,6 +8,8 @@ export interface AskedSpawn {
   env: string[];
   preopens: string[];
   files: Array<[string, Uint8Array]>;
+  /** Guest directories that are the module's home (their preopens are in `preopens`). */
+  homes: string[];
   stdin: Uint8Array | ReadableStream<Uint8Array> | undefined;
   mode: ExecutionMode | undefined;
   tty: boolean;
@@ -40,7 +42,7 @@ export function checkSpawnOptions(opts: unknown): AskedSpawn {
     if (k === '' || k.includes('=') || k.includes('\0')) bad(`"${k}" is not a valid environment variable name`);
     return `${k}=${v}`;
   });
-  const preopens = o.preopens ?? [];
+  const preopens = [...(o.preopens ?? [])];
   if (!Array.isArray(preopens) || !preopens.every((p) => typeof p === 'string' && p !== '')) bad('preopens must be an array of directory names');
   const filesIn = o.files ?? {};
   if (!isRecord(filesIn)) bad('files must be an object of Uint8Array keyed by guest path');
@@ -48,6 +50,17 @@ export function checkSpawnOptions(opts: unknown): AskedSpawn {
     if (!(data instanceof Uint8Array)) bad(`files["${path}"] must be a Uint8Array`, { path });
     return [path, data];
   });
+  const mountsIn = o.mounts ?? {};
+  if (!isRecord(mountsIn)) bad('mounts must be an object of "tmp" or "home" keyed by guest directory');
+  const homes: string[] = [];
+  for (const [dir, kind] of Object.entries(mountsIn)) {
+    if (dir === '' || dir.includes('\0')) bad(`"${dir}" is not a guest directory`, { dir });
+    if (kind !== 'tmp' && kind !== 'home') bad(`mounts["${dir}"] must be "tmp" or "home"`, { dir });
+    if (preopens.includes(dir)) bad(`"${dir}" is mounted twice`, { dir });
+    preopens.push(dir);
+    if (kind === 'home') homes.push(dir);
+  }
+  if (homes.length > 1) bad('a process has one home: mount "home" once');
   const stdin = o.stdin;
   if (stdin !== undefined && !(stdin instanceof Uint8Array) && !(stdin instanceof ReadableStream)) {
     bad('stdin must be a Uint8Array or a ReadableStream');
@@ -59,5 +72,5 @@ export function checkSpawnOptions(opts: unknown): AskedSpawn {
   if (typeof restart === 'string') bad(restart);
   const watchdogMs = o.watchdogMs === undefined ? undefined : checkWatchdogMs(o.watchdogMs);
   if (typeof watchdogMs === 'string') bad(watchdogMs);
-  return { args, env, preopens, files, stdin, mode, tty: o.tty ?? false, restart, watchdogMs };
+  return { args, env, preopens, files, homes, stdin, mode, tty: o.tty ?? false, restart, watchdogMs };
 }

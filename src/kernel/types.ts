@@ -48,6 +48,12 @@ export interface SpawnOptions {
   preopens?: string[];
   /** Files keyed by guest path `'<preopen>/<path>'`; their preopen is added if missing. */
   files?: Record<string, Uint8Array>;
+  /**
+   * More preopened directories, keyed by guest directory: `'tmp'` (empty, in memory, gone at
+   * exit) or `'home'` (the module's own persistent directory, see `Kernel.home`), e.g.
+   * `{ '/home': 'home', '/tmp': 'tmp' }`. A home is refused outside worker mode.
+   */
+  mounts?: Record<string, 'tmp' | 'home'>;
   /** Where it runs; only `worker` today (default: the configuration's, else the manifest's, else `worker`). */
   mode?: ExecutionMode;
   /** Who restarts it after it ends (default: the configuration's, else the manifest's `restart`, else `temporary`: nobody). */

@@ -34,6 +34,7 @@ export function runProcess(
   const suspend = m.suspend === true;
   const proc = createWasiProcess(m, {
     suspend,
+    ...(m.homes !== undefined && !suspend ? { kernel: (call: string, args: unknown) => ctx.callSync(call, args) } : {}),
     ...(watch !== undefined
       ? {
           bracket: async <R>(f: () => Promise<R>) => {
@@ -89,6 +90,7 @@ export function runProcess(
         return trapped(e, memory, m.maxPages);
       }
     } finally {
+      if (ran) proc.keepFiles();
       if (!m.keepStdio && ran) proc.closeStdio();
     }
   })();

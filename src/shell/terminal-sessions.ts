@@ -3,7 +3,7 @@
  * keyboard; closing one moves focus to a neighbour and kills what still runs in it.
  */
 import type { ReactiveControllerHost } from 'lit';
-import type { ExecutionMode } from '../kernel';
+import { isKernelError, type ExecutionMode } from '../kernel';
 import type { CommandStage } from './command-line';
 import { describeError } from './format';
 import type { KernelFeed } from './kernel-feed';
@@ -29,10 +29,19 @@ export class TerminalSessions {
   /** Spawns `name` with a terminal (in `mode`, default a worker) and opens its window. */
   async run(name: string, args: string[], mode?: ExecutionMode): Promise<void> {
     try {
-      // A module that works with files gets an empty scratch directory at `/`, so `files ls /`
-      // lists something instead of failing for lack of any preopened directory.
+      // A module that works with files gets an empty scratch directory at `/` (so `files ls /`
+      // lists something), its home at `/home` and a fresh `/tmp`. Where no home can be kept
+      // (a module configured for iframe or in-page mode), it runs without one.
       const wantsFiles = this.#feed.modules.find((m) => m.name === name)?.capabilities.includes('files') === true;
-      const process = await this.#feed.need().spawn(name, { args, tty: true, ...(mode !== undefined ? { mode } : {}), ...(wantsFiles ? { preopens: ['/'] } : {}) });
+      const kernel = this.#feed.need();
+      const opts = { args, tty: true, ...(mode !== undefined ? { mode } : {}) };
+      const files = { preopens: ['/'], mounts: { '/tmp': 'tmp' as const } };
+      const process = !wantsFiles
+        ? await kernel.spawn(name, opts)
+        : await kernel.spawn(name, { ...opts, ...files, mounts: { ...files.mounts, '/home': 'home' } }).catch((e: unknown) => {
+            if (isKernelError(e, 'kernel/unsupported')) return kernel.spawn(name, { ...opts, ...files });
+            throw e;
+          });
       await this.#open({ pid: process.pid, name, args, process });
     } catch (e) {
       this.#toasts.show('error', `Could not run ${name}: ${describeError(e)}`);

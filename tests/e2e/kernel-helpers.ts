@@ -16,6 +16,7 @@ export interface RunOptions {
   stdin?: string;
   preopens?: string[];
   files?: Record<string, string>;
+  mounts?: Record<string, 'tmp' | 'home'>;
   tty?: boolean;
   mode?: 'worker' | 'iframe' | 'inpage';
 }
@@ -45,6 +46,7 @@ export function run(page: Page, name: string, opts: RunOptions = {}): Promise<Ru
         preopens: o.preopens ?? [],
         files,
         tty: o.tty ?? false,
+        ...(o.mounts !== undefined ? { mounts: o.mounts } : {}),
         ...(o.mode !== undefined ? { mode: o.mode } : {}),
         ...(o.stdin !== undefined ? { stdin: enc.encode(o.stdin) } : {}),
       });

@@ -139,6 +139,21 @@ describe('shell', () => {
     await expect(bar.textContent()).resolves.toContain('exited with code 0');
   });
 
+  it('Run gives a module that works with files its home at /home and a fresh /tmp', async () => {
+    await ensureInstalled('files');
+    const w = await run('files', 'write /home/from-shell.txt kept');
+    await waitForTerminalText(w, '[exited with code 0]');
+    const kept = await page.evaluate(async () => {
+      const home = await window.kernel.home('files');
+      return (await (await home.getFileHandle('from-shell.txt')).getFile()).text();
+    });
+    expect(kept).toBe('kept\n');
+    const t = await run('files', 'write /tmp/scratch.txt gone');
+    await waitForTerminalText(t, '[exited with code 0]');
+    const ls = await run('files', 'ls /tmp');
+    expect(await waitForTerminalText(ls, '[exited with code 0]')).not.toContain('scratch.txt');
+  });
+
   it('a line typed into the terminal goes to stdin', async () => {
     await ensureInstalled('ask');
     const pid = await run('ask', '');

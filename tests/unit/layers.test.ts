@@ -113,6 +113,7 @@ describe('layer rules', () => {
       ].join('\n'),
     );
     writeFileSync(join(dir, 'src/registry/zz-owned.ts'), 'export const a = indexedDB;\n');
+    writeFileSync(join(dir, 'src/process/wasi/zz-opfs.ts'), 'export const o = navigator.storage.getDirectory();\n');
     writeFileSync(join(dir, 'src/process/capabilities/gfx-zz.ts'), 'export const g = new OffscreenCanvas(1, 1);\nexport const s = new SharedArrayBuffer(8);\n');
     const broken = run(dir, 'oxlint', ['-c', '.oxlintrc.json', '--deny-warnings', 'src', 'sw']);
     expect(broken.ok).toBe(false);
@@ -120,9 +121,11 @@ describe('layer rules', () => {
       expect(broken.out).toContain(`Unexpected use of '${name}'`);
     }
     expect(broken.out).toContain('src/kernel/zz-globals.ts');
+    expect(broken.out).toContain("'getDirectory' is restricted");
+    expect(broken.out).toContain('src/process/wasi/zz-opfs.ts');
     expect(broken.out).not.toContain('zz-owned.ts');
     expect(broken.out).not.toContain('gfx-zz.ts');
-    expect(broken.out).toMatch(/Found \d+ warnings? and 7 errors?/);
+    expect(broken.out).toMatch(/Found \d+ warnings? and 8 errors?/);
   }, 60_000);
 
   it('the process runtime is checked without the DOM: `document` there is a compile error', () => {

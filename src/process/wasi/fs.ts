@@ -49,6 +49,8 @@ export function buildPreopen(seed: PreopenSeed): DirFd {
   const root = new DirNode();
   for (const [rel, data] of seed.files) {
     const parts = rel.split('/').filter((p) => p !== '' && p !== '.');
+    // A path ending in `/` is a directory (an empty one, where nothing else is in it).
+    if (rel.endsWith('/')) parts.push('.');
     const leaf = parts.pop();
     if (leaf === undefined || leaf === '..' || parts.includes('..')) continue;
     let dir = root;
@@ -61,7 +63,7 @@ export function buildPreopen(seed: PreopenSeed): DirFd {
       }
       dir = next;
     }
-    if (dir.entries.has(leaf)) continue;
+    if (leaf === '.' || dir.entries.has(leaf)) continue;
     link(dir, leaf, new FileNode(data));
   }
   return preopenFd(seed.name, root);

@@ -10,6 +10,8 @@ import { buildPreopen, planPreopens } from './fs';
 import { pollOneoff, pollOneoffSuspending } from './poll';
 import { now, resolution } from './clock';
 import { vfsImports } from './vfs-imports';
+import { keepAsHome, keepFile, type KernelCall } from './home';
+import { FileFd } from './vfs-fd';
 
 export { WASIProcExit };
 
@@ -23,6 +25,8 @@ export interface WasiProcess {
   bind(instance: WebAssembly.Instance): void;
   /** Ends of stream for the page: called on every exit path. */
   closeStdio(): void;
+  /** Writes back every home file still open and changed (a module need not close its files). */
+  keepFiles(): void;
 }
 
 type Imports = Record<string, (...args: never[]) => number | void>;
@@ -36,6 +40,8 @@ const encoder = new TextEncoder();
  */
 export interface WaitStyle {
   suspend: boolean;
+  /** Blocking kernel calls, for the preopens that are the module's home (home.ts). */
+  kernel?: KernelCall;
   bracket?: <R>(f: () => Promise<R>) => Promise<R>;
 }
 
@@ -46,6 +52,8 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
   const stdout = new RingWriterFd(new Ring(o.stdout), o.tty, o.stdoutIsPipe ? 'epipe' : 'discard');
   const stderr = new RingWriterFd(new Ring(o.stderr), o.tty, 'discard');
   const preopens = planPreopens(o.preopens, o.files).map(buildPreopen);
+  const kernel = style.kernel;
+  for (const p of preopens) if (kernel !== undefined && p.preopen !== undefined && (o.homes ?? []).includes(p.preopen)) keepAsHome(p.node, kernel);
   const fds: Fd[] = [stdin, stdout, stderr, ...preopens];
   const shim = new WASI(o.args, o.env, fds);
   const memory = (): ArrayBuffer | SharedArrayBuffer => shim.inst.exports.memory.buffer;
@@ -151,6 +159,9 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
     start: (instance) => shim.start(instance as never),
     bind: (instance) => {
       shim.inst = instance as never;
+    },
+    keepFiles: () => {
+      for (const f of table()) if (f instanceof FileFd) keepFile(f);
     },
     closeStdio: () => {
       stdout.ring.closeWriter();

@@ -6,6 +6,7 @@ import { wasi } from '@bjorn3/browser_wasi_shim';
 import * as vfs from './vfs';
 import { DirFd, FileFd } from './vfs-fd';
 import type { Guest, Imports } from './vfs-guest';
+import { keepFile } from './home';
 
 /** The shim's import of a name, for descriptors that are not the file system's. */
 export type Other = (name: string, ...args: Array<number | bigint>) => number;
@@ -16,6 +17,12 @@ const DIRENT_SIZE = 24;
 /** The `fd_*` imports. */
 export function fdImports(g: Guest, other: Other): Imports {
   const { memory, table, view, readInto, writeFrom, writeStat, file, u64 } = g;
+  const keep = keepFile;
+  const sync = (fd: number, name: 'fd_sync' | 'fd_datasync'): number => {
+    const f = table()[fd];
+    if (f instanceof FileFd) return keep(f);
+    return f instanceof DirFd ? wasi.ERRNO_SUCCESS : other(name, fd);
+  };
   return {
     fd_read: (fd: number, iovs: number, iovsLen: number, nreadPtr: number) => {
       const f = file(fd);
@@ -135,15 +142,16 @@ export function fdImports(g: Guest, other: Other): Imports {
       f.rightsInheriting = inheriting;
       return wasi.ERRNO_SUCCESS;
     },
-    fd_sync: (fd: number) => (table()[fd] instanceof FileFd || table()[fd] instanceof DirFd ? wasi.ERRNO_SUCCESS : other('fd_sync', fd)),
-    fd_datasync: (fd: number) => (table()[fd] instanceof FileFd || table()[fd] instanceof DirFd ? wasi.ERRNO_SUCCESS : other('fd_datasync', fd)),
+    fd_sync: (fd: number) => sync(fd, 'fd_sync'),
+    fd_datasync: (fd: number) => sync(fd, 'fd_datasync'),
     fd_close: (fd: number) => {
       const fds = table();
       const f = fds[fd];
       if (f === undefined) return wasi.ERRNO_BADF;
       if (!(f instanceof FileFd || f instanceof DirFd)) return other('fd_close', fd);
       fds[fd] = undefined;
-      return wasi.ERRNO_SUCCESS;
+      // Like close(2) on NFS: the descriptor is gone even when the write-back fails.
+      return f instanceof FileFd ? keep(f) : wasi.ERRNO_SUCCESS;
     },
     fd_renumber: (from: number, to: number) => {
       const fds = table();
@@ -152,6 +160,7 @@ export function fdImports(g: Guest, other: Other): Imports {
       if (f === undefined || old === undefined) return wasi.ERRNO_BADF;
       if (from === to) return wasi.ERRNO_SUCCESS;
       if (!(old instanceof FileFd || old instanceof DirFd)) old.fd_close();
+      if (old instanceof FileFd) keep(old); // closed by the renumber: a home file is written back
       fds[to] = f;
       fds[from] = undefined;
       return wasi.ERRNO_SUCCESS;

@@ -3,6 +3,7 @@
  * directory with the sandbox root its paths resolve in. They extend the shim's `Fd` only so that
  * one table holds them beside the stdio streams; the shim's methods are never called on them.
  */
+import type { HomePlace } from './home';
 import { Fd, wasi } from '@bjorn3/browser_wasi_shim';
 import { DirNode, type Base, type FileNode } from './vfs';
 
@@ -66,6 +67,8 @@ abstract class VfsFd extends Fd {
 /** An open regular file: its inode, offset and flags (`FDFLAGS_APPEND` moves writes to the end). */
 export class FileFd extends VfsFd {
   position = 0;
+  /** In a home: where, and the file's `mtim` when it last matched the home (home.ts). */
+  home?: { place: HomePlace; mtim: bigint };
   constructor(
     readonly node: FileNode,
     rightsBase: bigint,

@@ -5,6 +5,7 @@
 import { wasi } from '@bjorn3/browser_wasi_shim';
 import { DirNode, FileNode, LinkNode, link, resolve, type Errno } from './vfs';
 import { DirFd, FileFd } from './vfs-fd';
+import { homePlace, refresh } from './home';
 
 /** `lookupflags`: follow a symbolic link in the last place of the path. */
 export const LOOKUPFLAGS_SYMLINK_FOLLOW = 1;
@@ -31,7 +32,11 @@ export function openAt(
   if (typeof f === 'number') return f;
   const base = rightsBase & dir.rightsInheriting;
   const inheriting = rightsInheriting & dir.rightsInheriting;
-  let node = f.node;
+  // In a home, the file is read anew: another process may have written it since.
+  const place = f.name === '.' ? undefined : homePlace(f.parent, f.name);
+  if (place !== undefined) refresh(place, f.parent, f.name, f.node);
+  let node = place !== undefined ? f.parent.entries.get(f.name) : f.node;
+  let made = false;
   if (node === undefined) {
     if (!creat) return wasi.ERRNO_NOENT;
     if (f.slash) return wasi.ERRNO_ISDIR;
@@ -39,6 +44,7 @@ export function openAt(
     if (!dir.can(wasi.RIGHTS_PATH_CREATE_FILE)) return wasi.ERRNO_NOTCAPABLE;
     node = new FileNode();
     link(f.parent, f.name, node);
+    made = true;
   } else {
     if (creat && excl) return wasi.ERRNO_EXIST;
     if (node instanceof LinkNode) return wasi.ERRNO_LOOP;
@@ -52,5 +58,8 @@ export function openAt(
     if (!dir.can(wasi.RIGHTS_PATH_FILESTAT_SET_SIZE)) return wasi.ERRNO_NOTCAPABLE;
     if (node.length > 0) node.truncate(0);
   }
-  return new FileFd(node, base, inheriting, fdflags);
+  const fd = new FileFd(node, base, inheriting, fdflags);
+  // A file made or emptied here is written back at close even if nothing is written to it.
+  if (place !== undefined) fd.home = { place, mtim: made || trunc ? -1n : node.mtim };
+  return fd;
 }

@@ -3,6 +3,7 @@ import { wasi } from '@bjorn3/browser_wasi_shim';
 import * as vfs from './vfs';
 import type { Guest, Imports } from './vfs-guest';
 import { LOOKUPFLAGS_SYMLINK_FOLLOW, openAt } from './vfs-open';
+import { homePlaceOf, makeDirectory, remove, writeTree } from './home';
 
 const encoder = new TextEncoder();
 
@@ -48,13 +49,29 @@ export function pathImports(g: Guest): Imports {
       if (typeof node === 'number') return node;
       return vfs.setTimes(node, BigInt.asUintN(64, atim), BigInt.asUintN(64, mtim), fst);
     },
-    path_create_directory: (fd: number, p: number, pl: number) => withPath(fd, p, pl, (b, name) => vfs.createDirectory(b, name)),
-    path_remove_directory: (fd: number, p: number, pl: number) => withPath(fd, p, pl, (b, name) => vfs.removeDirectory(b, name)),
-    path_unlink_file: (fd: number, p: number, pl: number) => withPath(fd, p, pl, (b, name) => vfs.unlinkFile(b, name)),
+    path_create_directory: (fd: number, p: number, pl: number) =>
+      withPath(fd, p, pl, (b, name) => {
+        const place = homePlaceOf(b, name);
+        const err = vfs.createDirectory(b, name);
+        return err === wasi.ERRNO_SUCCESS && place !== undefined ? makeDirectory(place) : err;
+      }),
+    path_remove_directory: (fd: number, p: number, pl: number) =>
+      withPath(fd, p, pl, (b, name) => {
+        const place = homePlaceOf(b, name);
+        const err = vfs.removeDirectory(b, name);
+        return err === wasi.ERRNO_SUCCESS && place !== undefined ? remove(place) : err;
+      }),
+    path_unlink_file: (fd: number, p: number, pl: number) =>
+      withPath(fd, p, pl, (b, name) => {
+        const place = homePlaceOf(b, name);
+        const err = vfs.unlinkFile(b, name);
+        return err === wasi.ERRNO_SUCCESS && place !== undefined ? remove(place) : err;
+      }),
     path_symlink: (tp: number, tl: number, fd: number, p: number, pl: number) => {
       const target = path(tp, tl);
       if (typeof target === 'number') return target;
-      return withPath(fd, p, pl, (b, name) => vfs.symlink(target, b, name));
+      // A home holds files and directories only.
+      return withPath(fd, p, pl, (b, name) => (homePlaceOf(b, name) !== undefined ? wasi.ERRNO_NOTSUP : vfs.symlink(target, b, name)));
     },
     path_readlink: (fd: number, p: number, pl: number, buf: number, bufLen: number, usedPtr: number) => {
       const dir = dirAt(fd);
@@ -80,6 +97,7 @@ export function pathImports(g: Guest): Imports {
       if (typeof toPath === 'number') return toPath;
       // Following a link in the last place would make a hard link to a directory possible.
       if ((flags & LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0) return wasi.ERRNO_INVAL;
+      if (homePlaceOf(to.base(), toPath) !== undefined) return wasi.ERRNO_NOTSUP;
       return vfs.hardLink(from.base(), fromPath, to.base(), toPath);
     },
     path_rename: (fromFd: number, fp: number, fl: number, toFd: number, tp: number, tl: number) => {
@@ -91,7 +109,17 @@ export function pathImports(g: Guest): Imports {
       const toPath = path(tp, tl);
       if (typeof fromPath === 'number') return fromPath;
       if (typeof toPath === 'number') return toPath;
-      return vfs.rename(from.base(), fromPath, to.base(), toPath);
+      const was = homePlaceOf(from.base(), fromPath);
+      const will = homePlaceOf(to.base(), toPath);
+      const err = vfs.rename(from.base(), fromPath, to.base(), toPath);
+      if (err !== wasi.ERRNO_SUCCESS || (was === undefined && will === undefined)) return err;
+      // The home gets the new name before it loses the old one: a failure leaves a copy, not a loss.
+      const node = vfs.lookup(to.base(), toPath, false);
+      if (will !== undefined && typeof node !== 'number') {
+        const e = writeTree(will, node);
+        if (e !== wasi.ERRNO_SUCCESS) return e;
+      }
+      return was !== undefined && was.path !== will?.path ? remove(was) : wasi.ERRNO_SUCCESS;
     },
   };
 }

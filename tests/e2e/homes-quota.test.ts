@@ -1,0 +1,40 @@
+/** A full disk under a module's home: the quota is lowered with the DevTools protocol in a browser of its own. */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { install, run } from './kernel-helpers';
+
+let server: StaticServer;
+let browser: TestBrowser;
+let page: Page;
+
+const HOME = { '/home': 'home' } as const;
+
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  page = await openApp(browser.context, server.url);
+  await install(page, 'files');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+it('a full disk gives the module ENOSPC and leaves the good file in place', async () => {
+  expect((await run(page, 'files', { args: ['write', '/home/doc.txt', 'good'], mounts: HOME })).code).toBe(0);
+  const cdp = await browser.context.newCDPSession(page);
+  const origin = new URL(server.url).origin;
+  const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 512 * 1024 });
+  let r;
+  try {
+    r = await run(page, 'files', { args: ['write', '/home/doc.txt', 'x'.repeat(4 * 1024 * 1024)], mounts: HOME });
+  } finally {
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+  }
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain('No space left on device');
+  expect((await run(page, 'files', { args: ['cat', '/home/doc.txt'], mounts: HOME })).stdout).toBe('good\n');
+});
