@@ -91,12 +91,16 @@ export class ModuleActions {
     this.#host.requestUpdate();
   }
 
-  async #install(label: string, install: () => Promise<ModuleInfo>): Promise<void> {
+  async #install(label: string, install: () => Promise<ModuleInfo | ModuleInfo[]>): Promise<void> {
     try {
-      const m = await install();
-      this.#toasts.show('ok', `Installed ${m.name}${m.version ? ` ${m.version}` : ''} (${formatKiB(m.size)}).`);
-      // Installed with nothing granted; the person chooses what it may do.
-      this.#prompts.ask(m, 'install');
+      const got = await install();
+      const list = Array.isArray(got) ? got : [got];
+      const m = list[0];
+      if (m === undefined) return;
+      if (Array.isArray(got)) this.#toasts.show('ok', `Installed package ${m.package} ${m.version}: ${list.map((x) => x.name).join(', ')}.`);
+      else this.#toasts.show('ok', `Installed ${m.name}${m.version ? ` ${m.version}` : ''} (${formatKiB(m.size)}).`);
+      // Installed with nothing granted; the person chooses what each may do.
+      for (const x of list) this.#prompts.ask(x, 'install');
       await this.#feed.refreshModules();
     } catch (e) {
       this.#toasts.show('error', `Could not install ${label}: ${describeError(e)}`);
