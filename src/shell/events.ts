@@ -31,6 +31,12 @@ export interface ShellEventDetail {
   'webmk-bus-open': { open: boolean };
   /** Declare a topic pattern global (reaching this app in other tabs). */
   'webmk-declare-global': { pattern: string };
+  /** Uninstall a package (already confirmed; `force` when others depend on it and the person agreed). */
+  'webmk-uninstall-package': { name: string; force: boolean };
+  /** Trust a publisher key, or stop trusting it. */
+  'webmk-trust': { publicKey: string; add: boolean; label?: string };
+  /** The person answered the question about an untrusted package. */
+  'webmk-untrusted-answer': { answer: 'cancel' | 'install' | 'trust' };
 }
 
 export type ShellEventType = keyof ShellEventDetail;
@@ -55,5 +61,8 @@ declare global {
     'webmk-config-answer': CustomEvent<ShellEventDetail['webmk-config-answer']>;
     'webmk-bus-open': CustomEvent<ShellEventDetail['webmk-bus-open']>;
     'webmk-declare-global': CustomEvent<ShellEventDetail['webmk-declare-global']>;
+    'webmk-uninstall-package': CustomEvent<ShellEventDetail['webmk-uninstall-package']>;
+    'webmk-trust': CustomEvent<ShellEventDetail['webmk-trust']>;
+    'webmk-untrusted-answer': CustomEvent<ShellEventDetail['webmk-untrusted-answer']>;
   }
 }
