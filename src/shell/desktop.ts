@@ -148,7 +148,7 @@ export class Desktop extends LitElement {
       </main>
       <webmk-gfx-layer .kernel=${this.kernel}></webmk-gfx-layer>
       <div class="drop-overlay" ?hidden=${!this.#files.dragging} aria-hidden="true">
-        <p>Drop .wasm files to install</p>
+        <p>Drop .wasm files to install (or .zip packages)</p>
       </div>
       <webmk-grant-dialog .prompt=${this.#prompts.current}></webmk-grant-dialog>
       <webmk-untrusted-dialog .prompt=${this.#modules.untrusted}></webmk-untrusted-dialog>
