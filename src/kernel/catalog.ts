@@ -66,12 +66,14 @@ export class ModuleCatalog {
     if (opts.untrusted !== undefined && typeof opts.untrusted !== 'boolean') {
       throw new KernelError('kernel/bad-argument', 'untrusted must be a boolean');
     }
+    if (opts.force !== undefined && typeof opts.force !== 'boolean') throw new KernelError('kernel/bad-argument', 'force must be a boolean');
     const grant = checkGrant(opts.grant);
     const req = {
       ...(grant !== undefined ? { grant } : {}),
       ...(opts.name !== undefined ? { name: opts.name } : {}),
       ...(fileName !== undefined ? { fileName } : {}),
       ...(opts.untrusted !== undefined ? { untrusted: opts.untrusted } : {}),
+      ...(opts.force !== undefined ? { force: opts.force } : {}),
     };
     const packaged = Registry.isPackage(bytes);
     if (packaged && opts.name !== undefined) throw new KernelError('kernel/bad-argument', 'a package names its modules itself: name is for a lone module');

@@ -109,7 +109,8 @@ export class Kernel extends EventTarget implements KernelApi {
    * package (a zip) is checked whole and stored with all its modules or none; it resolves to its
    * modules' records, and also rejects with `registry/invalid-package`, `registry/missing-file`,
    * `registry/duplicate-name`, `registry/unsafe-path`, `registry/too-large`, `registry/owned`,
-   * `registry/missing-dependency`, `registry/bad-signature`, `registry/untrusted`.
+   * `registry/missing-dependency`, `registry/has-dependents` (an update out of a dependent's range,
+   * unless `force`), `registry/bad-signature`, `registry/untrusted`.
    */
   install(source: Uint8Array | Blob | File, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
     return this.catalog.install(source, opts);

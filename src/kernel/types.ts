@@ -40,6 +40,8 @@ export interface InstallOptions {
   grant?: 'all' | string[];
   /** For a package: install it although it is unsigned or signed by a key not trusted (the person agreed). */
   untrusted?: boolean;
+  /** For a package: replace it even by a version outside the range an installed package depends on. */
+  force?: boolean;
 }
 
 /** The publisher keys the person trusts (`kernel.trust`); a key is the raw 32 bytes of an Ed25519 public key, or their base64. */

@@ -59,3 +59,17 @@ export function packageRecords(stored: PackageRecord[], modules: ModuleInfo[]): 
   }
   return [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
+
+/**
+ * Refuses (`registry/has-dependents`) a new version of `name` outside the range an installed
+ * package depends on, unless `force`.
+ */
+export async function checkDependents(tx: WriteTx, name: string, version: string, force: boolean): Promise<void> {
+  const broken = (await tx.objectStore('packages').getAll())
+    .filter((p) => p.name !== name && p.dependencies[name] !== undefined && !satisfies(version, p.dependencies[name] as string))
+    .map((p) => ({ name: p.name, range: p.dependencies[name] as string }));
+  if (broken.length > 0 && !force) {
+    const list = broken.map((b) => `${b.name} (needs ${b.range})`).join(', ');
+    throw new KernelError('registry/has-dependents', `${name} ${version} would break ${list}`, { package: name, dependents: broken.map((b) => b.name), needs: broken });
+  }
+}

@@ -7,7 +7,7 @@ import { KernelError, grantsFrom, type Grants, type ModuleConfig, type ModuleInf
 import { analyse, chooseName } from './analyse';
 import { openRegistryDb, type RegistryDb } from './db';
 import { preparePackage } from './package';
-import { checkDependencies, dependentsOf, dropOrphanBlobs, packageRecords, type WriteTx } from './package-store';
+import { checkDependencies, checkDependents, dependentsOf, dropOrphanBlobs, packageRecords, type WriteTx } from './package-store';
 import { canonicalKey } from './signature';
 import { digest, settle, storageError } from './tx';
 import { isZip } from './zip';
@@ -21,6 +21,8 @@ export interface InstallRequest {
   grant?: 'all' | readonly string[];
   /** For a package: install it although it is unsigned or signed by a key not trusted. */
   untrusted?: boolean;
+  /** For a package: replace it even by a version outside the range an installed package depends on. */
+  force?: boolean;
 }
 
 /** An installed module with its compiled form (compiling is validation). */
@@ -82,6 +84,7 @@ export class Registry {
       if (owner !== undefined && (owner !== name || (await tx.objectStore('packages').get(name))?.format === 'zip')) {
         throw owned(name, owner);
       }
+      await checkDependents(tx, name, info.version, req.force === true);
       if (previous !== undefined) info.config = previous.config;
       await putBlob(tx, sha256, bytes);
       await modules.put(info);
@@ -137,6 +140,7 @@ export class Registry {
         throw owned(pkg.name, pkg.name);
       }
       await checkDependencies(tx, pkg.name, pkg.dependencies);
+      await checkDependents(tx, pkg.name, pkg.version, req.force === true);
       const old = (await modules.getAll()).filter((m) => m.package === pkg.name);
       for (const m of old) {
         if (!pkg.modules.includes(m.name)) await modules.delete(m.name);

@@ -229,6 +229,11 @@ describe('dependencies and uninstalling', () => {
     expect((await tryInstall(page, app)).names).toEqual(['app-sort']);
     const pkgs = await page.evaluate(() => window.kernel.packages());
     expect(pkgs.find((p) => p.name === 'tools')?.dependents).toEqual(['app']);
+    const beforeUpdate = await registryState(page);
+    const update = await tryInstall(page, makePackage({ name: 'tools', version: '2.0.0', modules: { 'p-cat': 'cat' } }, publisher));
+    expect(update).toEqual({ code: 'registry/has-dependents', details: { package: 'tools', dependents: ['app'], needs: [{ name: 'app', range: '^1.0.0' }] } });
+    expect(await registryState(page)).toEqual(beforeUpdate);
+    expect((await tryInstall(page, makePackage({ name: 'tools', version: '1.3.0', modules: { 'p-cat': 'cat', 'p-wc': 'wc', 'p-hello': 'hello' } }, publisher))).names).toHaveLength(3);
     const before = await registryState(page);
     const refused = await page.evaluate(() => window.kernel.uninstall('p-cat').then(() => null, (e: { code: string; details: unknown }) => ({ code: e.code, details: e.details })));
     expect(refused).toEqual({ code: 'registry/has-dependents', details: { package: 'tools', dependents: ['app'] } });
