@@ -7,13 +7,16 @@ import { strToU8, unzipSync, zipSync } from 'fflate';
 /** Entries get this fixed time, so packing the same files twice gives the same bytes. */
 const MTIME = new Date('2020-01-01T00:00:00Z');
 
-/** The zip of a package directory: its webmk.json and every file the manifest names (and webmk.sig if there). */
-export function packDir(dir) {
+/**
+ * The zip of a package directory: its webmk.json and every file the manifest names, read from
+ * `filesDir` (default: the same directory) under the paths the manifest gives.
+ */
+export function packDir(dir, filesDir = dir) {
   const manifestText = readFileSync(join(dir, 'webmk.json'), 'utf8');
   const manifest = JSON.parse(manifestText);
   if (!Array.isArray(manifest.modules)) throw new Error('webmk.json has no "modules" list');
   const files = { 'webmk.json': strToU8(manifestText) };
-  for (const m of manifest.modules) files[m.file] = new Uint8Array(readFileSync(join(dir, m.file)));
+  for (const m of manifest.modules) files[m.file] = new Uint8Array(readFileSync(join(filesDir, m.file)));
   return { zip: zipEntries(files), name: manifest.name, version: manifest.version };
 }
 

@@ -101,3 +101,14 @@ describe('signed message', () => {
     expect(await browserMessage(new Map(Object.entries(files)), ['webmk.json', 'a.wasm'])).toBe(expected);
   });
 });
+
+describe('the example package', () => {
+  it('packs and signs to exactly the committed sensors.zip (Ed25519 signatures are deterministic)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { packDir, signZip } = await import('../../scripts/package-tools.mjs');
+    const root = join(import.meta.dirname, '../..');
+    const { zip } = packDir(join(root, 'modules/packages/sensors'), join(root, 'public/modules'));
+    const signed = signZip(zip, readFileSync(join(root, 'modules/packages/sensors-test-key.pem'), 'utf8'));
+    expect(Buffer.from(signed).equals(readFileSync(join(root, 'public/modules/sensors.zip')))).toBe(true);
+  });
+});
