@@ -23,6 +23,7 @@ export type KernelErrorCode =
   | 'registry/has-dependents'
   | 'registry/bad-signature'
   | 'registry/untrusted'
+  | 'registry/fetch-failed'
   | 'kernel/not-ready'
   | 'kernel/not-isolated'
   | 'kernel/no-memory-slot'

@@ -27,6 +27,9 @@ export interface PackageRecord {
   installedAt: number;
   /** The person agreed to install it although it is not signed by a trusted key. */
   acceptedUntrusted: boolean;
+  /** `webmk.json` and `webmk.sig` as installed (for export; absent for a lone module). */
+  manifestText?: string;
+  signatureText?: string;
 }
 
 /** One module of a package and how it is now (eKuiper's per-symbol status). */
@@ -46,7 +49,7 @@ export interface PackageModuleStatus {
 }
 
 /** A package with its modules' status (`kernel.packages()`). */
-export interface PackageInfo extends Omit<PackageRecord, 'modules'> {
+export interface PackageInfo extends Omit<PackageRecord, 'modules' | 'manifestText' | 'signatureText'> {
   modules: PackageModuleStatus[];
   signature: SignatureState;
   /** Installed packages that depend on this one. */

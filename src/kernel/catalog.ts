@@ -6,6 +6,7 @@
 import { openBroadcast, type Broadcast } from '../bus';
 import { KernelError, checkModuleConfig, grantsFrom, type ModuleInfo, type PackageRecord, type TrustedKey } from '../common';
 import { Registry } from '../registry';
+import { fetchSource } from './fetch-source';
 import { RunnableCache, type Runnable } from './runnable';
 import type { InstallOptions } from './types';
 
@@ -56,10 +57,11 @@ export class ModuleCatalog {
   }
 
   /** See `Kernel.install`: a module's record, or for a package (a zip) its modules' records. */
-  async install(source: Uint8Array | Blob | File, opts: InstallOptions): Promise<ModuleInfo | ModuleInfo[]> {
+  async install(source: Uint8Array | Blob | File | string, opts: InstallOptions): Promise<ModuleInfo | ModuleInfo[]> {
     const registry = await this.reg();
-    const { bytes, fileName } = await readSource(source);
     if (opts === null || typeof opts !== 'object') throw new KernelError('kernel/bad-argument', 'options must be an object');
+    if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new KernelError('kernel/bad-argument', 'onProgress must be a function');
+    const { bytes, fileName } = typeof source === 'string' ? await fetchSource(source, opts.onProgress) : await readSource(source);
     if (opts.name !== undefined && typeof opts.name !== 'string') {
       throw new KernelError('kernel/bad-argument', 'name must be a string');
     }
@@ -97,6 +99,12 @@ export class ModuleCatalog {
     await this.sweep();
     this.changed();
     return removed;
+  }
+
+  /** See `Kernel.exportPackage`. */
+  async exportPackage(name: unknown): Promise<Uint8Array> {
+    if (typeof name !== 'string') throw new KernelError('kernel/bad-argument', 'the name must be a string');
+    return (await this.reg()).exportPackage(name);
   }
 
   /** Every package as stored (statuses are the kernel's to add). */
@@ -193,5 +201,5 @@ async function readSource(source: unknown): Promise<{ bytes: Uint8Array; fileNam
     const bytes = new Uint8Array(await source.arrayBuffer());
     return source instanceof File ? { bytes, fileName: source.name } : { bytes };
   }
-  throw new KernelError('kernel/bad-argument', 'install takes a Uint8Array, a Blob or a File');
+  throw new KernelError('kernel/bad-argument', 'install takes a Uint8Array, a Blob, a File or a URL');
 }

@@ -110,10 +110,20 @@ export class Kernel extends EventTarget implements KernelApi {
    * modules' records, and also rejects with `registry/invalid-package`, `registry/missing-file`,
    * `registry/duplicate-name`, `registry/unsafe-path`, `registry/too-large`, `registry/owned`,
    * `registry/missing-dependency`, `registry/has-dependents` (an update out of a dependent's range,
-   * unless `force`), `registry/bad-signature`, `registry/untrusted`.
+   * unless `force`), `registry/bad-signature`, `registry/untrusted`. A string is a URL (http or
+   * https, relative to the page) fetched first: `registry/fetch-failed` (network, CORS, an HTTP
+   * error), `registry/too-large` (past 128 MiB), with `onProgress` called as it downloads.
    */
-  install(source: Uint8Array | Blob | File, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
+  install(source: Uint8Array | Blob | File | string, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
     return this.catalog.install(source, opts);
+  }
+
+  /**
+   * A package as a zip: its webmk.json and webmk.sig as installed and its modules' bytes, so it
+   * installs again as it was (same modules, same signature). Rejects with `registry/not-found`.
+   */
+  exportPackage(name: string): Promise<Uint8Array> {
+    return this.catalog.exportPackage(name);
   }
 
   /**

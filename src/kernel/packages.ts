@@ -5,7 +5,7 @@ import type { ModuleInfo, PackageInfo, PackageModuleStatus, PackageRecord, Proce
 export function packageInfos(records: PackageRecord[], modules: ModuleInfo[], procs: ProcessInfo[], keys: TrustedKey[]): PackageInfo[] {
   const trusted = new Set(keys.map((k) => k.publicKey));
   const byName = new Map(modules.map((m) => [m.name, m]));
-  return records.map((p) => ({
+  return records.map(({ manifestText: _m, signatureText: _s, ...p }) => ({
     ...p,
     dependencies: { ...p.dependencies },
     signature: p.publisher === null ? 'unsigned' : trusted.has(p.publisher) ? 'trusted' : 'untrusted-key',

@@ -6,7 +6,10 @@ import type { BusApi } from '../bus';
 import type { ExecutionMode, KernelErrorCode, ModuleConfig, ModuleInfo, PackageInfo, ProcessInfo, TrustedKey, ProcessState, RestartPolicy, StateReason } from '../common';
 import type { GfxApi } from '../gfx';
 import type { HostResources } from '../hosts';
+import type { InstallProgress } from './fetch-source';
 import type { AddressSpace, SlotUse } from './memory-slots';
+
+export type { InstallProgress } from './fetch-source';
 
 export type {
   Capability,
@@ -42,6 +45,8 @@ export interface InstallOptions {
   untrusted?: boolean;
   /** For a package: replace it even by a version outside the range an installed package depends on. */
   force?: boolean;
+  /** For a URL: called as the download goes. */
+  onProgress?: (progress: InstallProgress) => void;
 }
 
 /** The publisher keys the person trusts (`kernel.trust`); a key is the raw 32 bytes of an Ed25519 public key, or their base64. */
@@ -168,7 +173,9 @@ export interface KernelResources {
 export interface KernelApi extends EventTarget {
   readonly ready: Promise<void>;
   /** A module's record; for a package (a zip), its modules' records. */
-  install(source: Uint8Array | Blob | File, opts?: InstallOptions): Promise<ModuleInfo | ModuleInfo[]>;
+  install(source: Uint8Array | Blob | File | string, opts?: InstallOptions): Promise<ModuleInfo | ModuleInfo[]>;
+  /** A package as a zip (its webmk.json, its modules' files and its webmk.sig as installed); a module installed alone gets a webmk.json made for it. */
+  exportPackage(name: string): Promise<Uint8Array>;
   /** Removes a module's package, or a package by name; `force` even while others depend on it. */
   uninstall(name: string, opts?: { force?: boolean }): Promise<void>;
   /** Every package: its modules and their status, version, publisher, signature state, dependents. */

@@ -75,6 +75,8 @@ export async function preparePackage(zip: Uint8Array): Promise<PreparedPackage> 
       dependencies: manifest.dependencies,
       publisher: signed.publisher,
       manifestSha256: signed.manifestSha256,
+      manifestText: text,
+      ...(files.has(PACKAGE_SIGNATURE) ? { signatureText: new TextDecoder().decode(files.get(PACKAGE_SIGNATURE)) } : {}),
     },
     modules,
   };

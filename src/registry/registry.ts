@@ -10,7 +10,7 @@ import { preparePackage } from './package';
 import { checkDependencies, checkDependents, dependentsOf, dropOrphanBlobs, packageRecords, type WriteTx } from './package-store';
 import { canonicalKey } from './signature';
 import { digest, settle, storageError } from './tx';
-import { isZip } from './zip';
+import { isZip, zipPackage } from './zip';
 
 /** What `install` is given besides the bytes. */
 export interface InstallRequest {
@@ -184,6 +184,25 @@ export class Registry {
     })();
     await settle(tx, work, `could not uninstall "${name}"`);
     return removed;
+  }
+
+  /**
+   * A package as a zip: `webmk.json` and `webmk.sig` as installed, each module's bytes under the
+   * path it had; a module installed alone gets a `webmk.json` made for it.
+   */
+  async exportPackage(name: string): Promise<Uint8Array> {
+    const record = (await this.packages()).find((p) => p.name === name);
+    if (record === undefined) throw new KernelError('registry/not-found', `no package named "${name}"`, { name });
+    const modules = (await this.list()).filter((m) => m.package === name);
+    const files: Record<string, Uint8Array> = {};
+    const entries: Array<{ name: string; file: string }> = [];
+    for (const m of record.modules.flatMap((n) => modules.filter((x) => x.name === n))) {
+      const file = record.format === 'zip' && m.source !== undefined ? m.source : `${m.name}.${m.kind === 'js' ? 'js' : 'wasm'}`;
+      files[file] = await this.bytes(m.sha256);
+      entries.push({ name: m.name, file });
+    }
+    const manifest = record.manifestText ?? `${JSON.stringify({ name, version: record.version, description: record.description, modules: entries }, null, 2)}\n`;
+    return zipPackage(manifest, files, record.signatureText);
   }
 
   /** Every package, a module stored before packages existed shown as a package of one. */

@@ -3,7 +3,7 @@
  * names, declared sizes) before a byte is inflated, and inflating stops the moment an entry
  * yields more than it declared, so neither a lying header nor a bomb costs more than the limit.
  */
-import { Inflate } from 'fflate';
+import { Inflate, strToU8, zipSync, type Zippable } from 'fflate';
 import { KernelError } from '../common';
 
 /** At most this many entries in a package. */
@@ -118,4 +118,13 @@ function inflateEntry(bytes: Uint8Array, e: Entry, room: number): Uint8Array {
 
 function bad(message: string): KernelError {
   return new KernelError('registry/invalid-package', message);
+}
+
+/** A package zip: `webmk.json` first, the files, then `webmk.sig` if given (deflated, fixed times). */
+export function zipPackage(manifest: string, files: Record<string, Uint8Array>, signature?: string): Uint8Array {
+  const mtime = new Date('2020-01-01T00:00:00Z');
+  const entries: Zippable = { 'webmk.json': [strToU8(manifest), { mtime }] };
+  for (const [path, bytes] of Object.entries(files)) entries[path] = [bytes, { mtime }];
+  if (signature !== undefined) entries['webmk.sig'] = [strToU8(signature), { mtime }];
+  return zipSync(entries);
 }

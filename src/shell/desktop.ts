@@ -63,6 +63,8 @@ export class Desktop extends LitElement {
     this.addEventListener('webmk-grant', (e) => void this.#prompts.answer(e.detail.name, e.detail.permissions));
     this.addEventListener('webmk-uninstall-package', (e) => void this.#modules.uninstallPackage(e.detail.name, e.detail.force));
     this.addEventListener('webmk-trust', (e) => void this.#modules.trust(e.detail.publicKey, e.detail.add, e.detail.label));
+    this.addEventListener('webmk-install-url', (e) => void this.#modules.installUrl(e.detail.url));
+    this.addEventListener('webmk-export-package', (e) => void this.#modules.exportPackage(e.detail.name));
     this.addEventListener('webmk-untrusted-answer', (e) => void this.#modules.answerUntrusted(e.detail.answer));
     this.addEventListener('webmk-configure', (e) => this.#modules.configure(e.detail.name));
     this.addEventListener('webmk-config-answer', (e) => void this.#modules.saveConfig(e.detail.name, e.detail.config));
@@ -94,6 +96,11 @@ export class Desktop extends LitElement {
     return this.#modules.installFiles(files);
   }
 
+  /** Downloads and installs a module or package from a URL (asking first if no trusted key vouches for it). */
+  async installUrl(url: string): Promise<void> {
+    return this.#modules.installUrl(url);
+  }
+
   /** Subscribes to the kernel and the boot handle once both are set (and the element is in the page). */
   #attach(): void {
     const { kernel, boot } = this;
@@ -121,7 +128,12 @@ export class Desktop extends LitElement {
           </section>
           <section class="panel" aria-labelledby="packages-heading">
             <h2 id="packages-heading">Packages</h2>
-            <webmk-packages .packages=${feed.packages} .keys=${feed.keys} .processes=${feed.processes}></webmk-packages>
+            <webmk-packages
+              .packages=${feed.packages}
+              .keys=${feed.keys}
+              .processes=${feed.processes}
+              .fetching=${this.#modules.fetching}
+            ></webmk-packages>
           </section>
           <section class="panel" aria-labelledby="examples-heading">
             <h2 id="examples-heading">Examples</h2>

@@ -35,6 +35,10 @@ export interface ShellEventDetail {
   'webmk-uninstall-package': { name: string; force: boolean };
   /** Trust a publisher key, or stop trusting it. */
   'webmk-trust': { publicKey: string; add: boolean; label?: string };
+  /** Download and install a module or package from a URL. */
+  'webmk-install-url': { url: string };
+  /** Download an installed package as a zip. */
+  'webmk-export-package': { name: string };
   /** The person answered the question about an untrusted package. */
   'webmk-untrusted-answer': { answer: 'cancel' | 'install' | 'trust' };
 }
@@ -64,5 +68,7 @@ declare global {
     'webmk-uninstall-package': CustomEvent<ShellEventDetail['webmk-uninstall-package']>;
     'webmk-trust': CustomEvent<ShellEventDetail['webmk-trust']>;
     'webmk-untrusted-answer': CustomEvent<ShellEventDetail['webmk-untrusted-answer']>;
+    'webmk-install-url': CustomEvent<ShellEventDetail['webmk-install-url']>;
+    'webmk-export-package': CustomEvent<ShellEventDetail['webmk-export-package']>;
   }
 }

@@ -21,7 +21,9 @@ export class ModuleActions {
   configuring: ConfigPrompt | undefined;
   /** The package waiting for the person's word because no trusted key vouches for it. */
   untrusted: UntrustedPrompt | undefined;
-  #untrustedFile: File | undefined;
+  #untrustedFile: File | string | undefined;
+  /** The URL being downloaded and how far it is. */
+  fetching: { url: string; loaded: number; total?: number } | undefined;
   #untrustedAnswered: (() => void) | undefined;
 
   readonly #host: ReactiveControllerHost;
@@ -40,6 +42,38 @@ export class ModuleActions {
   async installFiles(files: File[]): Promise<void> {
     for (const file of files) {
       await this.#install(file.name, () => this.#feed.need().install(file), file);
+    }
+  }
+
+  /** Downloads and installs a module or package from a URL, showing how far the download is. */
+  async installUrl(url: string): Promise<void> {
+    this.fetching = { url, loaded: 0 };
+    this.#host.requestUpdate();
+    const onProgress = (p: { loaded: number; total?: number }): void => {
+      this.fetching = { url, ...p };
+      this.#host.requestUpdate();
+    };
+    try {
+      await this.#install(url, () => this.#feed.need().install(url, { onProgress }), url);
+    } finally {
+      this.fetching = undefined;
+      this.#host.requestUpdate();
+    }
+  }
+
+  /** Downloads a package as a zip (a lone module as a package of one). */
+  async exportPackage(name: string): Promise<void> {
+    try {
+      const zip = await this.#feed.need().exportPackage(name);
+      const url = URL.createObjectURL(new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${name}.zip`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      this.#toasts.show('ok', `Exported ${name} as ${name}.zip.`);
+    } catch (e) {
+      this.#toasts.show('error', `Could not export ${name}: ${describeError(e)}`);
     }
   }
 
@@ -144,7 +178,7 @@ export class ModuleActions {
     this.#host.requestUpdate();
   }
 
-  async #install(label: string, install: () => Promise<ModuleInfo | ModuleInfo[]>, file?: File): Promise<void> {
+  async #install(label: string, install: () => Promise<ModuleInfo | ModuleInfo[]>, file?: File | string): Promise<void> {
     try {
       const got = await install();
       const list = Array.isArray(got) ? got : [got];
@@ -162,7 +196,7 @@ export class ModuleActions {
   }
 
   /** Asks whether to install a package no trusted key vouches for; settles once answered. */
-  #askUntrusted(label: string, file: File, details: Record<string, unknown>): Promise<void> {
+  #askUntrusted(label: string, file: File | string, details: Record<string, unknown>): Promise<void> {
     const packageName = typeof details.package === 'string' ? details.package : label;
     const publisher = typeof details.publisher === 'string' ? details.publisher : null;
     this.untrusted = { label, packageName, publisher };

@@ -13,12 +13,15 @@ export class PackagesView extends LitElement {
     packages: { attribute: false },
     keys: { attribute: false },
     processes: { attribute: false },
+    fetching: { attribute: false },
     _confirming: { state: true },
   };
 
   declare packages: PackageInfo[];
   declare keys: TrustedKey[];
   declare processes: ProcessInfo[];
+  /** The URL being downloaded, if any, and how far it is. */
+  declare fetching: { url: string; loaded: number; total?: number } | undefined;
   declare _confirming: string | undefined;
 
   constructor() {
@@ -26,6 +29,7 @@ export class PackagesView extends LitElement {
     this.packages = [];
     this.keys = [];
     this.processes = [];
+    this.fetching = undefined;
     this._confirming = undefined;
   }
 
@@ -35,7 +39,7 @@ export class PackagesView extends LitElement {
 
   protected override render() {
     const zips = this.packages.filter((p) => p.format === 'zip');
-    return html`${zips.length === 0
+    return html`${this.#fromUrl()}${zips.length === 0
         ? html`<p class="empty">No packages yet. Drop a package (<code>.zip</code> with a <code>webmk.json</code>) anywhere on this page.</p>`
         : html`<ul class="cards package-list">
             ${zips.map((p) => this.#item(p))}
@@ -55,6 +59,9 @@ export class PackagesView extends LitElement {
         ${confirming
           ? nothing
           : html`<span class="card-actions">
+              <button type="button" class="small quiet export" aria-label=${`Export package ${p.name}`} @click=${() => emit(this, 'webmk-export-package', { name: p.name })}>
+                Export
+              </button>
               <button type="button" class="small quiet uninstall" aria-label=${`Uninstall package ${p.name}`} @click=${() => (this._confirming = p.name)}>
                 Uninstall
               </button>
@@ -90,6 +97,31 @@ export class PackagesView extends LitElement {
         : nothing}
       ${p.dependents.length > 0 ? html`<p class="note dependents">Needed by ${p.dependents.join(', ')}</p>` : nothing}
     </li>`;
+  }
+
+  #fromUrl() {
+    const f = this.fetching;
+    return html`<form
+        class="install-url"
+        @submit=${(e: Event) => {
+          e.preventDefault();
+          const input = (e.target as HTMLFormElement).querySelector<HTMLInputElement>('#install-url');
+          const url = input?.value.trim() ?? '';
+          if (url === '' || input === null) return;
+          emit(this, 'webmk-install-url', { url });
+          input.value = '';
+        }}
+      >
+        <label for="install-url">Install from URL</label>
+        <input id="install-url" type="url" autocomplete="off" spellcheck="false" placeholder="https://example.org/package.zip" />
+        <button type="submit" class="small" ?disabled=${f !== undefined}>Install</button>
+      </form>
+      ${f !== undefined
+        ? html`<p class="fetching" role="status">
+            Downloading ${f.url}…
+            ${f.total !== undefined ? html`<progress max=${f.total} value=${f.loaded}></progress>` : html`${Math.round(f.loaded / 1024)} KiB`}
+          </p>`
+        : nothing}`;
   }
 
   #signer(p: PackageInfo) {

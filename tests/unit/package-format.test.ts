@@ -112,3 +112,14 @@ describe('the example package', () => {
     expect(Buffer.from(signed).equals(readFileSync(join(root, 'public/modules/sensors.zip')))).toBe(true);
   });
 });
+
+describe('install links', () => {
+  it('reads ?install=, a web+webmk: link and a shared text, and gives the address without them', async () => {
+    const { installRequest } = await import('../../src/shell/install-link');
+    expect(installRequest('https://app.example/webmk/?install=https%3A%2F%2Fpk.example%2Fa.zip')).toEqual({ url: 'https://pk.example/a.zip', rest: 'https://app.example/webmk/' });
+    expect(installRequest('https://app.example/?install=web%2Bwebmk%3Ahttps%3A%2F%2Fpk.example%2Fa.zip&x=1')?.url).toBe('https://pk.example/a.zip');
+    expect(installRequest('https://app.example/?install=web%2Bwebmk%3A%2F%2Fpk.example%2Fa.zip')?.url).toBe('https://pk.example/a.zip');
+    expect(installRequest('https://app.example/?shared=look%20https%3A%2F%2Fpk.example%2Fb.zip%20here')?.url).toBe('https://pk.example/b.zip');
+    expect(installRequest('https://app.example/')).toBeUndefined();
+  });
+});
