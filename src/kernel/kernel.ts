@@ -6,7 +6,6 @@
 import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
 import { KernelError, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
-import type { PackageInfo } from '../common';
 import type { GfxApi } from '../gfx';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
 import { allocateRing, feed } from '../ipc';
@@ -16,6 +15,7 @@ import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { packageInfos } from './packages';
+import type { PackageInfo } from './types';
 import { Pacer } from './pacer';
 import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
