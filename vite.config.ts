@@ -56,7 +56,10 @@ export default defineConfig({
           { src: 'icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
           { src: 'icons/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' },
         ],
-        file_handlers: [{ action: './', accept: { 'application/wasm': ['.wasm'] } }],
+        file_handlers: [{ action: './', accept: { 'application/wasm': ['.wasm'], 'application/zip': ['.zip'] } }],
+        // A shared link, or a web+webmk: link, becomes ?install=<url> (src/shell/install-link.ts).
+        share_target: { action: './', method: 'GET', enctype: 'application/x-www-form-urlencoded', params: { url: 'install', text: 'shared' } },
+        protocol_handlers: [{ protocol: 'web+webmk', url: './?install=%s' }],
         // A file opened while the app is open goes to that window's launchQueue.
         launch_handler: { client_mode: ['focus-existing', 'auto'] },
       },

@@ -170,4 +170,8 @@ const lines = index.map((entry) => '  ' + JSON.stringify(entry));
 fs.writeFileSync(path.join(dir, 'index.json'), '[\n' + lines.join(',\n') + '\n]\n');
 EOF
 
+# The example packages, packed from the modules just built and signed with the published test key.
+node "$root/scripts/pack.mjs" "$root/modules/packages/sensors" "$out/sensors.zip" --files "$out"
+node "$root/scripts/sign.mjs" "$out/sensors.zip" "$root/modules/packages/sensors-test-key.pem"
+
 echo "built ${#examples[@]} modules in ${out#"$root"/} and fixtures in ${fixtures_out#"$root"/}"

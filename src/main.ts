@@ -4,7 +4,7 @@
  */
 import { boot, consumeLaunchQueue } from './boot';
 import { createKernel, type KernelApi } from './kernel';
-import { mountShell } from './shell';
+import { installRequest, mountShell } from './shell';
 
 declare global {
   interface Window {
@@ -24,6 +24,13 @@ async function start(): Promise<void> {
   kernel.autostart().catch(() => {});
   // Files the OS opens with the installed app are installed like dropped ones.
   consumeLaunchQueue((f) => desktop.installFiles([f]));
+  // `?install=<url>` (a link, a web+webmk: link, a shared URL): installed once, as if typed into
+  // the shell's URL field; the address loses it so a reload does not install it again.
+  const link = installRequest(location.href);
+  if (link !== undefined) {
+    history.replaceState(history.state, '', link.rest);
+    kernel.ready.then(() => desktop.installUrl(link.url)).catch(() => {});
+  }
 }
 
 start().catch((e: unknown) => {

@@ -8,6 +8,7 @@ export { EXIT_CODES, isWall } from './exit-codes';
 export { isModuleName, isTopic, topicAllowed, topicMatches } from './names';
 export { KERNEL_CALLS, describePermission, grantList, grantsFrom, noGrants, requestedPermissions } from './permissions';
 export type * from './types';
+export type * from './packages';
 export {
   MODULE_CONFIG_FIELDS,
   checkModuleConfig,

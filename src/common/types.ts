@@ -69,6 +69,8 @@ export interface ModuleInfo {
    * of the same name, dropped with an uninstall. `{}` when nothing is configured.
    */
   config: ModuleConfig;
+  /** The package it belongs to (a module installed alone is a package of one, named after it). */
+  package: string;
 }
 
 /**

@@ -4,8 +4,9 @@
  * modules it runs. Every change is announced here and to the app's other tabs.
  */
 import { openBroadcast, type Broadcast } from '../bus';
-import { KernelError, checkModuleConfig, grantsFrom, type ModuleInfo } from '../common';
+import { KernelError, checkModuleConfig, grantsFrom, type ModuleInfo, type PackageRecord, type TrustedKey } from '../common';
 import { Registry } from '../registry';
+import { fetchSource } from './fetch-source';
 import { RunnableCache, type Runnable } from './runnable';
 import type { InstallOptions } from './types';
 
@@ -55,31 +56,78 @@ export class ModuleCatalog {
     return this.runnables.get(info.sha256, info.kind, async () => (await this.reg()).bytes(info.sha256));
   }
 
-  /** See `Kernel.install`. */
-  async install(source: Uint8Array | Blob | File, opts: InstallOptions): Promise<ModuleInfo> {
+  /** See `Kernel.install`: a module's record, or for a package (a zip) its modules' records. */
+  async install(source: Uint8Array | Blob | File | string, opts: InstallOptions): Promise<ModuleInfo | ModuleInfo[]> {
     const registry = await this.reg();
-    const { bytes, fileName } = await readSource(source);
+    if (opts === null || typeof opts !== 'object') throw new KernelError('kernel/bad-argument', 'options must be an object');
+    if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new KernelError('kernel/bad-argument', 'onProgress must be a function');
+    const { bytes, fileName } = typeof source === 'string' ? await fetchSource(source, opts.onProgress) : await readSource(source);
     if (opts.name !== undefined && typeof opts.name !== 'string') {
       throw new KernelError('kernel/bad-argument', 'name must be a string');
     }
+    if (opts.untrusted !== undefined && typeof opts.untrusted !== 'boolean') {
+      throw new KernelError('kernel/bad-argument', 'untrusted must be a boolean');
+    }
+    if (opts.force !== undefined && typeof opts.force !== 'boolean') throw new KernelError('kernel/bad-argument', 'force must be a boolean');
     const grant = checkGrant(opts.grant);
-    const { info, module } = await registry.install(bytes, {
+    const req = {
       ...(grant !== undefined ? { grant } : {}),
       ...(opts.name !== undefined ? { name: opts.name } : {}),
       ...(fileName !== undefined ? { fileName } : {}),
-    });
-    this.runnables.remember(info.sha256, bytes, module);
+      ...(opts.untrusted !== undefined ? { untrusted: opts.untrusted } : {}),
+      ...(opts.force !== undefined ? { force: opts.force } : {}),
+    };
+    const packaged = Registry.isPackage(bytes);
+    if (packaged && opts.name !== undefined) throw new KernelError('kernel/bad-argument', 'a package names its modules itself: name is for a lone module');
+    const installed = packaged ? await registry.installPackage(bytes, req) : [await registry.install(bytes, req)];
+    for (const { info, bytes: b, module } of installed) this.runnables.remember(info.sha256, b, module);
     // A module replaced under the same name leaves its old code behind.
     await this.sweep();
     this.changed();
-    return info;
+    const infos = installed.map((i) => i.info);
+    return packaged ? infos : (infos[0] as ModuleInfo);
   }
 
-  /** See `Kernel.uninstall`. */
-  async uninstall(name: string): Promise<void> {
+  /** See `Kernel.uninstall`: the names of the modules removed. */
+  async uninstall(name: string, opts: { force?: boolean } = {}): Promise<string[]> {
     const registry = await this.reg();
-    await registry.uninstall(name);
+    if (typeof name !== 'string') throw new KernelError('kernel/bad-argument', 'the name must be a string');
+    if (opts === null || typeof opts !== 'object' || (opts.force !== undefined && typeof opts.force !== 'boolean')) {
+      throw new KernelError('kernel/bad-argument', 'options are { force?: boolean }');
+    }
+    const removed = await registry.uninstall(name, opts);
     await this.sweep();
+    this.changed();
+    return removed;
+  }
+
+  /** See `Kernel.exportPackage`. */
+  async exportPackage(name: unknown): Promise<Uint8Array> {
+    if (typeof name !== 'string') throw new KernelError('kernel/bad-argument', 'the name must be a string');
+    return (await this.reg()).exportPackage(name);
+  }
+
+  /** Every package as stored (statuses are the kernel's to add). */
+  async packages(): Promise<PackageRecord[]> {
+    return (await this.reg()).packages();
+  }
+
+  /** See `Kernel.trust.add`. */
+  async trustKey(key: unknown, label?: unknown): Promise<TrustedKey> {
+    if (label !== undefined && typeof label !== 'string') throw new KernelError('kernel/bad-argument', 'the label must be a string');
+    const record = await (await this.reg()).trustKey(key, label);
+    this.changed();
+    return record;
+  }
+
+  /** See `Kernel.trust.list`. */
+  async trustedKeys(): Promise<TrustedKey[]> {
+    return (await this.reg()).trustedKeys();
+  }
+
+  /** See `Kernel.trust.remove`. */
+  async distrustKey(key: unknown): Promise<void> {
+    await (await this.reg()).distrustKey(key);
     this.changed();
   }
 
@@ -153,5 +201,5 @@ async function readSource(source: unknown): Promise<{ bytes: Uint8Array; fileNam
     const bytes = new Uint8Array(await source.arrayBuffer());
     return source instanceof File ? { bytes, fileName: source.name } : { bytes };
   }
-  throw new KernelError('kernel/bad-argument', 'install takes a Uint8Array, a Blob or a File');
+  throw new KernelError('kernel/bad-argument', 'install takes a Uint8Array, a Blob, a File or a URL');
 }

@@ -17,6 +17,8 @@ import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { registerHomeCalls } from './home-calls';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
+import { packageInfos } from './packages';
+import type { PackageInfo } from './types';
 import { Pacer } from './pacer';
 import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
@@ -33,6 +35,7 @@ import {
   type PipelineStage,
   type Process,
   type SpawnOptions,
+  type TrustApi,
 } from './types';
 
 /** How a kernel is set up. */
@@ -123,16 +126,47 @@ export class Kernel extends EventTarget implements KernelApi {
    * Validates and stores a module (replacing one of the same name). Settles after the registry
    * transaction committed. Rejects with `registry/empty`, `registry/not-wasm`,
    * `registry/truncated`, `registry/invalid-wasm`, `registry/invalid-manifest`,
-   * `registry/invalid-name`, `registry/quota`, `registry/storage`, `kernel/bad-argument`.
+   * `registry/invalid-name`, `registry/quota`, `registry/storage`, `kernel/bad-argument`. A
+   * package (a zip) is checked whole and stored with all its modules or none; it resolves to its
+   * modules' records, and also rejects with `registry/invalid-package`, `registry/missing-file`,
+   * `registry/duplicate-name`, `registry/unsafe-path`, `registry/too-large`, `registry/owned`,
+   * `registry/missing-dependency`, `registry/has-dependents` (an update out of a dependent's range,
+   * unless `force`), `registry/bad-signature`, `registry/untrusted`. A string is a URL (http or
+   * https, relative to the page) fetched first: `registry/fetch-failed` (network, CORS, an HTTP
+   * error), `registry/too-large` (past 128 MiB), with `onProgress` called as it downloads.
    */
-  install(source: Uint8Array | Blob | File, opts: InstallOptions = {}): Promise<ModuleInfo> {
+  install(source: Uint8Array | Blob | File | string, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
     return this.catalog.install(source, opts);
   }
 
-  /** Removes a module. Rejects with `registry/not-found`. Running processes keep running. */
-  uninstall(name: string): Promise<void> {
-    return this.catalog.uninstall(name);
+  /**
+   * A package as a zip: its webmk.json and webmk.sig as installed and its modules' bytes, so it
+   * installs again as it was (same modules, same signature). Rejects with `registry/not-found`.
+   */
+  exportPackage(name: string): Promise<Uint8Array> {
+    return this.catalog.exportPackage(name);
   }
+
+  /**
+   * Removes a module's package (every module of it), or the package of that name. Rejects with
+   * `registry/not-found`, `registry/has-dependents` (unless `force`). Running processes keep running.
+   */
+  async uninstall(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.catalog.uninstall(name, opts);
+  }
+
+  /** Every package, with its modules' status, its signature state and its dependents. */
+  async packages(): Promise<PackageInfo[]> {
+    const [records, modules, keys] = await Promise.all([this.catalog.packages(), this.catalog.list(), this.catalog.trustedKeys()]);
+    return packageInfos(records, modules, this.processes(), keys);
+  }
+
+  /** The publisher keys the person trusts (`kernel.trust`). */
+  readonly trust: TrustApi = {
+    add: (publicKey, opts) => this.catalog.trustKey(publicKey, opts?.label),
+    list: () => this.catalog.trustedKeys(),
+    remove: (publicKey) => this.catalog.distrustKey(publicKey),
+  };
 
   /**
    * Sets what a module is granted of what its manifest asks (`'all'`, or a list such as

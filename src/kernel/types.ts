@@ -3,10 +3,13 @@
  * the shell and external checks rely on: extend it, never change what is here.
  */
 import type { BusApi } from '../bus';
-import type { ExecutionMode, KernelErrorCode, ModuleConfig, ModuleInfo, ProcessInfo, ProcessState, RestartPolicy, StateReason } from '../common';
+import type { ExecutionMode, KernelErrorCode, ModuleConfig, ModuleInfo, PackageInfo, ProcessInfo, TrustedKey, ProcessState, RestartPolicy, StateReason } from '../common';
 import type { GfxApi } from '../gfx';
 import type { HostResources } from '../hosts';
+import type { InstallProgress } from './fetch-source';
 import type { AddressSpace, SlotUse } from './memory-slots';
+
+export type { InstallProgress } from './fetch-source';
 
 export type {
   Capability,
@@ -18,6 +21,10 @@ export type {
   ModuleInfo,
   ModuleManifest,
   ModuleSymbol,
+  PackageInfo,
+  PackageModuleStatus,
+  SignatureState,
+  TrustedKey,
   ProcessExit,
   ProcessInfo,
   ProcessState,
@@ -34,6 +41,21 @@ export interface InstallOptions {
    * `'publish:sensors/temp'`, `'subscribe:control/*'`, `'kernel:list'`. Default: nothing.
    */
   grant?: 'all' | string[];
+  /** For a package: install it although it is unsigned or signed by a key not trusted (the person agreed). */
+  untrusted?: boolean;
+  /** For a package: replace it even by a version outside the range an installed package depends on. */
+  force?: boolean;
+  /** For a URL: called as the download goes. */
+  onProgress?: (progress: InstallProgress) => void;
+}
+
+/** The publisher keys the person trusts (`kernel.trust`); a key is the raw 32 bytes of an Ed25519 public key, or their base64. */
+export interface TrustApi {
+  /** Trusts a key; resolves with its record. Rejects with `kernel/bad-argument`. */
+  add(publicKey: string | Uint8Array, opts?: { label?: string }): Promise<TrustedKey>;
+  list(): Promise<TrustedKey[]>;
+  /** Stops trusting a key. Rejects with `registry/not-found`, `kernel/bad-argument`. */
+  remove(publicKey: string | Uint8Array): Promise<void>;
 }
 
 /** Options of `kernel.spawn`. */
@@ -162,8 +184,16 @@ export interface CallOptions {
 /** The kernel as page scripts see it (`window.kernel`). */
 export interface KernelApi extends EventTarget {
   readonly ready: Promise<void>;
-  install(source: Uint8Array | Blob | File, opts?: InstallOptions): Promise<ModuleInfo>;
-  uninstall(name: string): Promise<void>;
+  /** A module's record; for a package (a zip), its modules' records. */
+  install(source: Uint8Array | Blob | File | string, opts?: InstallOptions): Promise<ModuleInfo | ModuleInfo[]>;
+  /** A package as a zip (its webmk.json, its modules' files and its webmk.sig as installed); a module installed alone gets a webmk.json made for it. */
+  exportPackage(name: string): Promise<Uint8Array>;
+  /** Removes a module's package, or a package by name; `force` even while others depend on it. */
+  uninstall(name: string, opts?: { force?: boolean }): Promise<void>;
+  /** Every package: its modules and their status, version, publisher, signature state, dependents. */
+  packages(): Promise<PackageInfo[]>;
+  /** The publisher keys the person trusts. */
+  readonly trust: TrustApi;
   modules(): Promise<ModuleInfo[]>;
   spawn(name: string, opts?: SpawnOptions): Promise<Process>;
   processes(): ProcessInfo[];

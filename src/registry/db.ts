@@ -1,6 +1,6 @@
 /** The registry's IndexedDB schema and its numbered migrations. */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
-import type { ModuleInfo } from '../common';
+import type { ModuleInfo, PackageRecord, TrustedKey } from '../common';
 
 /** A module's bytes, stored once per content hash. */
 export interface BlobRecord {
@@ -11,6 +11,8 @@ export interface BlobRecord {
 export interface RegistrySchema extends DBSchema {
   modules: { key: string; value: ModuleInfo; indexes: { 'by-sha256': string } };
   blobs: { key: string; value: BlobRecord };
+  packages: { key: string; value: PackageRecord };
+  keys: { key: string; value: TrustedKey };
 }
 
 export type RegistryDb = IDBPDatabase<RegistrySchema>;
@@ -38,6 +40,15 @@ const MIGRATIONS: Array<{ schema?: (db: RegistryDb) => void; record?: (m: Stored
   { record: (m) => ({ ...m, config: m.config ?? {} }) },
   // Modules gain `kind`: every module stored before is WebAssembly.
   { record: (m) => ({ ...m, kind: m.kind ?? 'wasm' }) },
+  // Packages and trusted keys; every module stored before is a package of one, named after it
+  // (the registry shows a module without a package record as such: see Registry.packages).
+  {
+    schema: (db) => {
+      db.createObjectStore('packages', { keyPath: 'name' });
+      db.createObjectStore('keys', { keyPath: 'publicKey' });
+    },
+    record: (m) => ({ ...m, package: m.package ?? m.name }),
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;

@@ -1,5 +1,6 @@
-/** The module registry (IndexedDB): modules, their bytes by SHA-256, and module analysis. */
+/** The module registry (IndexedDB): packages, modules, their bytes by SHA-256, trusted keys, module analysis. */
 export { Registry, type InstallRequest, type Installed } from './registry';
 export { analyse, capabilities, chooseName, MANIFEST_SECTION } from './analyse';
 export { capMemory, sections, hasWasmMagic, type Capped } from './wasm-binary';
 export { homeDirectory, readHome, readHomeFile, writeHomeFile, makeHomeDirectory, removeHomeEntry } from './homes';
+export { satisfies, isRange, isVersion } from './semver';

@@ -5,7 +5,7 @@ import { KernelError, manifestConfig, serviceSettings, type ModuleInfo, type Mod
 export interface Analysed {
   /** The compiled module (absent for a JS module). */
   module?: WebAssembly.Module;
-  info: Omit<ModuleInfo, 'name' | 'installedAt' | 'source' | 'sha256' | 'grants' | 'config'>;
+  info: Omit<ModuleInfo, 'name' | 'installedAt' | 'source' | 'sha256' | 'grants' | 'config' | 'package'>;
   manifest: ModuleManifest;
 }
 

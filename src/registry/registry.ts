@@ -1,11 +1,16 @@
 /**
- * The module registry: modules and their bytes in IndexedDB. Every change is one transaction:
- * a module is installed whole or not at all, and a failed install leaves the registry as it was.
+ * The module registry: packages, their modules and the modules' bytes in IndexedDB, and the
+ * publisher keys the person trusts. Every change is one transaction: a module or a package is
+ * installed whole or not at all, and a failed install leaves the registry as it was.
  */
-import { KernelError, grantsFrom, type Grants, type ModuleConfig, type ModuleInfo } from '../common';
+import { KernelError, grantsFrom, type Grants, type ModuleConfig, type ModuleInfo, type PackageRecord, type TrustedKey } from '../common';
 import { analyse, chooseName } from './analyse';
-import type { IDBPTransaction } from 'idb';
-import { openRegistryDb, type RegistryDb, type RegistrySchema } from './db';
+import { openRegistryDb, type RegistryDb } from './db';
+import { preparePackage } from './package';
+import { checkDependencies, checkDependents, dependentsOf, dropOrphanBlobs, packageRecords, type WriteTx } from './package-store';
+import { canonicalKey } from './signature';
+import { digest, settle, storageError } from './tx';
+import { isZip, zipPackage } from './zip';
 
 /** What `install` is given besides the bytes. */
 export interface InstallRequest {
@@ -14,6 +19,10 @@ export interface InstallRequest {
   fileName?: string;
   /** What to grant of what the manifest asks (nothing by default). */
   grant?: 'all' | readonly string[];
+  /** For a package: install it although it is unsigned or signed by a key not trusted. */
+  untrusted?: boolean;
+  /** For a package: replace it even by a version outside the range an installed package depends on. */
+  force?: boolean;
 }
 
 /** An installed module with its compiled form (compiling is validation). */
@@ -21,7 +30,11 @@ export interface Installed {
   info: ModuleInfo;
   /** The compiled module (absent for a JS module). */
   module?: WebAssembly.Module;
+  /** Its bytes (to keep compiled without reading them back). */
+  bytes: Uint8Array;
 }
+
+const ALL = ['modules', 'blobs', 'packages', 'keys'] as const;
 
 export class Registry {
   private constructor(private readonly db: RegistryDb) {}
@@ -39,9 +52,15 @@ export class Registry {
     return new Registry(db);
   }
 
+  /** True when `bytes` are a package (a zip) rather than a module. */
+  static isPackage(bytes: Uint8Array): boolean {
+    return isZip(bytes);
+  }
+
   /**
-   * Validates and stores a module; replaces a module of the same name, keeping its configuration
-   * (grants start over: what the new bytes ask for may differ).
+   * Validates and stores a module as a package of one; replaces a module of the same name,
+   * keeping its configuration (grants start over: what the new bytes ask for may differ).
+   * Refuses (`registry/owned`) a name that belongs to a package of several modules.
    */
   async install(bytes: Uint8Array, req: InstallRequest = {}): Promise<Installed> {
     const analysed = await analyse(bytes, req.fileName);
@@ -55,37 +74,168 @@ export class Registry {
       ...analysed.info,
       grants: grantsFrom(analysed.info.requested, req.grant),
       config: {},
+      package: name,
     };
-    const tx = this.db.transaction(['modules', 'blobs'], 'readwrite');
+    const tx = this.db.transaction([...ALL], 'readwrite');
     const work = (async () => {
       const modules = tx.objectStore('modules');
-      const blobs = tx.objectStore('blobs');
       const previous = await modules.get(name);
+      const owner = previous?.package ?? (await tx.objectStore('packages').get(name))?.name;
+      if (owner !== undefined && (owner !== name || (await tx.objectStore('packages').get(name))?.format === 'zip')) {
+        throw owned(name, owner);
+      }
+      await checkDependents(tx, name, info.version, req.force === true);
       if (previous !== undefined) info.config = previous.config;
-      if ((await blobs.getKey(sha256)) === undefined) {
-        await blobs.put({ sha256, bytes: bytes.slice().buffer as ArrayBuffer });
-      }
+      await putBlob(tx, sha256, bytes);
       await modules.put(info);
-      if (previous !== undefined && previous.sha256 !== sha256) {
-        const users = await modules.index('by-sha256').count(previous.sha256);
-        if (users === 0) await blobs.delete(previous.sha256);
-      }
+      await tx.objectStore('packages').put(lonePackage(info));
+      if (previous !== undefined) await dropOrphanBlobs(tx, [previous.sha256]);
     })();
     await settle(tx, work, `could not store module "${name}"`);
-    return analysed.module !== undefined ? { info, module: analysed.module } : { info };
+    return { info, bytes, ...(analysed.module !== undefined ? { module: analysed.module } : {}) };
   }
 
-  /** Removes a module (its configuration with it), and its bytes unless another module has the same. */
-  async uninstall(name: string): Promise<void> {
-    const tx = this.db.transaction(['modules', 'blobs'], 'readwrite');
+  /**
+   * Validates a package whole (entries, manifest, every module compiled, signature), then stores
+   * it with its modules in one transaction: ownership, trust and dependencies are checked there.
+   * A package of the same name is replaced (its modules not in the new version are removed).
+   */
+  async installPackage(zip: Uint8Array, req: InstallRequest = {}): Promise<Installed[]> {
+    const prepared = await preparePackage(zip);
+    const pkg = prepared.record;
+    const now = Date.now();
+    const installed: Installed[] = [];
+    for (const m of prepared.modules) {
+      const info: ModuleInfo = {
+        name: m.name,
+        sha256: await digest(m.bytes),
+        installedAt: now,
+        source: m.file,
+        ...m.analysed.info,
+        grants: grantsFrom(m.analysed.info.requested, req.grant),
+        config: {},
+        package: pkg.name,
+      };
+      installed.push({ info, bytes: m.bytes, ...(m.analysed.module !== undefined ? { module: m.analysed.module } : {}) });
+    }
+    const tx = this.db.transaction([...ALL], 'readwrite');
+    const work = (async () => {
+      const trusted = pkg.publisher !== null && (await tx.objectStore('keys').get(pkg.publisher)) !== undefined;
+      if (!trusted && req.untrusted !== true) {
+        throw new KernelError(
+          'registry/untrusted',
+          pkg.publisher === null
+            ? `package "${pkg.name}" is not signed: install it only if you trust where it came from`
+            : `package "${pkg.name}" is signed by a key you do not trust`,
+          { package: pkg.name, publisher: pkg.publisher },
+        );
+      }
+      const modules = tx.objectStore('modules');
+      for (const { info } of installed) {
+        const previous = await modules.get(info.name);
+        if (previous !== undefined && previous.package !== pkg.name) throw owned(info.name, previous.package);
+      }
+      const lone = await tx.objectStore('packages').get(pkg.name);
+      if (lone === undefined && (await modules.get(pkg.name))?.package === pkg.name && !pkg.modules.includes(pkg.name)) {
+        throw owned(pkg.name, pkg.name);
+      }
+      await checkDependencies(tx, pkg.name, pkg.dependencies);
+      await checkDependents(tx, pkg.name, pkg.version, req.force === true);
+      const old = (await modules.getAll()).filter((m) => m.package === pkg.name);
+      for (const m of old) {
+        if (!pkg.modules.includes(m.name)) await modules.delete(m.name);
+      }
+      for (const { info, bytes } of installed) {
+        const previous = old.find((m) => m.name === info.name);
+        if (previous !== undefined) info.config = previous.config;
+        await putBlob(tx, info.sha256, bytes);
+        await modules.put(info);
+      }
+      await tx.objectStore('packages').put({ ...pkg, installedAt: now, acceptedUntrusted: !trusted });
+      await dropOrphanBlobs(tx, old.map((m) => m.sha256));
+    })();
+    await settle(tx, work, `could not store package "${pkg.name}"`);
+    return installed;
+  }
+
+  /**
+   * Removes a package with all its modules (their configurations with them) and the bytes no
+   * other module shares. `name` is a module's name (its package goes) or a package's. Refuses
+   * (`registry/has-dependents`) while another package depends on it, unless `force`.
+   */
+  async uninstall(name: string, opts: { force?: boolean } = {}): Promise<string[]> {
+    const tx = this.db.transaction([...ALL], 'readwrite');
+    const removed: string[] = [];
     const work = (async () => {
       const modules = tx.objectStore('modules');
-      const info = await modules.get(name);
-      if (info === undefined) throw new KernelError('registry/not-found', `no module named "${name}"`, { name });
-      await modules.delete(name);
-      if ((await modules.index('by-sha256').count(info.sha256)) === 0) await tx.objectStore('blobs').delete(info.sha256);
+      const pkgName = (await modules.get(name))?.package ?? (await tx.objectStore('packages').get(name))?.name;
+      if (pkgName === undefined) throw new KernelError('registry/not-found', `no module or package named "${name}"`, { name });
+      const dependents = await dependentsOf(tx, pkgName);
+      if (dependents.length > 0 && opts.force !== true) {
+        throw new KernelError('registry/has-dependents', `package "${pkgName}" is needed by ${dependents.join(', ')}`, { package: pkgName, dependents });
+      }
+      const mine = (await modules.getAll()).filter((m) => m.package === pkgName);
+      for (const m of mine) {
+        await modules.delete(m.name);
+        removed.push(m.name);
+      }
+      await tx.objectStore('packages').delete(pkgName);
+      await dropOrphanBlobs(tx, mine.map((m) => m.sha256));
     })();
     await settle(tx, work, `could not uninstall "${name}"`);
+    return removed;
+  }
+
+  /**
+   * A package as a zip: `webmk.json` and `webmk.sig` as installed, each module's bytes under the
+   * path it had; a module installed alone gets a `webmk.json` made for it.
+   */
+  async exportPackage(name: string): Promise<Uint8Array> {
+    const record = (await this.packages()).find((p) => p.name === name);
+    if (record === undefined) throw new KernelError('registry/not-found', `no package named "${name}"`, { name });
+    const modules = (await this.list()).filter((m) => m.package === name);
+    const files: Record<string, Uint8Array> = {};
+    const entries: Array<{ name: string; file: string }> = [];
+    for (const m of record.modules.flatMap((n) => modules.filter((x) => x.name === n))) {
+      const file = record.format === 'zip' && m.source !== undefined ? m.source : `${m.name}.${m.kind === 'js' ? 'js' : 'wasm'}`;
+      files[file] = await this.bytes(m.sha256);
+      entries.push({ name: m.name, file });
+    }
+    const manifest = record.manifestText ?? `${JSON.stringify({ name, version: record.version, description: record.description, modules: entries }, null, 2)}\n`;
+    return zipPackage(manifest, files, record.signatureText);
+  }
+
+  /** Every package, a module stored before packages existed shown as a package of one. */
+  async packages(): Promise<PackageRecord[]> {
+    const tx = this.db.transaction(['modules', 'packages'], 'readonly');
+    return packageRecords(await tx.objectStore('packages').getAll(), await tx.objectStore('modules').getAll());
+  }
+
+  /** Trusts a publisher key (raw 32 bytes or their base64); `kernel/bad-argument` if malformed. */
+  async trustKey(key: unknown, label?: string): Promise<TrustedKey> {
+    const publicKey = canonicalKey(key);
+    if (publicKey === undefined) throw new KernelError('kernel/bad-argument', 'a key is the raw 32 bytes of an Ed25519 public key, or their base64');
+    const record: TrustedKey = { publicKey, addedAt: Date.now(), ...(label !== undefined ? { label } : {}) };
+    const tx = this.db.transaction(['keys'], 'readwrite');
+    await settle(tx, tx.objectStore('keys').put(record).then(() => {}), 'could not store the key');
+    return record;
+  }
+
+  /** The keys the person trusts. */
+  async trustedKeys(): Promise<TrustedKey[]> {
+    return this.db.getAll('keys');
+  }
+
+  /** Stops trusting a key; `registry/not-found` if it was not trusted. */
+  async distrustKey(key: unknown): Promise<void> {
+    const publicKey = canonicalKey(key);
+    if (publicKey === undefined) throw new KernelError('kernel/bad-argument', 'a key is the raw 32 bytes of an Ed25519 public key, or their base64');
+    const tx = this.db.transaction(['keys'], 'readwrite');
+    const work = (async () => {
+      if ((await tx.objectStore('keys').getKey(publicKey)) === undefined) throw new KernelError('registry/not-found', 'that key is not trusted', { publicKey });
+      await tx.objectStore('keys').delete(publicKey);
+    })();
+    await settle(tx, work, 'could not remove the key');
   }
 
   /** Replaces what a module is granted (to revoke, grant less). */
@@ -139,39 +289,25 @@ export class Registry {
   }
 }
 
-async function digest(bytes: Uint8Array): Promise<string> {
-  const hash = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('');
+async function putBlob(tx: WriteTx, sha256: string, bytes: Uint8Array): Promise<void> {
+  const blobs = tx.objectStore('blobs');
+  if ((await blobs.getKey(sha256)) === undefined) await blobs.put({ sha256, bytes: bytes.slice().buffer as ArrayBuffer });
 }
 
-/**
- * Waits for a transaction's work and its commit. Any failure aborts the whole transaction (so
- * nothing is half-written) and becomes one KernelError; the commit's own error (a full disk is
- * reported at commit) wins over the AbortError the requests see.
- */
-async function settle(tx: IDBPTransaction<RegistrySchema, ['modules', 'blobs'], 'readwrite'>, work: Promise<void>, what: string): Promise<void> {
-  const [w, d] = await Promise.allSettled([
-    work.catch((e: unknown) => {
-      try {
-        tx.abort();
-      } catch {
-        // already finished or aborted
-      }
-      throw e;
-    }),
-    tx.done,
-  ]);
-  if (w.status === 'rejected' && w.reason instanceof KernelError) throw w.reason;
-  if (d.status === 'rejected') throw storageError(tx.error ?? d.reason, what);
-  if (w.status === 'rejected') throw storageError(w.reason, what);
+function lonePackage(info: ModuleInfo): PackageRecord {
+  return {
+    name: info.name,
+    version: info.version,
+    description: info.description,
+    format: 'module',
+    modules: [info.name],
+    dependencies: {},
+    publisher: null,
+    installedAt: info.installedAt,
+    acceptedUntrusted: false,
+  };
 }
 
-function storageError(e: unknown, what: string): KernelError {
-  if (e instanceof KernelError) return e;
-  const name = e instanceof DOMException ? e.name : '';
-  const message = e instanceof Error ? e.message : String(e);
-  if (name === 'QuotaExceededError') {
-    return new KernelError('registry/quota', `${what}: the browser's storage for this app is full`, { cause: message });
-  }
-  return new KernelError('registry/storage', `${what}: ${message}`, { cause: message, name });
+function owned(module: string, owner: string): KernelError {
+  return new KernelError('registry/owned', `"${module}" belongs to package "${owner}"; uninstall that package first`, { module, owner });
 }

@@ -21,7 +21,7 @@ export function renderHeader(status: BootStatus | undefined, pick: () => void, p
     <input
       id="install-input"
       type="file"
-      accept=".wasm,.js,.mjs,application/wasm,text/javascript"
+      accept=".wasm,.js,.mjs,.zip,application/wasm,text/javascript,application/zip"
       multiple
       hidden
       aria-label="Choose .wasm or .js modules to install"

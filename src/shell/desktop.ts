@@ -18,6 +18,8 @@ import { Toasts } from './toasts';
 import type { ShellBoot } from './types';
 import './examples';
 import './registry-view';
+import './packages-view';
+import './untrusted-dialog';
 import './process-list';
 import './terminal-window';
 import './gfx-layer';
@@ -59,6 +61,11 @@ export class Desktop extends LitElement {
     this.addEventListener('webmk-pipeline', (e) => void this.#sessions.runPipeline(e.detail.stages, e.detail.line));
     this.addEventListener('webmk-permissions', (e) => this.#modules.askPermissions(e.detail.name));
     this.addEventListener('webmk-grant', (e) => void this.#prompts.answer(e.detail.name, e.detail.permissions));
+    this.addEventListener('webmk-uninstall-package', (e) => void this.#modules.uninstallPackage(e.detail.name, e.detail.force));
+    this.addEventListener('webmk-trust', (e) => void this.#modules.trust(e.detail.publicKey, e.detail.add, e.detail.label));
+    this.addEventListener('webmk-install-url', (e) => void this.#modules.installUrl(e.detail.url));
+    this.addEventListener('webmk-export-package', (e) => void this.#modules.exportPackage(e.detail.name));
+    this.addEventListener('webmk-untrusted-answer', (e) => void this.#modules.answerUntrusted(e.detail.answer));
     this.addEventListener('webmk-configure', (e) => this.#modules.configure(e.detail.name));
     this.addEventListener('webmk-config-answer', (e) => void this.#modules.saveConfig(e.detail.name, e.detail.config));
     this.addEventListener('webmk-bus-open', (e) => this.#bus.setOpen(e.detail.open));
@@ -89,6 +96,11 @@ export class Desktop extends LitElement {
     return this.#modules.installFiles(files);
   }
 
+  /** Downloads and installs a module or package from a URL (asking first if no trusted key vouches for it). */
+  async installUrl(url: string): Promise<void> {
+    return this.#modules.installUrl(url);
+  }
+
   /** Subscribes to the kernel and the boot handle once both are set (and the element is in the page). */
   #attach(): void {
     const { kernel, boot } = this;
@@ -113,6 +125,15 @@ export class Desktop extends LitElement {
           <section class="panel" aria-labelledby="modules-heading">
             <h2 id="modules-heading">Modules</h2>
             <webmk-registry .modules=${feed.modules} ?loaded=${feed.loaded} .defaultArgs=${exampleArgs}></webmk-registry>
+          </section>
+          <section class="panel" aria-labelledby="packages-heading">
+            <h2 id="packages-heading">Packages</h2>
+            <webmk-packages
+              .packages=${feed.packages}
+              .keys=${feed.keys}
+              .processes=${feed.processes}
+              .fetching=${this.#modules.fetching}
+            ></webmk-packages>
           </section>
           <section class="panel" aria-labelledby="examples-heading">
             <h2 id="examples-heading">Examples</h2>
@@ -139,9 +160,10 @@ export class Desktop extends LitElement {
       </main>
       <webmk-gfx-layer .kernel=${this.kernel}></webmk-gfx-layer>
       <div class="drop-overlay" ?hidden=${!this.#files.dragging} aria-hidden="true">
-        <p>Drop .wasm files to install</p>
+        <p>Drop .wasm files to install (or .zip packages)</p>
       </div>
       <webmk-grant-dialog .prompt=${this.#prompts.current}></webmk-grant-dialog>
+      <webmk-untrusted-dialog .prompt=${this.#modules.untrusted}></webmk-untrusted-dialog>
       <webmk-config-dialog .prompt=${this.#modules.configuring}></webmk-config-dialog>
       ${this.#toasts.render()}
     `;

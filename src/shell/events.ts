@@ -31,6 +31,16 @@ export interface ShellEventDetail {
   'webmk-bus-open': { open: boolean };
   /** Declare a topic pattern global (reaching this app in other tabs). */
   'webmk-declare-global': { pattern: string };
+  /** Uninstall a package (already confirmed; `force` when others depend on it and the person agreed). */
+  'webmk-uninstall-package': { name: string; force: boolean };
+  /** Trust a publisher key, or stop trusting it. */
+  'webmk-trust': { publicKey: string; add: boolean; label?: string };
+  /** Download and install a module or package from a URL. */
+  'webmk-install-url': { url: string };
+  /** Download an installed package as a zip. */
+  'webmk-export-package': { name: string };
+  /** The person answered the question about an untrusted package. */
+  'webmk-untrusted-answer': { answer: 'cancel' | 'install' | 'trust' };
 }
 
 export type ShellEventType = keyof ShellEventDetail;
@@ -55,5 +65,10 @@ declare global {
     'webmk-config-answer': CustomEvent<ShellEventDetail['webmk-config-answer']>;
     'webmk-bus-open': CustomEvent<ShellEventDetail['webmk-bus-open']>;
     'webmk-declare-global': CustomEvent<ShellEventDetail['webmk-declare-global']>;
+    'webmk-uninstall-package': CustomEvent<ShellEventDetail['webmk-uninstall-package']>;
+    'webmk-trust': CustomEvent<ShellEventDetail['webmk-trust']>;
+    'webmk-untrusted-answer': CustomEvent<ShellEventDetail['webmk-untrusted-answer']>;
+    'webmk-install-url': CustomEvent<ShellEventDetail['webmk-install-url']>;
+    'webmk-export-package': CustomEvent<ShellEventDetail['webmk-export-package']>;
   }
 }

@@ -8,6 +8,7 @@ import type { ShellBoot } from './types';
 export type { BootStatus, ShellBoot } from './types';
 export { LineDiscipline, type LineAction } from './line-discipline';
 export { splitArgs, joinArgs } from './args';
+export { installRequest } from './install-link';
 
 /**
  * Shows the desktop for `kernel` in `root`: `root` itself if it is a `<webmk-desktop>`, else the

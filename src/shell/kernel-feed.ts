@@ -5,7 +5,7 @@
  * tells the person what started when the app opened, and what could not.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { AddressSpace, AutostartResult, KernelApi, ModuleInfo, ProcessInfo, SlotUse } from '../kernel';
+import type { AddressSpace, AutostartResult, KernelApi, ModuleInfo, PackageInfo, ProcessInfo, SlotUse, TrustedKey } from '../kernel';
 import { describeError } from './format';
 import { loadExamples, type Example } from './examples';
 import type { Toasts } from './toasts';
@@ -18,6 +18,9 @@ const PROCESS_REFRESH_MS = 100;
 export class KernelFeed implements ReactiveController {
   /** The installed modules, as the registry last listed them. */
   modules: ModuleInfo[] = [];
+  /** The installed packages and the trusted keys, read with the modules. */
+  packages: PackageInfo[] = [];
+  keys: TrustedKey[] = [];
   /** Whether the registry has answered (or failed to) at least once. */
   loaded = false;
   /** The examples that can be installed. */
@@ -107,7 +110,7 @@ export class KernelFeed implements ReactiveController {
     const kernel = this.#kernel();
     if (kernel === undefined) return;
     try {
-      this.modules = await kernel.modules();
+      [this.modules, this.packages, this.keys] = await Promise.all([kernel.modules(), kernel.packages(), kernel.trust.list()]);
     } catch (e) {
       this.#toasts.show('error', `Could not read the registry: ${describeError(e)}`);
     }

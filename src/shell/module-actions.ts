@@ -4,13 +4,14 @@
  * person what the new module may do.
  */
 import type { ReactiveControllerHost } from 'lit';
-import type { ModuleConfig, ModuleInfo } from '../kernel';
+import { isKernelError, type InstallOptions, type ModuleConfig, type ModuleInfo } from '../kernel';
 import type { ConfigPrompt } from './config-dialog';
 import { fetchExample, type Example } from './examples';
 import { describeError, formatKiB } from './format';
 import type { KernelFeed } from './kernel-feed';
 import type { PermissionPrompts } from './permission-prompts';
 import type { Toasts } from './toasts';
+import type { UntrustedPrompt } from './untrusted-dialog';
 
 /** Owned by the desktop; `busy` is what the examples view shows as in progress. */
 export class ModuleActions {
@@ -18,6 +19,12 @@ export class ModuleActions {
   busy: ReadonlySet<string> = new Set();
   /** The module the Configure… dialog shows, if it is open. */
   configuring: ConfigPrompt | undefined;
+  /** The package waiting for the person's word because no trusted key vouches for it. */
+  untrusted: UntrustedPrompt | undefined;
+  #untrustedFile: File | string | undefined;
+  /** The URL being downloaded and how far it is. */
+  fetching: { url: string; loaded: number; total?: number } | undefined;
+  #untrustedAnswered: (() => void) | undefined;
 
   readonly #host: ReactiveControllerHost;
   readonly #feed: KernelFeed;
@@ -31,10 +38,90 @@ export class ModuleActions {
     this.#toasts = toasts;
   }
 
-  /** Installs `files` one after another, each under its file name. */
+  /** Installs `files` one after another, each under its file name; a package no trusted key vouches for waits for the person. */
   async installFiles(files: File[]): Promise<void> {
     for (const file of files) {
-      await this.#install(file.name, () => this.#feed.need().install(file));
+      await this.#install(file.name, () => this.#feed.need().install(file), file);
+    }
+  }
+
+  /** Downloads and installs a module or package from a URL, showing how far the download is. */
+  async installUrl(url: string): Promise<void> {
+    this.fetching = { url, loaded: 0 };
+    this.#host.requestUpdate();
+    const onProgress = (p: { loaded: number; total?: number }): void => {
+      this.fetching = { url, ...p };
+      this.#host.requestUpdate();
+    };
+    try {
+      await this.#install(url, () => this.#feed.need().install(url, { onProgress }), url);
+    } finally {
+      this.fetching = undefined;
+      this.#host.requestUpdate();
+    }
+  }
+
+  /** Downloads a package as a zip (a lone module as a package of one). */
+  async exportPackage(name: string): Promise<void> {
+    try {
+      const zip = await this.#feed.need().exportPackage(name);
+      const url = URL.createObjectURL(new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${name}.zip`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      this.#toasts.show('ok', `Exported ${name} as ${name}.zip.`);
+    } catch (e) {
+      this.#toasts.show('error', `Could not export ${name}: ${describeError(e)}`);
+    }
+  }
+
+  /** The person's answer about an untrusted package: leave it, install it anyway, or trust its key and install. */
+  async answerUntrusted(answer: 'cancel' | 'install' | 'trust'): Promise<void> {
+    const prompt = this.untrusted;
+    const file = this.#untrustedFile;
+    const done = this.#untrustedAnswered;
+    this.untrusted = undefined;
+    this.#untrustedFile = undefined;
+    this.#untrustedAnswered = undefined;
+    this.#host.requestUpdate();
+    if (prompt === undefined || file === undefined) return;
+    try {
+      if (answer === 'cancel') {
+        this.#toasts.show('info', `Did not install ${prompt.packageName}.`);
+        return;
+      }
+      if (answer === 'trust' && prompt.publisher !== null) await this.#feed.need().trust.add(prompt.publisher);
+      const opts: InstallOptions = answer === 'install' ? { untrusted: true } : {};
+      await this.#install(prompt.label, () => this.#feed.need().install(file, opts));
+    } catch (e) {
+      this.#toasts.show('error', `Could not trust that key: ${describeError(e)}`);
+    } finally {
+      done?.();
+    }
+  }
+
+  /** Uninstalls a package with all its modules (confirmed already). */
+  async uninstallPackage(name: string, force: boolean): Promise<void> {
+    try {
+      await this.#feed.need().uninstall(name, { force });
+      this.#toasts.show('ok', `Uninstalled package ${name}.`);
+      await this.#feed.refreshModules();
+    } catch (e) {
+      this.#toasts.show('error', `Could not uninstall ${name}: ${describeError(e)}`);
+    }
+  }
+
+  /** Trusts a publisher key, or stops trusting it. */
+  async trust(publicKey: string, add: boolean, label?: string): Promise<void> {
+    try {
+      if (add) await this.#feed.need().trust.add(publicKey, label !== undefined ? { label } : {});
+      else await this.#feed.need().trust.remove(publicKey);
+      this.#toasts.show('ok', add ? 'The key is trusted: packages it signs install without asking.' : 'The key is no longer trusted.');
+      await this.#feed.refreshModules();
+    } catch (e) {
+      this.#toasts.show('error', `Could not change the trusted keys: ${describeError(e)}`);
     }
   }
 
@@ -91,16 +178,31 @@ export class ModuleActions {
     this.#host.requestUpdate();
   }
 
-  async #install(label: string, install: () => Promise<ModuleInfo>): Promise<void> {
+  async #install(label: string, install: () => Promise<ModuleInfo | ModuleInfo[]>, file?: File | string): Promise<void> {
     try {
-      const m = await install();
-      this.#toasts.show('ok', `Installed ${m.name}${m.version ? ` ${m.version}` : ''} (${formatKiB(m.size)}).`);
-      // Installed with nothing granted; the person chooses what it may do.
-      this.#prompts.ask(m, 'install');
+      const got = await install();
+      const list = Array.isArray(got) ? got : [got];
+      const m = list[0];
+      if (m === undefined) return;
+      if (Array.isArray(got)) this.#toasts.show('ok', `Installed package ${m.package} ${m.version}: ${list.map((x) => x.name).join(', ')}.`);
+      else this.#toasts.show('ok', `Installed ${m.name}${m.version ? ` ${m.version}` : ''} (${formatKiB(m.size)}).`);
+      // Installed with nothing granted; the person chooses what each may do.
+      for (const x of list) this.#prompts.ask(x, 'install');
       await this.#feed.refreshModules();
     } catch (e) {
+      if (file !== undefined && isKernelError(e, 'registry/untrusted')) return this.#askUntrusted(label, file, e.details);
       this.#toasts.show('error', `Could not install ${label}: ${describeError(e)}`);
     }
+  }
+
+  /** Asks whether to install a package no trusted key vouches for; settles once answered. */
+  #askUntrusted(label: string, file: File | string, details: Record<string, unknown>): Promise<void> {
+    const packageName = typeof details.package === 'string' ? details.package : label;
+    const publisher = typeof details.publisher === 'string' ? details.publisher : null;
+    this.untrusted = { label, packageName, publisher };
+    this.#untrustedFile = file;
+    this.#host.requestUpdate();
+    return new Promise((resolve) => (this.#untrustedAnswered = resolve));
   }
 
   #setBusy(busy: ReadonlySet<string>): void {

@@ -136,7 +136,7 @@ export class RegistryView extends LitElement {
       <div class="card-head">
         <span class="title-group">
           <span class="module-name">${m.name}</span>
-          <span class="meta">${m.version ? `v${m.version} · ` : ''}${formatKiB(m.size)}</span>
+          <span class="meta">${m.version ? `v${m.version} · ` : ''}${formatKiB(m.size)}${m.package !== m.name ? html` · <span class="from-package">from ${m.package}</span>` : nothing}</span>
         </span>
         ${confirming
           ? nothing
@@ -161,7 +161,7 @@ export class RegistryView extends LitElement {
       </div>
       ${confirming
         ? html`<div class="confirm" role="group" aria-label=${`Confirm uninstalling ${m.name}`}>
-            <span>Uninstall ${m.name}?</span>
+            <span>${m.package !== m.name ? `Uninstall package ${m.package}, with ${m.name} and its other modules?` : `Uninstall ${m.name}?`}</span>
             <button
               type="button"
               class="small danger"

@@ -255,12 +255,17 @@ describe('the built app on a static server without isolation headers', () => {
       scope: string;
       icons: Array<{ src: string; sizes: string; type: string; purpose?: string }>;
       file_handlers: unknown;
+      share_target: unknown;
+      protocol_handlers: unknown;
     };
     expect(manifest.name).toBe('webmk');
     expect(manifest.display).toBe('standalone');
     expect(new URL(manifest.start_url, app.url).href).toBe(server.url);
     expect(new URL(manifest.scope, app.url).href).toBe(server.url);
-    expect(manifest.file_handlers).toEqual([{ action: './', accept: { 'application/wasm': ['.wasm'] } }]);
+    expect(manifest.file_handlers).toEqual([{ action: './', accept: { 'application/wasm': ['.wasm'], 'application/zip': ['.zip'] } }]);
+    // Shared links and web+webmk: links arrive as ?install=<url> (src/shell/install-link.ts).
+    expect(manifest.share_target).toEqual({ action: './', method: 'GET', enctype: 'application/x-www-form-urlencoded', params: { url: 'install', text: 'shared' } });
+    expect(manifest.protocol_handlers).toEqual([{ protocol: 'web+webmk', url: './?install=%s' }]);
     for (const size of [192, 512]) {
       const icon = manifest.icons.find((i) => i.sizes === `${size}x${size}` && i.type === 'image/png');
       expect(icon, `${size}px icon`).toBeDefined();

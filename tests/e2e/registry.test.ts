@@ -93,10 +93,12 @@ describe('install', () => {
       return Promise.all([
         k.install(b, { name: '../etc' }).catch((e: { code: string }) => e.code),
         k.install(b, { name: '' }).catch((e: { code: string }) => e.code),
-        k.install('not bytes' as unknown as Uint8Array).catch((e: { code: string }) => e.code),
+        k.install(42 as unknown as Uint8Array).catch((e: { code: string }) => e.code),
+        // A string is a URL, fetched first.
+        k.install('no-such-file.wasm').catch((e: { code: string }) => e.code),
       ]);
     }, moduleBytes('hello'));
-    expect(codes).toEqual(['registry/invalid-name', 'registry/invalid-name', 'kernel/bad-argument']);
+    expect(codes).toEqual(['registry/invalid-name', 'registry/invalid-name', 'kernel/bad-argument', 'registry/fetch-failed']);
     // A custom section webmk.manifest that is not JSON: section id 0, size, name, payload.
     const name = [...Buffer.from('webmk.manifest')];
     const payload = [...Buffer.from('{not json')];
