@@ -20,7 +20,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
-import { heardOnAppChannel, install, installWith, output, run, waitExit, waitOutput, withManifest } from './kernel-helpers';
+import { heardOnAppChannel, install, installWith, output, run, startBackground, waitExit, waitOutput, withManifest } from './kernel-helpers';
 
 let server: StaticServer;
 let browser: TestBrowser;
@@ -672,32 +672,9 @@ describe('a JS module in each mode reaching for what is not its own', () => {
   }
 });
 
-/** Starts a module in `mode` like startBackground (stdout in `__out[pid]`, exit in `__exit[pid]`); `stdin` keeps its stdin open in `__stdin[pid]`. */
+/** Starts a module in `mode` (stdout in `__out[pid]`, exit in `__exit[pid]`); `stdin` keeps its stdin open in `__stdin[pid]`. */
 function background(p: Page, name: string, args: string[], mode: 'worker' | 'iframe' | 'inpage', stdin = false): Promise<number> {
-  return p.evaluate(
-    async ([n, a, m, keep]) => {
-      const w = window as unknown as { __out: Record<number, string>; __exit: Record<number, number>; __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> };
-      w.__out ??= {};
-      w.__exit ??= {};
-      w.__stdin ??= {};
-      const proc = await window.kernel.spawn(n, { args: a, mode: m });
-      if (keep) w.__stdin[proc.pid] = proc.stdin.getWriter();
-      else await proc.stdin.close();
-      w.__out[proc.pid] = '';
-      void (async () => {
-        const dec = new TextDecoder();
-        const reader = proc.stdout.getReader();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          w.__out[proc.pid] += dec.decode(value, { stream: true });
-        }
-      })();
-      void proc.exit.then((c) => (w.__exit[proc.pid] = c));
-      return proc.pid;
-    },
-    [name, args, mode, stdin] as const,
-  );
+  return startBackground(p, name, args, { mode, keepStdin: stdin });
 }
 
 /** A module's bytes with a `webmk.manifest` section holding exactly `text` (keys JSON.stringify would drop). */

@@ -92,17 +92,25 @@ export async function installWith(page: Page, name: string, grant: 'all' | strin
 }
 
 /**
- * Starts a module in the background; its stdout accumulates in `window.__out[pid]` and its exit
- * code lands in `window.__exit[pid]`. Returns the pid.
+ * Starts a module in the background (in `opts.mode`, else as configured); its stdout accumulates
+ * in `window.__out[pid]` and its exit code lands in `window.__exit[pid]`; with `keepStdin`, its
+ * stdin stays open as `window.__stdin[pid]` (a writer), else it is closed. Returns the pid.
  */
-export function startBackground(page: Page, name: string, args: string[]): Promise<number> {
+export function startBackground(
+  page: Page,
+  name: string,
+  args: string[],
+  opts: { mode?: 'worker' | 'iframe' | 'inpage'; keepStdin?: boolean } = {},
+): Promise<number> {
   return page.evaluate(
-    async ([n, a]) => {
-      const w = window as unknown as { __out: Record<number, string>; __exit: Record<number, number> };
+    async ([n, a, m, keep]) => {
+      const w = window as unknown as { __out: Record<number, string>; __exit: Record<number, number>; __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> };
       w.__out ??= {};
       w.__exit ??= {};
-      const p = await window.kernel.spawn(n, { args: a });
-      await p.stdin.close();
+      w.__stdin ??= {};
+      const p = await window.kernel.spawn(n, { args: a, ...(m !== undefined ? { mode: m } : {}) });
+      if (keep) w.__stdin[p.pid] = p.stdin.getWriter();
+      else await p.stdin.close();
       w.__out[p.pid] = '';
       void (async () => {
         const dec = new TextDecoder();
@@ -116,7 +124,7 @@ export function startBackground(page: Page, name: string, args: string[]): Promi
       void p.exit.then((c) => (w.__exit[p.pid] = c));
       return p.pid;
     },
-    [name, args] as const,
+    [name, args, opts.mode, opts.keepStdin === true] as const,
   );
 }
 
