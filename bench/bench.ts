@@ -7,6 +7,7 @@ import { iframeFigure } from './figures/iframe';
 import { iframeBusFigure } from './figures/iframe-bus';
 import { killFigure } from './figures/kill';
 import { leaksFigure } from './figures/leaks';
+import { packagesFigure } from './figures/packages';
 import { servicesFigure } from './figures/services';
 import { spawnFigure } from './figures/spawn';
 import { stallFigure } from './figures/stall';
@@ -30,6 +31,7 @@ const FIGURES = {
   'iframe-bus': iframeBusFigure,
   leaks: leaksFigure,
   services: servicesFigure,
+  packages: packagesFigure,
   // Last: it fills the page's renderer with wasm memories.
   wall: wallFigure,
 } satisfies Record<string, () => Promise<FigureResult>>;
