@@ -3,6 +3,7 @@
  * it measures webmk and its raw baseline in this page, in this run, and returns table rows.
  */
 import { busFigure } from './figures/bus';
+import { filesFigure } from './figures/files';
 import { iframeFigure } from './figures/iframe';
 import { iframeBusFigure } from './figures/iframe-bus';
 import { killFigure } from './figures/kill';
@@ -32,6 +33,7 @@ const FIGURES = {
   leaks: leaksFigure,
   services: servicesFigure,
   packages: packagesFigure,
+  files: filesFigure,
   // Last: it fills the page's renderer with wasm memories.
   wall: wallFigure,
 } satisfies Record<string, () => Promise<FigureResult>>;
