@@ -222,6 +222,8 @@ export interface KernelApi extends EventTarget {
   denied(): DeniedAttempt[];
   /** Calls function `fn` of service module `module` with `input`; resolves with its output bytes. */
   call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array>;
+  /** The home of `module` (its directory in the origin-private file system), made if missing. */
+  home(module: string): Promise<FileSystemDirectoryHandle>;
   /** The pub/sub bus. */
   readonly bus: BusApi;
   /** Module windows: what they show, their input, closing them. */

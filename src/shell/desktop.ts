@@ -27,6 +27,7 @@ import './bus-view';
 import './command-bar';
 import './grant-dialog';
 import './config-dialog';
+import './files-dialog';
 
 /** The `<webmk-desktop>` element: the whole shell; `mountShell` gives it its kernel and boot handle. */
 export class Desktop extends LitElement {
@@ -68,6 +69,8 @@ export class Desktop extends LitElement {
     this.addEventListener('webmk-untrusted-answer', (e) => void this.#modules.answerUntrusted(e.detail.answer));
     this.addEventListener('webmk-configure', (e) => this.#modules.configure(e.detail.name));
     this.addEventListener('webmk-config-answer', (e) => void this.#modules.saveConfig(e.detail.name, e.detail.config));
+    this.addEventListener('webmk-files', (e) => void this.#modules.browseFiles(e.detail.name));
+    this.addEventListener('webmk-files-close', () => this.#modules.closeFiles());
     this.addEventListener('webmk-bus-open', (e) => this.#bus.setOpen(e.detail.open));
     this.addEventListener('webmk-declare-global', (e) => this.#bus.declareGlobal(e.detail.pattern));
   }
@@ -165,6 +168,7 @@ export class Desktop extends LitElement {
       <webmk-grant-dialog .prompt=${this.#prompts.current}></webmk-grant-dialog>
       <webmk-untrusted-dialog .prompt=${this.#modules.untrusted}></webmk-untrusted-dialog>
       <webmk-config-dialog .prompt=${this.#modules.configuring}></webmk-config-dialog>
+      <webmk-files-dialog .view=${this.#modules.browsing}></webmk-files-dialog>
       ${this.#toasts.render()}
     `;
   }

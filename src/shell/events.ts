@@ -27,6 +27,10 @@ export interface ShellEventDetail {
   'webmk-configure': { name: string };
   /** The person answered the Configure… dialog: the configuration to store, or null to change nothing. */
   'webmk-config-answer': { name: string; config: ModuleConfig | null };
+  /** Open the Files… view of a module's home. */
+  'webmk-files': { name: string };
+  /** Close the Files… view. */
+  'webmk-files-close': Record<string, never>;
   /** The bus view was opened or closed (the kernel records topics only while it is open). */
   'webmk-bus-open': { open: boolean };
   /** Declare a topic pattern global (reaching this app in other tabs). */
@@ -63,6 +67,8 @@ declare global {
     'webmk-grant': CustomEvent<ShellEventDetail['webmk-grant']>;
     'webmk-configure': CustomEvent<ShellEventDetail['webmk-configure']>;
     'webmk-config-answer': CustomEvent<ShellEventDetail['webmk-config-answer']>;
+    'webmk-files': CustomEvent<ShellEventDetail['webmk-files']>;
+    'webmk-files-close': CustomEvent<ShellEventDetail['webmk-files-close']>;
     'webmk-bus-open': CustomEvent<ShellEventDetail['webmk-bus-open']>;
     'webmk-declare-global': CustomEvent<ShellEventDetail['webmk-declare-global']>;
     'webmk-uninstall-package': CustomEvent<ShellEventDetail['webmk-uninstall-package']>;

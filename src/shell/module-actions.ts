@@ -6,6 +6,7 @@
 import type { ReactiveControllerHost } from 'lit';
 import { isKernelError, type InstallOptions, type ModuleConfig, type ModuleInfo } from '../kernel';
 import type { ConfigPrompt } from './config-dialog';
+import type { FilesView } from './files-dialog';
 import { fetchExample, type Example } from './examples';
 import { describeError, formatKiB } from './format';
 import type { KernelFeed } from './kernel-feed';
@@ -19,6 +20,8 @@ export class ModuleActions {
   busy: ReadonlySet<string> = new Set();
   /** The module the Configure… dialog shows, if it is open. */
   configuring: ConfigPrompt | undefined;
+  /** The module home the Files… dialog shows, if it is open. */
+  browsing: FilesView | undefined;
   /** The package waiting for the person's word because no trusted key vouches for it. */
   untrusted: UntrustedPrompt | undefined;
   #untrustedFile: File | string | undefined;
@@ -156,6 +159,22 @@ export class ModuleActions {
     const m = this.#feed.modules.find((x) => x.name === name);
     if (m === undefined) return;
     this.configuring = { module: m };
+    this.#host.requestUpdate();
+  }
+
+  /** Opens the Files… dialog on a module's home (`kernel.home`). */
+  async browseFiles(name: string): Promise<void> {
+    try {
+      const home = await this.#feed.need().home(name);
+      this.browsing = { module: name, home };
+      this.#host.requestUpdate();
+    } catch (e) {
+      this.#toasts.show('error', `Could not open the home of ${name}: ${describeError(e)}`);
+    }
+  }
+
+  closeFiles(): void {
+    this.browsing = undefined;
     this.#host.requestUpdate();
   }
 

@@ -1,6 +1,6 @@
 /**
  * The installed modules: what each is, what it asks for and was granted, how it is configured to
- * run, with Run (the args may go on with `| more stages`), Permissions…, Configure… and a
+ * run, with Run (the args may go on with `| more stages`), Permissions…, Configure…, Files… and a
  * two-step Uninstall.
  */
 import { LitElement, html, nothing } from 'lit';
@@ -148,6 +148,14 @@ export class RegistryView extends LitElement {
                 @click=${() => emit(this, 'webmk-configure', { name: m.name })}
               >
                 Configure…
+              </button>
+              <button
+                type="button"
+                class="small quiet files"
+                aria-label=${`Files of ${m.name}…`}
+                @click=${() => emit(this, 'webmk-files', { name: m.name })}
+              >
+                Files…
               </button>
               <button
                 type="button"

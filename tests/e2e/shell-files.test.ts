@@ -1,0 +1,88 @@
+/**
+ * The Files… dialog as a person uses it, in a real Chromium against the built app: a file
+ * uploaded into a module's home is listed and read by the module under `/home`, a sub-directory
+ * the module made is entered and left, and a file deleted there (after a yes) is gone from
+ * `kernel.home`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { install, run } from './kernel-helpers';
+
+const SHOTS = process.env.WEBMK_SHOTS ?? '/tmp';
+const HOME = { '/home': 'home' } as const;
+
+let server: StaticServer;
+let browser: TestBrowser;
+let page: Page;
+
+beforeAll(async () => {
+  server = await startServer({ root: process.env.WEBMK_DIST || undefined });
+  browser = await launchBrowser();
+  page = await openApp(browser.context, server.url);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await install(page, 'files');
+  await card().waitFor();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const dialog = () => page.locator('dialog.files-dialog');
+const card = () => page.locator('webmk-registry li.module[data-name="files"]');
+const entry = (name: string) => dialog().locator(`li.files-entry[data-name="${name}"]`);
+
+/** The names in the home's top folder, read through `kernel.home`. */
+function homeNames(): Promise<string[]> {
+  return page.evaluate(async () => {
+    const names: string[] = [];
+    for await (const h of (await window.kernel.home('files')).values()) names.push(h.name);
+    return names.sort();
+  });
+}
+
+async function open(): Promise<void> {
+  await card().getByRole('button', { name: 'Files of files…' }).click();
+  await dialog().waitFor({ state: 'visible' });
+}
+
+async function close(): Promise<void> {
+  await dialog().getByRole('button', { name: 'Close' }).click();
+  await dialog().waitFor({ state: 'hidden' });
+}
+
+describe('shell: Files…', () => {
+  it('uploads into the home, the module reads it, sub-folders open, and Delete removes it from kernel.home', async () => {
+    await open();
+    await expect(page.locator('#files-title').textContent()).resolves.toBe('Files of files');
+    await dialog().locator('input[type="file"]').setInputFiles({ name: 'input.txt', mimeType: 'text/plain', buffer: Buffer.from('from the view\n') });
+    await entry('input.txt').waitFor();
+    await expect(entry('input.txt').locator('.meta').textContent()).resolves.toBe('14 B');
+    expect(await homeNames()).toEqual(['input.txt']);
+    await close();
+
+    const cat = await run(page, 'files', { args: ['cat', '/home/input.txt'], mounts: HOME });
+    expect(cat).toMatchObject({ code: 0, stdout: 'from the view\n' });
+    const mk = await run(page, 'files', { args: ['mkdir', '/home/notes'], mounts: HOME });
+    expect(mk.code).toBe(0);
+    const wr = await run(page, 'files', { args: ['write', '/home/notes/a.txt', 'hello'], mounts: HOME });
+    expect(wr.code).toBe(0);
+
+    await open();
+    await entry('notes').getByRole('button', { name: 'notes/' }).click();
+    await entry('a.txt').waitFor();
+    await expect(dialog().locator('[aria-current="location"]').textContent()).resolves.toBe('notes');
+    await page.screenshot({ path: `${SHOTS}/files-view.png` });
+    await dialog().getByRole('button', { name: 'home' }).click();
+    await entry('input.txt').waitFor();
+
+    await entry('input.txt').getByRole('button', { name: 'Delete input.txt' }).click();
+    await entry('input.txt').getByRole('button', { name: 'Yes, delete' }).click();
+    await entry('input.txt').waitFor({ state: 'detached' });
+    expect(await homeNames()).toEqual(['notes']);
+    await close();
+    await expect(page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).resolves.toBe('Files of files…');
+  }, 60_000);
+});
