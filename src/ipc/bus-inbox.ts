@@ -174,10 +174,12 @@ export function wakeInboxReaders(i32: Int32Array, slot: number): void {
 
 /** Worker: sleeps until the doorbell moves from `seen` or `timeoutMs` passes. */
 export function waitInboxDoorbell(i32: Int32Array, slot: number, seen: number, timeoutMs: number): void {
-  // Writers skip the futex wake unless this flag is set, so it goes up before the wait.
+  // Writers skip the futex wake unless this flag is set, so it goes up before the wait. It stays
+  // up until the slot opens again: a reader that cleared it on waking could clear it under the
+  // slot's next reader (a killed worker runs on for a moment, and may wake here after its slot
+  // went to someone else), whose wake-ups writers would then skip.
   Atomics.store(i32, slotWord(slot, S.waiting), 1);
   Atomics.wait(i32, slotWord(slot, S.doorbell), seen, timeoutMs);
-  Atomics.store(i32, slotWord(slot, S.waiting), 0);
 }
 
 /** Page: resolves when the doorbell moves from `seen`. */

@@ -136,7 +136,16 @@ function cycles(p: Page, from: number, to: number): Promise<{ ok: number; bad: s
         while (next < to) {
           const i = next++;
           try {
-            const wrong = await one(i);
+            // A cycle that never ends is reported with what was left running, not as a timeout.
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const stuck = new Promise<string>((ok) => {
+              timer = setTimeout(() => {
+                const left = k.processes().filter((p) => p.state !== 'exited').map((p) => `${p.pid} ${p.name} ${p.mode} ${p.state}`);
+                ok(`kind ${i % kinds} did not end in 60 s; not exited: ${left.join(', ')}`);
+              }, 60_000);
+            });
+            const wrong = await Promise.race([one(i), stuck]);
+            clearTimeout(timer);
             if (wrong === null) ok += 1;
             else bad.push(`${i}: ${wrong}`);
           } catch (e) {

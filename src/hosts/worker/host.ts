@@ -221,10 +221,11 @@ export class WorkerHost implements Host {
         current.serving.clear();
         if (w !== undefined) this.busy.delete(w);
         w = undefined;
-        // Idle workers may hold memories of their past runs that their engine has not collected
-        // yet (it collects by heap pressure, not address space): at the wall they go, and the
-        // start is tried once more on a fresh worker.
-        if (!started && !retried && isWall(e.message) && this.dropIdle() > 0) {
+        // Workers may hold memories of their past runs that their engine has not collected yet
+        // (it collects by heap pressure, not address space): at the wall the idle ones go, and
+        // the start is tried once more on a fresh worker a moment later.
+        if (!started && !retried && isWall(e.message)) {
+          this.dropIdle();
           retried = true;
           const again = (): void => {
             this.waiting.delete(end);
@@ -294,17 +295,10 @@ export class WorkerHost implements Host {
     };
   }
 
-  /** Ends every idle worker; returns how many there were. */
-  private dropIdle(): number {
-    let n = 0;
-    for (const list of this.idle.values()) {
-      for (const w of list) {
-        w.terminate();
-        n++;
-      }
-    }
+  /** Ends every idle worker. */
+  private dropIdle(): void {
+    for (const list of this.idle.values()) for (const w of list) w.terminate();
     this.idle.clear();
-    return n;
   }
 
   /** Ends the start `current` with `watchdog-expired` once it computes `ms` without a host call. */
