@@ -20,7 +20,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
-import { heardOnAppChannel, install, installWith, output, run, startBackground, waitExit, waitOutput, withManifest } from './kernel-helpers';
+import { heardOnAppChannel, install, installWith, leb, output, run, startBackground, waitExit, waitOutput, withManifest } from './kernel-helpers';
 
 let server: StaticServer;
 let browser: TestBrowser;
@@ -682,17 +682,6 @@ function withManifestText(bytes: number[], text: string): number[] {
   // withManifest appends its section last; for `null` that is 21 bytes: id, size, name, "null".
   const stripped = withManifest(bytes, null).slice(0, -21);
   const name = [...'webmk.manifest'].map((c) => c.charCodeAt(0));
-  const payload = [...leb128(name.length), ...name, ...new TextEncoder().encode(text)];
-  return [...stripped, 0, ...leb128(payload.length), ...payload];
-}
-
-function leb128(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
+  const payload = [...leb(name.length), ...name, ...new TextEncoder().encode(text)];
+  return [...stripped, 0, ...leb(payload.length), ...payload];
 }

@@ -148,7 +148,7 @@ export function output(page: Page, pid: number): Promise<string> {
 }
 
 /** An unsigned LEB128, as the wasm binary format writes lengths. */
-function leb(n: number): number[] {
+export function leb(n: number): number[] {
   const out: number[] = [];
   do {
     let byte = n & 0x7f;
