@@ -4,12 +4,15 @@
  */
 import { boot, consumeLaunchQueue } from './boot';
 import { createKernel, type KernelApi } from './kernel';
+import { createDevicesHandle, type DevicesHandle } from './remote';
 import { installRequest, mountShell } from './shell';
 
 declare global {
   interface Window {
     /** The kernel this page runs; scripts and tests drive it (see README). */
     kernel: KernelApi;
+    /** Devices (other browsers through js-libp2p): on/off, pairing, links (see README). */
+    webmkDevices: DevicesHandle;
   }
 }
 
@@ -18,6 +21,7 @@ async function start(): Promise<void> {
   const kernel = createKernel();
   // Set before anything renders: page scripts and tests wait for it.
   window.kernel = kernel;
+  window.webmkDevices = createDevicesHandle();
   const desktop = mountShell(document.body, kernel, b);
   // In the kernel, not the shell: a page without the shell gets the same start-up. What failed is
   // in the result (the shell shows it); a registry that cannot open is reported through `ready`.

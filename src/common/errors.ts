@@ -51,7 +51,14 @@ export type KernelErrorCode =
   | 'gfx/bad-size'
   | 'gfx/busy'
   | 'gfx/limit'
-  | 'gfx/no-window';
+  | 'gfx/no-window'
+  | 'remote/link-lost'
+  | 'remote/not-paired'
+  | 'remote/bad-pairing-link'
+  | 'remote/dial-failed'
+  | 'remote/no-relay'
+  | 'remote/relay-unreachable'
+  | 'remote/devices-busy';
 
 /** Plain data form of a KernelError, as it crosses a wire. */
 export interface KernelErrorData {

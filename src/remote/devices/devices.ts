@@ -1,0 +1,153 @@
+/**
+ * Devices turned on: pairing (one-time secrets checked on the first exchange), the remembered
+ * peers, one link per peer, and redial. On start a node dials every paired device; after a lost
+ * link only the one with the smaller peer id redials, so the link comes back as one, not two
+ * racing ones. Two links that do cross (both started at once) settle on the one the smaller id
+ * dialled, on both sides.
+ */
+import { KernelError } from '../../common';
+import type { Link } from '../link';
+import type { DeviceLink } from './device-link';
+import { startNode, type DevicesNode } from './node';
+import { pairingLinkFor, parsePairingLink } from './protocol';
+import { deletePeer, loadPeers, savePeer, type PairedPeer } from './store';
+import type { Devices, DevicesEvent, DevicesOptions } from './types';
+
+/** How long a pairing secret stays valid. */
+const SECRET_MS = 15 * 60_000;
+/** Redial back-off: first wait, and the most it grows to. */
+const REDIAL_FIRST_MS = 1000;
+const REDIAL_MAX_MS = 30_000;
+/** Two links to one peer opened closer together than this crossed; older ones are stale. */
+const CROSSED_MS = 3000;
+
+function secret(): string {
+  const b = crypto.getRandomValues(new Uint8Array(18));
+  return btoa(String.fromCharCode(...b)).replaceAll('+', '-').replaceAll('/', '_');
+}
+
+/** Starts devices (libp2p node, reservation on the relay), then redials the remembered peers. */
+export async function start(options: DevicesOptions & { relay: string }): Promise<Devices> {
+  const node: DevicesNode = await startNode(options);
+  const secrets = new Map<string, number>();
+  const peers = new Map<string, PairedPeer>((await loadPeers()).map((p) => [p.id, p]));
+  const links = new Map<string, DeviceLink>();
+  const listeners = new Set<(e: DevicesEvent) => void>();
+  const redials = new Map<string, ReturnType<typeof setTimeout>>();
+  let stopped = false;
+
+  const emit = (e: DevicesEvent): void => {
+    for (const fn of listeners) fn(e);
+  };
+
+  /** The link both sides keep when two cross: the one the smaller peer id dialled. */
+  const canonical = (l: DeviceLink): boolean => l.outbound === node.id < l.peer;
+
+  const adopt = (link: DeviceLink): void => {
+    const old = links.get(link.peer);
+    if (old !== undefined) {
+      if (link.openedAt - old.openedAt < CROSSED_MS && canonical(old) && !canonical(link)) {
+        link.close();
+        return;
+      }
+      // A new link replaces a stale one (its peer came back before the old one was noticed lost).
+      old.close();
+    }
+    links.set(link.peer, link);
+    void link.ended.then((end) => {
+      if (links.get(link.peer) === link) links.delete(link.peer);
+      emit({ type: 'ended', peer: link.peer, end });
+      if (end.reason === 'link-lost') scheduleRedial(link.peer, REDIAL_FIRST_MS);
+    });
+    emit({ type: 'link', link });
+  };
+
+  const remember = async (id: string, relay: string): Promise<void> => {
+    const known = peers.get(id);
+    const p: PairedPeer = { id, relay, pairedAt: known?.pairedAt ?? Date.now() };
+    peers.set(id, p);
+    await savePeer(p);
+    if (known === undefined) emit({ type: 'paired', peer: id });
+  };
+
+  function scheduleRedial(id: string, waitMs: number, first = false): void {
+    if (stopped || !(first || node.id < id) || !peers.has(id) || redials.has(id)) return;
+    redials.set(
+      id,
+      setTimeout(() => {
+        redials.delete(id);
+        const p = peers.get(id);
+        if (stopped || p === undefined || links.has(id)) return;
+        node.dial(id, p.relay, undefined).then(adopt, (e: unknown) => {
+          // A peer that forgot this one stays listed (the person decides) but is not pestered.
+          if (e instanceof KernelError && e.code === 'remote/not-paired') return;
+          scheduleRedial(id, Math.min(waitMs * 2, REDIAL_MAX_MS));
+        });
+      }, waitMs),
+    );
+  }
+
+  node.onHello = async (peer, hello) => {
+    const given = hello.secret;
+    if (peers.has(peer)) return true;
+    if (given === undefined) return false;
+    const expires = secrets.get(given);
+    // One use only, whatever the outcome: a secret seen once is spent.
+    secrets.delete(given);
+    if (expires === undefined || expires < Date.now()) return false;
+    await remember(peer, hello.relay ?? options.relay);
+    return true;
+  };
+  node.onLink = adopt;
+
+  for (const id of peers.keys()) scheduleRedial(id, 0, true);
+
+  return {
+    id: node.id,
+    relay: options.relay,
+    pairingLink() {
+      const s = secret();
+      const now = Date.now();
+      for (const [k, t] of secrets) if (t < now) secrets.delete(k);
+      secrets.set(s, now + SECRET_MS);
+      const base = options.appUrl ?? location.href.split('#')[0] ?? location.href;
+      return pairingLinkFor(base, { peer: node.id, relay: options.relay, secret: s });
+    },
+    async pair(text) {
+      const parsed = parsePairingLink(text);
+      if (parsed === undefined) throw new KernelError('remote/bad-pairing-link', 'this is not a webmk pairing link');
+      if (parsed.peer === node.id) throw new KernelError('remote/bad-pairing-link', 'this pairing link is this device\'s own');
+      const link = await node.dial(parsed.peer, parsed.relay, parsed.secret);
+      await remember(parsed.peer, parsed.relay);
+      adopt(link);
+      return link;
+    },
+    async paired() {
+      return [...peers.values()].map((p) => ({ ...p, connected: links.has(p.id) }));
+    },
+    async forget(id) {
+      peers.delete(id);
+      const t = redials.get(id);
+      if (t !== undefined) clearTimeout(t);
+      redials.delete(id);
+      await deletePeer(id);
+      links.get(id)?.close();
+      emit({ type: 'forgotten', peer: id });
+    },
+    links(): Link[] {
+      return [...links.values()];
+    },
+    subscribe(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    async stop() {
+      stopped = true;
+      for (const t of redials.values()) clearTimeout(t);
+      redials.clear();
+      for (const l of links.values()) l.close();
+      await Promise.race([Promise.all([...links.values()].map((l) => l.ended)), new Promise((r) => setTimeout(r, 2000))]);
+      await node.stop();
+    },
+  };
+}
