@@ -21,6 +21,8 @@ const RESULTS = join(HERE, 'results');
 const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'stall', 'kill', 'bus', 'supervision', 'iframe', 'iframe-bus', 'leaks', 'services', 'packages', 'files', 'wall'];
 /** The graphics figures: bench/gfx-bench.mjs, in the built app, after the page figures. */
 const GRAPHICS = 'graphics';
+/** The devices figures: bench/devices-bench.mjs, two browsers and a relay, after the graphics. */
+const DEVICES = 'devices';
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -160,13 +162,17 @@ async function pageFigures(figures, asked) {
 /** The page figures asked for, or all; then the graphics figures if asked for, or if none was named. */
 async function main() {
   const asked = process.argv.slice(2);
-  const known = [...ALL, GRAPHICS];
+  const known = [...ALL, GRAPHICS, DEVICES];
   for (const f of asked) if (!known.includes(f)) throw new Error(`unknown figure "${f}"; figures: ${known.join(', ')}`);
-  const figures = asked.length > 0 ? asked.filter((f) => f !== GRAPHICS) : ALL;
+  const figures = asked.length > 0 ? asked.filter((f) => f !== GRAPHICS && f !== DEVICES) : ALL;
   if (figures.length > 0) await pageFigures(figures, asked);
   if (asked.length === 0 || asked.includes(GRAPHICS)) {
     const gfx = spawnSync(process.execPath, [join(HERE, 'gfx-bench.mjs')], { stdio: 'inherit' });
     if (gfx.status !== 0) throw new Error(`bench/gfx-bench.mjs failed (${gfx.status ?? gfx.signal})`);
+  }
+  if (asked.length === 0 || asked.includes(DEVICES)) {
+    const dev = spawnSync(process.execPath, [join(HERE, 'devices-bench.mjs')], { stdio: 'inherit' });
+    if (dev.status !== 0) throw new Error(`bench/devices-bench.mjs failed (${dev.status ?? dev.signal})`);
   }
 }
 
