@@ -23,6 +23,7 @@ async function start(): Promise<void> {
   window.kernel = kernel;
   window.webmkDevices = createDevicesHandle();
   const desktop = mountShell(document.body, kernel, b);
+  desktop.devices = window.webmkDevices;
   // In the kernel, not the shell: a page without the shell gets the same start-up. What failed is
   // in the result (the shell shows it); a registry that cannot open is reported through `ready`.
   kernel.autostart().catch(() => {});

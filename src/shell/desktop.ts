@@ -28,16 +28,21 @@ import './command-bar';
 import './grant-dialog';
 import './config-dialog';
 import './files-dialog';
+import './devices-panel';
+import type { DevicesControl } from './devices-panel';
 
 /** The `<webmk-desktop>` element: the whole shell; `mountShell` gives it its kernel and boot handle. */
 export class Desktop extends LitElement {
   static override properties = {
     kernel: { attribute: false },
     boot: { attribute: false },
+    devices: { attribute: false },
   };
 
   declare kernel: KernelApi | undefined;
   declare boot: ShellBoot | undefined;
+  /** The page's devices switch, for the Devices panel (main.ts sets it). */
+  declare devices: DevicesControl | undefined;
 
   #toasts = new Toasts(this);
   #feed = new KernelFeed(this, () => this.kernel, this.#toasts);
@@ -53,6 +58,7 @@ export class Desktop extends LitElement {
     super();
     this.kernel = undefined;
     this.boot = undefined;
+    this.devices = undefined;
     this.addEventListener('webmk-run', (e) => void this.#sessions.run(e.detail.name, e.detail.args, e.detail.mode));
     this.addEventListener('webmk-uninstall', (e) => void this.#modules.uninstall(e.detail.name));
     this.addEventListener('webmk-install-example', (e) => void this.#modules.installExample(e.detail.example));
@@ -141,6 +147,10 @@ export class Desktop extends LitElement {
           <section class="panel" aria-labelledby="examples-heading">
             <h2 id="examples-heading">Examples</h2>
             <webmk-examples .examples=${feed.examples} .installed=${installed} .busy=${this.#modules.busy}></webmk-examples>
+          </section>
+          <section class="panel" aria-labelledby="devices-heading">
+            <h2 id="devices-heading">Devices</h2>
+            <webmk-devices-panel .devices=${this.devices}></webmk-devices-panel>
           </section>
         </div>
         <div class="column work">
