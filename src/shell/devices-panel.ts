@@ -94,7 +94,9 @@ export class DevicesPanel extends LitElement {
     if (d === undefined || d === this.#watching) return;
     this.#watching = d;
     this.#unsubscribe.push(d.onChange(() => void this.#refresh()));
-    void d.getRelay().then((r) => (this._relay = this._relay || r));
+    // A pairing link opened in the app (a scanned QR code) offers its relay and waits in the pair field.
+    const opened = location.hash.startsWith('#pair=') ? new URLSearchParams(location.hash.slice(1)) : undefined;
+    void d.getRelay().then((r) => (this._relay = this._relay || r || (opened?.get('relay') ?? '')));
     void this.#refresh();
   }
 
@@ -152,6 +154,8 @@ export class DevicesPanel extends LitElement {
     void this.#act(async () => {
       await on.pair(input.value);
       input.value = '';
+      // The link is spent: a reload must not offer it again.
+      if (location.hash.startsWith('#pair=')) history.replaceState(history.state, '', location.href.split('#')[0]);
     });
   }
 
@@ -194,7 +198,13 @@ export class DevicesPanel extends LitElement {
       </div>
       <form class="devices-pair" @submit=${(e: Event) => this.#pair(e)}>
         <label for="devices-pair-link">Pair with another device: paste its link</label>
-        <input id="devices-pair-link" type="text" spellcheck="false" placeholder="https://…#pair=…" />
+        <input
+          id="devices-pair-link"
+          type="text"
+          spellcheck="false"
+          placeholder="https://…#pair=…"
+          .value=${location.hash.startsWith('#pair=') && !location.href.includes(on.id) ? location.href : ''}
+        />
         <button type="submit" class="primary" ?disabled=${this._busy}>${this._busy ? 'Pairing…' : 'Pair'}</button>
       </form>
       <h3>Paired devices</h3>

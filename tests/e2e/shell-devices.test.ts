@@ -1,7 +1,7 @@
 /**
  * The Devices panel, as a person uses it: two devices (two Chromium processes, a relay on
  * 127.0.0.1, in a network namespace of the test's making) turned on from the panel, paired by
- * pasting one's link into the other, listed as connected on both sides; a bad link is refused
+ * opening one's link in the other, listed as connected on both sides; a bad link is refused
  * with a message; forgetting empties the list. Screenshots wide and at phone width.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,18 +37,28 @@ describe.skipIf(unavailable !== undefined)(`the Devices panel${unavailable !== u
     await panel.locator('.devices-qr svg').waitFor({ timeout: 60_000 });
   }
 
-  it('turns devices on, pairs two devices by pasting a link, and lists each as connected', async () => {
-    await Promise.all([turnOnFromPanel(a), turnOnFromPanel(b)]);
+  it('turns devices on, pairs two devices by opening a link (a scanned QR code), and lists each as connected', async () => {
+    await turnOnFromPanel(a);
     const panelA = a.page.locator('webmk-devices-panel');
     const panelB = b.page.locator('webmk-devices-panel');
     const link = await panelA.getByLabel('Pairing link (one use)').inputValue();
     expect(link).toMatch(/#pair=12D3Koo\w+&relay=.+&secret=[\w-]+$/);
 
-    await panelB.getByLabel('Pair with another device: paste its link').fill('https://example.org/#nothing');
+    // b opens the link: the relay address and the link wait in its panel.
+    await b.page.goto(link);
+    await b.page.reload();
+    await b.page.waitForFunction(() => 'webmkDevices' in globalThis);
+    await expect.poll(() => panelB.getByLabel('Relay address').inputValue()).toBe(world.relay);
+    await panelB.getByRole('button', { name: 'Turn devices on' }).click();
+    await panelB.locator('.devices-qr svg').waitFor({ timeout: 60_000 });
+    const pairField = panelB.getByLabel('Pair with another device: paste its link');
+    await expect(pairField.inputValue()).resolves.toBe(link);
+
+    await pairField.fill('https://example.org/#nothing');
     await panelB.getByRole('button', { name: 'Pair' }).click();
     await expect(panelB.getByRole('alert').textContent()).resolves.toContain('not a webmk pairing link');
 
-    await panelB.getByLabel('Pair with another device: paste its link').fill(link);
+    await pairField.fill(link);
     await panelB.getByRole('button', { name: 'Pair' }).click();
     await panelB.locator('.devices-list li', { hasText: 'connected' }).filter({ hasNotText: 'not connected' }).waitFor({ timeout: 60_000 });
     await panelA.locator('.devices-list li', { hasText: 'connected' }).filter({ hasNotText: 'not connected' }).waitFor({ timeout: 60_000 });
