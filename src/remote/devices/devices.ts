@@ -89,11 +89,10 @@ export async function start(options: DevicesOptions & { relay: string }): Promis
 
   node.onHello = async (peer, hello) => {
     const given = hello.secret;
+    const expires = given === undefined ? undefined : secrets.get(given);
+    // One use only, whatever the outcome (even by a peer paired already): a secret seen is spent.
+    if (given !== undefined) secrets.delete(given);
     if (peers.has(peer)) return true;
-    if (given === undefined) return false;
-    const expires = secrets.get(given);
-    // One use only, whatever the outcome: a secret seen once is spent.
-    secrets.delete(given);
     if (expires === undefined || expires < Date.now()) return false;
     await remember(peer, hello.relay ?? options.relay);
     return true;
