@@ -22,6 +22,8 @@ async function start(): Promise<void> {
   // Set before anything renders: page scripts and tests wait for it.
   window.kernel = kernel;
   window.webmkDevices = createDevicesHandle();
+  // Devices left on come back on (libp2p loads only then), so paired devices reconnect.
+  void window.webmkDevices.resume();
   const desktop = mountShell(document.body, kernel, b);
   desktop.devices = window.webmkDevices;
   // In the kernel, not the shell: a page without the shell gets the same start-up. What failed is

@@ -27,6 +27,8 @@ export interface DevicesOn {
 /** The page's devices switch (a structural view of src/remote's `DevicesHandle`). */
 export interface DevicesControl {
   readonly current: DevicesOn | undefined;
+  /** Why the last start failed (shown while devices are off). */
+  readonly lastError: unknown;
   start(): Promise<unknown>;
   stop(): Promise<void>;
   getRelay(): Promise<string>;
@@ -165,7 +167,9 @@ export class DevicesPanel extends LitElement {
     const on = d.current;
     return html`<div class="devices-panel">
       ${on === undefined ? this.#off() : this.#on(on)}
-      ${this._error ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
+      ${this._error || (on === undefined && d.lastError !== undefined)
+        ? html`<p class="error" role="alert">${this._error || message(d.lastError)}</p>`
+        : nothing}
     </div>`;
   }
 

@@ -171,6 +171,22 @@ describe.skipIf(unavailable !== undefined)(`devices over libp2p${unavailable !==
     await waitEvent(b.page, 'link', idA, 1, 60_000);
   }, 120_000);
 
+  it('a reloaded page turns devices on again by itself, and its paired device reconnects', async () => {
+    const links = (p: string) =>
+      a.page.evaluate((peer) => (window as unknown as { deviceEvents: Array<{ type: string; peer?: string }> }).deviceEvents.filter((e) => e.type === 'link' && e.peer === peer).length, p);
+    const before = await links(idB);
+    await b.page.reload();
+    await b.page.waitForFunction(() => window.webmkDevices?.current?.links().length === 1, undefined, { timeout: 60_000, polling: 100 });
+    await waitEvent(a.page, 'link', idB, before + 1, 60_000);
+    // The page that went away said so: its old link ended as closed, or was replaced (lost).
+    const ends = await a.page.evaluate(
+      (p) => (window as unknown as { deviceEvents: Array<{ type: string; peer?: string; reason?: string }> }).deviceEvents.filter((e) => e.type === 'ended' && e.peer === p).map((e) => e.reason),
+      idB,
+    );
+    expect(['closed', 'link-lost']).toContain(ends.at(-1));
+    expect(await b.page.evaluate(() => window.webmkDevices.current?.id)).toBe(idB);
+  }, 120_000);
+
   it('a killed browser is noticed as link-lost, with the undelivered count', async () => {
     const before = await a.page.evaluate(
       (p) => (window as unknown as { deviceEvents: Array<{ type: string; peer?: string }> }).deviceEvents.filter((e) => e.type === 'ended' && e.peer === p).length,
@@ -184,6 +200,7 @@ describe.skipIf(unavailable !== undefined)(`devices over libp2p${unavailable !==
       idB,
     );
     expect(last?.reason).toBe('link-lost');
+    expect(Date.now() - t0).toBeLessThan(30_000);
     expect(typeof last?.undelivered).toBe('number');
     console.log(`devices: a killed browser noticed in ${Date.now() - t0} ms`);
   }, 60_000);

@@ -99,6 +99,12 @@ export class DeviceLink implements Link {
     setTimeout(() => void this.#stream.close(), this.#liveness.lostAfterMs);
   }
 
+  /** Ends the link at once as lost (its peer came back on a newer link), dropping the stream. */
+  drop(): void {
+    this.#finish('link-lost');
+    void this.#stream.close(new KernelError('remote/link-lost', `the link to ${this.peer} was replaced by a newer one`));
+  }
+
   #bye(): Uint8Array {
     const b = ackFrame(this.#received);
     b[4] = FrameKind.bye;

@@ -51,7 +51,7 @@ export async function start(options: DevicesOptions & { relay: string }): Promis
         return;
       }
       // A new link replaces a stale one (its peer came back before the old one was noticed lost).
-      old.close();
+      old.drop();
     }
     links.set(link.peer, link);
     void link.ended.then((end) => {
@@ -98,6 +98,12 @@ export async function start(options: DevicesOptions & { relay: string }): Promis
     return true;
   };
   node.onLink = adopt;
+  // A page that goes away says so, so its peers end the link as closed at once instead of
+  // waiting for silence.
+  const leaving = (): void => {
+    for (const l of links.values()) l.close();
+  };
+  addEventListener('pagehide', leaving);
 
   for (const id of peers.keys()) scheduleRedial(id, 0, true);
 
@@ -142,6 +148,7 @@ export async function start(options: DevicesOptions & { relay: string }): Promis
     },
     async stop() {
       stopped = true;
+      removeEventListener('pagehide', leaving);
       for (const t of redials.values()) clearTimeout(t);
       redials.clear();
       for (const l of links.values()) l.close();

@@ -5,7 +5,7 @@
  * One tab per browser profile runs devices (a Web Lock), since all tabs share one identity.
  */
 import { KernelError } from '../../common';
-import { getRelay, setRelay } from './store';
+import { getEnabled, getRelay, setEnabled, setRelay } from './store';
 import type { Devices, DevicesOptions } from './types';
 
 export type { Devices, DevicesEvent, DevicesOptions, DeviceInfo } from './types';
@@ -62,7 +62,7 @@ async function holdLock(): Promise<() => void> {
 export interface DevicesHandle {
   /** The running devices, or undefined while off. */
   readonly current: Devices | undefined;
-  /** Turns devices on (see `startDevices`); resolves with the running ones if already on. */
+  /** Turns devices on (see `startDevices`); resolves with the running ones if already on. Remembers the relay and that devices are on. */
   start(options?: DevicesOptions): Promise<Devices>;
   /** Turns devices off. */
   stop(): Promise<void>;
@@ -72,17 +72,22 @@ export interface DevicesHandle {
   setRelay(relay: string): Promise<void>;
   /** Calls `fn` when devices turn on or off. */
   onChange(fn: () => void): () => void;
+  /** Turns devices on if they were on when the page last ran (so paired devices reconnect after a reload); never rejects. */
+  resume(): Promise<void>;
+  /** Why the last start (or resume) failed, if it did. */
+  readonly lastError: unknown;
 }
 
 /** Makes the page's devices switch. */
 export function createDevicesHandle(): DevicesHandle {
   let current: Devices | undefined;
   let starting: Promise<Devices> | undefined;
+  let lastError: unknown;
   const listeners = new Set<() => void>();
   const changed = (): void => {
     for (const fn of listeners) fn();
   };
-  return {
+  const handle: DevicesHandle = {
     get current() {
       return current;
     },
@@ -92,11 +97,18 @@ export function createDevicesHandle(): DevicesHandle {
         (d) => {
           current = d;
           starting = undefined;
+          lastError = undefined;
+          // What started is remembered: the relay it used becomes the setting, and "on" the state.
+          void setRelay(d.relay)
+            .then(() => setEnabled(true))
+            .catch(() => {});
           changed();
           return d;
         },
         (e: unknown) => {
           starting = undefined;
+          lastError = e;
+          changed();
           throw e;
         },
       );
@@ -105,8 +117,19 @@ export function createDevicesHandle(): DevicesHandle {
     async stop() {
       const d = current;
       current = undefined;
+      await setEnabled(false).catch(() => {});
       if (d !== undefined) await d.stop();
       changed();
+    },
+    async resume() {
+      try {
+        if (await getEnabled()) await handle.start();
+      } catch {
+        // Kept in lastError for the panel.
+      }
+    },
+    get lastError() {
+      return lastError;
     },
     getRelay,
     setRelay,
@@ -115,4 +138,5 @@ export function createDevicesHandle(): DevicesHandle {
       return () => listeners.delete(fn);
     },
   };
+  return handle;
 }

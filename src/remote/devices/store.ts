@@ -88,3 +88,13 @@ export async function getRelay(): Promise<string> {
 export async function setRelay(relay: string): Promise<void> {
   await (await db()).put('settings', relay.trim(), 'relay');
 }
+
+/** Whether devices were left on (they turn on again when the page loads). */
+export async function getEnabled(): Promise<boolean> {
+  return (await (await db()).get('settings', 'enabled')) === 'on';
+}
+
+/** Records whether devices are on. */
+export async function setEnabled(on: boolean): Promise<void> {
+  await (await db()).put('settings', on ? 'on' : 'off', 'enabled');
+}
