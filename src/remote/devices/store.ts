@@ -91,6 +91,9 @@ export async function setRelay(relay: string): Promise<void> {
 
 /** Whether devices were left on (they turn on again when the page loads). */
 export async function getEnabled(): Promise<boolean> {
+  // Every page load asks: a profile that never used devices does not get a database for it.
+  const known = await indexedDB.databases?.().catch(() => undefined);
+  if (known !== undefined && !known.some((d) => d.name === 'webmk-devices')) return false;
   return (await (await db()).get('settings', 'enabled')) === 'on';
 }
 
