@@ -36,7 +36,7 @@ export interface Namespace {
 
 /** Makes a namespace with loopback up. */
 export async function makeNamespace(): Promise<Namespace> {
-  const holder = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && echo up && exec sleep 100000'], {
+  const holder = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && echo up && exec sleep 3600'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
