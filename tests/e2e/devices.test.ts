@@ -79,6 +79,8 @@ describe.skipIf(unavailable !== undefined)(`devices over libp2p${unavailable !==
       polluted: false,
       third: JSON.stringify(['bytes:0', 'ünïcode ✓', { nested: { deep: true } }]),
     });
+    // The heartbeats measure the round trip (the Nodes view shows it).
+    await a.page.waitForFunction(() => typeof (window.webmkDevices.current?.links()[0] as { rttMs?: number } | undefined)?.rttMs === 'number', undefined, { timeout: 10_000 });
     expect(await a.page.evaluate(async () => (await window.webmkDevices.current!.paired()).map((d) => d.id))).toEqual([idB]);
     expect(await b.page.evaluate(async () => (await window.webmkDevices.current!.paired()).map((d) => d.connected))).toEqual([true]);
   }, 90_000);

@@ -148,6 +148,10 @@ describe('DeviceLink over a stream pair', () => {
     await done;
     expect(got).toEqual([...Array(100).keys()]);
     expect(back[99]).toEqual({ echo: 99 });
+    // Heartbeats measure the round trip.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(x.rttMs).toBeGreaterThanOrEqual(0);
+    expect(x.rttMs).toBeLessThan(100);
     x.close();
     expect(() => x.send(1)).toThrow(expect.objectContaining({ code: 'remote/link-lost' }));
     expect(await x.ended).toEqual({ reason: 'local', undelivered: 0 });

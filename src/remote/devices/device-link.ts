@@ -10,7 +10,7 @@ import { KernelError } from '../../common';
 import type { Link, LinkEnd, LinkEndReason } from '../link';
 import { decodeMessage, encodeMessage } from './codec';
 import type { FramedStream } from './framed-stream';
-import { FrameKind, MAX_FRAME, ackFrame, frame, readAck, type Frame } from './frames';
+import { FrameKind, MAX_FRAME, ackFrame, frame, readAck, type Ack, type Frame } from './frames';
 
 /** Bytes queued past which `writable()` waits. */
 export const HIGH_WATER = 1024 * 1024;
@@ -30,6 +30,8 @@ export class DeviceLink implements Link {
   readonly ended: Promise<LinkEnd>;
   /** When the link opened (ms since the epoch). */
   readonly openedAt = Date.now();
+  /** The last round trip measured by the heartbeats, ms (undefined until one is). */
+  rttMs: number | undefined;
   #resolveEnded!: (end: LinkEnd) => void;
   #stream: FramedStream;
   #liveness: Liveness;
@@ -40,6 +42,9 @@ export class DeviceLink implements Link {
   #acked = 0;
   #lastHeard = Date.now();
   #lastAckSent = 0;
+  /** The other side's last timestamp, and when (on this side's clock) it arrived. */
+  #peerAt = 0;
+  #peerAtHere = 0;
   #timer: ReturnType<typeof setInterval>;
   #done = false;
   #closing = false;
@@ -106,9 +111,12 @@ export class DeviceLink implements Link {
   }
 
   #bye(): Uint8Array {
-    const b = ackFrame(this.#received);
-    b[4] = FrameKind.bye;
-    return b;
+    return ackFrame(this.#stamp(), FrameKind.bye);
+  }
+
+  #stamp(): Ack {
+    const now = performance.now();
+    return { received: this.#received, at: now, echo: this.#peerAt, held: this.#peerAt === 0 ? 0 : now - this.#peerAtHere };
   }
 
   #frame(f: Frame): void {
@@ -143,13 +151,21 @@ export class DeviceLink implements Link {
     }
   }
 
-  #heard(count: number): void {
-    if (Number.isFinite(count) && count > this.#acked && count <= this.#sent) this.#acked = count;
+  #heard(ack: Ack | undefined): void {
+    if (ack === undefined) return;
+    if (ack.received > this.#acked && ack.received <= this.#sent) this.#acked = ack.received;
+    const now = performance.now();
+    if (ack.at > 0) {
+      this.#peerAt = ack.at;
+      this.#peerAtHere = now;
+    }
+    const rtt = now - ack.echo - ack.held;
+    if (ack.echo > 0 && rtt >= 0 && rtt < 60_000) this.rttMs = rtt;
   }
 
   #ack(): void {
     this.#lastAckSent = Date.now();
-    this.#stream.write(ackFrame(this.#received));
+    this.#stream.write(ackFrame(this.#stamp()));
   }
 
   #tick(): void {

@@ -9,7 +9,7 @@ import { KernelError } from '../../common';
 export const FrameKind = {
   /** A Link message (codec.ts). */
   message: 0,
-  /** Liveness and delivery: the count of messages received so far (an f64). */
+  /** Liveness, delivery and round trip: the count of messages received so far, timestamps (Ack). */
   ack: 1,
   /** The sender closes the link on purpose: the other side ends it with reason `closed`. */
   bye: 2,
@@ -34,17 +34,35 @@ export function frame(kind: FrameKindValue, payload: Uint8Array): Uint8Array {
   return out;
 }
 
-/** An ack frame carrying `received`. */
-export function ackFrame(received: number): Uint8Array {
-  const payload = new Uint8Array(8);
-  new DataView(payload.buffer).setFloat64(0, received);
-  return frame(FrameKind.ack, payload);
+/**
+ * What an ack (and a bye) carries: the sender's received count, and a timestamp exchange for the
+ * round trip: its own clock now, the last timestamp it had from the other side, and how long it
+ * held that one. Each side only ever compares its own clock with itself.
+ */
+export interface Ack {
+  received: number;
+  at: number;
+  echo: number;
+  held: number;
 }
 
-/** Reads the count from an ack frame's payload; NaN when it is not one. */
-export function readAck(payload: Uint8Array): number {
-  if (payload.length !== 8) return Number.NaN;
-  return new DataView(payload.buffer, payload.byteOffset, 8).getFloat64(0);
+/** An ack frame. */
+export function ackFrame(ack: Ack, kind: FrameKindValue = FrameKind.ack): Uint8Array {
+  const payload = new Uint8Array(32);
+  const v = new DataView(payload.buffer);
+  v.setFloat64(0, ack.received);
+  v.setFloat64(8, ack.at);
+  v.setFloat64(16, ack.echo);
+  v.setFloat64(24, ack.held);
+  return frame(kind, payload);
+}
+
+/** Reads an ack frame's payload; undefined when it is not one. */
+export function readAck(payload: Uint8Array): Ack | undefined {
+  if (payload.length !== 32) return undefined;
+  const v = new DataView(payload.buffer, payload.byteOffset, 32);
+  const ack = { received: v.getFloat64(0), at: v.getFloat64(8), echo: v.getFloat64(16), held: v.getFloat64(24) };
+  return Object.values(ack).every(Number.isFinite) ? ack : undefined;
 }
 
 /** One frame as read: its kind (unchecked: any byte) and payload. */
