@@ -38,7 +38,11 @@ describe.skipIf(unavailable !== undefined)(`the Devices panel${unavailable !== u
   }
 
   it('turns devices on, pairs two devices by opening a link (a scanned QR code), and lists each as connected', async () => {
+    // libp2p is its own chunk, loaded only when devices are turned on.
+    const loaded = () => a.page.evaluate(() => performance.getEntriesByType('resource').some((e) => /\/assets\/devices-[\w-]+\.js$/.test(e.name)));
+    expect(await loaded()).toBe(false);
     await turnOnFromPanel(a);
+    expect(await loaded()).toBe(true);
     const panelA = a.page.locator('webmk-devices-panel');
     const panelB = b.page.locator('webmk-devices-panel');
     const link = await panelA.getByLabel('Pairing link (one use)').inputValue();
