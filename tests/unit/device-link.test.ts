@@ -24,6 +24,8 @@ describe('link message encoding', () => {
     const v = { a: [1, -2.5, 0, null, true, false, 'ünï ✓'], b: new Uint8Array([1, 2, 3]), c: { d: [new Uint8Array(0)] }, '': 'empty key' };
     expect(decodeMessage(encodeMessage(v))).toEqual(v);
     expect(decodeMessage(encodeMessage('x'))).toBe('x');
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { k: 1 });
+    expect(decodeMessage(encodeMessage(bare))).toEqual({ k: 1 });
   });
 
   it('keeps __proto__ as a plain own key, never a prototype', () => {

@@ -86,7 +86,7 @@ function write(w: Writer, v: unknown, depth: number): void {
     w.byte(T_ARRAY);
     w.u32(v.length);
     for (const item of v as unknown[]) write(w, item, depth + 1);
-  } else if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+  } else if (typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null)) {
     const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
     w.byte(T_OBJECT);
     w.u32(entries.length);
