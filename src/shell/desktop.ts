@@ -23,13 +23,13 @@ import './untrusted-dialog';
 import './process-list';
 import './terminal-window';
 import './gfx-layer';
+import './devices-panel';
+import type { DevicesControl } from './devices-panel';
 import './bus-view';
 import './command-bar';
 import './grant-dialog';
 import './config-dialog';
 import './files-dialog';
-import './devices-panel';
-import type { DevicesControl } from './devices-panel';
 
 /** The `<webmk-desktop>` element: the whole shell; `mountShell` gives it its kernel and boot handle. */
 export class Desktop extends LitElement {
