@@ -56,9 +56,9 @@ export class Desktop extends LitElement {
 
   constructor() {
     super();
+    this.devices = undefined;
     this.kernel = undefined;
     this.boot = undefined;
-    this.devices = undefined;
     this.addEventListener('webmk-run', (e) => void this.#sessions.run(e.detail.name, e.detail.args, e.detail.mode));
     this.addEventListener('webmk-uninstall', (e) => void this.#modules.uninstall(e.detail.name));
     this.addEventListener('webmk-install-example', (e) => void this.#modules.installExample(e.detail.example));
