@@ -10,6 +10,7 @@ import { unsafeSVG } from 'lit/directives/unsafe-svg.js';
 /** A paired device as the panel lists it. */
 export interface DeviceRow {
   id: string;
+  name?: string;
   connected: boolean;
 }
 
@@ -217,6 +218,7 @@ export class DevicesPanel extends LitElement {
         : html`<ul class="devices-list">
             ${this._paired.map(
               (p) => html`<li data-peer=${p.id}>
+                ${p.name !== undefined ? html`<span class="name">${p.name}</span>` : nothing}
                 <code title=${p.id}>${short(p.id)}</code>
                 <span class="state ${p.connected ? 'ok' : 'muted'}">${p.connected ? 'connected' : 'not connected'}</span>
                 <button type="button" class="small danger" aria-label="Forget ${short(p.id)}" @click=${() => void this.#act(() => on.forget(p.id))}>

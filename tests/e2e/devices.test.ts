@@ -82,7 +82,8 @@ describe.skipIf(unavailable !== undefined)(`devices over libp2p${unavailable !==
     // The heartbeats measure the round trip (the Nodes view shows it).
     await a.page.waitForFunction(() => typeof (window.webmkDevices.current?.links()[0] as { rttMs?: number } | undefined)?.rttMs === 'number', undefined, { timeout: 10_000 });
     expect(await a.page.evaluate(async () => (await window.webmkDevices.current!.paired()).map((d) => d.id))).toEqual([idB]);
-    expect(await b.page.evaluate(async () => (await window.webmkDevices.current!.paired()).map((d) => d.connected))).toEqual([true]);
+    expect(await b.page.evaluate(async () => (await window.webmkDevices.current!.paired()).map((d) => [d.connected, d.name]))).toEqual([[true, 'Chromium on Linux']]);
+    expect(await a.page.evaluate(() => (window.webmkDevices.current!.links()[0] as { name?: string }).name)).toBe('Chromium on Linux');
   }, 90_000);
 
   it('moves 32 MiB from b to a with a matching checksum, waiting on writable()', async () => {

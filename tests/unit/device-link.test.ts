@@ -8,7 +8,7 @@ import { decodeMessage, encodeMessage, MAX_DEPTH } from '../../src/remote/device
 import { DeviceLink } from '../../src/remote/devices/device-link';
 import { FramedStream, type ByteStream } from '../../src/remote/devices/framed-stream';
 import { FrameKind, FrameReader, frame } from '../../src/remote/devices/frames';
-import { parsePairingLink, pairingLinkFor } from '../../src/remote/devices/protocol';
+import { parseHello, parsePairingLink, parseWelcome, pairingLinkFor } from '../../src/remote/devices/protocol';
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -71,6 +71,19 @@ describe('frames', () => {
   it('refuses a length past the limit instead of waiting for it', () => {
     expect(codeOf(() => new FrameReader().push(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0])))).toBe('ipc/too-large');
     expect(codeOf(() => new FrameReader().push(new Uint8Array([0, 0, 0, 0])))).toBe('ipc/malformed');
+  });
+});
+
+describe('handshake', () => {
+  it('accepts a hello and a welcome with a short name, and refuses a long or odd one', () => {
+    expect(parseHello({ type: 'hello', v: 1, secret: 's', relay: '/ip4/1.2.3.4', name: 'laptop' })).toEqual({ type: 'hello', v: 1, secret: 's', relay: '/ip4/1.2.3.4', name: 'laptop' });
+    expect(parseHello({ type: 'hello', v: 1, name: 'x'.repeat(65) })).toBeUndefined();
+    expect(parseHello({ type: 'hello', v: 2 })).toBeUndefined();
+    expect(parseHello({ type: 'hello', v: 1, relay: 'no-slash' })).toBeUndefined();
+    expect(parseWelcome({ type: 'welcome', v: 1, ok: true, name: 'phone' })).toEqual({ type: 'welcome', v: 1, ok: true, name: 'phone' });
+    expect(parseWelcome({ type: 'welcome', v: 1, ok: false, code: 'remote/not-paired' })).toMatchObject({ ok: false });
+    expect(parseWelcome({ type: 'welcome', v: 1, ok: false, code: 'other' })).toBeUndefined();
+    expect(parseWelcome({ type: 'welcome', v: 1, ok: true, name: 7 })).toBeUndefined();
   });
 });
 

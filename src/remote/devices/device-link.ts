@@ -56,6 +56,8 @@ export class DeviceLink implements Link {
     readonly outbound: boolean,
     stream: FramedStream,
     liveness: Liveness = LIVENESS,
+    /** The other device's name for people, as it gave it. */
+    readonly name?: string,
   ) {
     this.#stream = stream;
     this.#liveness = liveness;

@@ -62,9 +62,11 @@ export async function start(options: DevicesOptions & { relay: string }): Promis
     emit({ type: 'link', link });
   };
 
-  const remember = async (id: string, relay: string): Promise<void> => {
+  const remember = async (id: string, relay: string, name: string | undefined): Promise<void> => {
     const known = peers.get(id);
     const p: PairedPeer = { id, relay, pairedAt: known?.pairedAt ?? Date.now() };
+    const given = name ?? known?.name;
+    if (given !== undefined) p.name = given;
     peers.set(id, p);
     await savePeer(p);
     if (known === undefined) emit({ type: 'paired', peer: id });
@@ -94,7 +96,7 @@ export async function start(options: DevicesOptions & { relay: string }): Promis
     if (given !== undefined) secrets.delete(given);
     if (peers.has(peer)) return true;
     if (expires === undefined || expires < Date.now()) return false;
-    await remember(peer, hello.relay ?? options.relay);
+    await remember(peer, hello.relay ?? options.relay, hello.name);
     return true;
   };
   node.onLink = adopt;
@@ -123,7 +125,7 @@ export async function start(options: DevicesOptions & { relay: string }): Promis
       if (parsed === undefined) throw new KernelError('remote/bad-pairing-link', 'this is not a webmk pairing link');
       if (parsed.peer === node.id) throw new KernelError('remote/bad-pairing-link', 'this pairing link is this device\'s own');
       const link = await node.dial(parsed.peer, parsed.relay, parsed.secret);
-      await remember(parsed.peer, parsed.relay);
+      await remember(parsed.peer, parsed.relay, link.name);
       adopt(link);
       return link;
     },

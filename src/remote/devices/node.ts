@@ -51,6 +51,14 @@ function message(kind: (typeof FrameKind)['hello' | 'welcome'], v: unknown): Uin
   return frame(kind, encodeMessage(v));
 }
 
+/** A name for people when none is given: the browser and platform, as the page sees them. */
+function defaultName(): string {
+  const ua = navigator.userAgent;
+  const browser = /Firefox\//.test(ua) ? 'Firefox' : /Edg\//.test(ua) ? 'Edge' : /Chrom(e|ium)\//.test(ua) ? 'Chromium' : /Safari\//.test(ua) ? 'Safari' : 'browser';
+  const platform = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS/.test(ua) ? 'macOS' : /Windows/.test(ua) ? 'Windows' : /Linux/.test(ua) ? 'Linux' : '';
+  return platform === '' ? browser : `${browser} on ${platform}`;
+}
+
 /** Waits until the relay holds a reservation for this node (its circuit address is listed). */
 async function reserved(node: Libp2p, relay: string, timeoutMs: number): Promise<void> {
   const has = (): boolean => node.getMultiaddrs().some((a) => a.toString().includes('/p2p-circuit'));
@@ -79,6 +87,7 @@ export async function startNode(options: Required<Pick<DevicesOptions, 'relay'>>
     throw new KernelError('kernel/bad-argument', `the relay address ${options.relay} is not a multiaddr`, { relay: options.relay });
   }
   const liveness = options.liveness ?? LIVENESS;
+  const name = options.name ?? defaultName();
   const node = await createLibp2p({
     privateKey: await identity(),
     addresses: { listen: [`${relayAddr.toString()}/p2p-circuit`, '/webrtc'] },
@@ -111,7 +120,7 @@ export async function startNode(options: Required<Pick<DevicesOptions, 'relay'>>
         throw new KernelError('remote/dial-failed', `cannot reach ${peer}: ${e instanceof Error ? e.message : String(e)}`, { peer });
       }
       const framed = new FramedStream(stream);
-      const hello: Hello = { type: 'hello', v: 1, relay: options.relay };
+      const hello: Hello = { type: 'hello', v: 1, relay: options.relay, name };
       if (secret !== undefined) hello.secret = secret;
       framed.write(message(FrameKind.hello, hello));
       const f = await framed.next(HANDSHAKE_MS).catch(() => undefined);
@@ -126,7 +135,7 @@ export async function startNode(options: Required<Pick<DevicesOptions, 'relay'>>
         if (welcome === undefined) throw new KernelError('remote/dial-failed', `${peer} did not answer the handshake`, { peer });
         throw new KernelError('remote/not-paired', `${peer} refused: this device is not paired with it`, { peer });
       }
-      return new DeviceLink(peer, true, framed, liveness);
+      return new DeviceLink(peer, true, framed, liveness, welcome.name);
     },
     stop: async () => {
       await node.stop();
@@ -139,22 +148,22 @@ export async function startNode(options: Required<Pick<DevicesOptions, 'relay'>>
       const peer = connection.remotePeer.toString();
       const framed = new FramedStream(stream);
       const f = await framed.next(HANDSHAKE_MS).catch(() => undefined);
-      let hello;
+      let hello: Hello | undefined;
       try {
         hello = f?.kind === FrameKind.hello ? parseHello(decodeMessage(f.payload)) : undefined;
       } catch {
         hello = undefined;
       }
       const ok = hello !== undefined && (await (api.onHello?.(peer, hello) ?? Promise.resolve(false)));
-      if (!ok) {
+      if (!ok || hello === undefined) {
         framed.write(message(FrameKind.welcome, { type: 'welcome', v: 1, ok: false, code: 'remote/not-paired' }));
         // The stream ends here; the connection stays to libp2p (closing it under a peer that
         // is about to dial again makes that dial fail as unreachable instead of refused).
         await framed.close();
         return;
       }
-      framed.write(message(FrameKind.welcome, { type: 'welcome', v: 1, ok: true }));
-      api.onLink?.(new DeviceLink(peer, false, framed, liveness));
+      framed.write(message(FrameKind.welcome, { type: 'welcome', v: 1, ok: true, name }));
+      api.onLink?.(new DeviceLink(peer, false, framed, liveness, hello.name));
     },
     { runOnLimitedConnection: false },
   );

@@ -15,10 +15,18 @@ export interface Hello {
   secret?: string;
   /** The relay the dialer is reachable through (the listener redials through it). */
   relay?: string;
+  /** The dialer's name for people. */
+  name?: string;
 }
 
 /** The listener's answer. */
-export type Welcome = { type: 'welcome'; v: 1; ok: true } | { type: 'welcome'; v: 1; ok: false; code: RefusalCode };
+export type Welcome = { type: 'welcome'; v: 1; ok: true; name?: string } | { type: 'welcome'; v: 1; ok: false; code: RefusalCode };
+
+/** A name as a peer may give it: a short string, or nothing. */
+function nameOf(v: unknown): string | undefined | null {
+  if (v === undefined) return undefined;
+  return typeof v === 'string' && v.length <= 64 ? v : null;
+}
 
 /** Why a hello was refused. */
 export type RefusalCode = 'remote/not-paired';
@@ -33,9 +41,12 @@ export function parseHello(v: unknown): Hello | undefined {
   if (r?.type !== 'hello' || r.v !== 1) return undefined;
   if (r.secret !== undefined && (typeof r.secret !== 'string' || r.secret.length > 256)) return undefined;
   if (r.relay !== undefined && (typeof r.relay !== 'string' || !r.relay.startsWith('/') || r.relay.length > 1024)) return undefined;
+  const name = nameOf(r.name);
+  if (name === null) return undefined;
   const hello: Hello = { type: 'hello', v: 1 };
   if (typeof r.secret === 'string') hello.secret = r.secret;
   if (typeof r.relay === 'string') hello.relay = r.relay;
+  if (name !== undefined) hello.name = name;
   return hello;
 }
 
@@ -43,7 +54,11 @@ export function parseHello(v: unknown): Hello | undefined {
 export function parseWelcome(v: unknown): Welcome | undefined {
   const r = record(v);
   if (r?.type !== 'welcome' || r.v !== 1) return undefined;
-  if (r.ok === true) return { type: 'welcome', v: 1, ok: true };
+  if (r.ok === true) {
+    const name = nameOf(r.name);
+    if (name === null) return undefined;
+    return name === undefined ? { type: 'welcome', v: 1, ok: true } : { type: 'welcome', v: 1, ok: true, name };
+  }
   if (r.ok === false && r.code === 'remote/not-paired') return { type: 'welcome', v: 1, ok: false, code: r.code };
   return undefined;
 }

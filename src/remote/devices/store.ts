@@ -12,6 +12,8 @@ export interface PairedPeer {
   relay: string;
   /** When pairing happened (ms since the epoch). */
   pairedAt: number;
+  /** Its name for people, as it last gave it. */
+  name?: string;
 }
 
 interface DevicesSchema extends DBSchema {

@@ -6,6 +6,8 @@ import type { PairedPeer } from './store';
 export interface DevicesOptions {
   /** The relay's multiaddr (e.g. `/dns4/relay.example.org/tcp/443/wss/p2p/12D3…`); default: the stored setting. */
   relay?: string;
+  /** This device's name for people, given to the devices it links with; default: browser and platform. */
+  name?: string;
   /** ICE servers for WebRTC (STUN/TURN); default none: devices on one network still connect. */
   iceServers?: RTCIceServer[];
   /** The app's address pairing links open; default: this page's address without its fragment. */
