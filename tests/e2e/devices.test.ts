@@ -146,7 +146,8 @@ describe.skipIf(unavailable !== undefined)(`devices over libp2p${unavailable !==
             await window.webmkDevices.current!.pair(l);
             out.push('paired');
           } catch (e) {
-            out.push((e as { code?: string }).code ?? String(e));
+            const err = e as { code?: string; message?: string };
+            out.push(err.code === 'remote/not-paired' ? err.code : `${err.code}: ${err.message}`);
           }
         }
         return out;

@@ -30,11 +30,21 @@ describe.skipIf(unavailable !== undefined)(`the Devices panel${unavailable !== u
     ns?.close();
   });
 
+  /** Waits for `selector` in a panel; on a timeout, fails with what the panel shows (its error, if any). */
+  async function panelShows(d: Device, what: () => Promise<void>): Promise<void> {
+    try {
+      await what();
+    } catch (e) {
+      const text = await d.page.locator('webmk-devices-panel').innerText().catch(() => '');
+      throw new Error(`${e instanceof Error ? e.message : String(e)}\nthe panel shows: ${text}`);
+    }
+  }
+
   async function turnOnFromPanel(d: Device): Promise<void> {
     const panel = d.page.locator('webmk-devices-panel');
     await panel.getByLabel('Relay address').fill(world.relay);
     await panel.getByRole('button', { name: 'Turn devices on' }).click();
-    await panel.locator('.devices-qr svg').waitFor({ timeout: 60_000 });
+    await panelShows(d, () => panel.locator('.devices-qr svg').waitFor({ timeout: 60_000 }));
   }
 
   it('turns devices on, pairs two devices by opening a link (a scanned QR code), and lists each as connected', async () => {
@@ -54,7 +64,7 @@ describe.skipIf(unavailable !== undefined)(`the Devices panel${unavailable !== u
     await b.page.waitForFunction(() => 'webmkDevices' in globalThis);
     await expect.poll(() => panelB.getByLabel('Relay address').inputValue()).toBe(world.relay);
     await panelB.getByRole('button', { name: 'Turn devices on' }).click();
-    await panelB.locator('.devices-qr svg').waitFor({ timeout: 60_000 });
+    await panelShows(b, () => panelB.locator('.devices-qr svg').waitFor({ timeout: 60_000 }));
     const pairField = panelB.getByLabel('Pair with another device: paste its link');
     await expect(pairField.inputValue()).resolves.toBe(link);
 
@@ -64,8 +74,8 @@ describe.skipIf(unavailable !== undefined)(`the Devices panel${unavailable !== u
 
     await pairField.fill(link);
     await panelB.getByRole('button', { name: 'Pair' }).click();
-    await panelB.locator('.devices-list li', { hasText: 'connected' }).filter({ hasNotText: 'not connected' }).waitFor({ timeout: 60_000 });
-    await panelA.locator('.devices-list li', { hasText: 'connected' }).filter({ hasNotText: 'not connected' }).waitFor({ timeout: 60_000 });
+    await panelShows(b, () => panelB.locator('.devices-list li', { hasText: 'connected' }).filter({ hasNotText: 'not connected' }).waitFor({ timeout: 60_000 }));
+    await panelShows(a, () => panelA.locator('.devices-list li', { hasText: 'connected' }).filter({ hasNotText: 'not connected' }).waitFor({ timeout: 60_000 }));
     const idA = await a.page.evaluate(() => window.webmkDevices.current?.id);
     expect(await panelB.locator('.devices-list li').getAttribute('data-peer')).toBe(idA);
     // A used link is spent; "New link" makes another.

@@ -18,6 +18,8 @@ const SECRET_MS = 15 * 60_000;
 /** Redial back-off: first wait, and the most it grows to. */
 const REDIAL_FIRST_MS = 1000;
 const REDIAL_MAX_MS = 30_000;
+/** How long `pair` keeps trying to reach the other device. */
+const PAIR_MS = 60_000;
 /** Two links to one peer opened closer together than this crossed; older ones are stale. */
 const CROSSED_MS = 3000;
 
@@ -89,6 +91,22 @@ export async function start(options: DevicesOptions & { relay: string }): Promis
     );
   }
 
+  /**
+   * A person's pairing gets a few tries within PAIR_MS: WebRTC's signalling through the relay
+   * can time out on a slow network or a busy device. A refusal is final.
+   */
+  async function dialPatiently(peer: string, relay: string, secret: string): Promise<DeviceLink> {
+    const deadline = Date.now() + PAIR_MS;
+    for (;;) {
+      try {
+        return await node.dial(peer, relay, secret);
+      } catch (e) {
+        if (!(e instanceof KernelError) || e.code !== 'remote/dial-failed' || Date.now() + 1000 >= deadline) throw e;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
   node.onHello = async (peer, hello) => {
     const given = hello.secret;
     const expires = given === undefined ? undefined : secrets.get(given);
@@ -124,7 +142,7 @@ export async function start(options: DevicesOptions & { relay: string }): Promis
       const parsed = parsePairingLink(text);
       if (parsed === undefined) throw new KernelError('remote/bad-pairing-link', 'this is not a webmk pairing link');
       if (parsed.peer === node.id) throw new KernelError('remote/bad-pairing-link', 'this pairing link is this device\'s own');
-      const link = await node.dial(parsed.peer, parsed.relay, parsed.secret);
+      const link = await dialPatiently(parsed.peer, parsed.relay, parsed.secret);
       await remember(parsed.peer, parsed.relay, link.name);
       adopt(link);
       return link;
