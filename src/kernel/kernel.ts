@@ -7,6 +7,7 @@ import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
 import { KernelError, serviceSettings, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
+import type { KvApi } from '../kv';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
 import { allocateRing, feed } from '../ipc';
 import { homeDirectory, readHome } from '../registry';
@@ -453,6 +454,11 @@ export class Kernel extends EventTarget implements KernelApi {
   /** Module windows (`kernel.gfx`). */
   get gfx(): GfxApi {
     return this.caps.api<GfxApi>('gfx', 'graphics');
+  }
+
+  /** The key-value store (`kernel.kv`). */
+  get kv(): KvApi {
+    return this.caps.api<KvApi>('kv', 'a key-value store');
   }
 
   private host(mode: ExecutionMode): Host {

@@ -5,6 +5,7 @@
 import type { BusApi } from '../bus';
 import type { ExecutionMode, KernelErrorCode, ModuleConfig, ModuleInfo, PackageInfo, ProcessInfo, TrustedKey, ProcessState, RestartPolicy, StateReason } from '../common';
 import type { GfxApi } from '../gfx';
+import type { KvApi } from '../kv';
 import type { HostResources } from '../hosts';
 import type { InstallProgress } from './fetch-source';
 import type { AddressSpace, SlotUse } from './memory-slots';
@@ -228,4 +229,6 @@ export interface KernelApi extends EventTarget {
   readonly bus: BusApi;
   /** Module windows: what they show, their input, closing them. */
   readonly gfx: GfxApi;
+  /** The key-value store: groups of keys, persistent, watched. */
+  readonly kv: KvApi;
 }
