@@ -13,6 +13,7 @@ export type { AddressSpace, SlotUse } from './memory-slots';
 export type { HostResources } from '../hosts';
 export { KV_LIMITS, type KvApi, type KvGroupInfo, type KvValue, type KvWatcher } from '../kv';
 export { manifestSettings } from './spawn-config';
+export type { ProvidedFunction, ProvidedResult } from './providers';
 
 /** Creates a kernel with the standard capabilities; `await kernel.ready` before relying on it. */
 export function createKernel(opts: KernelOptions = {}): Kernel {

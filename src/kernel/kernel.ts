@@ -17,6 +17,7 @@ import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { registerHomeCalls } from './home-calls';
+import { Providers, registerImportCalls, type ProvidedFunction } from './providers';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { packageInfos } from './packages';
 import type { PackageInfo } from './types';
@@ -78,6 +79,7 @@ export class Kernel extends EventTarget implements KernelApi {
   private autostarting: Promise<AutostartResult[]> | undefined;
   private autostartResults: AutostartResult[] | undefined;
   private readonly services: Services;
+  private readonly providers: Providers;
 
   constructor(opts: KernelOptions = {}) {
     super();
@@ -103,6 +105,8 @@ export class Kernel extends EventTarget implements KernelApi {
       denied: (caller, permission) => this.caps.deny(caller, permission),
     });
     registerServiceCalls(this.caps.calls, this.services);
+    this.providers = new Providers(this.services, (caller, permission) => this.caps.deny(caller, permission));
+    registerImportCalls(this.caps.calls, this.providers);
     registerHomeCalls(this.caps.calls, (pid) => this.homed.has(pid) && this.procs.get(pid)?.row.state !== 'exited');
     this.caps.start(opts.capabilities ?? []);
     this.lifecycleDeps = {
@@ -372,6 +376,15 @@ export class Kernel extends EventTarget implements KernelApi {
    */
   call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array> {
     return this.services.call(undefined, module, fn, input, opts);
+  }
+
+  /**
+   * Provides `functions` to modules under `namespace` (see providers.ts): a module importing
+   * `namespace.fn` calls the page's function, with `call:<namespace>` granted. Returns the
+   * withdraw function. Throws `kernel/bad-argument`.
+   */
+  provide(namespace: string, functions: Record<string, ProvidedFunction>): () => void {
+    return this.providers.provide(namespace, functions);
   }
 
   /** Starts an instance of a service module: its output is discarded and its stdin empty, as for a module's child. */

@@ -223,6 +223,8 @@ export interface KernelApi extends EventTarget {
   denied(): DeniedAttempt[];
   /** Calls function `fn` of service module `module` with `input`; resolves with its output bytes. */
   call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array>;
+  /** Provides page functions to modules under `namespace`; returns the withdraw function. */
+  provide(namespace: string, functions: Record<string, (input: Uint8Array, caller: { pid: number; name: string }) => Uint8Array | string | number | Promise<Uint8Array | string | number>>): () => void;
   /** The home of `module` (its directory in the origin-private file system), made if missing. */
   home(module: string): Promise<FileSystemDirectoryHandle>;
   /** The pub/sub bus. */
