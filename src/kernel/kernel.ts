@@ -18,6 +18,7 @@ import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { registerHomeCalls } from './home-calls';
 import { Providers, registerImportCalls, type ProvidedFunction } from './providers';
+import { Transforms } from './transforms';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { packageInfos } from './packages';
 import type { PackageInfo } from './types';
@@ -80,6 +81,8 @@ export class Kernel extends EventTarget implements KernelApi {
   private autostartResults: AutostartResult[] | undefined;
   private readonly services: Services;
   private readonly providers: Providers;
+  /** Trusted rewrites of a lone wasm module's bytes at install (`kernel.transforms`). */
+  readonly transforms = new Transforms(() => this.emit(KernelEvents.transforms));
 
   constructor(opts: KernelOptions = {}) {
     super();
@@ -88,6 +91,7 @@ export class Kernel extends EventTarget implements KernelApi {
     this.keepExited = opts.keepExited ?? 100;
     this.catalog = new ModuleCatalog(opts.dbName ?? 'webmk', this.maxPages, () => this.emit(KernelEvents.modules));
     this.ready = this.catalog.ready;
+    this.catalog.transform = (bytes, name) => this.transforms.apply(bytes, name);
     this.caps = new Capabilities({ kill: (pid) => this.kill(pid), process: (pid) => this.procs.get(pid)?.row, emit: (type) => this.emit(type) });
     registerKernelCalls(this.caps.calls, {
       modules: () => this.modules(),

@@ -6,6 +6,7 @@ import type { BusApi } from '../bus';
 import type { ExecutionMode, KernelErrorCode, ModuleConfig, ModuleInfo, PackageInfo, ProcessInfo, TrustedKey, ProcessState, RestartPolicy, StateReason } from '../common';
 import type { GfxApi } from '../gfx';
 import type { KvApi } from '../kv';
+import type { TransformsApi } from './transforms';
 import type { HostResources } from '../hosts';
 import type { InstallProgress } from './fetch-source';
 import type { AddressSpace, SlotUse } from './memory-slots';
@@ -144,6 +145,8 @@ export const KernelEvents = {
   statechange: 'statechange',
   /** `autostart()` finished; a `CustomEvent` whose `detail` is its `AutostartResult[]`. */
   autostart: 'autostart',
+  /** Transforms were added, removed, applied or refused. */
+  transforms: 'transforms',
 } as const;
 
 /** The detail of a `statechange` event: one per transition, in order. */
@@ -233,4 +236,6 @@ export interface KernelApi extends EventTarget {
   readonly gfx: GfxApi;
   /** The key-value store: groups of keys, persistent, watched. */
   readonly kv: KvApi;
+  /** Trusted rewrites of a module's bytes at install. */
+  readonly transforms: TransformsApi;
 }
