@@ -7,6 +7,7 @@ import { filesFigure } from './figures/files';
 import { iframeFigure } from './figures/iframe';
 import { iframeBusFigure } from './figures/iframe-bus';
 import { killFigure } from './figures/kill';
+import { kvFigure } from './figures/kv';
 import { leaksFigure } from './figures/leaks';
 import { packagesFigure } from './figures/packages';
 import { servicesFigure } from './figures/services';
@@ -32,6 +33,7 @@ const FIGURES = {
   'iframe-bus': iframeBusFigure,
   leaks: leaksFigure,
   services: servicesFigure,
+  kv: kvFigure,
   packages: packagesFigure,
   files: filesFigure,
   // Last: it fills the page's renderer with wasm memories.
