@@ -140,6 +140,8 @@ describe('modules', () => {
     expect((await run(page, 'kv', { args: ['cas', 'fresh', '-', 'first'] })).code).toBe(0);
     expect((await run(page, 'kv', { args: ['del', 'fresh'] })).stdout).toBe('deleted\n');
     expect(await kv(page, 'get', 'notes', 'fromPage')).toEqual({ ok: true, value: { bytes: [...new TextEncoder().encode('swapped')] } });
+    // The same imports in a sandboxed frame's worker.
+    expect((await run(page, 'kv', { args: ['get', 'fromPage'], mode: 'iframe' })).stdout).toBe('swapped\n');
   });
 
   it('a wasm module blocked in webmk_kv_next wakes on the page\'s changes', async () => {

@@ -45,6 +45,11 @@ describe('functions the page provides', () => {
     expect((await run(page, 'importer', { args: ['number', 'hello'] })).stdout).toBe('5\n');
   });
 
+  it('links them too where the module may not block (on the page: the import suspends it)', async () => {
+    expect((await run(page, 'importer', { args: ['page', 'inpage'], mode: 'inpage' })).stdout).toBe('egapni\n');
+    expect((await run(page, 'importer', { args: ['module', 'inpage'], mode: 'inpage' })).stdout).toBe('INPAGE\n');
+  });
+
   it('a function the namespace lacks answers ENOSYS', async () => {
     expect((await run(page, 'importer', { args: ['missing'] })).stdout).toBe(`errno ${ERRNO.NOSYS}\n`);
   });
