@@ -33,8 +33,45 @@ function toWire(v: unknown): { text: string } | Uint8Array {
   throw new KernelError('kernel/bad-argument', 'a value is a string or a Uint8Array');
 }
 
+/** One `watch` of the module: the changes of its group not yet taken. */
+interface Stream {
+  group: string;
+  queue: ScriptKvChange[];
+  wake: (() => void) | undefined;
+  open: boolean;
+}
+
 /** The store for one JS module; `w` brackets each call for the watchdog. */
 export function scriptKv(ctx: GuestContext, w: Wrap): ScriptKv {
+  // A module has one queue of changes in the kernel (kv.next): one loop takes them and hands
+  // each to the watches of its group, so two watches never take each other's changes.
+  const streams = new Set<Stream>();
+  let pumping = false;
+  const pump = (): void => {
+    if (pumping) return;
+    pumping = true;
+    void (async () => {
+      try {
+        while (streams.size > 0) {
+          const changes = await ctx.call('kv.next', { timeoutMs: 60_000 });
+          if (!Array.isArray(changes)) continue;
+          for (const c of changes as ScriptKvChange[]) {
+            for (const s of streams) {
+              if (s.group !== c.group) continue;
+              s.queue.push({ group: c.group, keys: [...c.keys] });
+              s.wake?.();
+              s.wake = undefined;
+            }
+          }
+        }
+      } catch {
+        // The process is ending: its watches end with it.
+        for (const s of streams) s.wake?.();
+      } finally {
+        pumping = false;
+      }
+    })();
+  };
   return {
     get: w(async (group: string, key: string) => {
       const v = (await ctx.call('kv.get', { group, key })) as { text?: unknown; base64?: unknown } | null;
@@ -55,19 +92,23 @@ export function scriptKv(ctx: GuestContext, w: Wrap): ScriptKv {
     }),
     watch: w(async (group: string) => {
       await ctx.call('kv.watch', { group });
-      let open = true;
-      const next = w(() => ctx.call('kv.next', { timeoutMs: 60_000 }));
+      const stream: Stream = { group, queue: [], wake: undefined, open: true };
+      streams.add(stream);
+      pump();
+      const wait = w(() => new Promise<void>((ok) => (stream.wake = ok)));
       return {
         async *[Symbol.asyncIterator]() {
-          while (open) {
-            const changes = await next();
-            if (!Array.isArray(changes)) continue;
-            for (const c of changes as ScriptKvChange[]) if (c.group === group && open) yield { group: c.group, keys: [...c.keys] };
+          while (stream.open) {
+            const next = stream.queue.shift();
+            if (next !== undefined) yield next;
+            else await wait();
           }
         },
         close: w(async () => {
-          open = false;
-          await ctx.call('kv.unwatch', { group });
+          stream.open = false;
+          streams.delete(stream);
+          stream.wake?.();
+          if (![...streams].some((s) => s.group === group)) await ctx.call('kv.unwatch', { group });
         }),
       };
     }),

@@ -176,6 +176,26 @@ describe('modules', () => {
     expect(await waitExit(page, pid)).toBe(0);
     expect(await waitOutput(page, pid, 'note=hi')).toBe('watching\nnote=hi\n');
   });
+
+  it('a JS module watching two groups at once gets each group\'s changes in its own watch', async () => {
+    const src = `/* webmk.manifest { "name": "kvtwo", "version": "1.0.0", "description": "two watches",
+      "permissions": { "kv": ["read:ga", "read:gb"] } } */
+    export default async function main(webmk) {
+      const a = await webmk.kv.watch('ga');
+      const b = await webmk.kv.watch('gb');
+      await webmk.print('watching\\n');
+      const first = async (w) => { for await (const c of w) return c.group + ':' + c.keys.join(','); };
+      const [x, y] = await Promise.all([first(a), first(b)]);
+      await webmk.print(x + ' ' + y + '\\n');
+    }`;
+    await page.evaluate((text) => window.kernel.install(new TextEncoder().encode(text), { name: 'kvtwo', grant: 'all' }), src);
+    const pid = await startBackground(page, 'kvtwo', []);
+    await waitOutput(page, pid, 'watching');
+    await kv(page, 'set', 'gb', 'kb', '1');
+    await kv(page, 'set', 'ga', 'ka', '1');
+    expect(await waitExit(page, pid)).toBe(0);
+    expect(await waitOutput(page, pid, 'ga:ka')).toBe('watching\nga:ka gb:kb\n');
+  });
 });
 
 describe('tabs', () => {
