@@ -173,7 +173,7 @@ export interface KernelResources {
   startsQueued: number;
   /** What each execution mode's host holds (all 0 for a mode not used yet). */
   hosts: Record<'worker' | 'iframe' | 'inpage', HostResources>;
-  /** What each capability holds, by its name: `bus` (subscriptions, arenaSlots, inboxBytes, globalTopics), `gfx` (windows, canvasesAsked). */
+  /** What each capability holds, by its name: `bus` (subscriptions, arenaSlots, inboxBytes, globalTopics), `gfx` (windows, canvasesAsked), `kv` (pageWatchers, moduleWatches). */
   capabilities: Record<string, Record<string, number>>;
   /** Modules held compiled. */
   catalog: { compiled: number };
