@@ -37,6 +37,7 @@ import {
   type KernelResources,
   type PipelineStage,
   type Process,
+  type ServiceStats,
   type SpawnOptions,
   type TrustApi,
 } from './types';
@@ -380,6 +381,11 @@ export class Kernel extends EventTarget implements KernelApi {
    */
   call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array> {
     return this.services.call(undefined, module, fn, input, opts);
+  }
+
+  /** The live service instances: pid, queue, calls and errors so far. */
+  serviceStats(): ServiceStats[] {
+    return this.services.stats();
   }
 
   /**

@@ -149,6 +149,17 @@ export const KernelEvents = {
   transforms: 'transforms',
 } as const;
 
+/** A live service as `kernel.serviceStats()` reports it. */
+export interface ServiceStats {
+  name: string;
+  pid: number;
+  queued: number;
+  busy: boolean;
+  /** Calls that reached its queue since the kernel started, and how many of them failed. */
+  calls: number;
+  errors: number;
+}
+
 /** The detail of a `statechange` event: one per transition, in order. */
 export interface StateChange {
   pid: number;
@@ -226,6 +237,8 @@ export interface KernelApi extends EventTarget {
   denied(): DeniedAttempt[];
   /** Calls function `fn` of service module `module` with `input`; resolves with its output bytes. */
   call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array>;
+  /** The live service instances: pid, calls queued, whether one runs, calls and errors so far. */
+  serviceStats(): ServiceStats[];
   /** Provides page functions to modules under `namespace`; returns the withdraw function. */
   provide(namespace: string, functions: Record<string, (input: Uint8Array, caller: { pid: number; name: string }) => Uint8Array | string | number | Promise<Uint8Array | string | number>>): () => void;
   /** The home of `module` (its directory in the origin-private file system), made if missing. */

@@ -4,7 +4,7 @@
  * watch on every group), and the transforms registered. Collapsed, it reads nothing.
  */
 import { LitElement, html, nothing } from 'lit';
-import { KernelEvents, type KernelApi, type KvGroupInfo, type ModuleInfo, type TransformInfo } from '../kernel';
+import { KernelEvents, type KernelApi, type KvGroupInfo, type ModuleInfo, type ServiceStats, type TransformInfo } from '../kernel';
 
 interface Entry {
   key: string;
@@ -39,6 +39,7 @@ export class ServicesView extends LitElement {
     changed: { state: true },
     output: { state: true },
     transforms: { state: true },
+    live: { state: true },
   };
 
   declare kernel: KernelApi | undefined;
@@ -51,6 +52,8 @@ export class ServicesView extends LitElement {
   declare changed: string[];
   declare output: { ok: boolean; text: string } | undefined;
   declare transforms: TransformInfo[];
+  /** Live instances by name, with calls per second over the last second. */
+  declare live: Map<string, ServiceStats & { rate: number }>;
   #off: Array<() => void> = [];
 
   constructor() {
@@ -64,6 +67,7 @@ export class ServicesView extends LitElement {
     this.changed = [];
     this.output = undefined;
     this.transforms = [];
+    this.live = new Map();
   }
 
   protected override createRenderRoot(): HTMLElement {
@@ -93,6 +97,10 @@ export class ServicesView extends LitElement {
       queueMicrotask(() => void this.#storeChanged(group, keys));
     });
     this.#off.push(() => k.removeEventListener(KernelEvents.modules, modules), () => k.removeEventListener(KernelEvents.transforms, transforms), unwatch);
+    // Counts are read once a second while the view is open: a call rate needs two readings.
+    const timer = setInterval(() => this.#readStats(), 1000);
+    this.#off.push(() => clearInterval(timer));
+    this.#readStats();
     modules();
     transforms();
     void this.#loadGroups();
@@ -100,6 +108,12 @@ export class ServicesView extends LitElement {
 
   #stop(): void {
     for (const off of this.#off.splice(0)) off();
+  }
+
+  #readStats(): void {
+    const before = this.live;
+    const now = this.kernel?.serviceStats() ?? [];
+    this.live = new Map(now.map((st) => [st.name, { ...st, rate: Math.max(0, st.calls - (before.get(st.name)?.calls ?? st.calls)) }]));
   }
 
   async #loadServices(): Promise<void> {
@@ -179,6 +193,7 @@ export class ServicesView extends LitElement {
               (m) => html`<li class="card" data-service=${m.name}>
                 <div class="card-head"><strong>${m.name}</strong> <span class="meta">${m.version}</span></div>
                 <p class="meta">${servedFunctions(m).join(', ') || 'no functions'}</p>
+                ${this.#liveLine(m.name)}
               </li>`,
             )}
           </ul>
@@ -203,6 +218,15 @@ export class ServicesView extends LitElement {
             ${this.transforms.map((t) => html`<li class="chip" data-transform=${t.name}><code>${t.name}</code> ${t.applied} applied, ${t.refused} refused</li>`)}
           </ul>`}
     `;
+  }
+
+  #liveLine(name: string) {
+    const st = this.live.get(name);
+    if (st === undefined) return html`<p class="meta service-stats">not running (starts on its first call)</p>`;
+    return html`<p class="meta service-stats">
+      pid ${st.pid} · ${st.busy ? 'serving' : 'idle'} · ${st.queued} queued · ${st.calls} calls (${st.rate}/s) ·
+      ${st.errors > 0 ? html`<span class="warn-text">${st.errors} errors</span>` : '0 errors'}
+    </p>`;
   }
 
   #store() {

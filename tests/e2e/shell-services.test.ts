@@ -41,6 +41,8 @@ describe('the services and store view', () => {
     await page.locator('#call-target').selectOption('plugin\nfail');
     await page.getByRole('button', { name: 'Call', exact: true }).click();
     await page.locator('.call-output.error').filter({ hasText: 'service/error' }).waitFor();
+    // Read once a second: the instance, its two calls and the one that failed.
+    await card.locator('.service-stats').filter({ hasText: '2 calls' }).filter({ hasText: '1 errors' }).waitFor();
   });
 
   it('browses groups, follows changes made elsewhere, and sets a key from its form', async () => {
