@@ -225,7 +225,7 @@ export class ServicesView extends LitElement {
     if (st === undefined) return html`<p class="meta service-stats">not running (starts on its first call)</p>`;
     return html`<p class="meta service-stats">
       pid ${st.pid} · ${st.busy ? 'serving' : 'idle'} · ${st.queued} queued · ${st.calls} calls (${st.rate}/s) ·
-      ${st.errors > 0 ? html`<span class="warn-text">${st.errors} errors</span>` : '0 errors'}
+      ${st.errors > 0 ? html`<span class="warn-text">${st.errors} ${st.errors === 1 ? 'error' : 'errors'}</span>` : '0 errors'}
     </p>`;
   }
 

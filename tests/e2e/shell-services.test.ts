@@ -42,7 +42,7 @@ describe('the services and store view', () => {
     await page.getByRole('button', { name: 'Call', exact: true }).click();
     await page.locator('.call-output.error').filter({ hasText: 'service/error' }).waitFor();
     // Read once a second: the instance, its two calls and the one that failed.
-    await card.locator('.service-stats').filter({ hasText: '2 calls' }).filter({ hasText: '1 errors' }).waitFor();
+    await card.locator('.service-stats').filter({ hasText: '2 calls' }).filter({ hasText: '1 error' }).waitFor();
   });
 
   it('browses groups, follows changes made elsewhere, and sets a key from its form', async () => {
@@ -60,5 +60,13 @@ describe('the services and store view', () => {
     await page.locator('webmk-services-view [data-transform="identity"]').waitFor();
     const shot = await page.locator('webmk-services-view').screenshot({ path: `${SHOTS}/webmk-services-view-desktop.png` });
     expect(shot.length).toBeGreaterThan(1000);
+  });
+
+  it('has no horizontal scroll at phone width (360px) with the view open', async () => {
+    await page.setViewportSize({ width: 360, height: 760 });
+    await page.waitForFunction(() => window.innerWidth === 360);
+    await page.locator('webmk-services-view').screenshot({ path: `${SHOTS}/webmk-services-view-360.png` });
+    const width = await page.evaluate(() => document.scrollingElement?.scrollWidth ?? Infinity);
+    expect(width).toBeLessThanOrEqual(360);
   });
 });
