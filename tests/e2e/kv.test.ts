@@ -163,6 +163,13 @@ describe('modules', () => {
     expect(r.stderr).toContain('grant kv:read:notes');
     const denied = await page.evaluate(() => window.kernel.denied().map((d) => `${d.name} ${d.permission}`));
     expect(denied).toContain('kv kv:read:notes');
+    // Read alone: reading works, writing is refused and logged as a write.
+    await installWith(page, 'kv', ['kv:read:notes']);
+    expect((await run(page, 'kv', { args: ['get', 'greeting'] })).stdout).toBe('hello from wasm\n');
+    const set = await run(page, 'kv', { args: ['set', 'greeting', 'overwritten'] });
+    expect(set.code).toBe(1);
+    expect(await page.evaluate(() => window.kernel.denied().map((d) => d.permission))).toContain('kv:write:notes');
+    expect(await kv(page, 'get', 'notes', 'greeting')).toEqual({ ok: true, value: { bytes: [...new TextEncoder().encode('hello from wasm')] } });
   });
 
   it('a JS module bumps a counter with compare-and-set and watches the group', async () => {
@@ -195,6 +202,8 @@ describe('modules', () => {
     await kv(page, 'set', 'ga', 'ka', '1');
     expect(await waitExit(page, pid)).toBe(0);
     expect(await waitOutput(page, pid, 'ga:ka')).toBe('watching\nga:ka gb:kb\n');
+    // Every module that watched has ended: nothing of their watches is left.
+    expect(await page.evaluate(() => window.kernel.resources().capabilities.kv)).toEqual({ pageWatchers: 0, moduleWatches: 0 });
   });
 });
 
