@@ -43,6 +43,7 @@ export interface KvApi {
   watch(group: string, cb: KvWatcher): () => void;
 }
 
+/** The store as a capability: `kernel.kv`, its guest calls, and its notifications. */
 export function kvService(opts: KvOptions): KernelCapability<KvApi> {
   return { name: 'kv', start: (host) => new Kv(host, opts) };
 }
@@ -117,7 +118,7 @@ class Kv implements KvApi {
   }
 
   /** Keys of `group` changed (committed): tell the page's watchers, modules', and, if it happened here, other tabs. */
-  changed(group: string, keys: string[], here: boolean): void {
+  private changed(group: string, keys: string[], here: boolean): void {
     if (here) this.channel.post({ type: 'changed', tab: this.tab, group, keys });
     this.modules.changed(group, keys);
     const called = [...(this.pageWatchers.get(group) ?? []), ...(this.pageWatchers.get('*') ?? [])];
