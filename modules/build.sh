@@ -105,6 +105,13 @@ compile "$fixtures_src/plugin.c" "$fixtures_out/plugin.wasm" -mexec-model=reacto
 pids+=($!)
 compile "$fixtures_src/plugin.c" "$fixtures_out/plugin-b.wasm" -mexec-model=reactor -DPLUGIN_B &
 pids+=($!)
+# The update tests' package: a bus echo and a service, each as version 1 and 2.
+for v in 1 2; do
+  compile "$fixtures_src/updater.c" "$fixtures_out/updecho-v$v.wasm" -DVERSION=$v &
+  pids+=($!)
+  compile "$fixtures_src/updater.c" "$fixtures_out/updsvc-v$v.wasm" -mexec-model=reactor -DSERVICE -DVERSION=$v &
+  pids+=($!)
+done
 for name in bigmem reactor; do
   "$wat2wasm" "$fixtures_src/$name.wat" -o "$fixtures_out/$name.wasm"
 done

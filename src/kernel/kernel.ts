@@ -18,6 +18,7 @@ import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { registerHomeCalls } from './home-calls';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { packageInfos } from './packages';
+import { moveOnto } from './updates';
 import type { PackageInfo } from './types';
 import { Pacer } from './pacer';
 import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
@@ -118,6 +119,7 @@ export class Kernel extends EventTarget implements KernelApi {
         this.homed.delete(row.pid);
         this.prune();
       },
+      uses: this.catalog,
     };
     this.ready.catch(() => {}); // callers see the rejection through `ready` or any verb
   }
@@ -135,8 +137,12 @@ export class Kernel extends EventTarget implements KernelApi {
    * https, relative to the page) fetched first: `registry/fetch-failed` (network, CORS, an HTTP
    * error), `registry/too-large` (past 128 MiB), with `onProgress` called as it downloads.
    */
-  install(source: Uint8Array | Blob | File | string, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
-    return this.catalog.install(source, opts);
+  async install(source: Uint8Array | Blob | File | string, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
+    const installed = await this.catalog.install(source, opts);
+    // Running processes of its modules move onto the new version at their own pace (updates.ts).
+    const deps = { processes: () => this.procs.values(), runnable: (i: ModuleInfo) => this.catalog.runnable(i), caps: this.caps, serviceUpdated: (n: string) => this.services.updated(n) };
+    void moveOnto(Array.isArray(installed) ? installed : [installed], deps).catch((e: unknown) => console.error('an update could not move its processes', e));
+    return installed;
   }
 
   /**
