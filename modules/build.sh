@@ -143,6 +143,8 @@ declare -A js_args=([upper]='["hello", "from", "js"]' [jslogger]='["sensors/*"]'
 for name in "${js_examples[@]}"; do
   index_entries+=("$name.js" "${js_args[$name]}")
 done
+# Example packages (packed below): their description is their webmk.json's.
+index_entries+=("sensors.zip" '[]')
 node - "$out" "${index_entries[@]}" <<'EOF'
 const fs = require('node:fs');
 const path = require('node:path');
@@ -150,6 +152,9 @@ const path = require('node:path');
 const [dir, ...pairs] = process.argv.slice(2);
 
 function readManifest(file) {
+  if (file.endsWith('.zip')) {
+    return JSON.parse(fs.readFileSync(path.join(dir, '../../modules/packages', path.basename(file, '.zip'), 'webmk.json'), 'utf8'));
+  }
   const bytes = fs.readFileSync(file);
   if (file.endsWith('.js')) {
     const m = /^\s*\/\*\s*webmk\.manifest\s*([\s\S]*?)\*\//.exec(bytes.toString('utf8'));
@@ -166,8 +171,8 @@ function readManifest(file) {
 
 const index = [];
 for (let i = 0; i < pairs.length; i += 2) {
-  const name = pairs[i].replace(/\.js$/, '');
-  const file = pairs[i].endsWith('.js') ? pairs[i] : `${name}.wasm`;
+  const name = pairs[i].replace(/\.(js|zip)$/, '');
+  const file = /\.(js|zip)$/.test(pairs[i]) ? pairs[i] : `${name}.wasm`;
   const manifest = readManifest(path.join(dir, file));
   if (manifest.name !== name) throw new Error(`${file}: manifest name is ${manifest.name}`);
   if (typeof manifest.description !== 'string') throw new Error(`${file}: no description`);

@@ -136,6 +136,7 @@ export class Kernel extends EventTarget implements KernelApi {
    * unless `force`), `registry/bad-signature`, `registry/untrusted`. A string is a URL (http or
    * https, relative to the page) fetched first: `registry/fetch-failed` (network, CORS, an HTTP
    * error), `registry/too-large` (past 128 MiB), with `onProgress` called as it downloads.
+   * Running supervised processes of its modules then move onto it at a safe moment (updates.ts).
    */
   async install(source: Uint8Array | Blob | File | string, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
     const installed = await this.catalog.install(source, opts);

@@ -115,7 +115,8 @@ export class Desktop extends LitElement {
 
   protected override render() {
     const feed = this.#feed;
-    const installed = new Set(feed.modules.map((m) => m.name));
+    // An example is a module or a package (sensors.zip): either counts as installed by its name.
+    const installed = new Set([...feed.modules.map((m) => m.name), ...feed.packages.filter((p) => p.format === 'zip').map((p) => p.name)]);
     const exampleArgs = new Map(feed.examples.map((ex) => [ex.name, ex.args]));
     const killable = new Set(feed.processes.filter((p) => p.state !== 'exited').map((p) => p.pid));
     const status = this.boot?.status;
