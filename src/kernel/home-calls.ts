@@ -23,8 +23,8 @@ function base64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-/** Registers the home calls on the call table. */
-export function registerHomeCalls(calls: CallTable, hasHome: HasHome): void {
+/** Registers the home calls on the call table; `noSpace` hears of every write refused for a full disk. */
+export function registerHomeCalls(calls: CallTable, hasHome: HasHome, noSpace: (caller: Caller, path: string) => void = () => {}): void {
   const need = (caller: Caller): void => {
     if (!hasHome(caller.pid)) throw new KernelError('kernel/denied', `process ${caller.pid} has no home`);
   };
@@ -37,7 +37,13 @@ export function registerHomeCalls(calls: CallTable, hasHome: HasHome): void {
     need(caller);
     const bytes = (args as { bytes?: unknown } | null)?.bytes;
     if (!(bytes instanceof Uint8Array)) throw new KernelError('kernel/bad-argument', 'home.write takes bytes');
-    await writeHomeFile(caller.name, pathOf(args), bytes);
+    const path = pathOf(args);
+    try {
+      await writeHomeFile(caller.name, path, bytes);
+    } catch (e) {
+      if (e instanceof KernelError && e.code === 'kernel/no-space') noSpace(caller, path);
+      throw e;
+    }
     return { value: null };
   });
   calls.handle('home.mkdir', async (caller, args) => {

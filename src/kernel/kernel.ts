@@ -103,7 +103,11 @@ export class Kernel extends EventTarget implements KernelApi {
       denied: (caller, permission) => this.caps.deny(caller, permission),
     });
     registerServiceCalls(this.caps.calls, this.services);
-    registerHomeCalls(this.caps.calls, (pid) => this.homed.has(pid) && this.procs.get(pid)?.row.state !== 'exited');
+    registerHomeCalls(
+      this.caps.calls,
+      (pid) => this.homed.has(pid) && this.procs.get(pid)?.row.state !== 'exited',
+      ({ pid, name }, path) => this.dispatchEvent(new CustomEvent(KernelEvents.nospace, { detail: { pid, name, path } })),
+    );
     this.caps.start(opts.capabilities ?? []);
     this.lifecycleDeps = {
       host: (mode) => this.host(mode),

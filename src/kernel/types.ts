@@ -143,7 +143,19 @@ export const KernelEvents = {
   statechange: 'statechange',
   /** `autostart()` finished; a `CustomEvent` whose `detail` is its `AutostartResult[]`. */
   autostart: 'autostart',
+  /** A process's write was refused for want of space; a `CustomEvent` whose `detail` is a `NoSpace`. */
+  nospace: 'nospace',
 } as const;
+
+/** The detail of a `nospace` event: who could not write what (the module got ENOSPC; its good file is kept). */
+export interface NoSpace {
+  pid: number;
+  name: string;
+  /** The path inside its home or mounted folder. */
+  path: string;
+  /** The guest directory of that home or folder (`/home`, `/data`). */
+  mount?: string;
+}
 
 /** The detail of a `statechange` event: one per transition, in order. */
 export interface StateChange {

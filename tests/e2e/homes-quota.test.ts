@@ -1,4 +1,7 @@
-/** A full disk under a module's home: the quota is lowered with the DevTools protocol in a browser of its own. */
+/**
+ * A full disk under a module's home: the quota is lowered with the DevTools protocol in a browser
+ * of its own. The module gets ENOSPC, its good file stays, and the shell tells the person.
+ */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
@@ -37,4 +40,12 @@ it('a full disk gives the module ENOSPC and leaves the good file in place', asyn
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('No space left on device');
   expect((await run(page, 'files', { args: ['cat', '/home/doc.txt'], mounts: HOME })).stdout).toBe('good\n');
+  // The person is told which module could not save what, and what to do about it.
+  const toast = page.locator('.toast[data-kind="error"]', { hasText: 'storage is full' });
+  await toast.waitFor();
+  const text = (await toast.textContent()) ?? '';
+  expect(text).toContain('files (pid');
+  expect(text).toContain('doc.txt');
+  expect(text).toContain('Free some space');
+  await page.screenshot({ path: `${process.env.WEBMK_SHOTS ?? '/tmp'}/webmk-no-space-toast.png` });
 });
