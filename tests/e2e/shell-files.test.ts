@@ -85,4 +85,48 @@ describe('shell: Files…', () => {
     await close();
     await expect(page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).resolves.toBe('Files of files…');
   }, 60_000);
+
+  it('makes a folder, renames a file and a folder (the module sees the new names), and deletes a folder with all in it', async () => {
+    await open();
+    // A name that is taken, or not a name, makes nothing and says why.
+    await dialog().locator('.files-new-name').fill('notes');
+    await dialog().getByRole('button', { name: 'Make folder' }).click();
+    await expect(dialog().locator('.field-error').textContent()).resolves.toContain('already in this folder');
+    await dialog().locator('.files-new-name').fill('a/b');
+    await dialog().getByRole('button', { name: 'Make folder' }).click();
+    await expect(dialog().locator('.field-error').textContent()).resolves.toContain('has no "/"');
+    await dialog().locator('.files-new-name').fill('drafts');
+    await dialog().locator('.files-new-name').press('Enter');
+    await entry('drafts').waitFor();
+    expect(await homeNames()).toEqual(['drafts', 'notes']);
+
+    // Rename a file inside notes/, then the folder itself.
+    await entry('notes').getByRole('button', { name: 'notes/' }).click();
+    await entry('a.txt').waitFor();
+    await entry('a.txt').getByRole('button', { name: 'Rename a.txt' }).click();
+    await entry('a.txt').locator('.files-rename-name').fill('b.txt');
+    await page.screenshot({ path: `${SHOTS}/files-view-rename.png` });
+    await entry('a.txt').getByRole('button', { name: 'Save name' }).click();
+    await entry('b.txt').waitFor();
+    await expect(entry('a.txt').count()).resolves.toBe(0);
+    await dialog().getByRole('button', { name: 'home' }).click();
+    await entry('notes').getByRole('button', { name: 'Rename notes' }).click();
+    await entry('notes').locator('.files-rename-name').fill('journal');
+    await entry('notes').locator('.files-rename-name').press('Enter');
+    await entry('journal').waitFor();
+    expect(await homeNames()).toEqual(['drafts', 'journal']);
+    await close();
+    const cat = await run(page, 'files', { args: ['cat', '/home/journal/b.txt'], mounts: HOME });
+    expect(cat).toMatchObject({ code: 0, stdout: 'hello\n' });
+
+    // Deleting a folder asks, names what goes with it, and takes it all.
+    await open();
+    await entry('journal').getByRole('button', { name: 'Delete journal' }).click();
+    await expect(entry('journal').locator('.confirm').textContent()).resolves.toContain('and all in it');
+    await page.screenshot({ path: `${SHOTS}/files-view-delete-folder.png` });
+    await entry('journal').getByRole('button', { name: 'Yes, delete' }).click();
+    await entry('journal').waitFor({ state: 'detached' });
+    expect(await homeNames()).toEqual(['drafts']);
+    await close();
+  }, 60_000);
 });
