@@ -9,13 +9,14 @@ import { KernelError, serviceSettings, type ExecutionMode, type ModuleConfig, ty
 import type { GfxApi } from '../gfx';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
 import { allocateRing, feed } from '../ipc';
-import { homeDirectory, readHome } from '../registry';
+import { homeDirectory } from '../registry';
 import { runAutostart } from './autostart';
 import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { registerHomeCalls } from './home-calls';
+import { loadMounts, mountTable, type MountTable } from './mounts';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { packageInfos } from './packages';
 import { moveOnto } from './updates';
@@ -73,8 +74,8 @@ export class Kernel extends EventTarget implements KernelApi {
   private readonly ringSizes: { stdin: number; stdout: number; stderr: number; pipe: number };
   private readonly keepExited: number;
   private readonly lifecycleDeps: LifecycleDeps;
-  /** Processes spawned with a home: only they may call `home.*`. */
-  private readonly homed = new Set<number>();
+  /** The home and picked folders of each process spawned with them: only they may call `home.*`. */
+  private readonly mounted = new Map<number, MountTable>();
   private autostarting: Promise<AutostartResult[]> | undefined;
   private autostartResults: AutostartResult[] | undefined;
   private readonly services: Services;
@@ -105,8 +106,8 @@ export class Kernel extends EventTarget implements KernelApi {
     registerServiceCalls(this.caps.calls, this.services);
     registerHomeCalls(
       this.caps.calls,
-      (pid) => this.homed.has(pid) && this.procs.get(pid)?.row.state !== 'exited',
-      ({ pid, name }, path) => this.dispatchEvent(new CustomEvent(KernelEvents.nospace, { detail: { pid, name, path } })),
+      (pid, mount) => (this.procs.get(pid)?.row.state !== 'exited' ? this.mounted.get(pid)?.get(mount ?? '') : undefined),
+      ({ pid, name }, path, mount) => this.dispatchEvent(new CustomEvent(KernelEvents.nospace, { detail: { pid, name, path, ...(mount !== undefined ? { mount } : {}) } })),
     );
     this.caps.start(opts.capabilities ?? []);
     this.lifecycleDeps = {
@@ -120,7 +121,7 @@ export class Kernel extends EventTarget implements KernelApi {
         this.emit(KernelEvents.processes);
       },
       gone: (row) => {
-        this.homed.delete(row.pid);
+        this.mounted.delete(row.pid);
         this.prune();
       },
       uses: this.catalog,
@@ -294,12 +295,7 @@ export class Kernel extends EventTarget implements KernelApi {
     const info = await this.catalog.lookup(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
     const o = effectiveSpawn(asked, info);
-    const home = o.homes[0];
-    if (home !== undefined) {
-      if (o.mode !== 'worker') throw new KernelError('kernel/unsupported', `a home is kept only for a process in worker mode, not "${o.mode}"`, { mode: o.mode });
-      const dir = home.replace(/\/+$/, '');
-      o.files = [...o.files, ...(await readHome(info.name)).map(([p, b]): [string, Uint8Array] => [`${dir}/${p}`, b])];
-    }
+    await loadMounts(o, info.name);
     return { info, o, runnable: await this.catalog.runnable(info) };
   }
 
@@ -365,7 +361,8 @@ export class Kernel extends EventTarget implements KernelApi {
     const proc = lc.process;
     if (proc === undefined) throw new KernelError('kernel/bad-argument', `process ${pid} could not be made`, { pid });
     this.procs.set(pid, lc);
-    if (ready.o.homes.length > 0) this.homed.add(pid);
+    const kept = mountTable(ready.o, ready.info.name);
+    if (kept !== undefined) this.mounted.set(pid, kept);
     lc.begin('requested');
     return proc;
   }

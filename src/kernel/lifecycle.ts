@@ -218,7 +218,8 @@ export class Lifecycle {
             env: o.env,
             preopens: o.preopens,
             files: o.files,
-            ...(o.homes.length > 0 ? { homes: o.homes } : {}),
+            // The worker keeps a home and a picked folder alike (home-calls.ts tells them apart).
+            ...(o.homes.length + o.folders.length > 0 ? { homes: [...o.homes, ...o.folders.map(([dir]) => dir)] } : {}),
             stdin: rings.stdin,
             stdout: rings.stdout,
             stderr: rings.stderr,

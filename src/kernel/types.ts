@@ -72,10 +72,12 @@ export interface SpawnOptions {
   files?: Record<string, Uint8Array>;
   /**
    * More preopened directories, keyed by guest directory: `'tmp'` (empty, in memory, gone at
-   * exit) or `'home'` (the module's own persistent directory, see `Kernel.home`), e.g.
-   * `{ '/home': 'home', '/tmp': 'tmp' }`. A home is refused outside worker mode.
+   * exit), `'home'` (the module's own persistent directory, see `Kernel.home`), or a
+   * `FileSystemDirectoryHandle` (a folder the person picked, with readwrite permission granted:
+   * reads and writes go to it), e.g. `{ '/home': 'home', '/tmp': 'tmp', '/data': picked }`.
+   * A home or a folder is refused outside worker mode.
    */
-  mounts?: Record<string, 'tmp' | 'home'>;
+  mounts?: Record<string, 'tmp' | 'home' | FileSystemDirectoryHandle>;
   /** Where it runs; only `worker` today (default: the configuration's, else the manifest's, else `worker`). */
   mode?: ExecutionMode;
   /** Who restarts it after it ends (default: the configuration's, else the manifest's `restart`, else `temporary`: nobody). */
