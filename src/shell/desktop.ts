@@ -54,6 +54,7 @@ export class Desktop extends LitElement {
     this.kernel = undefined;
     this.boot = undefined;
     this.addEventListener('webmk-run', (e) => void this.#sessions.run(e.detail.name, e.detail.args, e.detail.mode));
+    this.addEventListener('webmk-mount-folder', (e) => void this.#sessions.mountFolder(e.detail.name, e.detail.drop === true));
     this.addEventListener('webmk-uninstall', (e) => void this.#modules.uninstall(e.detail.name));
     this.addEventListener('webmk-install-example', (e) => void this.#modules.installExample(e.detail.example));
     this.addEventListener('webmk-kill', (e) => void this.#sessions.kill(e.detail.pid));
@@ -128,7 +129,7 @@ export class Desktop extends LitElement {
         <div class="column side">
           <section class="panel" aria-labelledby="modules-heading">
             <h2 id="modules-heading">Modules</h2>
-            <webmk-registry .modules=${feed.modules} ?loaded=${feed.loaded} .defaultArgs=${exampleArgs}></webmk-registry>
+            <webmk-registry .modules=${feed.modules} ?loaded=${feed.loaded} .defaultArgs=${exampleArgs} .folders=${this.#sessions.folderNames()}></webmk-registry>
           </section>
           <section class="panel" aria-labelledby="packages-heading">
             <h2 id="packages-heading">Packages</h2>

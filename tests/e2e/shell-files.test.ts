@@ -2,7 +2,10 @@
  * The Files… dialog as a person uses it, in a real Chromium against the built app: a file
  * uploaded into a module's home is listed and read by the module under `/home`, a sub-directory
  * the module made is entered and left, and a file deleted there (after a yes) is gone from
- * `kernel.home`.
+ * `kernel.home`. Mount a folder… gives a run the folder the person picked at /data: the native
+ * picker cannot be clicked in a headless browser, so the test answers `showDirectoryPicker` with a
+ * real `FileSystemDirectoryHandle`, a sub-folder of the page's origin-private file system, and
+ * everything after the pick (the permission request, the mount, the reads and writes) is real.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -129,4 +132,40 @@ describe('shell: Files…', () => {
     expect(await homeNames()).toEqual(['drafts']);
     await close();
   }, 60_000);
+
+  it('Mount a folder… gives the next runs the picked folder at /data, reading and writing it', async () => {
+    await page.evaluate(async () => {
+      const picked = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked-in-shell', { create: true });
+      const w = await (await picked.getFileHandle('letter.txt', { create: true })).createWritable();
+      await w.write('dear module\n');
+      await w.close();
+      // The person's pick: the one thing a headless browser cannot do (see the file's comment).
+      (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker = async () => picked;
+    });
+    await card().getByRole('button', { name: 'Mount a folder for files' }).click();
+    await expect(card().locator('.mounted-folder').textContent()).resolves.toContain('picked-in-shell');
+    await card().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/files-mounted-folder.png` });
+
+    const runIn = async (args: string): Promise<string> => {
+      await card().getByLabel('Arguments').fill(args);
+      const before = await page.locator('webmk-terminal[data-name="files"]').count();
+      await card().getByRole('button', { name: 'Run files' }).click();
+      const win = page.locator('webmk-terminal[data-name="files"]').nth(before);
+      await win.waitFor();
+      await win.locator('.term-bar', { hasText: 'exited with code 0' }).waitFor();
+      return win.evaluate((el) => (el as unknown as { text: string }).text);
+    };
+    expect(await runIn('cat /data/letter.txt')).toContain('dear module');
+    await runIn('write /data/reply.txt written through the mount');
+    const reply = await page.evaluate(async () => {
+      const picked = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked-in-shell');
+      return (await (await picked.getFileHandle('reply.txt')).getFile()).text();
+    });
+    expect(reply).toBe('written through the mount\n');
+
+    await card().getByRole('button', { name: 'Unmount the folder of files' }).click();
+    await card().getByRole('button', { name: 'Mount a folder for files' }).waitFor();
+  }, 60_000);
 });
+
