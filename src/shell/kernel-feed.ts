@@ -157,14 +157,15 @@ export class KernelFeed implements ReactiveController {
   }
 
   /** Once `autostart()` has finished: a message for each module that did not start, one for those that did. */
-  /** When each module's full disk was last told (a module retrying in a loop gets one toast a while). */
+  /** When each module's full disk was last told, by module and file (one retrying in a loop gets one toast a while). */
   #toldFull = new Map<string, number>();
 
   /** Tells the person a module could not save a file for want of space, and what to do. */
   #noSpace(d: NoSpace): void {
     const now = Date.now();
-    if (now - (this.#toldFull.get(d.name) ?? -Infinity) < 10_000) return;
-    this.#toldFull.set(d.name, now);
+    const key = `${d.name} ${d.mount ?? ''} ${d.path}`;
+    if (now - (this.#toldFull.get(key) ?? -Infinity) < 10_000) return;
+    this.#toldFull.set(key, now);
     const where = d.mount !== undefined ? `${d.mount}/${d.path}` : `${d.path} in its home`;
     this.#toasts.show(
       'error',
