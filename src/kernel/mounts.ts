@@ -8,6 +8,9 @@ import { KernelError } from '../common';
 import { readHome, type HomeRoot } from '../registry';
 import type { CheckedSpawn } from './spawn-options';
 
+/** The most a picked folder may hold: it is loaded whole into each process that mounts it. */
+export const FOLDER_LIMIT = { bytes: 64 * 1024 * 1024, entries: 10_000 } as const;
+
 /** A process's kept directories: guest directory to root; `''` is its home (calls that name no mount). */
 export type MountTable = Map<string, HomeRoot>;
 
@@ -24,8 +27,9 @@ type Permissioned = FileSystemDirectoryHandle & { queryPermission?: (d: { mode: 
 
 /**
  * Adds what the home and the picked folders hold to the spawn's files. Refuses outside worker
- * mode (`kernel/unsupported`: only a worker can block while the page does the work) and a
- * folder the page holds no readwrite permission on (`kernel/denied`).
+ * mode (`kernel/unsupported`: only a worker can block while the page does the work), a folder
+ * past FOLDER_LIMIT (`kernel/unsupported`) and one the page holds no readwrite permission on
+ * (`kernel/denied`).
  */
 export async function loadMounts(o: CheckedSpawn, module: string): Promise<void> {
   const table = mountTable(o, module);
@@ -43,6 +47,7 @@ export async function loadMounts(o: CheckedSpawn, module: string): Promise<void>
   for (const [dir, root] of table) {
     if (dir === '') continue;
     const base = dir.replace(/\/+$/, '');
-    o.files = [...o.files, ...(await readHome(root)).map(([p, b]): [string, Uint8Array] => [`${base}/${p}`, b])];
+    const tree = await readHome(root, typeof root === 'string' ? undefined : FOLDER_LIMIT);
+    o.files = [...o.files, ...tree.map(([p, b]): [string, Uint8Array] => [`${base}/${p}`, b])];
   }
 }

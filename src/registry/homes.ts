@@ -37,16 +37,27 @@ export async function homeDirectory(module: string): Promise<FileSystemDirectory
 }
 
 /** Every file of a home (or a picked folder), by path relative to it (`a/b.txt`), and its directories (`a/`). */
-export async function readHome(module: HomeRoot): Promise<Array<[string, Uint8Array]>> {
+export async function readHome(module: HomeRoot, limit?: { bytes: number; entries: number }): Promise<Array<[string, Uint8Array]>> {
   const out: Array<[string, Uint8Array]> = [];
+  let bytes = 0;
+  /** Refuses, before reading past it, a tree larger than `limit` (a picked folder may be anything). */
+  const within = (more: number): void => {
+    bytes += more;
+    if (limit === undefined || (bytes <= limit.bytes && out.length <= limit.entries)) return;
+    const name = typeof module === 'string' ? module : module.name;
+    throw new KernelError('kernel/unsupported', `folder "${name}" holds more than ${limit.entries} entries or ${limit.bytes / 1048576} MiB, all of which a process would load: mount a smaller folder`, { limit });
+  };
   const walk = async (dir: FileSystemDirectoryHandle, prefix: string): Promise<void> => {
     for await (const [name, handle] of dir as unknown as AsyncIterable<[string, FileSystemHandle]>) {
       try {
         if (handle.kind === 'directory') {
           out.push([`${prefix}${name}/`, new Uint8Array(0)]);
+          within(0);
           await walk(handle as FileSystemDirectoryHandle, `${prefix}${name}/`);
         } else {
-          out.push([`${prefix}${name}`, new Uint8Array(await (await (handle as FileSystemFileHandle).getFile()).arrayBuffer())]);
+          const file = await (handle as FileSystemFileHandle).getFile();
+          within(file.size);
+          out.push([`${prefix}${name}`, new Uint8Array(await file.arrayBuffer())]);
         }
       } catch (e) {
         // Removed or replaced by another process while this one was listed: not there.

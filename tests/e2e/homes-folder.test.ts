@@ -112,4 +112,15 @@ describe('a picked folder mounted at /data', () => {
     );
     expect(bad).toBe('kernel/bad-argument');
   });
+
+  it('is refused past 64 MiB (each process loads it whole), before a byte of it is read', async () => {
+    await page.evaluate(async () => {
+      const huge = await (await navigator.storage.getDirectory()).getDirectoryHandle('huge', { create: true });
+      const w = await (await huge.getFileHandle('big.bin', { create: true })).createWritable();
+      await w.truncate(65 * 1024 * 1024);
+      await w.close();
+    });
+    expect(await runOnFolder(['ls', '/data'], { folder: 'huge' })).toEqual({ refused: 'kernel/unsupported' });
+    await page.evaluate(async () => (await navigator.storage.getDirectory()).removeEntry('huge', { recursive: true }));
+  });
 });
