@@ -164,6 +164,19 @@ describe('shell: Files…', () => {
     });
     expect(reply).toBe('written through the mount\n');
 
+    // Narrow screens: the folder row and the Files view with a rename open fit without scrolling sideways.
+    await page.setViewportSize({ width: 360, height: 800 });
+    await card().scrollIntoViewIfNeeded();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/files-mounted-folder-360.png` });
+    await open();
+    await entry('drafts').getByRole('button', { name: 'Rename drafts' }).click();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/files-view-rename-360.png` });
+    await entry('drafts').getByRole('button', { name: 'Cancel' }).click();
+    await close();
+    await page.setViewportSize({ width: 1280, height: 900 });
+
     await card().getByRole('button', { name: 'Unmount the folder of files' }).click();
     await card().getByRole('button', { name: 'Mount a folder for files' }).waitFor();
   }, 60_000);
