@@ -139,7 +139,7 @@ export type ExitReason =
   | 'shutdown';
 
 /** Why a process changed state: why it ended, or `requested` for a start someone asked for. */
-export type StateReason = ExitReason | 'requested';
+export type StateReason = ExitReason | 'requested' | 'updated';
 
 /**
  * Who restarts a process after it ends (Erlang/OTP's child restart types): `temporary` never
@@ -193,6 +193,11 @@ export interface ProcessInfo {
   lastExit?: ProcessExit & { at: number };
   /** While in `backoff`: when the next incarnation starts (milliseconds since the epoch). */
   restartAt?: number;
+  /** The version and content hash of the module its current (or last) incarnation runs. */
+  version?: string;
+  sha256?: string;
+  /** A newer version installed since it started, which its next incarnation runs. */
+  updatePending?: string;
 }
 
 /** What the kernel answers a guest call with; `transfer` lists objects to move, not copy. */

@@ -10,7 +10,7 @@ import type { GfxApi } from '../gfx';
 import type { KvApi } from '../kv';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
 import { allocateRing, feed } from '../ipc';
-import { homeDirectory, readHome } from '../registry';
+import { homeDirectory } from '../registry';
 import { runAutostart } from './autostart';
 import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
@@ -19,8 +19,10 @@ import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { registerHomeCalls } from './home-calls';
 import { Providers, registerImportCalls, type ProvidedFunction } from './providers';
 import { Transforms } from './transforms';
+import { loadMounts, mountTable, type MountTable } from './mounts';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { packageInfos } from './packages';
+import { moveOnto } from './updates';
 import type { PackageInfo } from './types';
 import { Pacer } from './pacer';
 import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
@@ -76,8 +78,8 @@ export class Kernel extends EventTarget implements KernelApi {
   private readonly ringSizes: { stdin: number; stdout: number; stderr: number; pipe: number };
   private readonly keepExited: number;
   private readonly lifecycleDeps: LifecycleDeps;
-  /** Processes spawned with a home: only they may call `home.*`. */
-  private readonly homed = new Set<number>();
+  /** The home and picked folders of each process spawned with them: only they may call `home.*`. */
+  private readonly mounted = new Map<number, MountTable>();
   private autostarting: Promise<AutostartResult[]> | undefined;
   private autostartResults: AutostartResult[] | undefined;
   private readonly services: Services;
@@ -112,7 +114,11 @@ export class Kernel extends EventTarget implements KernelApi {
     registerServiceCalls(this.caps.calls, this.services);
     this.providers = new Providers(this.services, (caller, permission) => this.caps.deny(caller, permission));
     registerImportCalls(this.caps.calls, this.providers);
-    registerHomeCalls(this.caps.calls, (pid) => this.homed.has(pid) && this.procs.get(pid)?.row.state !== 'exited');
+    registerHomeCalls(
+      this.caps.calls,
+      (pid, mount) => (this.procs.get(pid)?.row.state !== 'exited' ? this.mounted.get(pid)?.get(mount ?? '') : undefined),
+      ({ pid, name }, path, mount) => this.dispatchEvent(new CustomEvent(KernelEvents.nospace, { detail: { pid, name, path, ...(mount !== undefined ? { mount } : {}) } })),
+    );
     this.caps.start(opts.capabilities ?? []);
     this.lifecycleDeps = {
       host: (mode) => this.host(mode),
@@ -125,9 +131,10 @@ export class Kernel extends EventTarget implements KernelApi {
         this.emit(KernelEvents.processes);
       },
       gone: (row) => {
-        this.homed.delete(row.pid);
+        this.mounted.delete(row.pid);
         this.prune();
       },
+      uses: this.catalog,
     };
     this.ready.catch(() => {}); // callers see the rejection through `ready` or any verb
   }
@@ -144,9 +151,14 @@ export class Kernel extends EventTarget implements KernelApi {
    * unless `force`), `registry/bad-signature`, `registry/untrusted`. A string is a URL (http or
    * https, relative to the page) fetched first: `registry/fetch-failed` (network, CORS, an HTTP
    * error), `registry/too-large` (past 128 MiB), with `onProgress` called as it downloads.
+   * Running supervised processes of its modules then move onto it at a safe moment (updates.ts).
    */
-  install(source: Uint8Array | Blob | File | string, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
-    return this.catalog.install(source, opts);
+  async install(source: Uint8Array | Blob | File | string, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
+    const installed = await this.catalog.install(source, opts);
+    // Running processes of its modules move onto the new version at their own pace (updates.ts).
+    const deps = { processes: () => this.procs.values(), runnable: (i: ModuleInfo) => this.catalog.runnable(i), caps: this.caps, serviceUpdated: (n: string) => this.services.updated(n) };
+    void moveOnto(Array.isArray(installed) ? installed : [installed], deps).catch((e: unknown) => console.error('an update could not move its processes', e));
+    return installed;
   }
 
   /**
@@ -293,12 +305,7 @@ export class Kernel extends EventTarget implements KernelApi {
     const info = await this.catalog.lookup(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
     const o = effectiveSpawn(asked, info);
-    const home = o.homes[0];
-    if (home !== undefined) {
-      if (o.mode !== 'worker') throw new KernelError('kernel/unsupported', `a home is kept only for a process in worker mode, not "${o.mode}"`, { mode: o.mode });
-      const dir = home.replace(/\/+$/, '');
-      o.files = [...o.files, ...(await readHome(info.name)).map(([p, b]): [string, Uint8Array] => [`${dir}/${p}`, b])];
-    }
+    await loadMounts(o, info.name);
     return { info, o, runnable: await this.catalog.runnable(info) };
   }
 
@@ -364,7 +371,8 @@ export class Kernel extends EventTarget implements KernelApi {
     const proc = lc.process;
     if (proc === undefined) throw new KernelError('kernel/bad-argument', `process ${pid} could not be made`, { pid });
     this.procs.set(pid, lc);
-    if (ready.o.homes.length > 0) this.homed.add(pid);
+    const kept = mountTable(ready.o, ready.info.name);
+    if (kept !== undefined) this.mounted.set(pid, kept);
     lc.begin('requested');
     return proc;
   }

@@ -57,6 +57,8 @@ interface Instance {
   busy: Call | undefined;
   /** The service this one is blocked calling, while it is; `token` tells which call set it. */
   waitingOn: { target: string; token: object } | undefined;
+  /** Set while it moves onto a newer version between two calls. */
+  switching: boolean;
 }
 
 const enc = new TextEncoder();
@@ -155,7 +157,8 @@ export class Services {
   private instance(name: string, info: ModuleInfo): Promise<Instance> {
     let inst = this.instances.get(name);
     if (inst !== undefined && inst.lc.row.state !== 'exited') {
-      const was = inst.lc.ready.info;
+      // An instance moving onto a newer version (updates.ts) counts as that version.
+      const was = inst.lc.latest.info;
       const same = was.sha256 === info.sha256 && JSON.stringify(was.grants) === JSON.stringify(info.grants);
       if (same || inst.busy !== undefined || inst.queue.length > 0) return Promise.resolve(inst);
       void inst.lc.kill();
@@ -167,7 +170,7 @@ export class Services {
       p = this.deps
         .start(name)
         .then((lc) => {
-          const fresh: Instance = { name, lc, queue: [], busy: undefined, waitingOn: undefined };
+          const fresh: Instance = { name, lc, queue: [], busy: undefined, waitingOn: undefined, switching: false };
           this.instances.set(name, fresh);
           return fresh;
         })
@@ -177,9 +180,23 @@ export class Services {
     return p;
   }
 
-  /** Runs the next queued call when the instance is free. */
+  /** A newer version of service `name` was installed: its instance moves onto it when no call runs. */
+  updated(name: string): void {
+    const inst = this.instances.get(name);
+    if (inst !== undefined) this.pump(inst);
+  }
+
+  /** Runs the next queued call when the instance is free; moves it onto a newer version first. */
   private pump(inst: Instance): void {
-    if (inst.busy !== undefined) return;
+    if (inst.busy !== undefined || inst.switching) return;
+    if (inst.lc.updatePending && inst.lc.row.state === 'running') {
+      inst.switching = true;
+      void inst.lc.switchNow().finally(() => {
+        inst.switching = false;
+        this.pump(inst);
+      });
+      return;
+    }
     const next = inst.queue.shift();
     if (next === undefined) return;
     inst.busy = next;

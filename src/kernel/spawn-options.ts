@@ -10,6 +10,8 @@ export interface AskedSpawn {
   files: Array<[string, Uint8Array]>;
   /** Guest directories that are the module's home (their preopens are in `preopens`). */
   homes: string[];
+  /** Folders the person picked, by guest directory (their preopens are in `preopens`). */
+  folders: Array<[string, FileSystemDirectoryHandle]>;
   stdin: Uint8Array | ReadableStream<Uint8Array> | undefined;
   mode: ExecutionMode | undefined;
   tty: boolean;
@@ -51,14 +53,17 @@ export function checkSpawnOptions(opts: unknown): AskedSpawn {
     return [path, data];
   });
   const mountsIn = o.mounts ?? {};
-  if (!isRecord(mountsIn)) bad('mounts must be an object of "tmp" or "home" keyed by guest directory');
+  if (!isRecord(mountsIn)) bad('mounts must be an object of "tmp", "home" or a FileSystemDirectoryHandle keyed by guest directory');
   const homes: string[] = [];
+  const folders: Array<[string, FileSystemDirectoryHandle]> = [];
   for (const [dir, kind] of Object.entries(mountsIn)) {
     if (dir === '' || dir.includes('\0')) bad(`"${dir}" is not a guest directory`, { dir });
-    if (kind !== 'tmp' && kind !== 'home') bad(`mounts["${dir}"] must be "tmp" or "home"`, { dir });
+    const folder = isDirectoryHandle(kind);
+    if (kind !== 'tmp' && kind !== 'home' && !folder) bad(`mounts["${dir}"] must be "tmp", "home" or a FileSystemDirectoryHandle`, { dir });
     if (preopens.includes(dir)) bad(`"${dir}" is mounted twice`, { dir });
     preopens.push(dir);
     if (kind === 'home') homes.push(dir);
+    if (folder) folders.push([dir, kind as FileSystemDirectoryHandle]);
   }
   if (homes.length > 1) bad('a process has one home: mount "home" once');
   const stdin = o.stdin;
@@ -72,5 +77,10 @@ export function checkSpawnOptions(opts: unknown): AskedSpawn {
   if (typeof restart === 'string') bad(restart);
   const watchdogMs = o.watchdogMs === undefined ? undefined : checkWatchdogMs(o.watchdogMs);
   if (typeof watchdogMs === 'string') bad(watchdogMs);
-  return { args, env, preopens, files, homes, stdin, mode, tty: o.tty ?? false, restart, watchdogMs };
+  return { args, env, preopens, files, homes, folders, stdin, mode, tty: o.tty ?? false, restart, watchdogMs };
+}
+
+/** A directory handle (the File System Access API's, or OPFS's), told by its shape: a page may come from another realm. */
+function isDirectoryHandle(x: unknown): boolean {
+  return isRecord(x) && x.kind === 'directory' && typeof x.getFileHandle === 'function' && typeof x.getDirectoryHandle === 'function' && typeof x.removeEntry === 'function';
 }

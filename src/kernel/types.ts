@@ -74,10 +74,12 @@ export interface SpawnOptions {
   files?: Record<string, Uint8Array>;
   /**
    * More preopened directories, keyed by guest directory: `'tmp'` (empty, in memory, gone at
-   * exit) or `'home'` (the module's own persistent directory, see `Kernel.home`), e.g.
-   * `{ '/home': 'home', '/tmp': 'tmp' }`. A home is refused outside worker mode.
+   * exit), `'home'` (the module's own persistent directory, see `Kernel.home`), or a
+   * `FileSystemDirectoryHandle` (a folder the person picked, with readwrite permission granted:
+   * reads and writes go to it), e.g. `{ '/home': 'home', '/tmp': 'tmp', '/data': picked }`.
+   * A home or a folder is refused outside worker mode.
    */
-  mounts?: Record<string, 'tmp' | 'home'>;
+  mounts?: Record<string, 'tmp' | 'home' | FileSystemDirectoryHandle>;
   /** Where it runs; only `worker` today (default: the configuration's, else the manifest's, else `worker`). */
   mode?: ExecutionMode;
   /** Who restarts it after it ends (default: the configuration's, else the manifest's `restart`, else `temporary`: nobody). */
@@ -147,6 +149,8 @@ export const KernelEvents = {
   autostart: 'autostart',
   /** Transforms were added, removed, applied or refused. */
   transforms: 'transforms',
+  /** A process's write was refused for want of space; a `CustomEvent` whose `detail` is a `NoSpace`. */
+  nospace: 'nospace',
 } as const;
 
 /** A live service as `kernel.serviceStats()` reports it. */
@@ -158,6 +162,16 @@ export interface ServiceStats {
   /** Calls that reached its queue since the kernel started, and how many of them failed. */
   calls: number;
   errors: number;
+}
+
+/** The detail of a `nospace` event: who could not write what (the module got ENOSPC; its good file is kept). */
+export interface NoSpace {
+  pid: number;
+  name: string;
+  /** The path inside its home or mounted folder. */
+  path: string;
+  /** The guest directory of that home or folder (`/home`, `/data`). */
+  mount?: string;
 }
 
 /** The detail of a `statechange` event: one per transition, in order. */

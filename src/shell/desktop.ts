@@ -55,6 +55,7 @@ export class Desktop extends LitElement {
     this.kernel = undefined;
     this.boot = undefined;
     this.addEventListener('webmk-run', (e) => void this.#sessions.run(e.detail.name, e.detail.args, e.detail.mode));
+    this.addEventListener('webmk-mount-folder', (e) => void this.#sessions.mountFolder(e.detail.name, e.detail.drop === true));
     this.addEventListener('webmk-uninstall', (e) => void this.#modules.uninstall(e.detail.name));
     this.addEventListener('webmk-install-example', (e) => void this.#modules.installExample(e.detail.example));
     this.addEventListener('webmk-kill', (e) => void this.#sessions.kill(e.detail.pid));
@@ -116,7 +117,8 @@ export class Desktop extends LitElement {
 
   protected override render() {
     const feed = this.#feed;
-    const installed = new Set(feed.modules.map((m) => m.name));
+    // An example is a module or a package (sensors.zip): either counts as installed by its name.
+    const installed = new Set([...feed.modules.map((m) => m.name), ...feed.packages.filter((p) => p.format === 'zip').map((p) => p.name)]);
     const exampleArgs = new Map(feed.examples.map((ex) => [ex.name, ex.args]));
     const killable = new Set(feed.processes.filter((p) => p.state !== 'exited').map((p) => p.pid));
     const status = this.boot?.status;
@@ -128,7 +130,7 @@ export class Desktop extends LitElement {
         <div class="column side">
           <section class="panel" aria-labelledby="modules-heading">
             <h2 id="modules-heading">Modules</h2>
-            <webmk-registry .modules=${feed.modules} ?loaded=${feed.loaded} .defaultArgs=${exampleArgs}></webmk-registry>
+            <webmk-registry .modules=${feed.modules} ?loaded=${feed.loaded} .defaultArgs=${exampleArgs} .folders=${this.#sessions.folderNames()}></webmk-registry>
           </section>
           <section class="panel" aria-labelledby="packages-heading">
             <h2 id="packages-heading">Packages</h2>

@@ -1,7 +1,7 @@
 /**
  * The installed modules: what each is, what it asks for and was granted, how it is configured to
- * run, with Run (the args may go on with `| more stages`), Permissions…, Configure…, Files… and a
- * two-step Uninstall.
+ * run, with Run (the args may go on with `| more stages`), Mount a folder…, Permissions…,
+ * Configure…, Files… and a two-step Uninstall.
  */
 import { LitElement, html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
@@ -17,6 +17,7 @@ export class RegistryView extends LitElement {
     modules: { attribute: false },
     loaded: { type: Boolean },
     defaultArgs: { attribute: false },
+    folders: { attribute: false },
     _confirming: { state: true },
     _errors: { state: true },
   };
@@ -24,6 +25,8 @@ export class RegistryView extends LitElement {
   declare modules: ModuleInfo[];
   declare loaded: boolean;
   declare defaultArgs: ReadonlyMap<string, string>;
+  /** The folder (its name) each module gets at /data when run, by module. */
+  declare folders: ReadonlyMap<string, string>;
   declare _confirming: string | undefined;
   /** Why a module's args could not run, by module name. */
   declare _errors: ReadonlyMap<string, string>;
@@ -37,6 +40,7 @@ export class RegistryView extends LitElement {
     this.modules = [];
     this.loaded = false;
     this.defaultArgs = new Map();
+    this.folders = new Map();
     this._confirming = undefined;
     this._errors = new Map();
   }
@@ -100,6 +104,22 @@ export class RegistryView extends LitElement {
   }
 
   /** What the module asked for beyond WASI, each marked granted or not, and Permissions…. */
+  /** Mount a folder… (for a module that works with files or has one mounted), or the folder it gets. */
+  #folderRow(m: ModuleInfo) {
+    const folder = this.folders.get(m.name);
+    if (folder === undefined && (!m.command || !m.capabilities.includes('files'))) return nothing;
+    return html`<p class="folder-row">
+      ${folder === undefined
+        ? html`<button type="button" class="small quiet mount-folder" aria-label=${`Mount a folder for ${m.name}`} @click=${() => emit(this, 'webmk-mount-folder', { name: m.name })}>
+            Mount a folder…
+          </button>`
+        : html`<span class="mounted-folder">Folder <code>${folder}</code> at <code>/data</code> when it runs</span>
+            <button type="button" class="small quiet unmount-folder" aria-label=${`Unmount the folder of ${m.name}`} @click=${() => emit(this, 'webmk-mount-folder', { name: m.name, drop: true })}>
+              Unmount
+            </button>`}
+    </p>`;
+  }
+
   #permissions(m: ModuleInfo) {
     if (m.requested.length === 0) return nothing;
     const granted = new Set(grantList(m.grants));
@@ -231,6 +251,7 @@ export class RegistryView extends LitElement {
         </select>
         <button type="submit" class="primary" aria-label=${`Run ${m.name}`}>Run</button>
       </form>
+      ${this.#folderRow(m)}
       ${this._errors.has(m.name)
         ? html`<p id=${`${id}-error`} class="field-error" role="alert">${this._errors.get(m.name)}</p>`
         : nothing}
