@@ -134,7 +134,9 @@ export type ExitReason =
   /** It ended abnormally more often than its restart policy allows (the last end's code stays). */
   | 'restart-limit'
   /** The kernel shut down under it. */
-  | 'shutdown';
+  | 'shutdown'
+  /** It ran on another node (a tab, a device) and the link to that node was lost. */
+  | 'link-lost';
 
 /** Why a process changed state: why it ended, or `requested` for a start someone asked for. */
 export type StateReason = ExitReason | 'requested';
@@ -191,6 +193,13 @@ export interface ProcessInfo {
   lastExit?: ProcessExit & { at: number };
   /** While in `backoff`: when the next incarnation starts (milliseconds since the epoch). */
   restartAt?: number;
+  /**
+   * The other node of a remote process: for one in `remote` mode, the node it runs on; for one
+   * this node runs for another node, that node (`kernel.nodes()`).
+   */
+  node?: string;
+  /** Its pid on that other node, once known. */
+  remotePid?: number;
 }
 
 /** What the kernel answers a guest call with; `transfer` lists objects to move, not copy. */

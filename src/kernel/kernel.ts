@@ -23,6 +23,8 @@ import { Pacer } from './pacer';
 import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
 import { checkSpawnOptions } from './spawn-options';
+import { remoteReady, startRemote } from './remote-mode';
+import type { NodeInfo, Remote, RemoteOptions } from '../remote';
 import {
   KernelEvents,
   type AutostartResult,
@@ -50,6 +52,8 @@ export interface KernelOptions {
   keepExited?: number;
   /** Capabilities to start (see capability/); index.ts passes the standard set. */
   capabilities?: ReadonlyArray<KernelCapability<unknown>>;
+  /** Remote mode: this node's name, whether to find the app's other tabs (default: yes). */
+  remote?: Omit<RemoteOptions, 'namespace'>;
 }
 
 /** How much of one page task starts may take, ms. */
@@ -77,6 +81,7 @@ export class Kernel extends EventTarget implements KernelApi {
   private autostarting: Promise<AutostartResult[]> | undefined;
   private autostartResults: AutostartResult[] | undefined;
   private readonly services: Services;
+  private readonly remote: Remote;
 
   constructor(opts: KernelOptions = {}) {
     super();
@@ -119,6 +124,19 @@ export class Kernel extends EventTarget implements KernelApi {
         this.prune();
       },
     };
+    this.remote = startRemote(
+      { namespace: opts.dbName ?? 'webmk', ...opts.remote },
+      {
+        lookup: async (name) => {
+          await this.ready;
+          return this.catalog.lookup(name);
+        },
+        spawn: (name, o) => this.spawn(name, o),
+        row: (pid) => this.procs.get(pid)?.row,
+        processesChanged: () => this.emit(KernelEvents.processes),
+        nodesChanged: (gone) => this.dispatchEvent(new CustomEvent(KernelEvents.nodes, { detail: gone === undefined ? {} : { gone } })),
+      },
+    );
     this.ready.catch(() => {}); // callers see the rejection through `ready` or any verb
   }
 
@@ -280,6 +298,7 @@ export class Kernel extends EventTarget implements KernelApi {
     if (!globalThis.crossOriginIsolated) {
       throw new KernelError('kernel/not-isolated', 'this page is not cross-origin isolated, so modules cannot run (no SharedArrayBuffer)');
     }
+    if (asked.mode === 'remote') return remoteReady(this.remote, name, asked);
     const info = await this.catalog.lookup(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
     const o = effectiveSpawn(asked, info);
@@ -433,8 +452,19 @@ export class Kernel extends EventTarget implements KernelApi {
     return this.launch(lc.ready, {}, { incarnation: lc.row.incarnation + 1, restarts: lc.row.restarts + 1 }, pid);
   }
 
+  /** This node's id (16 hex digits), the same for the kernel's life. */
+  get node(): string {
+    return this.remote.id;
+  }
+
+  /** The other nodes reachable now (tabs of the app on this browser, devices), tabs first. */
+  nodes(): NodeInfo[] {
+    return this.remote.nodes();
+  }
+
   /** Ends every process and closes the registry. */
   dispose(): void {
+    this.remote.dispose();
     this.pacer.dispose();
     for (const host of this.hosts.values()) host.dispose();
     this.catalog.close();
@@ -456,6 +486,7 @@ export class Kernel extends EventTarget implements KernelApi {
   }
 
   private host(mode: ExecutionMode): Host {
+    if (mode === 'remote') return this.remote.host;
     let host = this.hosts.get(mode);
     if (host === undefined) {
       host = mode === 'iframe' ? new IframeHost() : mode === 'inpage' ? new InpageHost() : new WorkerHost();

@@ -6,10 +6,12 @@ import type { BusApi } from '../bus';
 import type { ExecutionMode, KernelErrorCode, ModuleConfig, ModuleInfo, PackageInfo, ProcessInfo, TrustedKey, ProcessState, RestartPolicy, StateReason } from '../common';
 import type { GfxApi } from '../gfx';
 import type { HostResources } from '../hosts';
+import type { NodeInfo } from '../remote';
 import type { InstallProgress } from './fetch-source';
 import type { AddressSpace, SlotUse } from './memory-slots';
 
 export type { InstallProgress } from './fetch-source';
+export type { NodeInfo } from '../remote';
 
 export type {
   Capability,
@@ -76,8 +78,10 @@ export interface SpawnOptions {
    * `{ '/home': 'home', '/tmp': 'tmp' }`. A home is refused outside worker mode.
    */
   mounts?: Record<string, 'tmp' | 'home'>;
-  /** Where it runs; only `worker` today (default: the configuration's, else the manifest's, else `worker`). */
+  /** Where it runs (default: the configuration's, else the manifest's, else `worker`); `remote` needs `node`. */
   mode?: ExecutionMode;
+  /** For `mode: 'remote'` (implied by it): the id of the node it runs on (`kernel.nodes()`). */
+  node?: string;
   /** Who restarts it after it ends (default: the configuration's, else the manifest's `restart`, else `temporary`: nobody). */
   restart?: RestartPolicy;
   /**
@@ -143,6 +147,8 @@ export const KernelEvents = {
   statechange: 'statechange',
   /** `autostart()` finished; a `CustomEvent` whose `detail` is its `AutostartResult[]`. */
   autostart: 'autostart',
+  /** A node came or went (`kernel.nodes()`); a `CustomEvent` whose `detail` is `{ gone?: { id, end } }`. */
+  nodes: 'nodes',
 } as const;
 
 /** The detail of a `statechange` event: one per transition, in order. */
@@ -224,6 +230,10 @@ export interface KernelApi extends EventTarget {
   call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array>;
   /** The home of `module` (its directory in the origin-private file system), made if missing. */
   home(module: string): Promise<FileSystemDirectoryHandle>;
+  /** This node's id (16 hex digits), for the kernel's life. */
+  readonly node: string;
+  /** The other nodes reachable now: tabs of the app on this browser, devices. */
+  nodes(): NodeInfo[];
   /** The pub/sub bus. */
   readonly bus: BusApi;
   /** Module windows: what they show, their input, closing them. */
