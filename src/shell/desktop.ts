@@ -28,6 +28,7 @@ import './command-bar';
 import './grant-dialog';
 import './config-dialog';
 import './files-dialog';
+import './nodes-view';
 
 /** The `<webmk-desktop>` element: the whole shell; `mountShell` gives it its kernel and boot handle. */
 export class Desktop extends LitElement {
@@ -53,7 +54,7 @@ export class Desktop extends LitElement {
     super();
     this.kernel = undefined;
     this.boot = undefined;
-    this.addEventListener('webmk-run', (e) => void this.#sessions.run(e.detail.name, e.detail.args, e.detail.mode));
+    this.addEventListener('webmk-run', (e) => void this.#sessions.run(e.detail.name, e.detail.args, e.detail.mode, e.detail.node));
     this.addEventListener('webmk-uninstall', (e) => void this.#modules.uninstall(e.detail.name));
     this.addEventListener('webmk-install-example', (e) => void this.#modules.installExample(e.detail.example));
     this.addEventListener('webmk-kill', (e) => void this.#sessions.kill(e.detail.pid));
@@ -127,7 +128,7 @@ export class Desktop extends LitElement {
         <div class="column side">
           <section class="panel" aria-labelledby="modules-heading">
             <h2 id="modules-heading">Modules</h2>
-            <webmk-registry .modules=${feed.modules} ?loaded=${feed.loaded} .defaultArgs=${exampleArgs}></webmk-registry>
+            <webmk-registry .modules=${feed.modules} ?loaded=${feed.loaded} .defaultArgs=${exampleArgs} .nodes=${feed.nodes}></webmk-registry>
           </section>
           <section class="panel" aria-labelledby="packages-heading">
             <h2 id="packages-heading">Packages</h2>
@@ -151,6 +152,10 @@ export class Desktop extends LitElement {
           <section class="panel" aria-labelledby="processes-heading">
             <h2 id="processes-heading">Processes</h2>
             <webmk-processes .processes=${feed.processes} .killable=${killable} .slots=${feed.slots} .now=${feed.now}></webmk-processes>
+          </section>
+          <section class="panel" aria-labelledby="nodes-heading">
+            <h2 id="nodes-heading">Nodes</h2>
+            <webmk-nodes .self=${this.kernel?.node ?? ''} .nodes=${feed.nodes}></webmk-nodes>
           </section>
           <section class="panel bus-panel" aria-labelledby="bus-heading">
             <webmk-bus-view ?open=${this.#bus.open} .stats=${this.#bus.stats} .denied=${this.#bus.denied}></webmk-bus-view>
