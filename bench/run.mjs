@@ -18,7 +18,7 @@ const DIST = join(HERE, 'dist');
 const MODULES = resolve(HERE, '../public/modules');
 const FIXTURES = resolve(HERE, '../tests/fixtures');
 const RESULTS = join(HERE, 'results');
-const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'stall', 'kill', 'bus', 'supervision', 'iframe', 'iframe-bus', 'leaks', 'services', 'packages', 'files', 'wall'];
+const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'stall', 'kill', 'bus', 'supervision', 'iframe', 'iframe-bus', 'leaks', 'services', 'packages', 'files', 'remote', 'wall'];
 /** The graphics figures: bench/gfx-bench.mjs, in the built app, after the page figures. */
 const GRAPHICS = 'graphics';
 const TYPES = {
