@@ -132,6 +132,13 @@ export class Kernel extends EventTarget implements KernelApi {
           return this.catalog.lookup(name);
         },
         spawn: (name, o) => this.spawn(name, o),
+        bus: () => {
+          try {
+            return this.bus;
+          } catch {
+            return undefined; // a kernel started without the bus capability
+          }
+        },
         row: (pid) => this.procs.get(pid)?.row,
         processesChanged: () => this.emit(KernelEvents.processes),
         nodesChanged: (gone) => this.dispatchEvent(new CustomEvent(KernelEvents.nodes, { detail: gone === undefined ? {} : { gone } })),

@@ -4,13 +4,15 @@
  * spawns other nodes ask of it (an ordinary local process, listed with the caller's node).
  */
 import { KernelError, type ModuleInfo, type ProcessInfo } from '../common';
-import { Remote, type NodeGone, type RemoteModule, type RemoteOptions, type ServedProcess, type SpawnRequest } from '../remote';
+import { Remote, type BusLike, type NodeGone, type RemoteModule, type RemoteOptions, type ServedProcess, type SpawnRequest } from '../remote';
 import type { Ready } from './lifecycle';
 import type { AskedSpawn } from './spawn-options';
 import type { Process, SpawnOptions } from './types';
 
 /** What remote mode needs of the kernel. */
 export interface RemoteModeDeps {
+  /** The bus's page side, if the kernel has a bus. */
+  bus(): BusLike | undefined;
   lookup(name: string): Promise<ModuleInfo | undefined>;
   spawn(name: string, opts: SpawnOptions): Promise<Process>;
   /** The live row of a process (to mark it with its other node). */
@@ -45,6 +47,7 @@ function elsewhere(m: RemoteModule): ModuleInfo {
 export function startRemote(opts: RemoteOptions, deps: RemoteModeDeps): Remote {
   return new Remote(opts, {
     changed: (gone) => deps.nodesChanged(gone),
+    bus: () => deps.bus(),
     spawned: (pid, node, remotePid) => {
       const row = deps.row(pid);
       if (row === undefined) return;
@@ -62,13 +65,14 @@ export function startRemote(opts: RemoteOptions, deps: RemoteModeDeps): Remote {
       const files = Object.fromEntries(req.files);
       // Its caller supervises it: here it runs once, whatever its configuration says.
       const p = await deps.spawn(req.name, { args: req.args, env, tty: req.tty, preopens: req.preopens, files, restart: { restart: 'temporary' } });
+      const grants = (await deps.lookup(req.name))?.grants;
       const row = deps.row(p.pid);
       if (row !== undefined) {
         row.node = node;
         row.remotePid = req.pid;
         deps.processesChanged();
       }
-      return p;
+      return { ...p, grants: { publish: grants?.publish ?? [], subscribe: grants?.subscribe ?? [] } };
     },
     ended: (pid) => {
       const row = deps.row(pid);

@@ -8,6 +8,7 @@
 import { EXIT_CODES, KernelError, type ProcessExit } from '../common';
 import type { HostStart, HostedProcess } from '../hosts';
 import { Ring } from '../ipc';
+import { BusBridge, type BusLike } from './bus-bridge';
 import type { Link } from './link';
 import { RemoteTag, type RemoteMessage, type RemoteModule, type RemoteUnsent } from './protocol';
 
@@ -17,6 +18,11 @@ export const WINDOW = 1024 * 1024;
 const CHUNK = 64 * 1024;
 /** How long a kill waits for the other node to confirm before the process is ended here. */
 const KILL_GRACE_MS = 3000;
+/**
+ * How long bus messages of a process that ended are still taken: the other node hears what it
+ * published on its own bus, a little after the process may have ended and its exit was sent.
+ */
+export const LATE_BUS_MS = 1000;
 
 /** Writes all of `data` into a ring, waiting for room; stops early once `over()`. */
 export async function writeRing(ring: Ring, data: Uint8Array, over: () => boolean): Promise<void> {
@@ -63,10 +69,14 @@ interface Call {
   stdinCredit: Credit;
   /** Output written into the rings so far, per fd (1, 2): the exit waits for it. */
   written: [Promise<void>, Promise<void>];
+  /** Its bus topics across the link, once it runs. */
+  bridge?: BusBridge;
 }
 
 /** What the caller side needs of the kernel around it. */
 export interface CallerDeps {
+  /** This node's bus (page side), if it has one: remote processes' topics cross to and from it. */
+  bus(): BusLike | undefined;
   /** The other node told the pid it runs the process under. */
   spawned(pid: number, node: string, remotePid: number): void;
 }
@@ -75,6 +85,8 @@ export interface CallerDeps {
 export class Caller {
   private nextId = 1;
   private readonly calls = new Map<number, Call>();
+  /** Bridges of processes that ended, kept open a moment for their last bus messages. */
+  private readonly late = new Map<number, BusBridge>();
   private readonly lookups = new Map<number, { ok: (m: RemoteModule) => void; fail: (e: KernelError) => void }>();
 
   constructor(
@@ -109,6 +121,14 @@ export class Caller {
     void exited.then(() => {
       call.over = true;
       call.stdinCredit.wake();
+      const bridge = call.bridge;
+      if (bridge !== undefined) {
+        this.late.set(id, bridge);
+        setTimeout(() => {
+          bridge.close();
+          this.late.delete(id);
+        }, LATE_BUS_MS);
+      }
       this.calls.delete(id);
     });
     return {
@@ -136,11 +156,16 @@ export class Caller {
       return;
     }
     if (m.type === RemoteTag.error) return;
+    if (m.type === RemoteTag.busOut && !this.calls.has(m.id)) {
+      this.late.get(m.id)?.deliver(m.topic, m.data);
+      return;
+    }
     const call = this.calls.get(m.id);
     if (call === undefined) return;
     switch (m.type) {
       case RemoteTag.spawned:
         this.deps.spawned(call.start.pid, this.link.peer, m.pid);
+        this.bridge(m.id, call, m.subscribe);
         call.running();
         void this.pumpStdin(m.id, call);
         return;
@@ -160,6 +185,9 @@ export class Caller {
       case RemoteTag.credit:
         if (m.fd === 0) call.stdinCredit.give(m.bytes);
         return;
+      case RemoteTag.busOut:
+        call.bridge?.deliver(m.topic, m.data);
+        return;
       case RemoteTag.exit: {
         const end: ProcessExit = { code: m.code, reason: m.reason, ...(m.message !== undefined ? { message: m.message } : {}) };
         // Everything it printed is in the rings before its end is told.
@@ -176,6 +204,8 @@ export class Caller {
     const why = `the link to node ${this.link.peer} was lost${undelivered > 0 ? ` (${undelivered} messages undelivered)` : ''}`;
     for (const l of this.lookups.values()) l.fail(new KernelError('remote/link-lost', why, { node: this.link.peer, undelivered }));
     this.lookups.clear();
+    for (const b of this.late.values()) b.close();
+    this.late.clear();
     for (const id of [...this.calls.keys()]) this.end(id, { code: EXIT_CODES['link-lost'], reason: 'link-lost', message: why });
   }
 
@@ -189,6 +219,14 @@ export class Caller {
     if (call === undefined || call.over) return;
     call.over = true;
     call.exit(end);
+  }
+
+  /** What it may subscribe to (its grants where it runs) is heard here and sent to it. */
+  private bridge(id: number, call: Call, subscribe: string[]): void {
+    const bus = this.deps.bus();
+    if (bus === undefined) return;
+    call.bridge = new BusBridge(bus, (topic, data) => this.trySend({ type: RemoteTag.busIn, id, topic, data }));
+    call.bridge.listen(subscribe);
   }
 
   /** Moves what the page writes to stdin over the link, within the credit the other node gives. */

@@ -4,3 +4,4 @@ export { Remote, type RemoteOptions, type RemoteResources } from './remote';
 export type { NodeInfo, NodeGone } from './nodes';
 export type { RemoteModule, SpawnRequest } from './protocol';
 export type { ServedProcess } from './serve';
+export type { BusLike } from './bus-bridge';

@@ -32,8 +32,12 @@ export function parseRemote(data: unknown): RemoteMessage {
     case RemoteTag.spawn:
       return { v, type, id, spawn: parseSpawn(data.spawn) };
     case RemoteTag.spawned:
-      if (!isId(data.pid)) fail('bad pid');
-      return { v, type, id, pid: data.pid };
+      if (!isId(data.pid) || !isStrings(data.subscribe)) fail('bad spawned');
+      return { v, type, id, pid: data.pid, subscribe: data.subscribe };
+    case RemoteTag.busOut:
+    case RemoteTag.busIn:
+      if (typeof data.topic !== 'string' || !(data.data instanceof Uint8Array)) fail('bad bus message');
+      return { v, type, id, topic: data.topic, data: data.data };
     case RemoteTag.fail:
       return { v, type, id, error: parseError(data.error) };
     case RemoteTag.in:

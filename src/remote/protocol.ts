@@ -27,6 +27,9 @@ export const RemoteTag = {
   kill: 'kill',
   /** The process ended; sent after the last `out` of it. */
   exit: 'exit',
+  /** A bus message the process published (to the caller), or one for it (to the node that runs it). */
+  busOut: 'bus-out',
+  busIn: 'bus-in',
   /** A message the receiver could not parse. */
   error: 'error',
 } as const;
@@ -65,7 +68,8 @@ export type RemoteMessage =
   | (Base & { type: typeof RemoteTag.lookup; id: number; name: string })
   | (Base & { type: typeof RemoteTag.found; id: number; module: RemoteModule })
   | (Base & { type: typeof RemoteTag.spawn; id: number; spawn: SpawnRequest })
-  | (Base & { type: typeof RemoteTag.spawned; id: number; pid: number })
+  | (Base & { type: typeof RemoteTag.spawned; id: number; pid: number; subscribe: string[] })
+  | (Base & { type: typeof RemoteTag.busOut | typeof RemoteTag.busIn; id: number; topic: string; data: Uint8Array })
   | (Base & { type: typeof RemoteTag.fail; id: number; error: KernelErrorData })
   | (Base & { type: typeof RemoteTag.in; id: number; data: Uint8Array })
   | (Base & { type: typeof RemoteTag.inEnd | typeof RemoteTag.kill; id: number })

@@ -4,7 +4,8 @@
  * the link, paced by the caller's credit, and tells how it ended once all its output is sent.
  */
 import { KernelError, type ExitReason } from '../common';
-import { Credit } from './caller';
+import { Credit, LATE_BUS_MS } from './caller';
+import { BusBridge, type BusLike } from './bus-bridge';
 import type { Link } from './link';
 import { RemoteTag, type RemoteMessage, type RemoteModule, type RemoteUnsent, type SpawnRequest } from './protocol';
 
@@ -16,10 +17,14 @@ export interface ServedProcess {
   readonly stderr: ReadableStream<Uint8Array>;
   readonly exit: Promise<number>;
   kill(): Promise<void>;
+  /** The topic patterns it was granted here: what it publishes crosses to the caller, what it subscribes to comes from there. */
+  readonly grants: { publish: string[]; subscribe: string[] };
 }
 
 /** What the serving side needs of the kernel around it. */
 export interface ServeDeps {
+  /** This node's bus (page side), if it has one. */
+  bus(): BusLike | undefined;
   /** The module, if installed here and runnable for another node. */
   lookup(name: string): Promise<RemoteModule | undefined>;
   /** Runs it here for node `node`; rejects with a KernelError. */
@@ -35,6 +40,7 @@ interface Served {
   stdin: Promise<unknown>;
   credit: { 1: Credit; 2: Credit };
   over: boolean;
+  bridge?: BusBridge;
 }
 
 /** The processes this node runs for one other node. */
@@ -79,6 +85,9 @@ export class Server {
         if (s !== undefined && m.fd !== 0) s.credit[m.fd].give(m.bytes);
         return;
       }
+      case RemoteTag.busIn:
+        this.served.get(m.id)?.bridge?.deliver(m.topic, m.data);
+        return;
       case RemoteTag.kill:
         void this.served.get(m.id)?.proc.then((p) => p.kill()).catch(() => {});
         return;
@@ -93,6 +102,7 @@ export class Server {
       s.over = true;
       s.credit[1].wake();
       s.credit[2].wake();
+      s.bridge?.close();
       void s.proc.then((p) => p.kill()).catch(() => {});
     }
     this.served.clear();
@@ -120,7 +130,12 @@ export class Server {
     this.served.set(id, s);
     proc.then(
       (p) => {
-        this.trySend({ type: RemoteTag.spawned, id, pid: p.pid });
+        const bus = this.deps.bus();
+        if (bus !== undefined) {
+          s.bridge = new BusBridge(bus, (topic, data) => this.trySend({ type: RemoteTag.busOut, id, topic, data }));
+          s.bridge.listen(p.grants.publish);
+        }
+        this.trySend({ type: RemoteTag.spawned, id, pid: p.pid, subscribe: p.grants.subscribe });
         void this.run(id, s, p);
       },
       (e: unknown) => {
@@ -134,6 +149,9 @@ export class Server {
   /** Sends its output as it comes, then its end. */
   private async run(id: number, s: Served, p: ServedProcess): Promise<void> {
     const [code] = await Promise.all([p.exit, this.pump(id, s, p.stdout, 1), this.pump(id, s, p.stderr, 2)]);
+    // What it published just before it ended is still on its way through this node's bus.
+    const bridge = s.bridge;
+    if (bridge !== undefined) setTimeout(() => bridge.close(), LATE_BUS_MS);
     if (s.over) return;
     this.served.delete(id);
     const how = this.deps.ended(p.pid) ?? { reason: 'exited' as const };

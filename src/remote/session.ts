@@ -21,6 +21,7 @@ function forCaller(m: RemoteMessage): boolean {
     case RemoteTag.fail:
     case RemoteTag.out:
     case RemoteTag.exit:
+    case RemoteTag.busOut:
       return true;
     case RemoteTag.credit:
       return m.fd === 0;

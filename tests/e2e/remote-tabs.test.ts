@@ -2,12 +2,13 @@
  * Remote mode between tabs (issue 13, ADR 0020): two pages of the app in one browser find each
  * other as nodes; a module spawned on the other tab runs there with its args and env, answers
  * stdin interactively, can be killed, shows in both process tables; a closed tab ends what ran on
- * it with `link-lost` (and leaves the node list), never a hang.
+ * it with `link-lost` (and leaves the node list), never a hang. Bus topics the process may
+ * publish and subscribe to cross between the tabs, both ways.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
-import { install, output, waitExit, waitOutput } from './kernel-helpers';
+import { install, installWith, output, waitExit, waitOutput } from './kernel-helpers';
 import { codeOf, nodeOf, startRemote, waitNode, writeStdin } from './remote-helpers';
 
 let server: StaticServer;
@@ -24,6 +25,7 @@ beforeAll(async () => {
   b = await openApp(browser.context, server.url);
   // The registry is the app's (one IndexedDB): installed once, installed on both tabs.
   await install(a, 'cat', 'hello', 'spin');
+  await installWith(a, 'bustool', 'all');
   [idA, idB] = await Promise.all([nodeOf(a), nodeOf(b)]);
 }, 60_000);
 
@@ -73,6 +75,28 @@ it('kills a process on the other tab: it ends on both sides as killed', async ()
   const mine = await a.evaluate((p) => window.kernel.processes().find((x) => x.pid === p), pid);
   expect(mine).toMatchObject({ state: 'exited', reason: 'killed' });
   await b.waitForFunction((p) => window.kernel.processes().find((x) => x.pid === p)?.state === 'exited', mine?.remotePid ?? -1);
+});
+
+it('bus topics cross both ways: what it publishes there reaches this tab, what this tab publishes reaches it', async () => {
+  // Published on the other tab by the remote process, heard here by the page.
+  await a.evaluate(() => {
+    const w = window as unknown as { __heard: string[] };
+    w.__heard = [];
+    window.kernel.bus.subscribe('test/out', (d, t) => w.__heard.push(`${t}: ${new TextDecoder().decode(d)}`));
+  });
+  const pub = await startRemote(a, 'bustool', idB, { args: ['pub', 'test/out', '3'] });
+  expect(await waitExit(a, pub)).toBe(0);
+  await a.waitForFunction(() => (window as unknown as { __heard: string[] }).__heard.length >= 3);
+  expect(await a.evaluate(() => (window as unknown as { __heard: string[] }).__heard)).toEqual(['test/out: test/out #0', 'test/out: test/out #1', 'test/out: test/out #2']);
+  // Published here by the page, received by the remote process on the other tab.
+  const sub = await startRemote(a, 'bustool', idB, { args: ['sub', 'test/in', '2'] });
+  await waitOutput(a, sub, 'ready');
+  await a.evaluate(() => {
+    window.kernel.bus.publish('test/in', 'one');
+    window.kernel.bus.publish('test/in', 'two');
+  });
+  expect(await waitExit(a, sub)).toBe(0);
+  expect(await output(a, sub)).toBe('ready\ntest/in: one\ntest/in: two\ndropped 0\n');
 });
 
 it('refuses with clear codes: an unknown node, a module not installed there, a node without remote mode', async () => {
