@@ -3,7 +3,7 @@
  * `npm run bench [-- figure ...]`: builds the bench page, serves it cross-origin isolated on
  * 127.0.0.1, runs each figure in a fresh headless Chromium, prints a table and writes
  * bench/results/latest.json. Figures: spawn, stdout, stdin, storm, kill, bus, supervision, iframe,
- * iframe-bus, and graphics (bench/gfx-bench.mjs, run after the others); default: all.
+ * iframe-bus, remote, and graphics (bench/gfx-bench.mjs, run after the others); default: all.
  */
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
