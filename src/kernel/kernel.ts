@@ -282,8 +282,8 @@ export class Kernel extends EventTarget implements KernelApi {
     const ready = await Promise.all(
       stages.map((st, i) => {
         if (typeof st !== 'object' || st === null) throw new KernelError('kernel/bad-argument', `stage ${i} must be an object`);
-        const { args, env, mode } = st;
-        return this.ready4spawn(st.name, { ...(args !== undefined ? { args } : {}), ...(env !== undefined ? { env } : {}), ...(mode !== undefined ? { mode } : {}) });
+        const { args, env, mode, node } = st;
+        return this.ready4spawn(st.name, { ...(args !== undefined ? { args } : {}), ...(env !== undefined ? { env } : {}), ...(mode !== undefined ? { mode } : {}), ...(node !== undefined ? { node } : {}) });
       }),
     );
     return this.pacer.run(() => {

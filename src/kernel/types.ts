@@ -104,6 +104,8 @@ export interface PipelineStage {
   env?: Record<string, string>;
   /** Where this stage runs (default `worker`); stages in different modes are piped all the same. */
   mode?: ExecutionMode;
+  /** For `mode: 'remote'` (implied by it): the node this stage runs on; its pipes cross the link with back-pressure. */
+  node?: string;
 }
 
 /** A running module: a handle owned by whoever spawned it. */

@@ -24,7 +24,7 @@ beforeAll(async () => {
   a = await openApp(browser.context, server.url);
   b = await openApp(browser.context, server.url);
   // The registry is the app's (one IndexedDB): installed once, installed on both tabs.
-  await install(a, 'cat', 'hello', 'spin');
+  await install(a, 'cat', 'hello', 'spin', 'seq', 'wc');
   await installWith(a, 'bustool', 'all');
   [idA, idB] = await Promise.all([nodeOf(a), nodeOf(b)]);
 }, 60_000);
@@ -98,6 +98,39 @@ it('bus topics cross both ways: what it publishes there reaches this tab, what t
   expect(await waitExit(a, sub)).toBe(0);
   expect(await output(a, sub)).toBe('ready\ntest/in: one\ntest/in: two\ndropped 0\n');
 });
+
+it('pipes a local stage into a stage on the other tab and on: 32 MiB counted and hashed the same as on one tab', async () => {
+  const count = (node: string | undefined) =>
+    a.evaluate(async (n) => {
+      const procs = await window.kernel.pipeline([{ name: 'seq', args: ['1', '4333192'] }, { name: 'cat', ...(n !== undefined ? { node: n } : {}) }, { name: 'wc' }]);
+      const last = procs[procs.length - 1];
+      if (last === undefined) throw new Error('no stages');
+      const [out, codes] = await Promise.all([new Response(last.stdout).text(), Promise.all(procs.map((p) => p.exit))]);
+      return { out: out.trim().split(/\s+/), codes };
+    }, node);
+  const here = await count(undefined);
+  const there = await count(idB);
+  // 4,333,192 lines of "1".."4333192": exactly 32 MiB.
+  expect(here.out).toEqual(['4333192', '4333192', '33554432']);
+  expect(there).toEqual(here);
+  // The bytes themselves: the same SHA-256 out of a remote last stage as out of seq alone.
+  const digest = (remote: boolean) =>
+    a.evaluate(
+      async ([n, r]) => {
+        const stages = [{ name: 'seq', args: ['1', '4333192'] }, ...(r ? [{ name: 'cat', node: n }] : [])];
+        const procs = await window.kernel.pipeline(stages);
+        const last = procs[procs.length - 1];
+        if (last === undefined) throw new Error('no stages');
+        const bytes = new Uint8Array(await new Response(last.stdout).arrayBuffer());
+        const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+        return { length: bytes.length, hash: [...hash].map((x) => x.toString(16).padStart(2, '0')).join('') };
+      },
+      [idB, remote] as const,
+    );
+  const direct = await digest(false);
+  expect(direct.length).toBe(33554432);
+  expect(await digest(true)).toEqual(direct);
+}, 120_000);
 
 it('refuses with clear codes: an unknown node, a module not installed there, a node without remote mode', async () => {
   expect(await codeOf(a, '(k) => k.spawn("hello", { mode: "remote", node: "0123456789abcdef" })', null)).toBe('remote/unknown-node');
