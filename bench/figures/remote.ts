@@ -83,6 +83,57 @@ async function rawRoundTrips(channel: string, n: number): Promise<number[]> {
   return out;
 }
 
+const BULK = 32 * 1024 * 1024;
+const PIECE = 64 * 1024;
+
+/** MB/s of BULK bytes written to a remote `cat` in PIECE writes while its output is read back. */
+async function stdinBulk(p: Process): Promise<number> {
+  const w = p.stdin.getWriter();
+  const piece = new Uint8Array(PIECE).fill(120);
+  const t0 = performance.now();
+  const reading = (async () => {
+    const r = p.stdout.getReader();
+    let got = 0;
+    while (got < BULK) {
+      const { value, done } = await r.read();
+      if (done) throw new Error('cat ended early');
+      got += value.length;
+    }
+    r.releaseLock();
+  })();
+  for (let sent = 0; sent < BULK; sent += PIECE) await w.write(piece);
+  await reading;
+  const s = (performance.now() - t0) / 1000;
+  w.releaseLock();
+  return BULK / 1e6 / s;
+}
+
+/** MB/s of BULK bytes sent to the echo frame in PIECE messages and received back, at most 1 MiB on the way. */
+async function rawBulk(channel: string): Promise<number> {
+  const ch = new BroadcastChannel(channel);
+  const piece = new Uint8Array(PIECE);
+  const window = (1024 * 1024) / PIECE;
+  let sent = 0;
+  let back = 0;
+  const t0 = performance.now();
+  await new Promise<void>((ok) => {
+    const pump = (): void => {
+      while (sent < BULK / PIECE && sent - back < window) {
+        ch.postMessage({ to: 'echo', msg: piece });
+        sent++;
+      }
+    };
+    ch.onmessage = () => {
+      back++;
+      if (back === BULK / PIECE) ok();
+      else pump();
+    };
+    pump();
+  });
+  ch.close();
+  return BULK / 1e6 / ((performance.now() - t0) / 1000);
+}
+
 /** ms from removing the peer frame until its remote process ends here with `link-lost`. */
 async function closeNotice(kernel: Kernel, db: string): Promise<number> {
   const f = await peer(db);
@@ -120,11 +171,13 @@ export async function remoteFigure(): Promise<FigureResult> {
     const p = await main.spawn('cat', { mode: 'remote', node });
     await stdinRoundTrips(p, WARMUP);
     const webmk = await stdinRoundTrips(p, ROUND_TRIPS);
+    const bulk = await stdinBulk(p);
     await p.kill();
     frame.remove();
     const echo = await peer(ns, true);
     await rawRoundTrips(`bench-echo/${ns}`, WARMUP);
     const raw = await rawRoundTrips(`bench-echo/${ns}`, ROUND_TRIPS);
+    const rawBulkMBs = await rawBulk(`bench-echo/${ns}`);
     echo.remove();
     const closes: number[] = [];
     const rawCloses: number[] = [];
@@ -136,6 +189,7 @@ export async function remoteFigure(): Promise<FigureResult> {
       rows: [
         row({ id: 'remote.rtt.p50', figure: '64-byte stdin -> stdout round trip, cat on another node (p50)', unit: 'ms', better: 'lower', webmk: median(webmk), baseline: 'BroadcastChannel round trip between the same documents', raw: median(raw) }),
         row({ id: 'remote.rtt.p95', figure: '64-byte stdin -> stdout round trip, cat on another node (p95)', unit: 'ms', better: 'lower', webmk: quantile(webmk, 0.95), baseline: 'BroadcastChannel round trip', raw: quantile(raw, 0.95) }),
+        row({ id: 'remote.bulk', figure: '32 MiB through cat on another node, 64 KiB writes, read back here', unit: 'MB/s', better: 'higher', webmk: bulk, baseline: 'BroadcastChannel, 64 KiB messages to an echo frame and back, 1 MiB in flight', raw: rawBulkMBs }),
         row({ id: 'remote.gone', figure: 'a node gone -> its remote process ended with link-lost (median)', unit: 'ms', better: 'lower', webmk: median(closes), baseline: 'Web Lock granted after its holder frame was removed', raw: median(rawCloses), note: 'the other node is a same-origin frame of the page: both share one thread' }),
       ],
       breakdown: [],
