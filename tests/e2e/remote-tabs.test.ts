@@ -2,7 +2,7 @@
  * Remote mode between tabs (issue 13, ADR 0020): two pages of the app in one browser find each
  * other as nodes; a module spawned on the other tab runs there with its args and env, answers
  * stdin interactively, can be killed, shows in both process tables; a closed tab ends what ran on
- * it with `link-lost` (and leaves the node list), never a hang. Bus topics the process may
+ * it with `link-lost` (and leaves the node list), never a hang, and so does a crashed one. Bus topics the process may
  * publish and subscribe to cross between the tabs, both ways.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -163,4 +163,20 @@ it('a closed tab ends what ran on it with link-lost, and leaves the node list', 
   // The tab that stays still runs things on the other one.
   const again = await startRemote(a, 'hello', idB);
   expect(await waitExit(a, again)).toBe(0);
+});
+
+it('a crashed tab ends what ran on it with link-lost too', async () => {
+  const d = await openApp(browser.context, server.url);
+  const idD = await nodeOf(d);
+  await waitNode(a, idD);
+  const pid = await startRemote(a, 'cat', idD, { keepStdin: true });
+  await writeStdin(a, pid, 'before the crash\n');
+  await waitOutput(a, pid, 'before the crash\n');
+  const cdp = await browser.context.newCDPSession(d);
+  // The renderer dies under the command: its answer never comes.
+  void cdp.send('Page.crash').catch(() => {});
+  expect(await waitExit(a, pid)).toBe(129);
+  expect(await a.evaluate((p) => window.kernel.processes().find((x) => x.pid === p)?.reason, pid)).toBe('link-lost');
+  await a.waitForFunction((n) => !window.kernel.nodes().some((x) => x.id === n), idD);
+  await d.close().catch(() => {});
 });
