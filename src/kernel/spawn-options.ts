@@ -73,7 +73,6 @@ export function checkSpawnOptions(opts: unknown): AskedSpawn {
   const mode = o.mode ?? (node !== undefined ? 'remote' : undefined);
   if (mode !== undefined && !isExecutionMode(mode)) bad('mode must be "worker", "iframe", "inpage" or "remote"', { mode });
   if (node !== undefined && mode !== 'remote') bad(`a node is given only with mode "remote", not "${mode}"`, { mode });
-  if (mode === 'remote' && node === undefined) bad('remote mode needs a node: spawn(name, { mode: "remote", node })');
   if (o.tty !== undefined && typeof o.tty !== 'boolean') bad('tty must be a boolean');
   const restart = o.restart === undefined ? undefined : checkRestartPolicy(o.restart);
   if (typeof restart === 'string') bad(restart);
