@@ -44,6 +44,7 @@ function elsewhere(m: RemoteModule): ModuleInfo {
   };
 }
 
+/** Starts the kernel's remote mode: the tabs transport, and serving spawns other nodes ask for. */
 export function startRemote(opts: RemoteOptions, deps: RemoteModeDeps): Remote {
   return new Remote(opts, {
     changed: (gone) => deps.nodesChanged(gone),

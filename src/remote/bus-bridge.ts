@@ -23,6 +23,7 @@ function key(topic: string, data: Uint8Array): string {
   return `${topic}\0${data.length}\0${(h >>> 0).toString(16)}`;
 }
 
+/** The topics of one remote process across one link, on one side of it. */
 export class BusBridge {
   private readonly off: Array<() => void> = [];
   /** Messages this bridge published and expects to hear back, by fingerprint, with counts. */

@@ -113,11 +113,16 @@ export class Caller {
     const exited = new Promise<ProcessExit>((ok) => (exit = ok));
     const call: Call = { start, running, exit, over: false, stdinCredit: new Credit(), written: [Promise.resolve(), Promise.resolve()] };
     this.calls.set(id, call);
-    this.send({
-      type: RemoteTag.spawn,
-      id,
-      spawn: { name: start.name, pid: start.pid, args: start.args.slice(1), env: start.env, tty: start.tty, preopens: start.preopens, files: start.files },
-    });
+    try {
+      this.send({
+        type: RemoteTag.spawn,
+        id,
+        spawn: { name: start.name, pid: start.pid, args: start.args.slice(1), env: start.env, tty: start.tty, preopens: start.preopens, files: start.files },
+      });
+    } catch {
+      // The link ended since the spawn was checked: the process ends as every other on it did.
+      this.end(id, { code: EXIT_CODES['link-lost'], reason: 'link-lost', message: `the link to node ${this.link.peer} was lost` });
+    }
     void exited.then(() => {
       call.over = true;
       call.stdinCredit.wake();

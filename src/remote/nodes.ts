@@ -23,6 +23,7 @@ export interface NodeGone {
   end: LinkEnd;
 }
 
+/** The nodes reachable now, one per live link; owned by `Remote`. */
 export class Nodes {
   private readonly links = new Map<string, Link>();
   /** Links ended so far, and the messages they could not deliver, summed. */

@@ -33,6 +33,7 @@ export interface RemoteResources {
   undelivered: number;
 }
 
+/** A kernel's remote mode: its node id, its links and sessions, its `remote` host; the kernel owns one. */
 export class Remote {
   /** This node's id, for the kernel's life. */
   readonly id = newNodeId();

@@ -30,6 +30,7 @@ function forCaller(m: RemoteMessage): boolean {
   }
 }
 
+/** One link's two sides, the caller's and the server's; made by `Remote.attach`. */
 export class Session {
   readonly caller: Caller;
   readonly server: Server;

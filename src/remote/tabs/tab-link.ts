@@ -25,6 +25,7 @@ function weight(message: LinkMessage): number {
   return n;
 }
 
+/** The link to one other tab; made and ended by `Tabs`, owned once up by whoever `onLink` gives it to. */
 export class TabLink implements Link {
   readonly kind = 'tab' as const;
   onMessage: ((message: unknown) => void) | null = null;

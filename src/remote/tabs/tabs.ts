@@ -39,6 +39,7 @@ type Unsent = TabMessage extends infer M ? (M extends TabMessage ? Omit<M, 'v' |
 
 const lockName = (ns: string, id: string): string => `webmk-node/${ns}/${id}`;
 
+/** This tab's presence among the app's tabs: its lock, the app's channel, a pair channel per other tab. */
 export class Tabs {
   private readonly main: BroadcastChannel;
   private readonly pairs = new Map<string, Pair>();
