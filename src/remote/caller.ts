@@ -14,6 +14,8 @@ import { RemoteTag, type RemoteMessage, type RemoteModule, type RemoteUnsent } f
 
 /** Bytes of one stream allowed on the way before the receiver took them. */
 export const WINDOW = 1024 * 1024;
+/** The smallest piece of credit reported (see Consumed). */
+const CREDIT_BATCH = 64 * 1024;
 /** Largest stdin chunk sent at once. */
 const CHUNK = 64 * 1024;
 /** How long a kill waits for the other node to confirm before the process is ended here. */
@@ -32,6 +34,24 @@ export async function writeRing(ring: Ring, data: Uint8Array, over: () => boolea
     const n = ring.write(done === 0 ? data : data.subarray(done));
     done += n;
     if (n === 0) await ring.writable();
+  }
+}
+
+/**
+ * Bytes a receiver took off the link, reported back as credit in pieces of at least CREDIT_BATCH:
+ * small interactive messages then cost no credit message each, and a sender, with a window far
+ * larger than what is left unreported, never waits for it.
+ */
+export class Consumed {
+  private n = 0;
+
+  /** Counts `bytes` taken; returns what to report now (0: nothing yet). */
+  add(bytes: number): number {
+    this.n += bytes;
+    if (this.n < CREDIT_BATCH) return 0;
+    const r = this.n;
+    this.n = 0;
+    return r;
   }
 }
 
@@ -71,6 +91,8 @@ interface Call {
   written: [Promise<void>, Promise<void>];
   /** Its bus topics across the link, once it runs. */
   bridge?: BusBridge;
+  /** Output bytes written into each ring (fd 1, 2) not yet reported as credit. */
+  consumed: [Consumed, Consumed];
 }
 
 /** What the caller side needs of the kernel around it. */
@@ -111,7 +133,7 @@ export class Caller {
     let exit!: (end: ProcessExit) => void;
     const runningP = new Promise<void>((ok) => (running = ok));
     const exited = new Promise<ProcessExit>((ok) => (exit = ok));
-    const call: Call = { start, running, exit, over: false, stdinCredit: new Credit(), written: [Promise.resolve(), Promise.resolve()] };
+    const call: Call = { start, running, exit, over: false, stdinCredit: new Credit(), written: [Promise.resolve(), Promise.resolve()], consumed: [new Consumed(), new Consumed()] };
     this.calls.set(id, call);
     try {
       this.send({
@@ -183,7 +205,8 @@ export class Caller {
         const before = call.written[i] ?? Promise.resolve();
         call.written[i] = before.then(async () => {
           await writeRing(ring, m.data, () => call.over);
-          this.trySend({ type: RemoteTag.credit, id: m.id, fd: m.fd, bytes: m.data.length });
+          const bytes = call.consumed[i]?.add(m.data.length) ?? 0;
+          if (bytes > 0) this.trySend({ type: RemoteTag.credit, id: m.id, fd: m.fd, bytes });
         });
         return;
       }

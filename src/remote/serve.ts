@@ -4,7 +4,7 @@
  * the link, paced by the caller's credit, and tells how it ended once all its output is sent.
  */
 import { KernelError, type ExitReason } from '../common';
-import { Credit, LATE_BUS_MS } from './caller';
+import { Consumed, Credit, LATE_BUS_MS } from './caller';
 import { BusBridge, type BusLike } from './bus-bridge';
 import type { Link } from './link';
 import { RemoteTag, type RemoteMessage, type RemoteModule, type RemoteUnsent, type SpawnRequest } from './protocol';
@@ -39,6 +39,8 @@ interface Served {
   /** Stdin writes, in order, after the process exists. */
   stdin: Promise<unknown>;
   credit: { 1: Credit; 2: Credit };
+  /** Stdin bytes written to the process not yet reported as credit. */
+  consumed: Consumed;
   over: boolean;
   bridge?: BusBridge;
 }
@@ -68,7 +70,8 @@ export class Server {
         const { data, id } = m;
         s.stdin = s.stdin.then(async (w) => {
           await (w as WritableStreamDefaultWriter<Uint8Array>).write(data);
-          this.trySend({ type: RemoteTag.credit, id, fd: 0, bytes: data.length });
+          const bytes = s.consumed.add(data.length);
+          if (bytes > 0) this.trySend({ type: RemoteTag.credit, id, fd: 0, bytes });
           return w;
         });
         s.stdin.catch(() => {});
@@ -125,7 +128,7 @@ export class Server {
 
   private spawn(id: number, req: SpawnRequest): void {
     const proc = this.deps.spawn(req, this.link.peer);
-    const s: Served = { proc, stdin: proc.then((p) => p.stdin.getWriter()), credit: { 1: new Credit(), 2: new Credit() }, over: false };
+    const s: Served = { proc, stdin: proc.then((p) => p.stdin.getWriter()), credit: { 1: new Credit(), 2: new Credit() }, consumed: new Consumed(), over: false };
     s.stdin.catch(() => {});
     this.served.set(id, s);
     proc.then(

@@ -24,7 +24,8 @@ export function parseTabMessage(data: unknown): TabMessage | string {
     case TabTag.close:
       return { ...base, type };
     case TabTag.data:
-      return isSeq(m.seq) ? { ...base, type, seq: m.seq, body: m.body } : 'bad seq';
+      if (m.ack !== undefined && !isSeq(m.ack)) return 'bad ack';
+      return isSeq(m.seq) ? { ...base, type, seq: m.seq, body: m.body, ...(m.ack !== undefined ? { ack: m.ack } : {}) } : 'bad seq';
     case TabTag.ack:
       return isSeq(m.seq) ? { ...base, type, seq: m.seq } : 'bad seq';
     case TabTag.ping:

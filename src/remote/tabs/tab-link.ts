@@ -11,8 +11,13 @@ import { TAB_WIRE_VERSION, TabTag, type TabMessage } from './wire';
 /** In flight beyond either of these, `writable()` waits. */
 const HIGH_MESSAGES = 512;
 const HIGH_BYTES = 4 * 1024 * 1024;
-/** A receiver acknowledges at least every this many messages (and the rest after the task). */
+/** A receiver acknowledges at least every this many messages. */
 const ACK_EVERY = 64;
+/**
+ * ...and the rest this long after, unless a message it sends first carries the acknowledgement
+ * (an answer usually does, so a conversation costs no acknowledgement messages).
+ */
+const ACK_DELAY_MS = 4;
 
 type Outgoing = { type: TabMessage['type'] } & Record<string, unknown>;
 
@@ -65,7 +70,13 @@ export class TabLink implements Link {
     const bytes = weight(message);
     this.flight.push([seq, bytes]);
     this.flightBytes += bytes;
-    this.out({ type: TabTag.data, seq, body: message });
+    const ack = this.received > this.ackedUpTo ? this.received : undefined;
+    if (ack !== undefined) {
+      this.ackedUpTo = ack;
+      if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
+      this.ackTimer = undefined;
+    }
+    this.out({ type: TabTag.data, seq, body: message, ...(ack !== undefined ? { ack } : {}) });
   }
 
   writable(): Promise<void> {
@@ -85,6 +96,7 @@ export class TabLink implements Link {
     switch (m.type) {
       case TabTag.data:
         // The channel keeps order; a number already seen is a duplicate and is dropped.
+        if (m.ack !== undefined) this.acknowledged(m.ack);
         if (m.seq <= this.received) return;
         this.received = m.seq;
         this.scheduleAck();
@@ -138,7 +150,7 @@ export class TabLink implements Link {
       this.sendAck();
       return;
     }
-    this.ackTimer ??= setTimeout(() => this.sendAck(), 0);
+    this.ackTimer ??= setTimeout(() => this.sendAck(), ACK_DELAY_MS);
   }
 
   private sendAck(): void {

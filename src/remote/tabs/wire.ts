@@ -40,7 +40,8 @@ interface Base {
 export type TabMessage =
   | (Base & { type: typeof TabTag.hello | typeof TabTag.announce; name: string })
   | (Base & { type: typeof TabTag.open | typeof TabTag.openAck | typeof TabTag.close })
-  | (Base & { type: typeof TabTag.data; seq: number; body: unknown })
+  /** `ack`: the sender's acknowledgement, carried along instead of an `ack` message of its own. */
+  | (Base & { type: typeof TabTag.data; seq: number; body: unknown; ack?: number })
   | (Base & { type: typeof TabTag.ack; seq: number })
   | (Base & { type: typeof TabTag.ping | typeof TabTag.pong; t: number })
   | (Base & { type: typeof TabTag.error; message: string });
