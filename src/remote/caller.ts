@@ -17,7 +17,7 @@ export const WINDOW = 1024 * 1024;
 /** The smallest piece of credit reported (see Consumed). */
 const CREDIT_BATCH = 64 * 1024;
 /** Largest stdin chunk sent at once. */
-const CHUNK = 64 * 1024;
+const CHUNK = 256 * 1024;
 /** How long a kill waits for the other node to confirm before the process is ended here. */
 const KILL_GRACE_MS = 3000;
 /**
