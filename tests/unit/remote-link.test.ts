@@ -64,6 +64,15 @@ describe('tab link', () => {
     expect(await a.ended).toEqual({ reason: 'link-lost', undelivered: 7 });
   });
 
+  it('acknowledges large messages at once, without waiting on a timer (a hidden tab waits a second for one)', async () => {
+    const { a } = pair();
+    for (let i = 0; i < 20; i++) a.send({ data: new Uint8Array(300 * 1024) });
+    let writable = false;
+    void a.writable().then(() => (writable = true));
+    await Promise.resolve();
+    expect(writable).toBe(true);
+  });
+
   it('measures a round trip', async () => {
     const { a } = pair();
     a.ping();

@@ -11,8 +11,12 @@ import { TAB_WIRE_VERSION, TabTag, type TabMessage } from './wire';
 /** In flight beyond either of these, `writable()` waits. */
 const HIGH_MESSAGES = 512;
 const HIGH_BYTES = 4 * 1024 * 1024;
-/** A receiver acknowledges at least every this many messages. */
+/**
+ * A receiver acknowledges at least every this many messages or bytes, at once: a hidden tab's
+ * timers may wait a second, and the sender must never wait on a timer to go on.
+ */
 const ACK_EVERY = 64;
+const ACK_EVERY_BYTES = HIGH_BYTES / 4;
 /**
  * ...and the rest this long after, unless a message it sends first carries the acknowledgement
  * (an answer usually does, so a conversation costs no acknowledgement messages).
@@ -41,6 +45,8 @@ export class TabLink implements Link {
   private acked = 0;
   private received = 0;
   private ackedUpTo = 0;
+  /** Bytes received since the last acknowledgement. */
+  private unackedBytes = 0;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   /** Weights of the messages in flight, oldest first, with their numbers. */
   private readonly flight: Array<[seq: number, bytes: number]> = [];
@@ -73,6 +79,7 @@ export class TabLink implements Link {
     const ack = this.received > this.ackedUpTo ? this.received : undefined;
     if (ack !== undefined) {
       this.ackedUpTo = ack;
+      this.unackedBytes = 0;
       if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
       this.ackTimer = undefined;
     }
@@ -99,6 +106,7 @@ export class TabLink implements Link {
         if (m.ack !== undefined) this.acknowledged(m.ack);
         if (m.seq <= this.received) return;
         this.received = m.seq;
+        this.unackedBytes += weight(m.body);
         this.scheduleAck();
         try {
           this.onMessage?.(m.body);
@@ -146,7 +154,7 @@ export class TabLink implements Link {
   }
 
   private scheduleAck(): void {
-    if (this.received - this.ackedUpTo >= ACK_EVERY) {
+    if (this.received - this.ackedUpTo >= ACK_EVERY || this.unackedBytes >= ACK_EVERY_BYTES) {
       this.sendAck();
       return;
     }
@@ -158,6 +166,7 @@ export class TabLink implements Link {
     this.ackTimer = undefined;
     if (this.end !== undefined || this.ackedUpTo === this.received) return;
     this.ackedUpTo = this.received;
+    this.unackedBytes = 0;
     this.out({ type: TabTag.ack, seq: this.received });
   }
 
