@@ -120,7 +120,7 @@ export class Desktop extends LitElement {
     const exampleArgs = new Map(feed.examples.map((ex) => [ex.name, ex.args]));
     const killable = new Set(feed.processes.filter((p) => p.state !== 'exited').map((p) => p.pid));
     const status = this.boot?.status;
-    const header = renderHeader(status, this.#files.pick, this.#files.picked);
+    const header = renderHeader(status, this.#files.pick, this.#files.picked, feed.nodes.length);
     const banners = renderBanners(status, feed.update, () => this.boot?.applyUpdate());
     return html`
       ${header} ${banners}

@@ -42,6 +42,8 @@ it('the Nodes view shows this node and the other tab with its round trip', async
   await row.waitFor();
   await expect(row.textContent()).resolves.toContain('tab');
   await a.waitForFunction((n) => /\d ms/.test(document.querySelector(`webmk-nodes tr[data-node="${n}"] .rtt`)?.textContent ?? ''), idB);
+  // The title bar says how many other nodes are connected, and leads to the view.
+  await expect(a.locator('header .nodes-chip').textContent()).resolves.toBe('1 node');
 });
 
 it('"Run on…" runs a module on the other tab in a terminal here, marked in both process lists', async () => {
@@ -70,10 +72,12 @@ it('"Run on…" runs a module on the other tab in a terminal here, marked in bot
   await a.locator('webmk-nodes').scrollIntoViewIfNeeded();
   const overflows = await a.evaluate(() => {
     const el = document.querySelector('webmk-nodes') as HTMLElement;
-    return el.scrollWidth > el.clientWidth + 1;
+    return el.scrollWidth > el.clientWidth + 1 || document.documentElement.scrollWidth > 360;
   });
   expect(overflows).toBe(false);
   await a.screenshot({ path: `${SHOTS}/webmk-nodes-360.png` });
+  await a.evaluate(() => window.scrollTo(0, 0));
+  await a.screenshot({ path: `${SHOTS}/webmk-nodes-header-360.png` });
   await a.setViewportSize({ width: 1280, height: 900 });
   await a.evaluate((p) => window.kernel.kill(p), pid);
   await a.waitForFunction((p) => window.kernel.processes().find((x) => x.pid === p)?.state === 'exited', pid);
