@@ -4,6 +4,7 @@
  *
  *   main.ts, shell -> kernel -> bus, gfx, kv (capabilities) -> capability (their contract)
  *                            -> registry, hosts -> process (runtime) -> ipc -> common (floor)
+ *                            -> remote (nodes, links) -> hosts (the contract its mode implements)
  *
  * Each rule names the files that break it. tests/unit/layers.test.ts proves every rule fires.
  */
@@ -47,6 +48,12 @@ module.exports = {
       'The process runtime runs inside a module\'s realm and must not drag page-side code along.',
     ),
     only('hosts-below-the-kernel', 'hosts', ['process', 'ipc', 'common'], 'Hosts run processes; they know nothing of the kernel or capabilities.'),
+    only(
+      'remote-beside-hosts',
+      'remote',
+      ['hosts', 'ipc', 'common'],
+      'Remote mode (nodes, links, transports) is an execution mode: it implements the host contract and knows nothing of the kernel or capabilities (ADR 0020).',
+    ),
     only('contract-below-capabilities', 'capability', ['ipc', 'common'], 'The capability contract sits under both the kernel and the capabilities.'),
     {
       name: 'capabilities-plug-in-from-below',

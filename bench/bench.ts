@@ -10,6 +10,8 @@ import { killFigure } from './figures/kill';
 import { kvFigure } from './figures/kv';
 import { leaksFigure } from './figures/leaks';
 import { packagesFigure } from './figures/packages';
+import { remoteFigure } from './figures/remote';
+import { startPeer } from './lib/peer';
 import { servicesFigure } from './figures/services';
 import { spawnFigure } from './figures/spawn';
 import { stallFigure } from './figures/stall';
@@ -36,6 +38,7 @@ const FIGURES = {
   kv: kvFigure,
   packages: packagesFigure,
   files: filesFigure,
+  remote: remoteFigure,
   // Last: it fills the page's renderer with wasm memories.
   wall: wallFigure,
 } satisfies Record<string, () => Promise<FigureResult>>;
@@ -51,6 +54,10 @@ declare global {
     bench: BenchPage;
   }
 }
+
+// In a frame with `?peer=<db>`, the page is the other node of the remote figure, nothing else.
+const peerDb = new URLSearchParams(location.search).get('peer');
+if (peerDb !== null) void startPeer(peerDb, new URLSearchParams(location.search).has('raw'));
 
 window.bench = {
   figures: Object.keys(FIGURES),

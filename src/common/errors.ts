@@ -59,7 +59,12 @@ export type KernelErrorCode =
   | 'gfx/bad-size'
   | 'gfx/busy'
   | 'gfx/limit'
-  | 'gfx/no-window';
+  | 'gfx/no-window'
+  | 'remote/unknown-node'
+  | 'remote/not-installed'
+  | 'remote/link-lost'
+  | 'remote/refused'
+  | 'remote/malformed';
 
 /** Plain data form of a KernelError, as it crosses a wire. */
 export interface KernelErrorData {

@@ -136,7 +136,9 @@ export type ExitReason =
   /** It ended abnormally more often than its restart policy allows (the last end's code stays). */
   | 'restart-limit'
   /** The kernel shut down under it. */
-  | 'shutdown';
+  | 'shutdown'
+  /** It ran on another node (a tab, a device) and the link to that node was lost. */
+  | 'link-lost';
 
 /** Why a process changed state: why it ended, or `requested` for a start someone asked for. */
 export type StateReason = ExitReason | 'requested' | 'updated';
@@ -198,6 +200,13 @@ export interface ProcessInfo {
   sha256?: string;
   /** A newer version installed since it started, which its next incarnation runs. */
   updatePending?: string;
+  /**
+   * The other node of a remote process: for one in `remote` mode, the node it runs on; for one
+   * this node runs for another node, that node (`kernel.nodes()`).
+   */
+  node?: string;
+  /** Its pid on that other node, once known. */
+  remotePid?: number;
 }
 
 /** What the kernel answers a guest call with; `transfer` lists objects to move, not copy. */

@@ -28,6 +28,8 @@ import { Pacer } from './pacer';
 import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
 import { checkSpawnOptions } from './spawn-options';
+import { remoteReady, startRemote } from './remote-mode';
+import type { NodeInfo, Remote, RemoteOptions } from '../remote';
 import {
   KernelEvents,
   type AutostartResult,
@@ -56,6 +58,8 @@ export interface KernelOptions {
   keepExited?: number;
   /** Capabilities to start (see capability/); index.ts passes the standard set. */
   capabilities?: ReadonlyArray<KernelCapability<unknown>>;
+  /** Remote mode: this node's name, whether to find the app's other tabs (default: yes). */
+  remote?: Omit<RemoteOptions, 'namespace'>;
 }
 
 /** How much of one page task starts may take, ms. */
@@ -86,6 +90,7 @@ export class Kernel extends EventTarget implements KernelApi {
   private readonly providers: Providers;
   /** Trusted rewrites of a lone wasm module's bytes at install (`kernel.transforms`). */
   readonly transforms = new Transforms(() => this.emit(KernelEvents.transforms));
+  private readonly remote: Remote;
 
   constructor(opts: KernelOptions = {}) {
     super();
@@ -136,6 +141,26 @@ export class Kernel extends EventTarget implements KernelApi {
       },
       uses: this.catalog,
     };
+    this.remote = startRemote(
+      { namespace: opts.dbName ?? 'webmk', ...opts.remote },
+      {
+        lookup: async (name) => {
+          await this.ready;
+          return this.catalog.lookup(name);
+        },
+        spawn: (name, o) => this.spawn(name, o),
+        bus: () => {
+          try {
+            return this.bus;
+          } catch {
+            return undefined; // a kernel started without the bus capability
+          }
+        },
+        row: (pid) => this.procs.get(pid)?.row,
+        processesChanged: () => this.emit(KernelEvents.processes),
+        nodesChanged: (gone) => this.dispatchEvent(new CustomEvent(KernelEvents.nodes, { detail: gone === undefined ? {} : { gone } })),
+      },
+    );
     this.ready.catch(() => {}); // callers see the rejection through `ready` or any verb
   }
 
@@ -279,8 +304,8 @@ export class Kernel extends EventTarget implements KernelApi {
     const ready = await Promise.all(
       stages.map((st, i) => {
         if (typeof st !== 'object' || st === null) throw new KernelError('kernel/bad-argument', `stage ${i} must be an object`);
-        const { args, env, mode } = st;
-        return this.ready4spawn(st.name, { ...(args !== undefined ? { args } : {}), ...(env !== undefined ? { env } : {}), ...(mode !== undefined ? { mode } : {}) });
+        const { args, env, mode, node } = st;
+        return this.ready4spawn(st.name, { ...(args !== undefined ? { args } : {}), ...(env !== undefined ? { env } : {}), ...(mode !== undefined ? { mode } : {}), ...(node !== undefined ? { node } : {}) });
       }),
     );
     return this.pacer.run(() => {
@@ -302,6 +327,7 @@ export class Kernel extends EventTarget implements KernelApi {
     if (!globalThis.crossOriginIsolated) {
       throw new KernelError('kernel/not-isolated', 'this page is not cross-origin isolated, so modules cannot run (no SharedArrayBuffer)');
     }
+    if (asked.mode === 'remote') return remoteReady(this.remote, name, asked);
     const info = await this.catalog.lookup(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
     const o = effectiveSpawn(asked, info);
@@ -465,8 +491,19 @@ export class Kernel extends EventTarget implements KernelApi {
     return this.launch(lc.ready, {}, { incarnation: lc.row.incarnation + 1, restarts: lc.row.restarts + 1 }, pid);
   }
 
+  /** This node's id (16 hex digits), the same for the kernel's life. */
+  get node(): string {
+    return this.remote.id;
+  }
+
+  /** The other nodes reachable now (tabs of the app on this browser, devices), tabs first. */
+  nodes(): NodeInfo[] {
+    return this.remote.nodes();
+  }
+
   /** Ends every process and closes the registry. */
   dispose(): void {
+    this.remote.dispose();
     this.pacer.dispose();
     for (const host of this.hosts.values()) host.dispose();
     this.catalog.close();
@@ -493,6 +530,7 @@ export class Kernel extends EventTarget implements KernelApi {
   }
 
   private host(mode: ExecutionMode): Host {
+    if (mode === 'remote') return this.remote.host;
     let host = this.hosts.get(mode);
     if (host === undefined) {
       host = mode === 'iframe' ? new IframeHost() : mode === 'inpage' ? new InpageHost() : new WorkerHost();

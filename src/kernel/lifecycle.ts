@@ -121,6 +121,7 @@ export class Lifecycle {
       restarts: from.restarts,
       restart: this.history.policy.restart,
       ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
+      ...(o.node !== undefined ? { node: o.node } : {}),
     };
     const exit = new Promise<number>((ok) => (this.settle = ok));
     this.exit = exit;
@@ -231,6 +232,7 @@ export class Lifecycle {
             grants: info.grants,
             shared: this.deps.caps.shared,
             ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
+            ...(o.node !== undefined ? { node: o.node } : {}),
             onCall: (call, args) => this.deps.caps.calls.dispatch(caller, call, args),
           });
     this.hosted = hosted;

@@ -14,6 +14,8 @@ export interface AskedSpawn {
   folders: Array<[string, FileSystemDirectoryHandle]>;
   stdin: Uint8Array | ReadableStream<Uint8Array> | undefined;
   mode: ExecutionMode | undefined;
+  /** For the `remote` mode: the node it runs on. */
+  node: string | undefined;
   tty: boolean;
   restart: RestartPolicy | undefined;
   watchdogMs: number | undefined;
@@ -70,14 +72,18 @@ export function checkSpawnOptions(opts: unknown): AskedSpawn {
   if (stdin !== undefined && !(stdin instanceof Uint8Array) && !(stdin instanceof ReadableStream)) {
     bad('stdin must be a Uint8Array or a ReadableStream');
   }
-  const mode = o.mode;
+  const node = o.node;
+  if (node !== undefined && (typeof node !== 'string' || node === '')) bad('node must be a node id (kernel.nodes())', { node });
+  // A node says where: the mode is remote.
+  const mode = o.mode ?? (node !== undefined ? 'remote' : undefined);
   if (mode !== undefined && !isExecutionMode(mode)) bad('mode must be "worker", "iframe", "inpage" or "remote"', { mode });
+  if (node !== undefined && mode !== 'remote') bad(`a node is given only with mode "remote", not "${mode}"`, { mode });
   if (o.tty !== undefined && typeof o.tty !== 'boolean') bad('tty must be a boolean');
   const restart = o.restart === undefined ? undefined : checkRestartPolicy(o.restart);
   if (typeof restart === 'string') bad(restart);
   const watchdogMs = o.watchdogMs === undefined ? undefined : checkWatchdogMs(o.watchdogMs);
   if (typeof watchdogMs === 'string') bad(watchdogMs);
-  return { args, env, preopens, files, homes, folders, stdin, mode, tty: o.tty ?? false, restart, watchdogMs };
+  return { args, env, preopens, files, homes, folders, stdin, mode, node, tty: o.tty ?? false, restart, watchdogMs };
 }
 
 /** A directory handle (the File System Access API's, or OPFS's), told by its shape: a page may come from another realm. */

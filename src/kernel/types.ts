@@ -8,10 +8,12 @@ import type { GfxApi } from '../gfx';
 import type { KvApi } from '../kv';
 import type { TransformsApi } from './transforms';
 import type { HostResources } from '../hosts';
+import type { NodeInfo } from '../remote';
 import type { InstallProgress } from './fetch-source';
 import type { AddressSpace, SlotUse } from './memory-slots';
 
 export type { InstallProgress } from './fetch-source';
+export type { NodeInfo } from '../remote';
 
 export type {
   Capability,
@@ -80,8 +82,10 @@ export interface SpawnOptions {
    * A home or a folder is refused outside worker mode.
    */
   mounts?: Record<string, 'tmp' | 'home' | FileSystemDirectoryHandle>;
-  /** Where it runs; only `worker` today (default: the configuration's, else the manifest's, else `worker`). */
+  /** Where it runs (default: the configuration's, else the manifest's, else `worker`); `remote` needs `node`. */
   mode?: ExecutionMode;
+  /** For `mode: 'remote'` (implied by it): the id of the node it runs on (`kernel.nodes()`). */
+  node?: string;
   /** Who restarts it after it ends (default: the configuration's, else the manifest's `restart`, else `temporary`: nobody). */
   restart?: RestartPolicy;
   /**
@@ -104,6 +108,8 @@ export interface PipelineStage {
   env?: Record<string, string>;
   /** Where this stage runs (default `worker`); stages in different modes are piped all the same. */
   mode?: ExecutionMode;
+  /** For `mode: 'remote'` (implied by it): the node this stage runs on; its pipes cross the link with back-pressure. */
+  node?: string;
 }
 
 /** A running module: a handle owned by whoever spawned it. */
@@ -151,6 +157,8 @@ export const KernelEvents = {
   transforms: 'transforms',
   /** A process's write was refused for want of space; a `CustomEvent` whose `detail` is a `NoSpace`. */
   nospace: 'nospace',
+  /** A node came or went (`kernel.nodes()`); a `CustomEvent` whose `detail` is `{ gone?: { id, end } }`. */
+  nodes: 'nodes',
 } as const;
 
 /** A live service as `kernel.serviceStats()` reports it. */
@@ -257,6 +265,10 @@ export interface KernelApi extends EventTarget {
   provide(namespace: string, functions: Record<string, (input: Uint8Array, caller: { pid: number; name: string }) => Uint8Array | string | number | Promise<Uint8Array | string | number>>): () => void;
   /** The home of `module` (its directory in the origin-private file system), made if missing. */
   home(module: string): Promise<FileSystemDirectoryHandle>;
+  /** This node's id (16 hex digits), for the kernel's life. */
+  readonly node: string;
+  /** The other nodes reachable now: tabs of the app on this browser, devices. */
+  nodes(): NodeInfo[];
   /** The pub/sub bus. */
   readonly bus: BusApi;
   /** Module windows: what they show, their input, closing them. */

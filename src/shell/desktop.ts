@@ -29,6 +29,7 @@ import './command-bar';
 import './grant-dialog';
 import './config-dialog';
 import './files-dialog';
+import './nodes-view';
 
 /** The `<webmk-desktop>` element: the whole shell; `mountShell` gives it its kernel and boot handle. */
 export class Desktop extends LitElement {
@@ -54,7 +55,7 @@ export class Desktop extends LitElement {
     super();
     this.kernel = undefined;
     this.boot = undefined;
-    this.addEventListener('webmk-run', (e) => void this.#sessions.run(e.detail.name, e.detail.args, e.detail.mode));
+    this.addEventListener('webmk-run', (e) => void this.#sessions.run(e.detail.name, e.detail.args, e.detail.mode, e.detail.node));
     this.addEventListener('webmk-mount-folder', (e) => void this.#sessions.mountFolder(e.detail.name, e.detail.drop === true));
     this.addEventListener('webmk-uninstall', (e) => void this.#modules.uninstall(e.detail.name));
     this.addEventListener('webmk-install-example', (e) => void this.#modules.installExample(e.detail.example));
@@ -122,7 +123,7 @@ export class Desktop extends LitElement {
     const exampleArgs = new Map(feed.examples.map((ex) => [ex.name, ex.args]));
     const killable = new Set(feed.processes.filter((p) => p.state !== 'exited').map((p) => p.pid));
     const status = this.boot?.status;
-    const header = renderHeader(status, this.#files.pick, this.#files.picked);
+    const header = renderHeader(status, this.#files.pick, this.#files.picked, feed.nodes.length);
     const banners = renderBanners(status, feed.update, () => this.boot?.applyUpdate());
     return html`
       ${header} ${banners}
@@ -130,7 +131,7 @@ export class Desktop extends LitElement {
         <div class="column side">
           <section class="panel" aria-labelledby="modules-heading">
             <h2 id="modules-heading">Modules</h2>
-            <webmk-registry .modules=${feed.modules} ?loaded=${feed.loaded} .defaultArgs=${exampleArgs} .folders=${this.#sessions.folderNames()}></webmk-registry>
+            <webmk-registry .modules=${feed.modules} ?loaded=${feed.loaded} .defaultArgs=${exampleArgs} .nodes=${feed.nodes} .folders=${this.#sessions.folderNames()}></webmk-registry>
           </section>
           <section class="panel" aria-labelledby="packages-heading">
             <h2 id="packages-heading">Packages</h2>
@@ -154,6 +155,10 @@ export class Desktop extends LitElement {
           <section class="panel" aria-labelledby="processes-heading">
             <h2 id="processes-heading">Processes</h2>
             <webmk-processes .processes=${feed.processes} .killable=${killable} .slots=${feed.slots} .now=${feed.now}></webmk-processes>
+          </section>
+          <section class="panel" aria-labelledby="nodes-heading">
+            <h2 id="nodes-heading">Nodes</h2>
+            <webmk-nodes .self=${this.kernel?.node ?? ''} .nodes=${feed.nodes}></webmk-nodes>
           </section>
           <section class="panel bus-panel" aria-labelledby="bus-heading">
             <webmk-bus-view ?open=${this.#bus.open} .stats=${this.#bus.stats} .denied=${this.#bus.denied}></webmk-bus-view>

@@ -6,7 +6,7 @@ import type { Example } from './types';
 /** Detail of each shell event, by type. */
 export interface ShellEventDetail {
   /** Spawn a module in a new terminal window. */
-  'webmk-run': { name: string; args: string[]; mode?: ExecutionMode };
+  'webmk-run': { name: string; args: string[]; mode?: ExecutionMode; node?: string };
   /** Uninstall a module (already confirmed by the person). */
   'webmk-uninstall': { name: string };
   /** Download and install an example module. */

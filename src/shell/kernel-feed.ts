@@ -5,7 +5,7 @@
  * tells the person what started when the app opened, and what could not.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { AddressSpace, AutostartResult, KernelApi, ModuleInfo, NoSpace, PackageInfo, ProcessInfo, SlotUse, TrustedKey } from '../kernel';
+import type { AddressSpace, AutostartResult, KernelApi, ModuleInfo, NodeInfo, NoSpace, PackageInfo, ProcessInfo, SlotUse, TrustedKey } from '../kernel';
 import { describeError } from './format';
 import { loadExamples, type Example } from './examples';
 import type { Toasts } from './toasts';
@@ -13,6 +13,8 @@ import type { ShellBoot } from './types';
 
 /** The process table is read and drawn at most this often, ms. */
 const PROCESS_REFRESH_MS = 100;
+/** The nodes (their round trips) are read again this often while there are any, ms. */
+const NODES_REFRESH_MS = 2000;
 
 /** Owned by the desktop; its fields are what the desktop's sections show. */
 export class KernelFeed implements ReactiveController {
@@ -32,6 +34,9 @@ export class KernelFeed implements ReactiveController {
   now = Date.now();
   /** Whether a new version of the app waits. */
   update = false;
+  /** The other nodes reachable (`kernel.nodes()`), as last read. */
+  nodes: NodeInfo[] = [];
+  #nodesTick: ReturnType<typeof setInterval> | undefined;
 
   readonly #host: ReactiveControllerHost;
   readonly #kernel: () => KernelApi | undefined;
@@ -53,6 +58,8 @@ export class KernelFeed implements ReactiveController {
 
   hostDisconnected(): void {
     this.#stopTick();
+    clearInterval(this.#nodesTick);
+    this.#nodesTick = undefined;
     clearTimeout(this.#refreshTimer);
     this.#refreshTimer = undefined;
   }
@@ -82,6 +89,8 @@ export class KernelFeed implements ReactiveController {
     const full = (e: Event): void => this.#noSpace((e as CustomEvent<NoSpace>).detail);
     kernel.addEventListener('nospace', full);
     detach.push(() => kernel.removeEventListener('nospace', full));
+    listen(kernel, 'nodes', () => this.refreshNodes());
+    this.refreshNodes();
     this.#reportAutostart(kernel);
     listen(boot, 'status', () => this.#host.requestUpdate());
     listen(boot, 'update-available', () => {
@@ -153,6 +162,20 @@ export class KernelFeed implements ReactiveController {
       }, 1000);
     } else if (!running) {
       this.#stopTick();
+    }
+  }
+
+  /** Reads the nodes again; while there are any, again every few seconds (their round trips change). */
+  refreshNodes(): void {
+    const kernel = this.#kernel();
+    if (kernel === undefined) return;
+    this.nodes = kernel.nodes();
+    this.#host.requestUpdate();
+    if (this.nodes.length > 0 && this.#nodesTick === undefined) {
+      this.#nodesTick = setInterval(() => this.refreshNodes(), NODES_REFRESH_MS);
+    } else if (this.nodes.length === 0 && this.#nodesTick !== undefined) {
+      clearInterval(this.#nodesTick);
+      this.#nodesTick = undefined;
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import { LitElement, html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
-import { describePermission, grantList, type ModuleInfo } from '../kernel';
+import { describePermission, grantList, type ModuleInfo, type NodeInfo } from '../kernel';
 import { joinArgs } from './args';
 import { formatCommandLine, parseArgsLine } from './command-line';
 import { emit } from './events';
@@ -18,11 +18,14 @@ export class RegistryView extends LitElement {
     loaded: { type: Boolean },
     defaultArgs: { attribute: false },
     folders: { attribute: false },
+    nodes: { attribute: false },
     _confirming: { state: true },
     _errors: { state: true },
   };
 
   declare modules: ModuleInfo[];
+  /** Other nodes a module can be run on ("Run on…" in the mode list). */
+  declare nodes: NodeInfo[];
   declare loaded: boolean;
   declare defaultArgs: ReadonlyMap<string, string>;
   /** The folder (its name) each module gets at /data when run, by module. */
@@ -34,10 +37,13 @@ export class RegistryView extends LitElement {
   #args = new Map<string, string>();
   /** Where each module runs when its Run button is pressed (default: a worker). */
   #modes = new Map<string, RunMode>();
+  /** The node each module runs on when one was picked under "Run on…" (absent: this node). */
+  #nodes = new Map<string, string>();
 
   constructor() {
     super();
     this.modules = [];
+    this.nodes = [];
     this.loaded = false;
     this.defaultArgs = new Map();
     this.folders = new Map();
@@ -79,6 +85,16 @@ export class RegistryView extends LitElement {
     return RUN_MODES.find((x) => x === asked) ?? 'worker';
   }
 
+  /** A mode, or `node:<id>` for "Run on…" that node. */
+  #pick(name: string, value: string): void {
+    if (value.startsWith('node:')) {
+      this.#nodes.set(name, value.slice(5));
+      return;
+    }
+    this.#nodes.delete(name);
+    this.#modes.set(name, value as RunMode);
+  }
+
   #argsFor(name: string): string {
     const configured = this.modules.find((m) => m.name === name)?.config.args;
     return this.#args.get(name) ?? (configured !== undefined ? joinArgs(configured) : undefined) ?? this.defaultArgs.get(name) ?? '';
@@ -91,7 +107,9 @@ export class RegistryView extends LitElement {
     const [only] = parsed.stages;
     // A mode chosen here beats the module's configuration and manifest; none chosen, they decide.
     const mode = this.#modes.get(name);
-    if (parsed.stages.length === 1 && only !== undefined) emit(this, 'webmk-run', { name, args: only.args, ...(mode !== undefined ? { mode } : {}) });
+    const node = this.#nodes.get(name);
+    if (node !== undefined && parsed.stages.length === 1 && only !== undefined) emit(this, 'webmk-run', { name, args: only.args, mode: 'remote', node });
+    else if (parsed.stages.length === 1 && only !== undefined) emit(this, 'webmk-run', { name, args: only.args, ...(mode !== undefined ? { mode } : {}) });
     else emit(this, 'webmk-pipeline', { stages: parsed.stages, line: formatCommandLine(parsed.stages) });
   }
 
@@ -243,11 +261,16 @@ export class RegistryView extends LitElement {
           id=${`${id}-mode`}
           class="mode"
           title="Where it runs: its own worker, or a worker inside a sandboxed frame (a separate process with an opaque origin)"
-          @change=${(e: Event) => this.#modes.set(m.name, (e.target as HTMLSelectElement).value as RunMode)}
+          @change=${(e: Event) => this.#pick(m.name, (e.target as HTMLSelectElement).value)}
         >
           ${RUN_MODES.map(
-            (mode) => html`<option value=${mode} ?selected=${this.#modeOf(m) === mode} ?disabled=${!runnableIn(m, mode)}>${mode}</option>`,
+            (mode) => html`<option value=${mode} ?selected=${!this.#nodes.has(m.name) && this.#modeOf(m) === mode} ?disabled=${!runnableIn(m, mode)}>${mode}</option>`,
           )}
+          ${this.nodes.length > 0 && m.command
+            ? html`<optgroup label="Run on…">
+                ${this.nodes.map((n) => html`<option value=${`node:${n.id}`} ?selected=${this.#nodes.get(m.name) === n.id}>on ${n.name}</option>`)}
+              </optgroup>`
+            : nothing}
         </select>
         <button type="submit" class="primary" aria-label=${`Run ${m.name}`}>Run</button>
       </form>

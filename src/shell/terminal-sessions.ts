@@ -49,14 +49,14 @@ export class TerminalSessions {
   }
 
   /** Spawns `name` with a terminal (in `mode`, default a worker) and opens its window. */
-  async run(name: string, args: string[], mode?: ExecutionMode): Promise<void> {
+  async run(name: string, args: string[], mode?: ExecutionMode, node?: string): Promise<void> {
     try {
       // A module that works with files gets an empty scratch directory at `/` (so `files ls /`
       // lists something), its home at `/home` and a fresh `/tmp`. Where no home can be kept
       // (a module configured for iframe or in-page mode), it runs without one.
       const wantsFiles = this.#feed.modules.find((m) => m.name === name)?.capabilities.includes('files') === true;
       const kernel = this.#feed.need();
-      const opts = { args, tty: true, ...(mode !== undefined ? { mode } : {}) };
+      const opts = { args, tty: true, ...(mode !== undefined ? { mode } : {}), ...(node !== undefined ? { node } : {}) };
       const files = { preopens: ['/'], mounts: { '/tmp': 'tmp' as const } };
       // A folder the person picked for it (Mount a folder…) is at /data, whatever the module asks.
       const folder = this.#folders.get(name);
