@@ -7,8 +7,11 @@ import { filesFigure } from './figures/files';
 import { iframeFigure } from './figures/iframe';
 import { iframeBusFigure } from './figures/iframe-bus';
 import { killFigure } from './figures/kill';
+import { kvFigure } from './figures/kv';
 import { leaksFigure } from './figures/leaks';
 import { packagesFigure } from './figures/packages';
+import { remoteFigure } from './figures/remote';
+import { startPeer } from './lib/peer';
 import { servicesFigure } from './figures/services';
 import { spawnFigure } from './figures/spawn';
 import { stallFigure } from './figures/stall';
@@ -32,8 +35,10 @@ const FIGURES = {
   'iframe-bus': iframeBusFigure,
   leaks: leaksFigure,
   services: servicesFigure,
+  kv: kvFigure,
   packages: packagesFigure,
   files: filesFigure,
+  remote: remoteFigure,
   // Last: it fills the page's renderer with wasm memories.
   wall: wallFigure,
 } satisfies Record<string, () => Promise<FigureResult>>;
@@ -49,6 +54,10 @@ declare global {
     bench: BenchPage;
   }
 }
+
+// In a frame with `?peer=<db>`, the page is the other node of the remote figure, nothing else.
+const peerDb = new URLSearchParams(location.search).get('peer');
+if (peerDb !== null) void startPeer(peerDb, new URLSearchParams(location.search).has('raw'));
 
 window.bench = {
   figures: Object.keys(FIGURES),

@@ -42,6 +42,9 @@ examples+=(seq grep head tr sort)
 example_args+=([seq]='["1", "20"]' [grep]='["7"]' [head]='["-n", "5"]' [tr]='["a-z", "A-Z"]' [sort]='["-n"]')
 # Kernel calls.
 examples+=(ps spawner)
+# The key-value store.
+examples+=(kv)
+example_args+=([kv]='["keys"]')
 example_args+=([ps]='[]' [spawner]='["hello", "from", "spawner"]')
 
 # --strip-debug drops the DWARF that Debian's libc.a carries; custom sections
@@ -84,7 +87,7 @@ for name in "${examples[@]}"; do
   pids+=($!)
 done
 
-for name in trap sock stdin-poll bustool pipetool busbench crashy holder hostile caller fsbench; do
+for name in trap sock stdin-poll bustool pipetool busbench crashy holder hostile caller fsbench importer callbench kvpong; do
   compile "$fixtures_src/$name.c" "$fixtures_out/$name.wasm" &
   pids+=($!)
 done
@@ -105,6 +108,13 @@ compile "$fixtures_src/plugin.c" "$fixtures_out/plugin.wasm" -mexec-model=reacto
 pids+=($!)
 compile "$fixtures_src/plugin.c" "$fixtures_out/plugin-b.wasm" -mexec-model=reactor -DPLUGIN_B &
 pids+=($!)
+# The update tests' package: a bus echo and a service, each as version 1 and 2.
+for v in 1 2; do
+  compile "$fixtures_src/updater.c" "$fixtures_out/updecho-v$v.wasm" -DVERSION=$v &
+  pids+=($!)
+  compile "$fixtures_src/updater.c" "$fixtures_out/updsvc-v$v.wasm" -mexec-model=reactor -DSERVICE -DVERSION=$v &
+  pids+=($!)
+done
 for name in bigmem reactor; do
   "$wat2wasm" "$fixtures_src/$name.wat" -o "$fixtures_out/$name.wasm"
 done
@@ -136,6 +146,8 @@ declare -A js_args=([upper]='["hello", "from", "js"]' [jslogger]='["sensors/*"]'
 for name in "${js_examples[@]}"; do
   index_entries+=("$name.js" "${js_args[$name]}")
 done
+# Example packages (packed below): their description is their webmk.json's.
+index_entries+=("sensors.zip" '[]')
 node - "$out" "${index_entries[@]}" <<'EOF'
 const fs = require('node:fs');
 const path = require('node:path');
@@ -143,6 +155,9 @@ const path = require('node:path');
 const [dir, ...pairs] = process.argv.slice(2);
 
 function readManifest(file) {
+  if (file.endsWith('.zip')) {
+    return JSON.parse(fs.readFileSync(path.join(dir, '../../modules/packages', path.basename(file, '.zip'), 'webmk.json'), 'utf8'));
+  }
   const bytes = fs.readFileSync(file);
   if (file.endsWith('.js')) {
     const m = /^\s*\/\*\s*webmk\.manifest\s*([\s\S]*?)\*\//.exec(bytes.toString('utf8'));
@@ -159,8 +174,8 @@ function readManifest(file) {
 
 const index = [];
 for (let i = 0; i < pairs.length; i += 2) {
-  const name = pairs[i].replace(/\.js$/, '');
-  const file = pairs[i].endsWith('.js') ? pairs[i] : `${name}.wasm`;
+  const name = pairs[i].replace(/\.(js|zip)$/, '');
+  const file = /\.(js|zip)$/.test(pairs[i]) ? pairs[i] : `${name}.wasm`;
   const manifest = readManifest(path.join(dir, file));
   if (manifest.name !== name) throw new Error(`${file}: manifest name is ${manifest.name}`);
   if (typeof manifest.description !== 'string') throw new Error(`${file}: no description`);

@@ -161,9 +161,27 @@ class Bus implements BusApi {
         if (sub.owner !== p.pid) continue;
         // Kept for the next incarnation only if the one that just ended held it.
         if (final || sub.holder === 0) this.close(sub);
-        else sub.holder = 0;
+        else {
+          sub.holder = 0;
+          this.arena.unfence(sub.slot, true);
+        }
       }
     });
+    // A process parked in a receive holds no message: fenced there, it can be ended and
+    // restarted (an update) with every message since still queued for its next incarnation. One
+    // busy with a message keeps the fence: it takes no other, and parks at its next receive.
+    host.onHold(
+      (pid) => {
+        const mine = [...this.subs.values()].filter((sub) => sub.owner === pid && sub.holder !== 0);
+        if (mine.length === 0) return 'none';
+        let parked = false;
+        for (const sub of mine) if (this.arena.fence(sub.slot)) parked = true;
+        return parked ? 'held' : 'busy';
+      },
+      (pid) => {
+        for (const sub of this.subs.values()) if (sub.owner === pid) this.arena.unfence(sub.slot, false);
+      },
+    );
     // A module may declare global topics in its manifest: `"globalTopics": ["chat/*"]`.
     host.onSpawn((_pid, info) => {
       const declared = info.manifest.globalTopics;

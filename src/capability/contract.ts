@@ -20,6 +20,14 @@ export interface CapabilityHost {
    * it is gone for good.
    */
   onEnd(listener: (p: ProcessInfo, final: boolean) => void): void;
+  /**
+   * Registers how this capability holds a process still so it can be ended between two steps
+   * (an update restarts it into new code): `hold` answers `held` (it is at such a point and is
+   * kept there), `busy` (not yet: it may be asked to stop at its next such point, and `hold` is
+   * asked again), or `none` (nothing of this capability tells); `release` lets it go on. What is
+   * held is let go when it ends.
+   */
+  onHold(hold: (pid: number) => 'held' | 'busy' | 'none', release: (pid: number) => void): void;
   /** Ends a process (a closed window ends its module). */
   kill(pid: number): Promise<void>;
   /** The process table row of a pid, if it is still known. */

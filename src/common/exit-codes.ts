@@ -12,6 +12,8 @@ export const EXIT_CODES = {
   failed: 126,
   /** "cannot execute": the renderer had no address space left for one more wasm memory. */
   'no-memory-slot': 126,
+  /** SIGHUP: the link to the node it ran on was lost, like a terminal hanging up. */
+  'link-lost': 129,
 } as const;
 
 /** V8's words when an instantiation cannot reserve a wasm memory's address space (the renderer's wall). */

@@ -46,6 +46,8 @@ export interface PackageModuleStatus {
   refCount: number;
   /** Why its last process failed, when `state` is `error`. */
   error?: string;
+  /** Which version each live process runs: after an update, older ones until they end or move on. */
+  running: Array<{ pid: number; version: string; sha256: string }>;
 }
 
 /** A package with its modules' status (`kernel.packages()`). */

@@ -107,6 +107,8 @@ export interface Grants {
   run?: string[];
   /** Service modules it may call (`call:<module>`). Absent in records from before. */
   call?: string[];
+  /** Key-value groups it may read or write (`kv:read:<group>`, `kv:write:<group>`). Absent in records from before. */
+  kv?: string[];
 }
 
 /**
@@ -134,10 +136,12 @@ export type ExitReason =
   /** It ended abnormally more often than its restart policy allows (the last end's code stays). */
   | 'restart-limit'
   /** The kernel shut down under it. */
-  | 'shutdown';
+  | 'shutdown'
+  /** It ran on another node (a tab, a device) and the link to that node was lost. */
+  | 'link-lost';
 
 /** Why a process changed state: why it ended, or `requested` for a start someone asked for. */
-export type StateReason = ExitReason | 'requested';
+export type StateReason = ExitReason | 'requested' | 'updated';
 
 /**
  * Who restarts a process after it ends (Erlang/OTP's child restart types): `temporary` never
@@ -191,6 +195,18 @@ export interface ProcessInfo {
   lastExit?: ProcessExit & { at: number };
   /** While in `backoff`: when the next incarnation starts (milliseconds since the epoch). */
   restartAt?: number;
+  /** The version and content hash of the module its current (or last) incarnation runs. */
+  version?: string;
+  sha256?: string;
+  /** A newer version installed since it started, which its next incarnation runs. */
+  updatePending?: string;
+  /**
+   * The other node of a remote process: for one in `remote` mode, the node it runs on; for one
+   * this node runs for another node, that node (`kernel.nodes()`).
+   */
+  node?: string;
+  /** Its pid on that other node, once known. */
+  remotePid?: number;
 }
 
 /** What the kernel answers a guest call with; `transfer` lists objects to move, not copy. */

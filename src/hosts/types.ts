@@ -32,6 +32,8 @@ export interface HostStart extends WasiProcessOptions {
   serve?: boolean;
   /** A service's config values, read with Extism's `config_get`. */
   serviceConfig?: Record<string, string>;
+  /** The node it runs on, for the `remote` mode (`kernel.nodes()`). */
+  node?: string;
   /** Answers the process's calls into the kernel; rejects with a KernelError to refuse. */
   onCall(call: string, args: unknown): Promise<CallResult>;
 }

@@ -189,3 +189,34 @@ export async function waitInboxDoorbellAsync(i32: Int32Array, slot: number, seen
   const r = wa(i32, slotWord(slot, S.doorbell), seen);
   if (r.async) await (r.value as Promise<unknown>);
 }
+
+/*
+ * Holding a reader still, so its process can be ended between two messages (an update restarts
+ * it into new code) with nothing taken and not handled. Dekker's handshake over two words, all
+ * accesses sequentially consistent: the reader lowers `parked` before it reads `fence`, the page
+ * raises `fence` before it reads `parked`, so either the page sees the reader outside its
+ * receive, or the reader sees the fence and takes nothing.
+ */
+
+/** Reader: says whether it is parked in a receive on this slot, holding no message. */
+export function markParked(i32: Int32Array, slot: number, parked: boolean): void {
+  Atomics.store(i32, slotWord(slot, S.parked), parked ? 1 : 0);
+}
+
+/** Reader: true while the page holds it still (it then takes nothing and waits on the doorbell). */
+export function inboxFenced(i32: Int32Array, slot: number): boolean {
+  return Atomics.load(i32, slotWord(slot, S.fence)) !== 0;
+}
+
+/** Page: raises the fence; true if the reader was parked in a receive on this slot. */
+export function fenceInbox(i32: Int32Array, slot: number): boolean {
+  Atomics.store(i32, slotWord(slot, S.fence), 1);
+  return Atomics.load(i32, slotWord(slot, S.parked)) !== 0;
+}
+
+/** Page: lowers the fence (and, for a reader that ended, its parked word) and wakes the reader. */
+export function unfenceInbox(i32: Int32Array, slot: number, readerEnded: boolean): void {
+  if (readerEnded) Atomics.store(i32, slotWord(slot, S.parked), 0);
+  Atomics.store(i32, slotWord(slot, S.fence), 0);
+  wakeInboxReaders(i32, slot);
+}

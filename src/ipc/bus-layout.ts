@@ -94,6 +94,10 @@ export const S = {
   waiting: 12,
   /** Bumped on every open, so a stale route cannot reach the slot's next owner. */
   gen: 13,
+  /** Nonzero while the page holds the reader still (an update restarts it): it takes no frame. */
+  fence: 14,
+  /** 1 while the reader is parked in a receive on this slot, holding no message (see `holdReader`). */
+  parked: 15,
 } as const;
 
 /** Slot state: free to open. */

@@ -62,6 +62,8 @@ export function openSlot(i32: Int32Array, u8: Uint8Array, pattern: string, owner
       [S.capacity, capacity],
       [S.patternLen, p.length],
       [S.waiting, 0],
+      [S.fence, 0],
+      [S.parked, 0],
     ] as const) {
       Atomics.store(i32, slotWord(slot, f), v);
     }

@@ -15,7 +15,11 @@ import {
   type FrameHead,
   anyAlive,
   consumeFrame,
+  fenceInbox,
   inboxDoorbell,
+  inboxFenced,
+  markParked,
+  unfenceInbox,
   inboxDropped,
   lockInbox,
   newFrameHead,
@@ -199,5 +203,25 @@ export class BusArena {
   /** Page: resolves when the doorbell moves from `seen`. */
   waitDoorbellAsync(slot: number, seen: number): Promise<void> {
     return waitInboxDoorbellAsync(this.i32, slot, seen);
+  }
+
+  /** Reader: says whether it is parked in a receive on `slot`, holding no message. */
+  markParked(slot: number, parked: boolean): void {
+    markParked(this.i32, slot, parked);
+  }
+
+  /** Reader: true while the page holds it still; it must take nothing then. */
+  fenced(slot: number): boolean {
+    return inboxFenced(this.i32, slot);
+  }
+
+  /** Page: holds the slot's reader still; true if it was parked in a receive there (bus-inbox.ts). */
+  fence(slot: number): boolean {
+    return fenceInbox(this.i32, slot);
+  }
+
+  /** Page: lets the slot's reader go on (`readerEnded`: its process ended, forget that it was parked). */
+  unfence(slot: number, readerEnded: boolean): void {
+    unfenceInbox(this.i32, slot, readerEnded);
   }
 }

@@ -25,6 +25,7 @@ export class Capabilities {
   readonly shared: Record<string, SharedArrayBuffer> = {};
   private readonly endListeners: Array<(p: ProcessInfo, final: boolean) => void> = [];
   private readonly spawnListeners: Array<(pid: number, info: ModuleInfo) => void> = [];
+  private readonly holders: Array<{ hold: (pid: number) => 'held' | 'busy' | 'none'; release: (pid: number) => void }> = [];
   private readonly deniedLog: DeniedAttempt[] = [];
   private readonly apis = new Map<string, unknown>();
   private readonly counters = new Map<string, () => Record<string, number>>();
@@ -38,6 +39,7 @@ export class Capabilities {
       },
       onEnd: (listener) => this.endListeners.push(listener),
       onSpawn: (listener) => this.spawnListeners.push(listener),
+      onHold: (hold, release) => this.holders.push({ hold, release }),
       kill: (pid) => kernel.kill(pid),
       process: (pid) => kernel.process(pid),
       emit: (type) => kernel.emit(type),
@@ -73,6 +75,20 @@ export class Capabilities {
         console.error('a capability failed on process exit', e);
       }
     }
+  }
+
+  /**
+   * Holds a process still where some capability says it is between two steps and none says it
+   * is busy (an update may then end it). False otherwise: ask again later, or `release` it.
+   */
+  hold(pid: number): boolean {
+    const answers = this.holders.map((h) => h.hold(pid));
+    return answers.includes('held') && !answers.includes('busy');
+  }
+
+  /** Lets a held (or asked) process go on. */
+  release(pid: number): void {
+    for (const h of this.holders) h.release(pid);
   }
 
   /** Records an attempt refused for want of a grant. */

@@ -5,7 +5,7 @@
  */
 import { openBroadcast, type Broadcast } from '../bus';
 import { KernelError, checkModuleConfig, grantsFrom, type ModuleInfo, type PackageRecord, type TrustedKey } from '../common';
-import { Registry } from '../registry';
+import { Registry, hasWasmMagic } from '../registry';
 import { fetchSource } from './fetch-source';
 import { RunnableCache, type Runnable } from './runnable';
 import type { InstallOptions } from './types';
@@ -20,6 +20,10 @@ export class ModuleCatalog {
   private broadcast: Broadcast | undefined;
   private records: Promise<Map<string, ModuleInfo>> | null = null;
   private readonly runnables: RunnableCache;
+  /** Rewrites a lone wasm module's bytes before they are stored (the kernel's transforms). */
+  transform: (bytes: Uint8Array, name: string | undefined) => Promise<Uint8Array> = (b) => Promise.resolve(b);
+  /** Live incarnations per module hash: bytes in use stay stored until the last one ends. */
+  private readonly uses = new Map<string, number>();
 
   /** `onChange` runs after every change, made here or in another tab. */
   constructor(dbName: string, maxPages: number, private readonly onChange: () => void) {
@@ -61,7 +65,9 @@ export class ModuleCatalog {
     const registry = await this.reg();
     if (opts === null || typeof opts !== 'object') throw new KernelError('kernel/bad-argument', 'options must be an object');
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new KernelError('kernel/bad-argument', 'onProgress must be a function');
-    const { bytes, fileName } = typeof source === 'string' ? await fetchSource(source, opts.onProgress) : await readSource(source);
+    const read = typeof source === 'string' ? await fetchSource(source, opts.onProgress) : await readSource(source);
+    const { fileName } = read;
+    const bytes = Registry.isPackage(read.bytes) || !hasWasmMagic(read.bytes) ? read.bytes : await this.transform(read.bytes, typeof opts.name === 'string' ? opts.name : fileName);
     if (opts.name !== undefined && typeof opts.name !== 'string') {
       throw new KernelError('kernel/bad-argument', 'name must be a string');
     }
@@ -76,6 +82,7 @@ export class ModuleCatalog {
       ...(fileName !== undefined ? { fileName } : {}),
       ...(opts.untrusted !== undefined ? { untrusted: opts.untrusted } : {}),
       ...(opts.force !== undefined ? { force: opts.force } : {}),
+      keep: this.inUse(),
     };
     const packaged = Registry.isPackage(bytes);
     if (packaged && opts.name !== undefined) throw new KernelError('kernel/bad-argument', 'a package names its modules itself: name is for a lone module');
@@ -95,7 +102,7 @@ export class ModuleCatalog {
     if (opts === null || typeof opts !== 'object' || (opts.force !== undefined && typeof opts.force !== 'boolean')) {
       throw new KernelError('kernel/bad-argument', 'options are { force?: boolean }');
     }
-    const removed = await registry.uninstall(name, opts);
+    const removed = await registry.uninstall(name, { ...opts, keep: this.inUse() });
     await this.sweep();
     this.changed();
     return removed;
@@ -163,9 +170,34 @@ export class ModuleCatalog {
     return { compiled: this.runnables.size };
   }
 
-  /** Lets go of the compiled code of modules no longer installed (here or by another tab). */
+  /** An incarnation starts running the module with this hash. */
+  take(sha256: string): void {
+    this.uses.set(sha256, (this.uses.get(sha256) ?? 0) + 1);
+  }
+
+  /** An incarnation of it ended: the last one of bytes no module has any more drops them. */
+  drop(sha256: string): void {
+    const n = (this.uses.get(sha256) ?? 1) - 1;
+    if (n > 0) {
+      this.uses.set(sha256, n);
+      return;
+    }
+    this.uses.delete(sha256);
+    void this.reg()
+      .then((r) => r.dropUnused([sha256], this.inUse()))
+      .then(() => this.sweep())
+      .catch(() => {}); // kept until a later install or uninstall tidies
+  }
+
+  /** The hashes live incarnations run (kept stored and compiled whatever is installed). */
+  private inUse(): Set<string> {
+    return new Set(this.uses.keys());
+  }
+
+  /** Lets go of the compiled code of modules no longer installed (here or by another tab) nor running. */
   private async sweep(): Promise<void> {
     const installed = new Set((await (await this.reg()).list()).map((m) => m.sha256));
+    for (const h of this.uses.keys()) installed.add(h);
     this.runnables.keepOnly(installed);
   }
 

@@ -1,14 +1,15 @@
 /**
- * The calls through which a process's worker keeps its home (ADR 0018): `home.read`,
- * `home.write`, `home.mkdir`, `home.remove`, each on a path relative to the caller's own home,
- * and only for a process spawned with one. The worker blocks until the page has done the work.
+ * The calls through which a process's worker keeps its home and the folders mounted for it
+ * (ADR 0018, ADR 0024): `home.read`, `home.write`, `home.mkdir`, `home.remove`, each on a path
+ * relative to one of the caller's own mounts (`mount`: its guest directory; none: its home), and
+ * only for a process spawned with it. The worker blocks until the page has done the work.
  */
 import type { CallTable, Caller } from '../capability';
 import { KernelError } from '../common';
-import { makeHomeDirectory, readHomeFile, removeHomeEntry, writeHomeFile } from '../registry';
+import { makeHomeDirectory, readHomeFile, removeHomeEntry, writeHomeFile, type HomeRoot } from '../registry';
 
-/** Whether the process `pid` was given a home. */
-export type HasHome = (pid: number) => boolean;
+/** The root behind guest directory `mount` of process `pid` (undefined `mount`: its home), if it has it. */
+export type MountOf = (pid: number, mount: string | undefined) => HomeRoot | undefined;
 
 function pathOf(args: unknown): string {
   const path = (args as { path?: unknown } | null)?.path;
@@ -23,31 +24,44 @@ function base64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-/** Registers the home calls on the call table. */
-export function registerHomeCalls(calls: CallTable, hasHome: HasHome): void {
-  const need = (caller: Caller): void => {
-    if (!hasHome(caller.pid)) throw new KernelError('kernel/denied', `process ${caller.pid} has no home`);
+/**
+ * Registers the home calls on the call table; `noSpace` hears of every write refused for a full
+ * disk (with the guest directory of a picked folder).
+ */
+export function registerHomeCalls(calls: CallTable, mountOf: MountOf, noSpace: (caller: Caller, path: string, mount?: string) => void = () => {}): void {
+  const need = (caller: Caller, args: unknown): { root: HomeRoot; mount: string | undefined } => {
+    const m = (args as { mount?: unknown } | null)?.mount;
+    if (m !== undefined && typeof m !== 'string') throw new KernelError('kernel/bad-argument', 'a mount is a guest directory');
+    const root = mountOf(caller.pid, m);
+    if (root === undefined) throw new KernelError('kernel/denied', m === undefined ? `process ${caller.pid} has no home` : `process ${caller.pid} has nothing mounted at ${m}`);
+    return { root, mount: m };
   };
   calls.handle('home.read', async (caller, args) => {
-    need(caller);
-    const bytes = await readHomeFile(caller.name, pathOf(args));
+    const { root } = need(caller, args);
+    const bytes = await readHomeFile(root, pathOf(args));
     return { value: bytes === null ? null : base64(bytes) };
   });
   calls.handle('home.write', async (caller, args) => {
-    need(caller);
+    const { root, mount } = need(caller, args);
     const bytes = (args as { bytes?: unknown } | null)?.bytes;
     if (!(bytes instanceof Uint8Array)) throw new KernelError('kernel/bad-argument', 'home.write takes bytes');
-    await writeHomeFile(caller.name, pathOf(args), bytes);
+    const path = pathOf(args);
+    try {
+      await writeHomeFile(root, path, bytes);
+    } catch (e) {
+      if (e instanceof KernelError && e.code === 'kernel/no-space') noSpace(caller, path, typeof root === 'string' ? undefined : mount);
+      throw e;
+    }
     return { value: null };
   });
   calls.handle('home.mkdir', async (caller, args) => {
-    need(caller);
-    await makeHomeDirectory(caller.name, pathOf(args));
+    const { root } = need(caller, args);
+    await makeHomeDirectory(root, pathOf(args));
     return { value: null };
   });
   calls.handle('home.remove', async (caller, args) => {
-    need(caller);
-    await removeHomeEntry(caller.name, pathOf(args));
+    const { root } = need(caller, args);
+    await removeHomeEntry(root, pathOf(args));
     return { value: null };
   });
 }

@@ -7,22 +7,29 @@ import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
 import { KernelError, serviceSettings, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
+import type { KvApi } from '../kv';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
 import { allocateRing, feed } from '../ipc';
-import { homeDirectory, readHome } from '../registry';
+import { homeDirectory } from '../registry';
 import { runAutostart } from './autostart';
 import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { registerHomeCalls } from './home-calls';
+import { Providers, registerImportCalls, type ProvidedFunction } from './providers';
+import { Transforms } from './transforms';
+import { loadMounts, mountTable, type MountTable } from './mounts';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { packageInfos } from './packages';
+import { moveOnto } from './updates';
 import type { PackageInfo } from './types';
 import { Pacer } from './pacer';
 import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
 import { checkSpawnOptions } from './spawn-options';
+import { remoteReady, startRemote } from './remote-mode';
+import type { NodeInfo, Remote, RemoteOptions } from '../remote';
 import {
   KernelEvents,
   type AutostartResult,
@@ -34,6 +41,7 @@ import {
   type KernelResources,
   type PipelineStage,
   type Process,
+  type ServiceStats,
   type SpawnOptions,
   type TrustApi,
 } from './types';
@@ -50,6 +58,8 @@ export interface KernelOptions {
   keepExited?: number;
   /** Capabilities to start (see capability/); index.ts passes the standard set. */
   capabilities?: ReadonlyArray<KernelCapability<unknown>>;
+  /** Remote mode: this node's name, whether to find the app's other tabs (default: yes). */
+  remote?: Omit<RemoteOptions, 'namespace'>;
 }
 
 /** How much of one page task starts may take, ms. */
@@ -72,11 +82,15 @@ export class Kernel extends EventTarget implements KernelApi {
   private readonly ringSizes: { stdin: number; stdout: number; stderr: number; pipe: number };
   private readonly keepExited: number;
   private readonly lifecycleDeps: LifecycleDeps;
-  /** Processes spawned with a home: only they may call `home.*`. */
-  private readonly homed = new Set<number>();
+  /** The home and picked folders of each process spawned with them: only they may call `home.*`. */
+  private readonly mounted = new Map<number, MountTable>();
   private autostarting: Promise<AutostartResult[]> | undefined;
   private autostartResults: AutostartResult[] | undefined;
   private readonly services: Services;
+  private readonly providers: Providers;
+  /** Trusted rewrites of a lone wasm module's bytes at install (`kernel.transforms`). */
+  readonly transforms = new Transforms(() => this.emit(KernelEvents.transforms));
+  private readonly remote: Remote;
 
   constructor(opts: KernelOptions = {}) {
     super();
@@ -85,6 +99,7 @@ export class Kernel extends EventTarget implements KernelApi {
     this.keepExited = opts.keepExited ?? 100;
     this.catalog = new ModuleCatalog(opts.dbName ?? 'webmk', this.maxPages, () => this.emit(KernelEvents.modules));
     this.ready = this.catalog.ready;
+    this.catalog.transform = (bytes, name) => this.transforms.apply(bytes, name);
     this.caps = new Capabilities({ kill: (pid) => this.kill(pid), process: (pid) => this.procs.get(pid)?.row, emit: (type) => this.emit(type) });
     registerKernelCalls(this.caps.calls, {
       modules: () => this.modules(),
@@ -102,7 +117,13 @@ export class Kernel extends EventTarget implements KernelApi {
       denied: (caller, permission) => this.caps.deny(caller, permission),
     });
     registerServiceCalls(this.caps.calls, this.services);
-    registerHomeCalls(this.caps.calls, (pid) => this.homed.has(pid) && this.procs.get(pid)?.row.state !== 'exited');
+    this.providers = new Providers(this.services, (caller, permission) => this.caps.deny(caller, permission));
+    registerImportCalls(this.caps.calls, this.providers);
+    registerHomeCalls(
+      this.caps.calls,
+      (pid, mount) => (this.procs.get(pid)?.row.state !== 'exited' ? this.mounted.get(pid)?.get(mount ?? '') : undefined),
+      ({ pid, name }, path, mount) => this.dispatchEvent(new CustomEvent(KernelEvents.nospace, { detail: { pid, name, path, ...(mount !== undefined ? { mount } : {}) } })),
+    );
     this.caps.start(opts.capabilities ?? []);
     this.lifecycleDeps = {
       host: (mode) => this.host(mode),
@@ -115,10 +136,31 @@ export class Kernel extends EventTarget implements KernelApi {
         this.emit(KernelEvents.processes);
       },
       gone: (row) => {
-        this.homed.delete(row.pid);
+        this.mounted.delete(row.pid);
         this.prune();
       },
+      uses: this.catalog,
     };
+    this.remote = startRemote(
+      { namespace: opts.dbName ?? 'webmk', ...opts.remote },
+      {
+        lookup: async (name) => {
+          await this.ready;
+          return this.catalog.lookup(name);
+        },
+        spawn: (name, o) => this.spawn(name, o),
+        bus: () => {
+          try {
+            return this.bus;
+          } catch {
+            return undefined; // a kernel started without the bus capability
+          }
+        },
+        row: (pid) => this.procs.get(pid)?.row,
+        processesChanged: () => this.emit(KernelEvents.processes),
+        nodesChanged: (gone) => this.dispatchEvent(new CustomEvent(KernelEvents.nodes, { detail: gone === undefined ? {} : { gone } })),
+      },
+    );
     this.ready.catch(() => {}); // callers see the rejection through `ready` or any verb
   }
 
@@ -134,9 +176,14 @@ export class Kernel extends EventTarget implements KernelApi {
    * unless `force`), `registry/bad-signature`, `registry/untrusted`. A string is a URL (http or
    * https, relative to the page) fetched first: `registry/fetch-failed` (network, CORS, an HTTP
    * error), `registry/too-large` (past 128 MiB), with `onProgress` called as it downloads.
+   * Running supervised processes of its modules then move onto it at a safe moment (updates.ts).
    */
-  install(source: Uint8Array | Blob | File | string, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
-    return this.catalog.install(source, opts);
+  async install(source: Uint8Array | Blob | File | string, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
+    const installed = await this.catalog.install(source, opts);
+    // Running processes of its modules move onto the new version at their own pace (updates.ts).
+    const deps = { processes: () => this.procs.values(), runnable: (i: ModuleInfo) => this.catalog.runnable(i), caps: this.caps, serviceUpdated: (n: string) => this.services.updated(n) };
+    void moveOnto(Array.isArray(installed) ? installed : [installed], deps).catch((e: unknown) => console.error('an update could not move its processes', e));
+    return installed;
   }
 
   /**
@@ -257,8 +304,8 @@ export class Kernel extends EventTarget implements KernelApi {
     const ready = await Promise.all(
       stages.map((st, i) => {
         if (typeof st !== 'object' || st === null) throw new KernelError('kernel/bad-argument', `stage ${i} must be an object`);
-        const { args, env, mode } = st;
-        return this.ready4spawn(st.name, { ...(args !== undefined ? { args } : {}), ...(env !== undefined ? { env } : {}), ...(mode !== undefined ? { mode } : {}) });
+        const { args, env, mode, node } = st;
+        return this.ready4spawn(st.name, { ...(args !== undefined ? { args } : {}), ...(env !== undefined ? { env } : {}), ...(mode !== undefined ? { mode } : {}), ...(node !== undefined ? { node } : {}) });
       }),
     );
     return this.pacer.run(() => {
@@ -280,15 +327,11 @@ export class Kernel extends EventTarget implements KernelApi {
     if (!globalThis.crossOriginIsolated) {
       throw new KernelError('kernel/not-isolated', 'this page is not cross-origin isolated, so modules cannot run (no SharedArrayBuffer)');
     }
+    if (asked.mode === 'remote') return remoteReady(this.remote, name, asked);
     const info = await this.catalog.lookup(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
     const o = effectiveSpawn(asked, info);
-    const home = o.homes[0];
-    if (home !== undefined) {
-      if (o.mode !== 'worker') throw new KernelError('kernel/unsupported', `a home is kept only for a process in worker mode, not "${o.mode}"`, { mode: o.mode });
-      const dir = home.replace(/\/+$/, '');
-      o.files = [...o.files, ...(await readHome(info.name)).map(([p, b]): [string, Uint8Array] => [`${dir}/${p}`, b])];
-    }
+    await loadMounts(o, info.name);
     return { info, o, runnable: await this.catalog.runnable(info) };
   }
 
@@ -354,7 +397,8 @@ export class Kernel extends EventTarget implements KernelApi {
     const proc = lc.process;
     if (proc === undefined) throw new KernelError('kernel/bad-argument', `process ${pid} could not be made`, { pid });
     this.procs.set(pid, lc);
-    if (ready.o.homes.length > 0) this.homed.add(pid);
+    const kept = mountTable(ready.o, ready.info.name);
+    if (kept !== undefined) this.mounted.set(pid, kept);
     lc.begin('requested');
     return proc;
   }
@@ -371,6 +415,20 @@ export class Kernel extends EventTarget implements KernelApi {
    */
   call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array> {
     return this.services.call(undefined, module, fn, input, opts);
+  }
+
+  /** The live service instances: pid, queue, calls and errors so far. */
+  serviceStats(): ServiceStats[] {
+    return this.services.stats();
+  }
+
+  /**
+   * Provides `functions` to modules under `namespace` (see providers.ts): a module importing
+   * `namespace.fn` calls the page's function, with `call:<namespace>` granted. Returns the
+   * withdraw function. Throws `kernel/bad-argument`.
+   */
+  provide(namespace: string, functions: Record<string, ProvidedFunction>): () => void {
+    return this.providers.provide(namespace, functions);
   }
 
   /** Starts an instance of a service module: its output is discarded and its stdin empty, as for a module's child. */
@@ -433,8 +491,19 @@ export class Kernel extends EventTarget implements KernelApi {
     return this.launch(lc.ready, {}, { incarnation: lc.row.incarnation + 1, restarts: lc.row.restarts + 1 }, pid);
   }
 
+  /** This node's id (16 hex digits), the same for the kernel's life. */
+  get node(): string {
+    return this.remote.id;
+  }
+
+  /** The other nodes reachable now (tabs of the app on this browser, devices), tabs first. */
+  nodes(): NodeInfo[] {
+    return this.remote.nodes();
+  }
+
   /** Ends every process and closes the registry. */
   dispose(): void {
+    this.remote.dispose();
     this.pacer.dispose();
     for (const host of this.hosts.values()) host.dispose();
     this.catalog.close();
@@ -455,7 +524,13 @@ export class Kernel extends EventTarget implements KernelApi {
     return this.caps.api<GfxApi>('gfx', 'graphics');
   }
 
+  /** The key-value store (`kernel.kv`). */
+  get kv(): KvApi {
+    return this.caps.api<KvApi>('kv', 'a key-value store');
+  }
+
   private host(mode: ExecutionMode): Host {
+    if (mode === 'remote') return this.remote.host;
     let host = this.hosts.get(mode);
     if (host === undefined) {
       host = mode === 'iframe' ? new IframeHost() : mode === 'inpage' ? new InpageHost() : new WorkerHost();

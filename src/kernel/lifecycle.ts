@@ -48,6 +48,8 @@ export interface LifecycleDeps {
   changed(row: ProcessInfo, reason: StateReason): void;
   /** The process is gone for good; its row is final. */
   gone(row: ProcessInfo): void;
+  /** Counts which module bytes run (an incarnation takes its module's hash, and drops it when it ends). */
+  uses: { take(sha256: string): void; drop(sha256: string): void };
 }
 
 /** Where a new process's counts start (a process started again after it ended continues them). */
@@ -76,8 +78,8 @@ export class Lifecycle {
   private readonly history: RestartHistory;
   /** Set once someone asked it to end: no restart follows. */
   private stopping = false;
-  /** Set while an explicit restart replaces the running incarnation. */
-  private restarting = false;
+  /** Set while an explicit restart (or an update) replaces the running incarnation. */
+  private restarting: 'requested' | 'updated' | undefined;
   private settle!: (code: number) => void;
   /**
    * Its rings while it may run again; let go when it ends for good (the handle's streams keep
@@ -86,16 +88,23 @@ export class Lifecycle {
   private rings: Rings | undefined;
   /** Which of stdin and stdout were pipes between stages. */
   readonly piped: Rings['piped'];
+  /** What it runs: the module as it was at spawn, or the newer version an update moved it to. */
+  private current: Ready;
+  /** A newer version of its module, installed since it started: its next incarnation runs it. */
+  private pending: Ready | undefined;
+  /** The hash of the bytes the running incarnation took (absent between incarnations). */
+  private using: string | undefined;
   /** Who waits for an incarnation to run (a service call). */
   private waiters: Array<{ ok: (h: HostedProcess) => void; fail: (e: KernelError) => void }> = [];
 
   constructor(
     pid: number,
-    readonly ready: Ready,
+    ready: Ready,
     rings: Rings,
     private readonly deps: LifecycleDeps,
     from: Continuing = { incarnation: 1, restarts: 0 },
   ) {
+    this.current = ready;
     this.rings = rings;
     this.piped = rings.piped;
     const { info, o } = ready;
@@ -112,6 +121,7 @@ export class Lifecycle {
       restarts: from.restarts,
       restart: this.history.policy.restart,
       ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
+      ...(o.node !== undefined ? { node: o.node } : {}),
     };
     const exit = new Promise<number>((ok) => (this.settle = ok));
     this.exit = exit;
@@ -123,6 +133,42 @@ export class Lifecycle {
       exit,
       kill: () => this.kill(),
     };
+  }
+
+  /** What its current (or last) incarnation runs. */
+  get ready(): Ready {
+    return this.current;
+  }
+
+  /** What its next incarnation runs: the newer version once an update came, else the same. */
+  get latest(): Ready {
+    return this.pending ?? this.current;
+  }
+
+  /** True while a newer version waits for its next incarnation. */
+  get updatePending(): boolean {
+    return this.pending !== undefined;
+  }
+
+  /**
+   * A newer version of its module was installed: its next incarnation runs it, whenever that
+   * starts (after a crash, a restart, or `switchNow`). The running incarnation is not touched.
+   */
+  updateTo(next: Ready): void {
+    this.pending = next;
+    this.row.updatePending = next.info.version;
+    this.deps.changed(this.row, 'updated');
+  }
+
+  /**
+   * Ends the running incarnation and starts the next one on the newer version at once; the
+   * caller chose a moment when that loses nothing (updates.ts). Settles once the old one ended.
+   */
+  async switchNow(): Promise<void> {
+    const hosted = this.hosted;
+    if (this.pending === undefined || hosted === undefined || this.row.state !== 'running') return;
+    this.restarting = 'updated';
+    await hosted.kill({ code: EXIT_CODES.killed, reason: 'killed', message: `restarted into version ${this.pending.info.version}` });
   }
 
   /** Its handle; undefined once it has ended for good (a restart makes a new process). */
@@ -139,10 +185,19 @@ export class Lifecycle {
   /** Starts an incarnation (the first, or a restart). */
   begin(reason: StateReason): void {
     const row = this.row;
-    const { info, o, runnable } = this.ready;
+    if (this.pending !== undefined) {
+      this.current = this.pending;
+      this.pending = undefined;
+      delete row.updatePending;
+    }
+    const { info, o, runnable } = this.current;
     const rings = this.rings;
     if (rings === undefined) throw new KernelError('kernel/bad-argument', `process ${row.pid} has ended for good`, { pid: row.pid });
     row.state = 'starting';
+    row.version = info.version;
+    row.sha256 = info.sha256;
+    this.using = info.sha256;
+    this.deps.uses.take(info.sha256);
     delete row.restartAt;
     this.deps.changed(row, reason);
     this.deps.caps.spawned(row.pid, info);
@@ -164,7 +219,8 @@ export class Lifecycle {
             env: o.env,
             preopens: o.preopens,
             files: o.files,
-            ...(o.homes.length > 0 ? { homes: o.homes } : {}),
+            // The worker keeps a home and a picked folder alike (home-calls.ts tells them apart).
+            ...(o.homes.length + o.folders.length > 0 ? { homes: [...o.homes, ...o.folders.map(([dir]) => dir)] } : {}),
             stdin: rings.stdin,
             stdout: rings.stdout,
             stderr: rings.stderr,
@@ -172,10 +228,11 @@ export class Lifecycle {
             tty: o.tty,
             // A process that may be restarted leaves its streams open for the next incarnation.
             keepStdio: row.restart !== 'temporary',
-            ...(this.ready.serve !== undefined ? { serve: true, serviceConfig: this.ready.serve.config } : {}),
+            ...(this.current.serve !== undefined ? { serve: true, serviceConfig: this.current.serve.config } : {}),
             grants: info.grants,
             shared: this.deps.caps.shared,
             ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
+            ...(o.node !== undefined ? { node: o.node } : {}),
             onCall: (call, args) => this.deps.caps.calls.dispatch(caller, call, args),
           });
     this.hosted = hosted;
@@ -224,13 +281,15 @@ export class Lifecycle {
       this.next('requested');
       return;
     }
-    this.restarting = true;
+    this.restarting = 'requested';
     await this.hosted.kill({ code: EXIT_CODES.killed, reason: 'killed', message: 'restarted on request' });
   }
 
   private ended(hosted: HostedProcess, ended: ProcessExit, ranMs: number): void {
     if (this.hosted !== hosted) return;
     this.hosted = undefined;
+    if (this.using !== undefined) this.deps.uses.drop(this.using);
+    this.using = undefined;
     const row = this.row;
     let end = ended;
     const slot = this.slot;
@@ -242,11 +301,12 @@ export class Lifecycle {
         end = { code: EXIT_CODES['no-memory-slot'], reason: 'no-memory-slot', message: this.deps.slots.met(slot.space) };
       }
     }
-    if (this.restarting) {
-      this.restarting = false;
+    const restarting = this.restarting;
+    if (restarting !== undefined) {
+      this.restarting = undefined;
       row.lastExit = { ...end, at: Date.now() };
       this.deps.caps.ended(row, false);
-      this.next('requested');
+      this.next(restarting);
       return;
     }
     const decision = this.history.decide(end, this.stopping, ranMs, Date.now());
@@ -287,6 +347,8 @@ export class Lifecycle {
     }
     this.rings = undefined;
     this.handle = undefined;
+    this.pending = undefined;
+    delete row.updatePending;
     row.state = 'exited';
     delete row.restartAt;
     row.endedAt = Date.now();

@@ -22,7 +22,8 @@ function moduleStatus(m: ModuleInfo, procs: ProcessInfo[]): PackageModuleStatus 
   const pids = mine.filter((p) => p.state !== 'exited').map((p) => p.pid);
   const last = mine.filter((p) => p.state === 'exited').sort((a, b) => (b.endedAt ?? 0) - (a.endedAt ?? 0))[0];
   const failed = last !== undefined && (last.reason === 'failed' || last.reason === 'crashed' || last.reason === 'restart-limit');
-  const base = { name: m.name, version: m.version, kind: m.kind, sha256: m.sha256, pids, refCount: pids.length };
+  const running = mine.filter((p) => p.state !== 'exited').map((p) => ({ pid: p.pid, version: p.version ?? m.version, sha256: p.sha256 ?? m.sha256 }));
+  const base = { name: m.name, version: m.version, kind: m.kind, sha256: m.sha256, pids, refCount: pids.length, running };
   if (pids.length > 0) return { ...base, state: 'running' };
   if (failed) return { ...base, state: 'error', error: last.message ?? last.reason ?? 'failed' };
   return { ...base, state: 'installed' };

@@ -11,6 +11,7 @@ import { KernelError, MAX_CALL_TIMEOUT_MS, serviceSettings, type ModuleInfo, typ
 import { toBase64, unthrottledTimer } from '../ipc';
 import type { HostedProcess } from '../hosts';
 import type { Lifecycle } from './lifecycle';
+import type { ServiceStats } from './types';
 
 /** The deadline of a call that gives none, ms. */
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
@@ -56,6 +57,8 @@ interface Instance {
   busy: Call | undefined;
   /** The service this one is blocked calling, while it is; `token` tells which call set it. */
   waitingOn: { target: string; token: object } | undefined;
+  /** Set while it moves onto a newer version between two calls. */
+  switching: boolean;
 }
 
 const enc = new TextEncoder();
@@ -64,6 +67,8 @@ const enc = new TextEncoder();
 export class Services {
   private readonly instances = new Map<string, Instance>();
   private readonly starting = new Map<string, Promise<Instance>>();
+  /** Calls that reached a service's queue, and those that failed, per module name (kept across instances). */
+  private readonly counts = new Map<string, { calls: number; errors: number }>();
 
   constructor(private readonly deps: ServiceDeps) {}
 
@@ -99,19 +104,32 @@ export class Services {
     if (me?.busy !== undefined) deadline = Math.min(deadline, me.busy.deadline);
     const token = {};
     if (me !== undefined) me.waitingOn = { target: args.module, token };
+    const count = this.counts.get(args.module) ?? { calls: 0, errors: 0 };
+    this.counts.set(args.module, count);
+    count.calls++;
     try {
       return await new Promise<Uint8Array>((ok, fail) => {
         inst.queue.push({ fn: args.fn, input: args.input, deadline, ok, fail });
         this.pump(inst);
       });
+    } catch (e) {
+      count.errors++;
+      throw e;
     } finally {
       if (me?.waitingOn?.token === token) me.waitingOn = undefined;
     }
   }
 
-  /** Calls queued or running, per service (for the process view and tests). */
-  stats(): Array<{ name: string; pid: number; queued: number; busy: boolean }> {
-    return [...this.instances.values()].map((i) => ({ name: i.name, pid: i.lc.row.pid, queued: i.queue.length, busy: i.busy !== undefined }));
+  /** Each live service: its pid, calls queued, whether one runs, and its calls and errors so far. */
+  stats(): ServiceStats[] {
+    return [...this.instances.values()].map((i) => ({
+      name: i.name,
+      pid: i.lc.row.pid,
+      queued: i.queue.length,
+      busy: i.busy !== undefined,
+      calls: this.counts.get(i.name)?.calls ?? 0,
+      errors: this.counts.get(i.name)?.errors ?? 0,
+    }));
   }
 
   /** The service instance a calling process is, if it is one. */
@@ -139,7 +157,8 @@ export class Services {
   private instance(name: string, info: ModuleInfo): Promise<Instance> {
     let inst = this.instances.get(name);
     if (inst !== undefined && inst.lc.row.state !== 'exited') {
-      const was = inst.lc.ready.info;
+      // An instance moving onto a newer version (updates.ts) counts as that version.
+      const was = inst.lc.latest.info;
       const same = was.sha256 === info.sha256 && JSON.stringify(was.grants) === JSON.stringify(info.grants);
       if (same || inst.busy !== undefined || inst.queue.length > 0) return Promise.resolve(inst);
       void inst.lc.kill();
@@ -151,7 +170,7 @@ export class Services {
       p = this.deps
         .start(name)
         .then((lc) => {
-          const fresh: Instance = { name, lc, queue: [], busy: undefined, waitingOn: undefined };
+          const fresh: Instance = { name, lc, queue: [], busy: undefined, waitingOn: undefined, switching: false };
           this.instances.set(name, fresh);
           return fresh;
         })
@@ -161,9 +180,23 @@ export class Services {
     return p;
   }
 
-  /** Runs the next queued call when the instance is free. */
+  /** A newer version of service `name` was installed: its instance moves onto it when no call runs. */
+  updated(name: string): void {
+    const inst = this.instances.get(name);
+    if (inst !== undefined) this.pump(inst);
+  }
+
+  /** Runs the next queued call when the instance is free; moves it onto a newer version first. */
   private pump(inst: Instance): void {
-    if (inst.busy !== undefined) return;
+    if (inst.busy !== undefined || inst.switching) return;
+    if (inst.lc.updatePending && inst.lc.row.state === 'running') {
+      inst.switching = true;
+      void inst.lc.switchNow().finally(() => {
+        inst.switching = false;
+        this.pump(inst);
+      });
+      return;
+    }
     const next = inst.queue.shift();
     if (next === undefined) return;
     inst.busy = next;

@@ -24,8 +24,8 @@ export function manifestSettings(manifest: ModuleManifest): ModuleConfig {
 /**
  * The settings a process starts with: each of `mode`, `args`, `restart` (a policy is one
  * setting, not merged field by field) and `watchdogMs` from the first of the spawn, the stored
- * configuration, the manifest that gives it. Rejects with `kernel/bad-argument` a mode that
- * cannot run yet (`remote`), wherever it came from, and with `kernel/denied` `inpage` for a module
+ * configuration, the manifest that gives it. Rejects with `kernel/bad-argument` the `remote` mode
+ * without a node, wherever it came from, and with `kernel/denied` `inpage` for a module
  * not granted `run:inpage`.
  */
 export function effectiveSpawn(asked: AskedSpawn, info: ModuleInfo): CheckedSpawn {
@@ -46,7 +46,10 @@ export function effectiveSpawn(asked: AskedSpawn, info: ModuleInfo): CheckedSpaw
     if (!(info.grants.run ?? []).includes('inpage')) {
       throw new KernelError('kernel/denied', `"${info.name}" may not run on the page: it was not granted run:inpage`, { mode, permission: 'run:inpage' });
     }
-  } else if (mode !== 'worker' && mode !== 'iframe') {
+  } else if (mode === 'remote' && asked.node === undefined) {
+    const from = asked.mode !== undefined ? 'spawn' : config.mode !== undefined ? 'configuration' : 'manifest';
+    throw new KernelError('kernel/bad-argument', `remote mode (from the ${from}) needs a node: spawn(name, { mode: "remote", node })`, { mode, from });
+  } else if (mode !== 'worker' && mode !== 'iframe' && mode !== 'remote') {
     const from = asked.mode !== undefined ? 'spawn' : config.mode !== undefined ? 'configuration' : 'manifest';
     throw new KernelError('kernel/bad-argument', `execution mode "${mode}" (from the ${from}) is not available yet; use "worker" or "iframe"`, { mode, from });
   }

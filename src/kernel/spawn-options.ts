@@ -10,8 +10,12 @@ export interface AskedSpawn {
   files: Array<[string, Uint8Array]>;
   /** Guest directories that are the module's home (their preopens are in `preopens`). */
   homes: string[];
+  /** Folders the person picked, by guest directory (their preopens are in `preopens`). */
+  folders: Array<[string, FileSystemDirectoryHandle]>;
   stdin: Uint8Array | ReadableStream<Uint8Array> | undefined;
   mode: ExecutionMode | undefined;
+  /** For the `remote` mode: the node it runs on. */
+  node: string | undefined;
   tty: boolean;
   restart: RestartPolicy | undefined;
   watchdogMs: number | undefined;
@@ -51,26 +55,38 @@ export function checkSpawnOptions(opts: unknown): AskedSpawn {
     return [path, data];
   });
   const mountsIn = o.mounts ?? {};
-  if (!isRecord(mountsIn)) bad('mounts must be an object of "tmp" or "home" keyed by guest directory');
+  if (!isRecord(mountsIn)) bad('mounts must be an object of "tmp", "home" or a FileSystemDirectoryHandle keyed by guest directory');
   const homes: string[] = [];
+  const folders: Array<[string, FileSystemDirectoryHandle]> = [];
   for (const [dir, kind] of Object.entries(mountsIn)) {
     if (dir === '' || dir.includes('\0')) bad(`"${dir}" is not a guest directory`, { dir });
-    if (kind !== 'tmp' && kind !== 'home') bad(`mounts["${dir}"] must be "tmp" or "home"`, { dir });
+    const folder = isDirectoryHandle(kind);
+    if (kind !== 'tmp' && kind !== 'home' && !folder) bad(`mounts["${dir}"] must be "tmp", "home" or a FileSystemDirectoryHandle`, { dir });
     if (preopens.includes(dir)) bad(`"${dir}" is mounted twice`, { dir });
     preopens.push(dir);
     if (kind === 'home') homes.push(dir);
+    if (folder) folders.push([dir, kind as FileSystemDirectoryHandle]);
   }
   if (homes.length > 1) bad('a process has one home: mount "home" once');
   const stdin = o.stdin;
   if (stdin !== undefined && !(stdin instanceof Uint8Array) && !(stdin instanceof ReadableStream)) {
     bad('stdin must be a Uint8Array or a ReadableStream');
   }
-  const mode = o.mode;
+  const node = o.node;
+  if (node !== undefined && (typeof node !== 'string' || node === '')) bad('node must be a node id (kernel.nodes())', { node });
+  // A node says where: the mode is remote.
+  const mode = o.mode ?? (node !== undefined ? 'remote' : undefined);
   if (mode !== undefined && !isExecutionMode(mode)) bad('mode must be "worker", "iframe", "inpage" or "remote"', { mode });
+  if (node !== undefined && mode !== 'remote') bad(`a node is given only with mode "remote", not "${mode}"`, { mode });
   if (o.tty !== undefined && typeof o.tty !== 'boolean') bad('tty must be a boolean');
   const restart = o.restart === undefined ? undefined : checkRestartPolicy(o.restart);
   if (typeof restart === 'string') bad(restart);
   const watchdogMs = o.watchdogMs === undefined ? undefined : checkWatchdogMs(o.watchdogMs);
   if (typeof watchdogMs === 'string') bad(watchdogMs);
-  return { args, env, preopens, files, homes, stdin, mode, tty: o.tty ?? false, restart, watchdogMs };
+  return { args, env, preopens, files, homes, folders, stdin, mode, node, tty: o.tty ?? false, restart, watchdogMs };
+}
+
+/** A directory handle (the File System Access API's, or OPFS's), told by its shape: a page may come from another realm. */
+function isDirectoryHandle(x: unknown): boolean {
+  return isRecord(x) && x.kind === 'directory' && typeof x.getFileHandle === 'function' && typeof x.getDirectoryHandle === 'function' && typeof x.removeEntry === 'function';
 }

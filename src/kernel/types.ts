@@ -5,11 +5,15 @@
 import type { BusApi } from '../bus';
 import type { ExecutionMode, KernelErrorCode, ModuleConfig, ModuleInfo, PackageInfo, ProcessInfo, TrustedKey, ProcessState, RestartPolicy, StateReason } from '../common';
 import type { GfxApi } from '../gfx';
+import type { KvApi } from '../kv';
+import type { TransformsApi } from './transforms';
 import type { HostResources } from '../hosts';
+import type { NodeInfo } from '../remote';
 import type { InstallProgress } from './fetch-source';
 import type { AddressSpace, SlotUse } from './memory-slots';
 
 export type { InstallProgress } from './fetch-source';
+export type { NodeInfo } from '../remote';
 
 export type {
   Capability,
@@ -72,12 +76,16 @@ export interface SpawnOptions {
   files?: Record<string, Uint8Array>;
   /**
    * More preopened directories, keyed by guest directory: `'tmp'` (empty, in memory, gone at
-   * exit) or `'home'` (the module's own persistent directory, see `Kernel.home`), e.g.
-   * `{ '/home': 'home', '/tmp': 'tmp' }`. A home is refused outside worker mode.
+   * exit), `'home'` (the module's own persistent directory, see `Kernel.home`), or a
+   * `FileSystemDirectoryHandle` (a folder the person picked, with readwrite permission granted:
+   * reads and writes go to it), e.g. `{ '/home': 'home', '/tmp': 'tmp', '/data': picked }`.
+   * A home or a folder is refused outside worker mode.
    */
-  mounts?: Record<string, 'tmp' | 'home'>;
-  /** Where it runs; only `worker` today (default: the configuration's, else the manifest's, else `worker`). */
+  mounts?: Record<string, 'tmp' | 'home' | FileSystemDirectoryHandle>;
+  /** Where it runs (default: the configuration's, else the manifest's, else `worker`); `remote` needs `node`. */
   mode?: ExecutionMode;
+  /** For `mode: 'remote'` (implied by it): the id of the node it runs on (`kernel.nodes()`). */
+  node?: string;
   /** Who restarts it after it ends (default: the configuration's, else the manifest's `restart`, else `temporary`: nobody). */
   restart?: RestartPolicy;
   /**
@@ -100,6 +108,8 @@ export interface PipelineStage {
   env?: Record<string, string>;
   /** Where this stage runs (default `worker`); stages in different modes are piped all the same. */
   mode?: ExecutionMode;
+  /** For `mode: 'remote'` (implied by it): the node this stage runs on; its pipes cross the link with back-pressure. */
+  node?: string;
 }
 
 /** A running module: a handle owned by whoever spawned it. */
@@ -143,7 +153,34 @@ export const KernelEvents = {
   statechange: 'statechange',
   /** `autostart()` finished; a `CustomEvent` whose `detail` is its `AutostartResult[]`. */
   autostart: 'autostart',
+  /** Transforms were added, removed, applied or refused. */
+  transforms: 'transforms',
+  /** A process's write was refused for want of space; a `CustomEvent` whose `detail` is a `NoSpace`. */
+  nospace: 'nospace',
+  /** A node came or went (`kernel.nodes()`); a `CustomEvent` whose `detail` is `{ gone?: { id, end } }`. */
+  nodes: 'nodes',
 } as const;
+
+/** A live service as `kernel.serviceStats()` reports it. */
+export interface ServiceStats {
+  name: string;
+  pid: number;
+  queued: number;
+  busy: boolean;
+  /** Calls that reached its queue since the kernel started, and how many of them failed. */
+  calls: number;
+  errors: number;
+}
+
+/** The detail of a `nospace` event: who could not write what (the module got ENOSPC; its good file is kept). */
+export interface NoSpace {
+  pid: number;
+  name: string;
+  /** The path inside its home or mounted folder. */
+  path: string;
+  /** The guest directory of that home or folder (`/home`, `/data`). */
+  mount?: string;
+}
 
 /** The detail of a `statechange` event: one per transition, in order. */
 export interface StateChange {
@@ -169,7 +206,7 @@ export interface KernelResources {
   startsQueued: number;
   /** What each execution mode's host holds (all 0 for a mode not used yet). */
   hosts: Record<'worker' | 'iframe' | 'inpage', HostResources>;
-  /** What each capability holds, by its name: `bus` (subscriptions, arenaSlots, inboxBytes, globalTopics), `gfx` (windows, canvasesAsked). */
+  /** What each capability holds, by its name: `bus` (subscriptions, arenaSlots, inboxBytes, globalTopics), `gfx` (windows, canvasesAsked), `kv` (pageWatchers, moduleWatches). */
   capabilities: Record<string, Record<string, number>>;
   /** Modules held compiled. */
   catalog: { compiled: number };
@@ -222,10 +259,22 @@ export interface KernelApi extends EventTarget {
   denied(): DeniedAttempt[];
   /** Calls function `fn` of service module `module` with `input`; resolves with its output bytes. */
   call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array>;
+  /** The live service instances: pid, calls queued, whether one runs, calls and errors so far. */
+  serviceStats(): ServiceStats[];
+  /** Provides page functions to modules under `namespace`; returns the withdraw function. */
+  provide(namespace: string, functions: Record<string, (input: Uint8Array, caller: { pid: number; name: string }) => Uint8Array | string | number | Promise<Uint8Array | string | number>>): () => void;
   /** The home of `module` (its directory in the origin-private file system), made if missing. */
   home(module: string): Promise<FileSystemDirectoryHandle>;
+  /** This node's id (16 hex digits), for the kernel's life. */
+  readonly node: string;
+  /** The other nodes reachable now: tabs of the app on this browser, devices. */
+  nodes(): NodeInfo[];
   /** The pub/sub bus. */
   readonly bus: BusApi;
   /** Module windows: what they show, their input, closing them. */
   readonly gfx: GfxApi;
+  /** The key-value store: groups of keys, persistent, watched. */
+  readonly kv: KvApi;
+  /** Trusted rewrites of a module's bytes at install. */
+  readonly transforms: TransformsApi;
 }

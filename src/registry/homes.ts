@@ -4,6 +4,8 @@
  * blocks while it does, see ADR 0018) and hands them to page scripts as directory handles.
  * A file is replaced whole, through `createWritable()`: the browser writes a swap file and
  * moves it in place only when it closes, so a failed write never leaves a half-written file.
+ * A folder the person picked (a directory handle) is kept the same way (ADR 0024): every
+ * function takes a root, a module's name for its home or the handle itself.
  */
 import { KernelError } from '../common';
 
@@ -20,23 +22,42 @@ async function opfs(): Promise<FileSystemDirectoryHandle> {
   }
 }
 
+/** Where a process's files are kept: a module's name (its home) or a folder the person picked. */
+export type HomeRoot = string | FileSystemDirectoryHandle;
+
+/** The directory a root names. */
+function rootDirectory(root: HomeRoot): Promise<FileSystemDirectoryHandle> {
+  return typeof root === 'string' ? homeDirectory(root) : Promise.resolve(root);
+}
+
 /** The home directory of `module`, made if it is missing. */
 export async function homeDirectory(module: string): Promise<FileSystemDirectoryHandle> {
   const root = await (await opfs()).getDirectoryHandle(ROOT, { create: true });
   return root.getDirectoryHandle(module, { create: true });
 }
 
-/** Every file of a home, by path relative to it (`a/b.txt`), and its directories (`a/`). */
-export async function readHome(module: string): Promise<Array<[string, Uint8Array]>> {
+/** Every file of a home (or a picked folder), by path relative to it (`a/b.txt`), and its directories (`a/`). */
+export async function readHome(module: HomeRoot, limit?: { bytes: number; entries: number }): Promise<Array<[string, Uint8Array]>> {
   const out: Array<[string, Uint8Array]> = [];
+  let bytes = 0;
+  /** Refuses, before reading past it, a tree larger than `limit` (a picked folder may be anything). */
+  const within = (more: number): void => {
+    bytes += more;
+    if (limit === undefined || (bytes <= limit.bytes && out.length <= limit.entries)) return;
+    const name = typeof module === 'string' ? module : module.name;
+    throw new KernelError('kernel/unsupported', `folder "${name}" holds more than ${limit.entries} entries or ${limit.bytes / 1048576} MiB, all of which a process would load: mount a smaller folder`, { limit });
+  };
   const walk = async (dir: FileSystemDirectoryHandle, prefix: string): Promise<void> => {
     for await (const [name, handle] of dir as unknown as AsyncIterable<[string, FileSystemHandle]>) {
       try {
         if (handle.kind === 'directory') {
           out.push([`${prefix}${name}/`, new Uint8Array(0)]);
+          within(0);
           await walk(handle as FileSystemDirectoryHandle, `${prefix}${name}/`);
         } else {
-          out.push([`${prefix}${name}`, new Uint8Array(await (await (handle as FileSystemFileHandle).getFile()).arrayBuffer())]);
+          const file = await (handle as FileSystemFileHandle).getFile();
+          within(file.size);
+          out.push([`${prefix}${name}`, new Uint8Array(await file.arrayBuffer())]);
         }
       } catch (e) {
         // Removed or replaced by another process while this one was listed: not there.
@@ -44,7 +65,7 @@ export async function readHome(module: string): Promise<Array<[string, Uint8Arra
       }
     }
   };
-  await io(async () => walk(await homeDirectory(module), ''));
+  await io(async () => walk(await rootDirectory(module), ''));
   return out;
 }
 
@@ -56,16 +77,16 @@ function names(path: string): string[] {
 }
 
 /** The directory holding `path`'s last name (made on the way with `create`) and that name. */
-async function parentOf(module: string, path: string, create: boolean): Promise<[FileSystemDirectoryHandle, string]> {
+async function parentOf(module: HomeRoot, path: string, create: boolean): Promise<[FileSystemDirectoryHandle, string]> {
   const parts = names(path);
   const leaf = parts.pop() as string;
-  let dir = await homeDirectory(module);
+  let dir = await rootDirectory(module);
   for (const p of parts) dir = await dir.getDirectoryHandle(p, { create });
   return [dir, leaf];
 }
 
 /** A file's bytes, or null where there is none. */
-export async function readHomeFile(module: string, path: string): Promise<Uint8Array | null> {
+export async function readHomeFile(module: HomeRoot, path: string): Promise<Uint8Array | null> {
   try {
     const [dir, leaf] = await parentOf(module, path, false);
     const file = await (await dir.getFileHandle(leaf)).getFile();
@@ -78,7 +99,7 @@ export async function readHomeFile(module: string, path: string): Promise<Uint8A
 }
 
 /** Replaces a file whole (making it and its directories where missing). */
-export async function writeHomeFile(module: string, path: string, bytes: Uint8Array): Promise<void> {
+export async function writeHomeFile(module: HomeRoot, path: string, bytes: Uint8Array): Promise<void> {
   await io(async () => {
     const [dir, leaf] = await parentOf(module, path, true);
     const w = await (await dir.getFileHandle(leaf, { create: true })).createWritable({ keepExistingData: false });
@@ -93,7 +114,7 @@ export async function writeHomeFile(module: string, path: string, bytes: Uint8Ar
 }
 
 /** Makes a directory (and its parents). */
-export async function makeHomeDirectory(module: string, path: string): Promise<void> {
+export async function makeHomeDirectory(module: HomeRoot, path: string): Promise<void> {
   await io(async () => {
     const [dir, leaf] = await parentOf(module, path, true);
     await dir.getDirectoryHandle(leaf, { create: true });
@@ -101,7 +122,7 @@ export async function makeHomeDirectory(module: string, path: string): Promise<v
 }
 
 /** Removes a file or a directory (with what it holds); a missing one is no error. */
-export async function removeHomeEntry(module: string, path: string): Promise<void> {
+export async function removeHomeEntry(module: HomeRoot, path: string): Promise<void> {
   try {
     const [dir, leaf] = await parentOf(module, path, false);
     await dir.removeEntry(leaf, { recursive: true });

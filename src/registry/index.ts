@@ -2,5 +2,6 @@
 export { Registry, type InstallRequest, type Installed } from './registry';
 export { analyse, capabilities, chooseName, MANIFEST_SECTION } from './analyse';
 export { capMemory, sections, hasWasmMagic, type Capped } from './wasm-binary';
-export { homeDirectory, readHome, readHomeFile, writeHomeFile, makeHomeDirectory, removeHomeEntry } from './homes';
+export { homeDirectory, readHome, readHomeFile, writeHomeFile, makeHomeDirectory, removeHomeEntry, type HomeRoot } from './homes';
 export { satisfies, isRange, isVersion } from './semver';
+export { KvDb, kvSize, type KvGroupInfo, type KvValue } from './kv-db';

@@ -33,9 +33,10 @@ export async function dependentsOf(tx: WriteTx, name: string): Promise<string[]>
   return (await tx.objectStore('packages').getAll()).filter((p) => p.name !== name && name in p.dependencies).map((p) => p.name).sort();
 }
 
-/** Deletes the blobs among `hashes` that no module uses any more. */
-export async function dropOrphanBlobs(tx: WriteTx, hashes: readonly string[]): Promise<void> {
+/** Deletes the blobs among `hashes` that no module uses any more, but those a running process uses (`keep`). */
+export async function dropOrphanBlobs(tx: WriteTx, hashes: readonly string[], keep?: ReadonlySet<string>): Promise<void> {
   for (const h of new Set(hashes)) {
+    if (keep?.has(h) === true) continue;
     if ((await tx.objectStore('modules').index('by-sha256').count(h)) === 0) await tx.objectStore('blobs').delete(h);
   }
 }

@@ -23,6 +23,8 @@ export interface InstallRequest {
   untrusted?: boolean;
   /** For a package: replace it even by a version outside the range an installed package depends on. */
   force?: boolean;
+  /** Hashes of bytes running processes use: kept stored even when no module has them any more. */
+  keep?: ReadonlySet<string>;
 }
 
 /** An installed module with its compiled form (compiling is validation). */
@@ -89,7 +91,7 @@ export class Registry {
       await putBlob(tx, sha256, bytes);
       await modules.put(info);
       await tx.objectStore('packages').put(lonePackage(info));
-      if (previous !== undefined) await dropOrphanBlobs(tx, [previous.sha256]);
+      if (previous !== undefined) await dropOrphanBlobs(tx, [previous.sha256], req.keep);
     })();
     await settle(tx, work, `could not store module "${name}"`);
     return { info, bytes, ...(analysed.module !== undefined ? { module: analysed.module } : {}) };
@@ -152,7 +154,7 @@ export class Registry {
         await modules.put(info);
       }
       await tx.objectStore('packages').put({ ...pkg, installedAt: now, acceptedUntrusted: !trusted });
-      await dropOrphanBlobs(tx, old.map((m) => m.sha256));
+      await dropOrphanBlobs(tx, old.map((m) => m.sha256), req.keep);
     })();
     await settle(tx, work, `could not store package "${pkg.name}"`);
     return installed;
@@ -163,7 +165,7 @@ export class Registry {
    * other module shares. `name` is a module's name (its package goes) or a package's. Refuses
    * (`registry/has-dependents`) while another package depends on it, unless `force`.
    */
-  async uninstall(name: string, opts: { force?: boolean } = {}): Promise<string[]> {
+  async uninstall(name: string, opts: { force?: boolean; keep?: ReadonlySet<string> } = {}): Promise<string[]> {
     const tx = this.db.transaction([...ALL], 'readwrite');
     const removed: string[] = [];
     const work = (async () => {
@@ -180,10 +182,16 @@ export class Registry {
         removed.push(m.name);
       }
       await tx.objectStore('packages').delete(pkgName);
-      await dropOrphanBlobs(tx, mine.map((m) => m.sha256));
+      await dropOrphanBlobs(tx, mine.map((m) => m.sha256), opts.keep);
     })();
     await settle(tx, work, `could not uninstall "${name}"`);
     return removed;
+  }
+
+  /** Deletes the stored bytes among `hashes` that no module has and no running process uses (`keep`). */
+  async dropUnused(hashes: readonly string[], keep: ReadonlySet<string>): Promise<void> {
+    const tx = this.db.transaction([...ALL], 'readwrite');
+    await settle(tx, dropOrphanBlobs(tx, hashes, keep), 'could not drop unused module bytes');
   }
 
   /**

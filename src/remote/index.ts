@@ -1,5 +1,10 @@
-/** Remote nodes: tabs and devices, reached through links. */
+/** Remote nodes: tabs and devices, reached through links (ADR 0020). */
 export type { Link, LinkEnd, LinkEndReason, LinkMessage } from './link';
+export { Remote, type RemoteOptions, type RemoteResources } from './remote';
+export type { NodeInfo, NodeGone } from './nodes';
+export type { RemoteModule, SpawnRequest } from './protocol';
+export type { ServedProcess } from './serve';
+export type { BusLike } from './bus-bridge';
 export {
   createDevicesHandle,
   startDevices,

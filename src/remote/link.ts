@@ -28,6 +28,10 @@ export interface Link {
   /** The other node's id. */
   readonly peer: string;
   readonly kind: 'tab' | 'device';
+  /** A name for people (the other node's, as it gave it), where the transport knows one. */
+  readonly name?: string;
+  /** The last measured round trip to the other node, ms, where the transport measures one. */
+  readonly rttMs?: number;
   /**
    * Queues one message. Throws a KernelError `remote/link-lost` once the link has ended. Never
    * blocks; a sender that must not outrun the link waits on `writable()`.

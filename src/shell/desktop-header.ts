@@ -2,8 +2,8 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { BootStatus } from './types';
 
-/** The title bar; `pick` opens the file picker (`#install-input`), `picked` takes its choice. */
-export function renderHeader(status: BootStatus | undefined, pick: () => void, picked: (e: Event) => void): TemplateResult {
+/** The title bar; `pick` opens the file picker (`#install-input`), `picked` takes its choice; `nodes`: other nodes connected. */
+export function renderHeader(status: BootStatus | undefined, pick: () => void, picked: (e: Event) => void, nodes = 0): TemplateResult {
   const sw = status?.serviceWorker;
   const swText = sw === 'active' ? 'works offline' : sw === 'installing' ? 'getting ready for offline use' : '';
   return html`<header class="topbar">
@@ -16,6 +16,9 @@ export function renderHeader(status: BootStatus | undefined, pick: () => void, p
         >
           ${status.isolated ? 'isolated' : 'not isolated'}${swText ? html`<span class="sw"> · ${swText}</span>` : nothing}
         </span>`}
+    ${nodes > 0
+      ? html`<a class="nodes-chip" href="#nodes-heading" title="Other nodes connected: see Nodes">${nodes} ${nodes === 1 ? 'node' : 'nodes'}</a>`
+      : nothing}
     <span class="spacer"></span>
     <button type="button" class="primary" @click=${pick}>Install module…</button>
     <input

@@ -26,10 +26,12 @@ import './gfx-layer';
 import './devices-panel';
 import type { DevicesControl } from './devices-panel';
 import './bus-view';
+import './services-view';
 import './command-bar';
 import './grant-dialog';
 import './config-dialog';
 import './files-dialog';
+import './nodes-view';
 
 /** The `<webmk-desktop>` element: the whole shell; `mountShell` gives it its kernel and boot handle. */
 export class Desktop extends LitElement {
@@ -59,7 +61,8 @@ export class Desktop extends LitElement {
     this.devices = undefined;
     this.kernel = undefined;
     this.boot = undefined;
-    this.addEventListener('webmk-run', (e) => void this.#sessions.run(e.detail.name, e.detail.args, e.detail.mode));
+    this.addEventListener('webmk-run', (e) => void this.#sessions.run(e.detail.name, e.detail.args, e.detail.mode, e.detail.node));
+    this.addEventListener('webmk-mount-folder', (e) => void this.#sessions.mountFolder(e.detail.name, e.detail.drop === true));
     this.addEventListener('webmk-uninstall', (e) => void this.#modules.uninstall(e.detail.name));
     this.addEventListener('webmk-install-example', (e) => void this.#modules.installExample(e.detail.example));
     this.addEventListener('webmk-kill', (e) => void this.#sessions.kill(e.detail.pid));
@@ -121,11 +124,12 @@ export class Desktop extends LitElement {
 
   protected override render() {
     const feed = this.#feed;
-    const installed = new Set(feed.modules.map((m) => m.name));
+    // An example is a module or a package (sensors.zip): either counts as installed by its name.
+    const installed = new Set([...feed.modules.map((m) => m.name), ...feed.packages.filter((p) => p.format === 'zip').map((p) => p.name)]);
     const exampleArgs = new Map(feed.examples.map((ex) => [ex.name, ex.args]));
     const killable = new Set(feed.processes.filter((p) => p.state !== 'exited').map((p) => p.pid));
     const status = this.boot?.status;
-    const header = renderHeader(status, this.#files.pick, this.#files.picked);
+    const header = renderHeader(status, this.#files.pick, this.#files.picked, feed.nodes.length);
     const banners = renderBanners(status, feed.update, () => this.boot?.applyUpdate());
     return html`
       ${header} ${banners}
@@ -133,7 +137,7 @@ export class Desktop extends LitElement {
         <div class="column side">
           <section class="panel" aria-labelledby="modules-heading">
             <h2 id="modules-heading">Modules</h2>
-            <webmk-registry .modules=${feed.modules} ?loaded=${feed.loaded} .defaultArgs=${exampleArgs}></webmk-registry>
+            <webmk-registry .modules=${feed.modules} ?loaded=${feed.loaded} .defaultArgs=${exampleArgs} .nodes=${feed.nodes} .folders=${this.#sessions.folderNames()}></webmk-registry>
           </section>
           <section class="panel" aria-labelledby="packages-heading">
             <h2 id="packages-heading">Packages</h2>
@@ -162,8 +166,15 @@ export class Desktop extends LitElement {
             <h2 id="processes-heading">Processes</h2>
             <webmk-processes .processes=${feed.processes} .killable=${killable} .slots=${feed.slots} .now=${feed.now}></webmk-processes>
           </section>
+          <section class="panel" aria-labelledby="nodes-heading">
+            <h2 id="nodes-heading">Nodes</h2>
+            <webmk-nodes .self=${this.kernel?.node ?? ''} .nodes=${feed.nodes}></webmk-nodes>
+          </section>
           <section class="panel bus-panel" aria-labelledby="bus-heading">
             <webmk-bus-view ?open=${this.#bus.open} .stats=${this.#bus.stats} .denied=${this.#bus.denied}></webmk-bus-view>
+          </section>
+          <section class="panel services-panel" aria-labelledby="services-heading">
+            <webmk-services-view .kernel=${this.kernel}></webmk-services-view>
           </section>
           <section class="panel terminals" aria-labelledby="terminals-heading">
             <h2 id="terminals-heading" tabindex="-1">Terminals</h2>

@@ -6,7 +6,7 @@ import type { Example } from './types';
 /** Detail of each shell event, by type. */
 export interface ShellEventDetail {
   /** Spawn a module in a new terminal window. */
-  'webmk-run': { name: string; args: string[]; mode?: ExecutionMode };
+  'webmk-run': { name: string; args: string[]; mode?: ExecutionMode; node?: string };
   /** Uninstall a module (already confirmed by the person). */
   'webmk-uninstall': { name: string };
   /** Download and install an example module. */
@@ -31,6 +31,8 @@ export interface ShellEventDetail {
   'webmk-files': { name: string };
   /** Close the Files… view. */
   'webmk-files-close': Record<string, never>;
+  /** Pick a folder to mount at /data when the module runs (or, with `drop`, stop mounting it). */
+  'webmk-mount-folder': { name: string; drop?: boolean };
   /** The bus view was opened or closed (the kernel records topics only while it is open). */
   'webmk-bus-open': { open: boolean };
   /** Declare a topic pattern global (reaching this app in other tabs). */
@@ -57,6 +59,7 @@ export function emit<T extends ShellEventType>(from: EventTarget, type: T, detai
 declare global {
   interface HTMLElementEventMap {
     'webmk-run': CustomEvent<ShellEventDetail['webmk-run']>;
+    'webmk-mount-folder': CustomEvent<ShellEventDetail['webmk-mount-folder']>;
     'webmk-uninstall': CustomEvent<ShellEventDetail['webmk-uninstall']>;
     'webmk-install-example': CustomEvent<ShellEventDetail['webmk-install-example']>;
     'webmk-kill': CustomEvent<ShellEventDetail['webmk-kill']>;

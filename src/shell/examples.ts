@@ -79,6 +79,7 @@ export class ExamplesView extends LitElement {
     return html`<li class="card example" data-name=${ex.name}>
       <div class="card-head">
         <span class="module-name">${ex.name}</span>
+        ${ex.file.endsWith('.zip') ? html`<span class="tag package-tag" title="A signed package of several modules">package</span>` : nothing}
         ${installed
           ? html`<span class="tag ok">installed</span>`
           : html`<button

@@ -1,10 +1,12 @@
 /**
  * The Files… dialog: a module's home (the directory handle `kernel.home` gives) as a person sees
- * it. Lists a directory, enters sub-directories and goes back up, uploads files into it, downloads
- * a file, and deletes an entry after asking. It works only on the handle it is given.
+ * it. Lists a directory, enters sub-directories and goes back up, uploads files into it, makes a
+ * folder, downloads a file, renames an entry, and deletes one (a folder with all in it) after
+ * asking. It works only on the handle it is given.
  */
 import { LitElement, html, nothing } from 'lit';
 import { emit } from './events';
+import { badName, renameEntry } from './files-ops';
 import { describeError, formatKiB } from './format';
 import { wrapTab } from './focus-trap';
 
@@ -27,6 +29,7 @@ export class FilesDialog extends LitElement {
     _path: { state: true },
     _entries: { state: true },
     _confirming: { state: true },
+    _renaming: { state: true },
     _error: { state: true },
   };
 
@@ -36,6 +39,8 @@ export class FilesDialog extends LitElement {
   declare _entries: Entry[] | undefined;
   /** The entry whose deletion waits for a yes. */
   declare _confirming: string | undefined;
+  /** The entry being renamed (its name field shows). */
+  declare _renaming: string | undefined;
   declare _error: string | undefined;
   #opener: HTMLElement | null = null;
 
@@ -45,6 +50,7 @@ export class FilesDialog extends LitElement {
     this._path = [];
     this._entries = undefined;
     this._confirming = undefined;
+    this._renaming = undefined;
     this._error = undefined;
   }
 
@@ -156,6 +162,40 @@ export class FilesDialog extends LitElement {
     void this.#do(`delete ${name}`, (dir) => dir.removeEntry(name, { recursive: true }));
   }
 
+  /** Makes a folder named by the New folder field; a bad or taken name is said, nothing made. */
+  #makeFolder(e: Event): void {
+    e.preventDefault();
+    const field = this.querySelector<HTMLInputElement>('.files-new-name');
+    const name = field?.value.trim() ?? '';
+    void this.#do(`make the folder ${name}`, async (dir) => {
+      const why = await badName(dir, name);
+      if (why !== '') throw new Error(why);
+      await dir.getDirectoryHandle(name, { create: true });
+      if (field !== null) field.value = '';
+    });
+  }
+
+  #rename(e: Event, entry: Entry): void {
+    e.preventDefault();
+    const to = this.querySelector<HTMLInputElement>('.files-rename-name')?.value.trim() ?? '';
+    if (to === entry.name) {
+      this._renaming = undefined;
+      return;
+    }
+    void this.#do(`rename ${entry.name}`, async (dir) => {
+      const why = await badName(dir, to);
+      if (why !== '') throw new Error(why);
+      await renameEntry(dir, entry.name, entry.kind, to);
+      this._renaming = undefined;
+    });
+  }
+
+  #startRename(name: string): void {
+    this._confirming = undefined;
+    this._renaming = name;
+    void this.updateComplete.then(() => this.querySelector<HTMLInputElement>('.files-rename-name')?.select());
+  }
+
   #close = (e?: Event): void => {
     e?.preventDefault();
     emit(this, 'webmk-files-close', {});
@@ -192,6 +232,11 @@ export class FilesDialog extends LitElement {
               ${this._entries.map((e) => this.#entry(e))}
             </ul>`}
       ${this._error !== undefined ? html`<p class="field-error" role="alert">${this._error}</p>` : nothing}
+      <div class="files-new" role="group" aria-label="New folder">
+        <label for="files-new-name">New folder</label>
+        <input id="files-new-name" class="files-new-name" type="text" autocomplete="off" spellcheck="false" @keydown=${(e: KeyboardEvent) => e.key === 'Enter' && this.#makeFolder(e)} />
+        <button type="button" class="small files-make" @click=${(e: Event) => this.#makeFolder(e)}>Make folder</button>
+      </div>
       <div class="dialog-actions">
         <label class="files-upload">
           <span>Upload into this folder</span>
@@ -204,6 +249,23 @@ export class FilesDialog extends LitElement {
 
   #entry(e: Entry) {
     const confirming = this._confirming === e.name;
+    if (this._renaming === e.name) {
+      return html`<li class="files-entry" data-name=${e.name} data-kind=${e.kind}>
+        <span class="files-rename" role="group" aria-label=${`Rename ${e.name}`}>
+          <input
+            class="files-rename-name"
+            type="text"
+            aria-label=${`New name of ${e.name}`}
+            .value=${e.name}
+            autocomplete="off"
+            spellcheck="false"
+            @keydown=${(ev: KeyboardEvent) => ev.key === 'Enter' && this.#rename(ev, e)}
+          />
+          <button type="button" class="small primary save-name" @click=${(ev: Event) => this.#rename(ev, e)}>Save name</button>
+          <button type="button" class="small cancel" @click=${() => (this._renaming = undefined)}>Cancel</button>
+        </span>
+      </li>`;
+    }
     return html`<li class="files-entry" data-name=${e.name} data-kind=${e.kind}>
       ${e.kind === 'directory'
         ? html`<button type="button" class="small quiet files-open" @click=${() => this.#enter(e.name)}>${e.name}/</button>`
@@ -221,6 +283,7 @@ export class FilesDialog extends LitElement {
                   Download
                 </button>`
               : nothing}
+            <button type="button" class="small quiet rename" aria-label=${`Rename ${e.name}`} @click=${() => this.#startRename(e.name)}>Rename</button>
             <button type="button" class="small quiet delete" aria-label=${`Delete ${e.name}`} @click=${() => (this._confirming = e.name)}>
               Delete
             </button>

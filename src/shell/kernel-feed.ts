@@ -5,7 +5,7 @@
  * tells the person what started when the app opened, and what could not.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { AddressSpace, AutostartResult, KernelApi, ModuleInfo, PackageInfo, ProcessInfo, SlotUse, TrustedKey } from '../kernel';
+import type { AddressSpace, AutostartResult, KernelApi, ModuleInfo, NodeInfo, NoSpace, PackageInfo, ProcessInfo, SlotUse, TrustedKey } from '../kernel';
 import { describeError } from './format';
 import { loadExamples, type Example } from './examples';
 import type { Toasts } from './toasts';
@@ -13,6 +13,8 @@ import type { ShellBoot } from './types';
 
 /** The process table is read and drawn at most this often, ms. */
 const PROCESS_REFRESH_MS = 100;
+/** The nodes (their round trips) are read again this often while there are any, ms. */
+const NODES_REFRESH_MS = 2000;
 
 /** Owned by the desktop; its fields are what the desktop's sections show. */
 export class KernelFeed implements ReactiveController {
@@ -32,6 +34,9 @@ export class KernelFeed implements ReactiveController {
   now = Date.now();
   /** Whether a new version of the app waits. */
   update = false;
+  /** The other nodes reachable (`kernel.nodes()`), as last read. */
+  nodes: NodeInfo[] = [];
+  #nodesTick: ReturnType<typeof setInterval> | undefined;
 
   readonly #host: ReactiveControllerHost;
   readonly #kernel: () => KernelApi | undefined;
@@ -53,6 +58,8 @@ export class KernelFeed implements ReactiveController {
 
   hostDisconnected(): void {
     this.#stopTick();
+    clearInterval(this.#nodesTick);
+    this.#nodesTick = undefined;
     clearTimeout(this.#refreshTimer);
     this.#refreshTimer = undefined;
   }
@@ -79,6 +86,11 @@ export class KernelFeed implements ReactiveController {
     listen(kernel, 'modules', () => void this.refreshModules());
     listen(kernel, 'processes', () => this.#processesChanged());
     listen(kernel, 'autostart', () => this.#reportAutostart(kernel));
+    const full = (e: Event): void => this.#noSpace((e as CustomEvent<NoSpace>).detail);
+    kernel.addEventListener('nospace', full);
+    detach.push(() => kernel.removeEventListener('nospace', full));
+    listen(kernel, 'nodes', () => this.refreshNodes());
+    this.refreshNodes();
     this.#reportAutostart(kernel);
     listen(boot, 'status', () => this.#host.requestUpdate());
     listen(boot, 'update-available', () => {
@@ -153,7 +165,37 @@ export class KernelFeed implements ReactiveController {
     }
   }
 
+  /** Reads the nodes again; while there are any, again every few seconds (their round trips change). */
+  refreshNodes(): void {
+    const kernel = this.#kernel();
+    if (kernel === undefined) return;
+    this.nodes = kernel.nodes();
+    this.#host.requestUpdate();
+    if (this.nodes.length > 0 && this.#nodesTick === undefined) {
+      this.#nodesTick = setInterval(() => this.refreshNodes(), NODES_REFRESH_MS);
+    } else if (this.nodes.length === 0 && this.#nodesTick !== undefined) {
+      clearInterval(this.#nodesTick);
+      this.#nodesTick = undefined;
+    }
+  }
+
   /** Once `autostart()` has finished: a message for each module that did not start, one for those that did. */
+  /** When each module's full disk was last told, by module and file (one retrying in a loop gets one toast a while). */
+  #toldFull = new Map<string, number>();
+
+  /** Tells the person a module could not save a file for want of space, and what to do. */
+  #noSpace(d: NoSpace): void {
+    const now = Date.now();
+    const key = `${d.name} ${d.mount ?? ''} ${d.path}`;
+    if (now - (this.#toldFull.get(key) ?? -Infinity) < 10_000) return;
+    this.#toldFull.set(key, now);
+    const where = d.mount !== undefined ? `${d.mount}/${d.path}` : `${d.path} in its home`;
+    this.#toasts.show(
+      'error',
+      `${d.name} (pid ${d.pid}) could not save ${where}: the storage is full. The module was told (no space left on device) and the file keeps its last good contents. Free some space (delete files in the module's Files view, or other sites' data in the browser's settings), then run it again.`,
+    );
+  }
+
   #reportAutostart(kernel: KernelApi): void {
     const results = kernel.autostarted();
     if (results === undefined || results.length === 0 || this.#reported.has(kernel)) return;

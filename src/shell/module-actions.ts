@@ -128,10 +128,20 @@ export class ModuleActions {
     }
   }
 
-  /** Downloads and installs an example, marking it busy meanwhile. */
+  /**
+   * Downloads and installs an example, marking it busy meanwhile. A package example (a `.zip`)
+   * asks first, as a dropped one does, when no trusted key vouches for it.
+   */
   async installExample(ex: Example): Promise<void> {
     this.#setBusy(new Set([...this.busy, ex.name]));
-    await this.#install(ex.name, async () => this.#feed.need().install(await fetchExample(ex), { name: ex.name }));
+    if (ex.file.endsWith('.zip')) {
+      try {
+        const file = new File([(await fetchExample(ex)) as Uint8Array<ArrayBuffer>], ex.file, { type: 'application/zip' });
+        await this.#install(ex.name, () => this.#feed.need().install(file), file);
+      } catch (e) {
+        this.#toasts.show('error', `Could not install ${ex.name}: ${describeError(e)}`);
+      }
+    } else await this.#install(ex.name, async () => this.#feed.need().install(await fetchExample(ex), { name: ex.name }));
     const busy = new Set(this.busy);
     busy.delete(ex.name);
     this.#setBusy(busy);

@@ -87,8 +87,11 @@ export class PackagesView extends LitElement {
       <ul class="chips package-modules" aria-label=${`Modules of ${p.name}`}>
         ${p.modules.map((m) => {
           const state = live.has(m.name) ? 'running' : m.state;
+          // After an update, processes still on an older version until they end or move (ADR 0023).
+          const older = this.processes.filter((x) => x.name === m.name && x.state !== 'exited' && x.sha256 !== undefined && x.sha256 !== m.sha256);
           return html`<li class="chip module-state ${state}" data-module=${m.name} data-state=${state} title=${m.error ?? `${m.kind} module`}>
             ${m.name} <span class="note-muted">${state}</span>
+            ${older.map((x) => html`<span class="note-muted older" data-pid=${x.pid}>· pid ${x.pid} still on v${x.version ?? '?'}${x.updatePending !== undefined ? ', moving' : ''}</span>`)}
           </li>`;
         })}
       </ul>

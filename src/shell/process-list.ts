@@ -89,7 +89,7 @@ export class ProcessList extends LitElement {
         <span class="name">${p.name}</span>
         <span class="state"><span class="state-dot" aria-hidden="true"></span>${this.#state(p)}</span>
       </td>
-      <td class="mode">${p.mode}</td>
+      <td class="mode">${p.mode}${where(p)}</td>
       <td class="restarts" title=${`incarnation ${p.incarnation}; restart policy: ${p.restart}${p.watchdogMs !== undefined ? `; watchdog ${p.watchdogMs} ms` : ''}`}>
         ${p.restarts}${p.restart !== 'temporary' ? html` <span class="policy">${p.restart}</span>` : nothing}
       </td>
@@ -135,6 +135,15 @@ export class ProcessList extends LitElement {
     for (const p of finished) hidden.add(p.pid);
     this._hidden = hidden;
   }
+}
+
+/** For a remote process, the node it runs on; for one run here for another node, that node. */
+function where(p: ProcessInfo) {
+  if (p.node === undefined) return nothing;
+  const title = `node ${p.node}${p.remotePid !== undefined ? `, pid ${p.remotePid} there` : ''}`;
+  return p.mode === 'remote'
+    ? html` <span class="node-mark remote-on" title=${title}>on ${p.node.slice(0, 4)}</span>`
+    : html` <span class="node-mark remote-for" title=${title}>for ${p.node.slice(0, 4)}</span>`;
 }
 
 customElements.define('webmk-processes', ProcessList);

@@ -1,11 +1,11 @@
 /**
  * The installed modules: what each is, what it asks for and was granted, how it is configured to
- * run, with Run (the args may go on with `| more stages`), Permissions…, Configure…, Files… and a
- * two-step Uninstall.
+ * run, with Run (the args may go on with `| more stages`), Mount a folder…, Permissions…,
+ * Configure…, Files… and a two-step Uninstall.
  */
 import { LitElement, html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
-import { describePermission, grantList, type ModuleInfo } from '../kernel';
+import { describePermission, grantList, type ModuleInfo, type NodeInfo } from '../kernel';
 import { joinArgs } from './args';
 import { formatCommandLine, parseArgsLine } from './command-line';
 import { emit } from './events';
@@ -17,13 +17,19 @@ export class RegistryView extends LitElement {
     modules: { attribute: false },
     loaded: { type: Boolean },
     defaultArgs: { attribute: false },
+    folders: { attribute: false },
+    nodes: { attribute: false },
     _confirming: { state: true },
     _errors: { state: true },
   };
 
   declare modules: ModuleInfo[];
+  /** Other nodes a module can be run on ("Run on…" in the mode list). */
+  declare nodes: NodeInfo[];
   declare loaded: boolean;
   declare defaultArgs: ReadonlyMap<string, string>;
+  /** The folder (its name) each module gets at /data when run, by module. */
+  declare folders: ReadonlyMap<string, string>;
   declare _confirming: string | undefined;
   /** Why a module's args could not run, by module name. */
   declare _errors: ReadonlyMap<string, string>;
@@ -31,12 +37,16 @@ export class RegistryView extends LitElement {
   #args = new Map<string, string>();
   /** Where each module runs when its Run button is pressed (default: a worker). */
   #modes = new Map<string, RunMode>();
+  /** The node each module runs on when one was picked under "Run on…" (absent: this node). */
+  #nodes = new Map<string, string>();
 
   constructor() {
     super();
     this.modules = [];
+    this.nodes = [];
     this.loaded = false;
     this.defaultArgs = new Map();
+    this.folders = new Map();
     this._confirming = undefined;
     this._errors = new Map();
   }
@@ -75,6 +85,16 @@ export class RegistryView extends LitElement {
     return RUN_MODES.find((x) => x === asked) ?? 'worker';
   }
 
+  /** A mode, or `node:<id>` for "Run on…" that node. */
+  #pick(name: string, value: string): void {
+    if (value.startsWith('node:')) {
+      this.#nodes.set(name, value.slice(5));
+      return;
+    }
+    this.#nodes.delete(name);
+    this.#modes.set(name, value as RunMode);
+  }
+
   #argsFor(name: string): string {
     const configured = this.modules.find((m) => m.name === name)?.config.args;
     return this.#args.get(name) ?? (configured !== undefined ? joinArgs(configured) : undefined) ?? this.defaultArgs.get(name) ?? '';
@@ -87,7 +107,9 @@ export class RegistryView extends LitElement {
     const [only] = parsed.stages;
     // A mode chosen here beats the module's configuration and manifest; none chosen, they decide.
     const mode = this.#modes.get(name);
-    if (parsed.stages.length === 1 && only !== undefined) emit(this, 'webmk-run', { name, args: only.args, ...(mode !== undefined ? { mode } : {}) });
+    const node = this.#nodes.get(name);
+    if (node !== undefined && parsed.stages.length === 1 && only !== undefined) emit(this, 'webmk-run', { name, args: only.args, mode: 'remote', node });
+    else if (parsed.stages.length === 1 && only !== undefined) emit(this, 'webmk-run', { name, args: only.args, ...(mode !== undefined ? { mode } : {}) });
     else emit(this, 'webmk-pipeline', { stages: parsed.stages, line: formatCommandLine(parsed.stages) });
   }
 
@@ -100,6 +122,22 @@ export class RegistryView extends LitElement {
   }
 
   /** What the module asked for beyond WASI, each marked granted or not, and Permissions…. */
+  /** Mount a folder… (for a module that works with files or has one mounted), or the folder it gets. */
+  #folderRow(m: ModuleInfo) {
+    const folder = this.folders.get(m.name);
+    if (folder === undefined && (!m.command || !m.capabilities.includes('files'))) return nothing;
+    return html`<p class="folder-row">
+      ${folder === undefined
+        ? html`<button type="button" class="small quiet mount-folder" aria-label=${`Mount a folder for ${m.name}`} @click=${() => emit(this, 'webmk-mount-folder', { name: m.name })}>
+            Mount a folder…
+          </button>`
+        : html`<span class="mounted-folder">Folder <code>${folder}</code> at <code>/data</code> when it runs</span>
+            <button type="button" class="small quiet unmount-folder" aria-label=${`Unmount the folder of ${m.name}`} @click=${() => emit(this, 'webmk-mount-folder', { name: m.name, drop: true })}>
+              Unmount
+            </button>`}
+    </p>`;
+  }
+
   #permissions(m: ModuleInfo) {
     if (m.requested.length === 0) return nothing;
     const granted = new Set(grantList(m.grants));
@@ -223,14 +261,20 @@ export class RegistryView extends LitElement {
           id=${`${id}-mode`}
           class="mode"
           title="Where it runs: its own worker, or a worker inside a sandboxed frame (a separate process with an opaque origin)"
-          @change=${(e: Event) => this.#modes.set(m.name, (e.target as HTMLSelectElement).value as RunMode)}
+          @change=${(e: Event) => this.#pick(m.name, (e.target as HTMLSelectElement).value)}
         >
           ${RUN_MODES.map(
-            (mode) => html`<option value=${mode} ?selected=${this.#modeOf(m) === mode} ?disabled=${!runnableIn(m, mode)}>${mode}</option>`,
+            (mode) => html`<option value=${mode} ?selected=${!this.#nodes.has(m.name) && this.#modeOf(m) === mode} ?disabled=${!runnableIn(m, mode)}>${mode}</option>`,
           )}
+          ${this.nodes.length > 0 && m.command
+            ? html`<optgroup label="Run on…">
+                ${this.nodes.map((n) => html`<option value=${`node:${n.id}`} ?selected=${this.#nodes.get(m.name) === n.id}>on ${n.name}</option>`)}
+              </optgroup>`
+            : nothing}
         </select>
         <button type="submit" class="primary" aria-label=${`Run ${m.name}`}>Run</button>
       </form>
+      ${this.#folderRow(m)}
       ${this._errors.has(m.name)
         ? html`<p id=${`${id}-error`} class="field-error" role="alert">${this._errors.get(m.name)}</p>`
         : nothing}

@@ -5,6 +5,7 @@
 import type { ReactiveControllerHost } from 'lit';
 import { isKernelError, type ExecutionMode } from '../kernel';
 import type { CommandStage } from './command-line';
+import { FOLDER_MOUNT, pickFolder } from './folder-picker';
 import { describeError } from './format';
 import type { KernelFeed } from './kernel-feed';
 import type { Session, TerminalWindow } from './terminal-window';
@@ -18,6 +19,8 @@ export class TerminalSessions {
   readonly #host: ReactiveControllerHost & HTMLElement;
   readonly #feed: KernelFeed;
   readonly #toasts: Toasts;
+  /** The folder each module gets at /data when it runs, as the person picked it. */
+  readonly #folders = new Map<string, FileSystemDirectoryHandle>();
 
   /** `host` is the element the terminal windows render into. */
   constructor(host: ReactiveControllerHost & HTMLElement, feed: KernelFeed, toasts: Toasts) {
@@ -26,17 +29,40 @@ export class TerminalSessions {
     this.#toasts = toasts;
   }
 
+  /** The name of the folder each module gets at /data, by module. */
+  folderNames(): ReadonlyMap<string, string> {
+    return new Map([...this.#folders].map(([m, h]) => [m, h.name]));
+  }
+
+  /** Asks the person for a folder to mount at /data for `name`'s runs (`drop`: mount none again). */
+  async mountFolder(name: string, drop: boolean): Promise<void> {
+    try {
+      const handle = drop ? undefined : await pickFolder();
+      if (handle !== undefined) this.#folders.set(name, handle);
+      else if (drop) this.#folders.delete(name);
+      else return;
+      this.#toasts.show('ok', handle !== undefined ? `${name} gets the folder ${handle.name} at ${FOLDER_MOUNT} when it runs.` : `${name} runs without a folder.`);
+      this.#host.requestUpdate();
+    } catch (e) {
+      this.#toasts.show('error', `Could not mount a folder for ${name}: ${describeError(e)}`);
+    }
+  }
+
   /** Spawns `name` with a terminal (in `mode`, default a worker) and opens its window. */
-  async run(name: string, args: string[], mode?: ExecutionMode): Promise<void> {
+  async run(name: string, args: string[], mode?: ExecutionMode, node?: string): Promise<void> {
     try {
       // A module that works with files gets an empty scratch directory at `/` (so `files ls /`
       // lists something), its home at `/home` and a fresh `/tmp`. Where no home can be kept
       // (a module configured for iframe or in-page mode), it runs without one.
       const wantsFiles = this.#feed.modules.find((m) => m.name === name)?.capabilities.includes('files') === true;
       const kernel = this.#feed.need();
-      const opts = { args, tty: true, ...(mode !== undefined ? { mode } : {}) };
+      const opts = { args, tty: true, ...(mode !== undefined ? { mode } : {}), ...(node !== undefined ? { node } : {}) };
       const files = { preopens: ['/'], mounts: { '/tmp': 'tmp' as const } };
-      const process = !wantsFiles
+      // A folder the person picked for it (Mount a folder…) is at /data, whatever the module asks.
+      const folder = this.#folders.get(name);
+      const process = folder !== undefined
+        ? await kernel.spawn(name, { ...opts, ...files, mounts: { ...files.mounts, ...(wantsFiles ? { '/home': 'home' as const } : {}), [FOLDER_MOUNT]: folder } })
+        : !wantsFiles
         ? await kernel.spawn(name, opts)
         : await kernel.spawn(name, { ...opts, ...files, mounts: { ...files.mounts, '/home': 'home' } }).catch((e: unknown) => {
             if (isKernelError(e, 'kernel/unsupported')) return kernel.spawn(name, { ...opts, ...files });

@@ -74,7 +74,7 @@ describe('calling a service from the page', () => {
     expect(outs).toEqual(['a', 'ab', 'abc', 'abcd', 'abcde', 'abcdef']);
   });
 
-  it('meets a fresh instance once the module was reinstalled with other bytes', async () => {
+  it('meets a fresh instance, under the same pid, once the module was reinstalled with other bytes (ADR 0023)', async () => {
     await installPluginAs('swapped');
     expect(await call('swapped', 'count')).toMatchObject({ ok: true, text: '1' });
     expect(await call('swapped', 'count')).toMatchObject({ ok: true, text: '2' });
@@ -83,7 +83,9 @@ describe('calling a service from the page', () => {
     expect(await call('swapped', 'count')).toMatchObject({ ok: true, text: '1' });
     const live = await page.evaluate(() => window.kernel.processes().filter((p) => p.name === 'swapped' && p.state !== 'exited').map((p) => p.pid));
     expect(live).toHaveLength(1);
-    expect(live[0]).not.toBe(first);
+    expect(live[0]).toBe(first);
+    const row = await page.evaluate((p) => window.kernel.processes().find((r) => r.pid === p), first);
+    expect(row?.incarnation).toBe(2);
   });
 
   it('refuses an unknown module, an unknown function, a command, bad arguments and other modes with their codes', async () => {

@@ -38,6 +38,15 @@ async function dropFile(name: string, bytes: number[]): Promise<void> {
   );
 }
 
+/** Answers the permission question of each module in turn with Allow all. */
+async function allowAll(modules: string[]): Promise<void> {
+  for (const m of modules) {
+    await page.waitForFunction((n) => document.querySelector('dialog.grant-dialog[open]')?.textContent?.includes(n) === true, m);
+    await page.locator('dialog.grant-dialog .allow-all').click();
+  }
+  await page.locator('dialog.grant-dialog').waitFor({ state: 'hidden' });
+}
+
 const card = (name: string) => page.locator(`webmk-packages li.package[data-name="${name}"]`);
 
 describe('packages in the shell', () => {
@@ -98,6 +107,41 @@ describe('packages in the shell', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await page.screenshot({ path: `${SHOTS}/webmk-packages-360.png` });
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('installs the example package from the Examples list, asking about its test key first', async () => {
+    const example = page.locator('webmk-examples li.example[data-name="sensors"]');
+    await example.waitFor();
+    await expect(example.textContent()).resolves.toContain('bus trio as one package');
+    await example.getByRole('button', { name: 'Install example sensors' }).click();
+    const dialog = page.locator('dialog.untrusted-dialog');
+    await dialog.waitFor();
+    await expect(dialog.textContent()).resolves.toContain('a key you do not trust');
+    await dialog.getByRole('button', { name: 'Trust this key and install' }).click();
+    await card('sensors').waitFor();
+    await expect(card('sensors').locator('.signer').getAttribute('data-signature')).resolves.toBe('trusted');
+    await expect(card('sensors').locator('.package-modules li').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.module))).resolves.toEqual(['ticker', 'fahrenheit', 'logger']);
+    await allowAll(['ticker', 'fahrenheit', 'logger']);
+    await example.locator('.tag.ok').waitFor();
+    await example.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/webmk-example-package-desktop.png` });
+  });
+
+  it('shows a process still on the old version after an update', async () => {
+    await dropFile('upd.zip', makePackage({ name: 'upd', version: '1.0.0', modules: { updecho: 'updecho-v1' } }, key));
+    await card('upd').waitFor();
+    await allowAll(['updecho']);
+    const pid = await page.evaluate(async () => (await window.kernel.spawn('updecho')).pid);
+    await page.waitForFunction((p) => window.kernel.bus.stats().subscriptions.some((x) => x.pid === p), pid);
+    await dropFile('upd.zip', makePackage({ name: 'upd', version: '2.0.0', modules: { updecho: 'updecho-v2' } }, key));
+    await allowAll(['updecho']);
+    const older = card('upd').locator(`.package-modules li[data-module="updecho"] .older[data-pid="${pid}"]`);
+    await older.waitFor();
+    await expect(older.textContent()).resolves.toContain('on v1.0.0');
+    await card('upd').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/webmk-package-update-desktop.png` });
+    await page.evaluate((p) => window.kernel.kill(p), pid);
+    await older.waitFor({ state: 'detached' });
   });
 
   it('Uninstall asks first, then removes the package and all its modules', async () => {

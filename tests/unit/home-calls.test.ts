@@ -9,15 +9,18 @@ const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) 
 describe('home calls', () => {
   it('refuse, with kernel/denied, a process without a home', async () => {
     const calls = new CallTable();
-    registerHomeCalls(calls, (pid) => pid === 1);
+    registerHomeCalls(calls, (pid, mount) => (pid === 1 && (mount === undefined || mount === '/home') ? 'files' : undefined));
     for (const call of ['home.read', 'home.write', 'home.mkdir', 'home.remove']) {
       expect(await code(calls.dispatch(caller(2), call, { path: 'a.txt', bytes: new Uint8Array(1) }))).toBe('kernel/denied');
+      // Nor a directory it was not given, nor a mount that is not a guest directory.
+      expect(await code(calls.dispatch(caller(1), call, { path: 'a.txt', bytes: new Uint8Array(1), mount: '/data' }))).toBe('kernel/denied');
+      expect(await code(calls.dispatch(caller(1), call, { path: 'a.txt', bytes: new Uint8Array(1), mount: 7 }))).toBe('kernel/bad-argument');
     }
   });
 
   it('refuse paths that leave the home, with kernel/bad-argument', async () => {
     const calls = new CallTable();
-    registerHomeCalls(calls, () => true);
+    registerHomeCalls(calls, () => 'files');
     for (const path of ['../x', 'a/../../x', '.', '', '/']) {
       expect(await code(calls.dispatch(caller(1), 'home.remove', { path }))).toBe('kernel/bad-argument');
     }

@@ -84,4 +84,26 @@ describe('BusArena', () => {
     expect(Atomics.load(i32, lockWord)).toBe(0);
     expect(a.publish('t', enc.encode('ok'), 1, false)).toBe(1);
   });
+
+  it('holds a reader still only where it is parked in a receive, and lets it go (updates, ADR 0023)', () => {
+    const { a, open } = arena();
+    const slot = open('t');
+    // Busy (not parked): the page's fence is up all the same, and the reader sees it.
+    expect(a.fence(slot)).toBe(false);
+    expect(a.fenced(slot)).toBe(true);
+    a.markParked(slot, true);
+    expect(a.fence(slot)).toBe(true);
+    // Its process ended under the fence: the slot is kept clean for the next incarnation.
+    a.unfence(slot, true);
+    expect(a.fenced(slot)).toBe(false);
+    expect(a.fence(slot)).toBe(false);
+    a.unfence(slot, false);
+    // A slot opened again starts neither fenced nor parked.
+    a.markParked(slot, true);
+    a.fence(slot);
+    const again = open('u');
+    expect(a.fenced(again)).toBe(false);
+    expect(a.fence(again)).toBe(false);
+  });
 });
+

@@ -33,6 +33,8 @@ function setup(impl: Record<string, Serve>) {
       const hosted = { serve, running: Promise.resolve(), exited: new Promise(() => {}), kill: async () => {} };
       const lc = {
         ready: { info: info(name) },
+        latest: { info: info(name) },
+        updatePending: false,
         row: { pid: p, state: 'running' },
         whenRunning: async () => hosted,
         restartNow: async () => void restarts.push(name),

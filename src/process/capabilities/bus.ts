@@ -107,13 +107,25 @@ export function busImports(ctx: GuestContext): GuestImports {
       const s = subs.get(sub);
       if (arena === null || s === undefined) return -Errno.BADF;
       const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
-      /** The next message, or how long to wait for one (a number below 0 is an errno). */
+      /**
+       * The next message, or how long to wait for one (a number below 0 is an errno). While it
+       * waits it is marked parked, holding no message; the page may then fence the inbox to end
+       * it between two messages (an update), and a fenced reader takes nothing (bus-inbox.ts).
+       */
       const attempt = (): { done: number } | { wait: number; seen: number } => {
         for (;;) {
-          if (!arena.isOpen(s.slot, s.gen)) return { done: -Errno.BADF };
+          if (!arena.isOpen(s.slot, s.gen)) return unparked(-Errno.BADF);
           const seen = arena.doorbell(s.slot);
           const length = arena.nextLength(s.slot);
+          const left = deadline - performance.now();
           if (length >= 0) {
+            arena.markParked(s.slot, false);
+            if (arena.fenced(s.slot)) {
+              if (left <= 0) return { done: -Errno.AGAIN };
+              arena.markParked(s.slot, true);
+              return { wait: left, seen };
+            }
+            ctx.checkAlive(); // a process ended under the fence takes nothing once the fence is down
             if (length > cap >>> 0) return { done: -Errno.MSGSIZE }; // it stays queued
             const dst = bytes(bufPtr, length);
             if (dst === null) return { done: -Errno.INVAL };
@@ -122,10 +134,14 @@ export function busImports(ctx: GuestContext): GuestImports {
             s.topicLen = got.topic.length;
             return { done: got.dataLen };
           }
-          const left = deadline - performance.now();
-          if (left <= 0) return { done: -Errno.AGAIN };
+          if (left <= 0) return unparked(-Errno.AGAIN);
+          arena.markParked(s.slot, true);
           return { wait: left, seen };
         }
+      };
+      const unparked = (errno: number): { done: number } => {
+        arena.markParked(s.slot, false);
+        return { done: errno };
       };
       if (ctx.suspend) {
         return (async () => {

@@ -53,7 +53,11 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
   const stderr = new RingWriterFd(new Ring(o.stderr), o.tty, 'discard');
   const preopens = planPreopens(o.preopens, o.files).map(buildPreopen);
   const kernel = style.kernel;
-  for (const p of preopens) if (kernel !== undefined && p.preopen !== undefined && (o.homes ?? []).includes(p.preopen)) keepAsHome(p.node, kernel);
+  for (const p of preopens) {
+    const dir = p.preopen;
+    // Each kept directory's calls name it, so the page finds its root (a home or a picked folder).
+    if (kernel !== undefined && dir !== undefined && (o.homes ?? []).includes(dir)) keepAsHome(p.node, (call, args) => kernel(call, { ...(args as object), mount: dir }));
+  }
   const fds: Fd[] = [stdin, stdout, stderr, ...preopens];
   const shim = new WASI(o.args, o.env, fds);
   const memory = (): ArrayBuffer | SharedArrayBuffer => shim.inst.exports.memory.buffer;

@@ -91,15 +91,22 @@ export async function setRelay(relay: string): Promise<void> {
   await (await db()).put('settings', relay.trim(), 'relay');
 }
 
-/** Whether devices were left on (they turn on again when the page loads). */
+/** Whether devices were left on (they turn on again when the page loads). A flag in
+ * localStorage, not the database: every page load asks, and a profile that never used devices
+ * should not get a database for the answer. */
 export async function getEnabled(): Promise<boolean> {
-  // Every page load asks: a profile that never used devices does not get a database for it.
-  const known = await indexedDB.databases?.().catch(() => undefined);
-  if (known !== undefined && !known.some((d) => d.name === 'webmk-devices')) return false;
-  return (await (await db()).get('settings', 'enabled')) === 'on';
+  try {
+    return localStorage.getItem('webmk-devices') === 'on';
+  } catch {
+    return false;
+  }
 }
 
 /** Records whether devices are on. */
 export async function setEnabled(on: boolean): Promise<void> {
-  await (await db()).put('settings', on ? 'on' : 'off', 'enabled');
+  try {
+    localStorage.setItem('webmk-devices', on ? 'on' : 'off');
+  } catch {
+    // Storage refused (a private mode): devices simply do not come back on by themselves.
+  }
 }

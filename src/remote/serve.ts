@@ -1,0 +1,189 @@
+/**
+ * The side of a remote process on the node that runs it: the process is an ordinary local one
+ * (the kernel spawns it and lists it with the caller's node), and this side moves its stdio over
+ * the link, paced by the caller's credit, and tells how it ended once all its output is sent.
+ */
+import { KernelError, type ExitReason } from '../common';
+import { Consumed, Credit, LATE_BUS_MS } from './caller';
+import { BusBridge, type BusLike } from './bus-bridge';
+import type { Link } from './link';
+import { RemoteTag, type RemoteMessage, type RemoteModule, type RemoteUnsent, type SpawnRequest } from './protocol';
+
+/** A local process run for another node. */
+export interface ServedProcess {
+  readonly pid: number;
+  readonly stdin: WritableStream<Uint8Array>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  readonly exit: Promise<number>;
+  kill(): Promise<void>;
+  /** The topic patterns it was granted here: what it publishes crosses to the caller, what it subscribes to comes from there. */
+  readonly grants: { publish: string[]; subscribe: string[] };
+}
+
+/** What the serving side needs of the kernel around it. */
+export interface ServeDeps {
+  /** This node's bus (page side), if it has one. */
+  bus(): BusLike | undefined;
+  /** The module, if installed here and runnable for another node. */
+  lookup(name: string): Promise<RemoteModule | undefined>;
+  /** Runs it here for node `node`; rejects with a KernelError. */
+  spawn(req: SpawnRequest, node: string): Promise<ServedProcess>;
+  /** How process `pid` ended, once it has. */
+  ended(pid: number): { reason: ExitReason; message?: string } | undefined;
+}
+
+interface Served {
+  /** Settles once the process exists (rejects if it could not start). */
+  proc: Promise<ServedProcess>;
+  /** Stdin writes, in order, after the process exists. */
+  stdin: Promise<unknown>;
+  credit: { 1: Credit; 2: Credit };
+  /** Stdin bytes written to the process not yet reported as credit. */
+  consumed: Consumed;
+  over: boolean;
+  bridge?: BusBridge;
+}
+
+/** The processes this node runs for one other node. */
+export class Server {
+  private readonly served = new Map<number, Served>();
+
+  constructor(
+    private readonly link: Link,
+    private readonly send: (m: RemoteUnsent) => void,
+    private readonly deps: ServeDeps,
+  ) {}
+
+  /** A message for the serving side. */
+  receive(m: RemoteMessage): void {
+    switch (m.type) {
+      case RemoteTag.lookup:
+        void this.lookup(m.id, m.name);
+        return;
+      case RemoteTag.spawn:
+        if (!this.served.has(m.id)) this.spawn(m.id, m.spawn);
+        return;
+      case RemoteTag.in: {
+        const s = this.served.get(m.id);
+        if (s === undefined) return;
+        const { data, id } = m;
+        s.stdin = s.stdin.then(async (w) => {
+          await (w as WritableStreamDefaultWriter<Uint8Array>).write(data);
+          const bytes = s.consumed.add(data.length);
+          if (bytes > 0) this.trySend({ type: RemoteTag.credit, id, fd: 0, bytes });
+          return w;
+        });
+        s.stdin.catch(() => {});
+        return;
+      }
+      case RemoteTag.inEnd: {
+        const s = this.served.get(m.id);
+        if (s !== undefined) s.stdin = s.stdin.then((w) => (w as WritableStreamDefaultWriter<Uint8Array>).close());
+        s?.stdin.catch(() => {});
+        return;
+      }
+      case RemoteTag.credit: {
+        const s = this.served.get(m.id);
+        if (s !== undefined && m.fd !== 0) s.credit[m.fd].give(m.bytes);
+        return;
+      }
+      case RemoteTag.busIn:
+        this.served.get(m.id)?.bridge?.deliver(m.topic, m.data);
+        return;
+      case RemoteTag.kill:
+        void this.served.get(m.id)?.proc.then((p) => p.kill()).catch(() => {});
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The link ended: nobody is there to read what these processes print; they are ended. */
+  lost(): void {
+    for (const s of this.served.values()) {
+      s.over = true;
+      s.credit[1].wake();
+      s.credit[2].wake();
+      s.bridge?.close();
+      void s.proc.then((p) => p.kill()).catch(() => {});
+    }
+    this.served.clear();
+  }
+
+  /** Processes running here for the other node. */
+  get size(): number {
+    return this.served.size;
+  }
+
+  private async lookup(id: number, name: string): Promise<void> {
+    try {
+      const module = await this.deps.lookup(name);
+      if (module === undefined) throw new KernelError('remote/not-installed', `"${name}" is not installed on the node asked`, { name });
+      this.trySend({ type: RemoteTag.found, id, module });
+    } catch (e) {
+      this.trySend({ type: RemoteTag.fail, id, error: KernelError.from(e).toJSON() });
+    }
+  }
+
+  private spawn(id: number, req: SpawnRequest): void {
+    const proc = this.deps.spawn(req, this.link.peer);
+    const s: Served = { proc, stdin: proc.then((p) => p.stdin.getWriter()), credit: { 1: new Credit(), 2: new Credit() }, consumed: new Consumed(), over: false };
+    s.stdin.catch(() => {});
+    this.served.set(id, s);
+    proc.then(
+      (p) => {
+        const bus = this.deps.bus();
+        if (bus !== undefined) {
+          s.bridge = new BusBridge(bus, (topic, data) => this.trySend({ type: RemoteTag.busOut, id, topic, data }));
+          s.bridge.listen(p.grants.publish);
+        }
+        this.trySend({ type: RemoteTag.spawned, id, pid: p.pid, subscribe: p.grants.subscribe });
+        void this.run(id, s, p);
+      },
+      (e: unknown) => {
+        this.served.delete(id);
+        const err = e instanceof KernelError ? e : new KernelError('kernel/spawn-failed', e instanceof Error ? e.message : String(e));
+        this.trySend({ type: RemoteTag.fail, id, error: err.toJSON() });
+      },
+    );
+  }
+
+  /** Sends its output as it comes, then its end. */
+  private async run(id: number, s: Served, p: ServedProcess): Promise<void> {
+    const [code] = await Promise.all([p.exit, this.pump(id, s, p.stdout, 1), this.pump(id, s, p.stderr, 2)]);
+    // What it published just before it ended is still on its way through this node's bus.
+    const bridge = s.bridge;
+    if (bridge !== undefined) setTimeout(() => bridge.close(), LATE_BUS_MS);
+    if (s.over) return;
+    this.served.delete(id);
+    const how = this.deps.ended(p.pid) ?? { reason: 'exited' as const };
+    this.trySend({ type: RemoteTag.exit, id, code, reason: how.reason, ...(how.message !== undefined ? { message: how.message } : {}) });
+  }
+
+  private async pump(id: number, s: Served, stream: ReadableStream<Uint8Array>, fd: 1 | 2): Promise<void> {
+    const reader = stream.getReader();
+    const over = (): boolean => s.over;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        await s.credit[fd].take(value.length, over);
+        await this.link.writable();
+        if (over()) break;
+        this.trySend({ type: RemoteTag.out, id, fd, data: value });
+      }
+    } catch {
+      return;
+    }
+    await reader.cancel().catch(() => {});
+  }
+
+  private trySend(m: RemoteUnsent): void {
+    try {
+      this.send(m);
+    } catch {
+      // The link has ended; `lost` ends what runs for it.
+    }
+  }
+}
