@@ -105,8 +105,10 @@ export async function startNode(options: Required<Pick<DevicesOptions, 'relay'>>
     // The relay is the person's choice, often on a private address or plain ws:// (a test, a LAN).
     connectionGater: { denyDialMultiaddr: () => false },
     // A WebRTC dial through a relay (signalling, ICE, DTLS) on a phone or a busy machine takes
-    // longer than libp2p's defaults for one address (6 s) and an inbound upgrade (10 s) allow.
-    connectionManager: { dialTimeout: 30_000, addressDialTimeout: 25_000, inboundUpgradeTimeout: 30_000 },
+    // longer than libp2p's defaults for one address (6 s) and an inbound upgrade (10 s) allow;
+    // not much longer, though: a dial whose signalling stalled is better tried again (`pair`
+    // and the redial do) than waited on.
+    connectionManager: { dialTimeout: 15_000, addressDialTimeout: 12_000, inboundUpgradeTimeout: 20_000 },
     services: { identify: identify(), ping: ping() },
   });
 
