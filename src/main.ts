@@ -4,7 +4,7 @@
  */
 import { boot, consumeLaunchQueue } from './boot';
 import { createKernel, type KernelApi } from './kernel';
-import { createDevicesHandle, type DevicesHandle } from './remote';
+import { createDevicesHandle, followDevices, type DevicesHandle } from './remote';
 import { installRequest, mountShell } from './shell';
 
 declare global {
@@ -22,6 +22,8 @@ async function start(): Promise<void> {
   // Set before anything renders: page scripts and tests wait for it.
   window.kernel = kernel;
   window.webmkDevices = createDevicesHandle();
+  // Every device link is a node for remote mode (a spawn from one asks the person first).
+  followDevices(window.webmkDevices, (link) => kernel.attachLink(link));
   // Devices left on come back on (libp2p loads only then), so paired devices reconnect.
   void window.webmkDevices.resume();
   const desktop = mountShell(document.body, kernel, b);

@@ -29,7 +29,8 @@ import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-s
 import { effectiveSpawn } from './spawn-config';
 import { checkSpawnOptions } from './spawn-options';
 import { remoteReady, startRemote } from './remote-mode';
-import type { NodeInfo, Remote, RemoteOptions } from '../remote';
+import type { Link, NodeInfo, Remote, RemoteOptions } from '../remote';
+import { RemoteRequests, type RemoteAnswer, type RemoteRequest } from './remote-requests';
 import {
   KernelEvents,
   type AutostartResult,
@@ -91,6 +92,8 @@ export class Kernel extends EventTarget implements KernelApi {
   /** Trusted rewrites of a lone wasm module's bytes at install (`kernel.transforms`). */
   readonly transforms = new Transforms(() => this.emit(KernelEvents.transforms));
   private readonly remote: Remote;
+  /** Devices' requests to run modules here, waiting for the person (`remoteRequests`). */
+  private readonly requests = new RemoteRequests(() => this.emit(KernelEvents.remoterequest));
 
   constructor(opts: KernelOptions = {}) {
     super();
@@ -158,6 +161,7 @@ export class Kernel extends EventTarget implements KernelApi {
         },
         row: (pid) => this.procs.get(pid)?.row,
         processesChanged: () => this.emit(KernelEvents.processes),
+        admit: (link, module, at) => this.requests.admit(link, module, at),
         nodesChanged: (gone) => this.dispatchEvent(new CustomEvent(KernelEvents.nodes, { detail: gone === undefined ? {} : { gone } })),
       },
     );
@@ -499,6 +503,21 @@ export class Kernel extends EventTarget implements KernelApi {
   /** The other nodes reachable now (tabs of the app on this browser, devices), tabs first. */
   nodes(): NodeInfo[] {
     return this.remote.nodes();
+  }
+
+  /** Takes a link to another node from a transport (devices: `followDevices`); the node is listed and can run processes. */
+  attachLink(link: Link): void {
+    this.remote.attach(link);
+  }
+
+  /** Devices' requests to run a module here, waiting for an answer, oldest first. */
+  remoteRequests(): RemoteRequest[] {
+    return this.requests.list();
+  }
+
+  /** Answers a device's request; throws `kernel/bad-argument` if none waits with that id. */
+  answerRemote(id: number, answer: RemoteAnswer): void {
+    this.requests.answer(id, answer);
   }
 
   /** Ends every process and closes the registry. */

@@ -4,7 +4,7 @@
  * spawns other nodes ask of it (an ordinary local process, listed with the caller's node).
  */
 import { KernelError, type ModuleInfo, type ProcessInfo } from '../common';
-import { Remote, type BusLike, type NodeGone, type RemoteModule, type RemoteOptions, type ServedProcess, type SpawnRequest } from '../remote';
+import { Remote, type BusLike, type Link, type NodeGone, type RemoteModule, type RemoteOptions, type ServedProcess, type SpawnRequest } from '../remote';
 import type { Ready } from './lifecycle';
 import type { AskedSpawn } from './spawn-options';
 import type { Process, SpawnOptions } from './types';
@@ -20,6 +20,8 @@ export interface RemoteModeDeps {
   /** A row changed, or a node came or went. */
   processesChanged(): void;
   nodesChanged(gone?: NodeGone): void;
+  /** Whether the node at the other end of `link` may run `module` here; rejects `remote/refused`. */
+  admit(link: Link, module: string, at: 'lookup' | 'spawn'): Promise<void>;
 }
 
 /** The description another node gets of a module installed here. */
@@ -61,6 +63,7 @@ export function startRemote(opts: RemoteOptions, deps: RemoteModeDeps): Remote {
       // Only commands run for another node; a service is called, not spawned.
       return info !== undefined && info.command ? describe(info) : undefined;
     },
+    admit: (link, module, at) => deps.admit(link, module, at),
     spawn: async (req: SpawnRequest, node: string): Promise<ServedProcess> => {
       const env = Object.fromEntries(req.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
       const files = Object.fromEntries(req.files);

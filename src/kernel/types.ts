@@ -8,12 +8,14 @@ import type { GfxApi } from '../gfx';
 import type { KvApi } from '../kv';
 import type { TransformsApi } from './transforms';
 import type { HostResources } from '../hosts';
-import type { NodeInfo } from '../remote';
+import type { Link, NodeInfo } from '../remote';
+import type { RemoteAnswer, RemoteRequest } from './remote-requests';
 import type { InstallProgress } from './fetch-source';
 import type { AddressSpace, SlotUse } from './memory-slots';
 
 export type { InstallProgress } from './fetch-source';
 export type { NodeInfo } from '../remote';
+export type { RemoteAnswer, RemoteRequest } from './remote-requests';
 
 export type {
   Capability,
@@ -159,6 +161,8 @@ export const KernelEvents = {
   nospace: 'nospace',
   /** A node came or went (`kernel.nodes()`); a `CustomEvent` whose `detail` is `{ gone?: { id, end } }`. */
   nodes: 'nodes',
+  /** A device's request to run a module here came or was settled (`kernel.remoteRequests()`). */
+  remoterequest: 'remoterequest',
 } as const;
 
 /** A live service as `kernel.serviceStats()` reports it. */
@@ -269,6 +273,12 @@ export interface KernelApi extends EventTarget {
   readonly node: string;
   /** The other nodes reachable now: tabs of the app on this browser, devices. */
   nodes(): NodeInfo[];
+  /** Takes a link from a transport (devices); its node is listed and can run processes. */
+  attachLink(link: Link): void;
+  /** Devices' requests to run a module here, waiting for the person, oldest first. */
+  remoteRequests(): RemoteRequest[];
+  /** Answers one: `once`, `always` (this device and module, until the device is forgotten) or `deny`. */
+  answerRemote(id: number, answer: RemoteAnswer): void;
   /** The pub/sub bus. */
   readonly bus: BusApi;
   /** Module windows: what they show, their input, closing them. */

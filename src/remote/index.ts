@@ -6,7 +6,10 @@ export type { RemoteModule, SpawnRequest } from './protocol';
 export type { ServedProcess } from './serve';
 export type { BusLike } from './bus-bridge';
 export {
+  allowAlways,
   createDevicesHandle,
+  followDevices,
+  loadAllowed,
   startDevices,
   parsePairingLink,
   type DeviceInfo,

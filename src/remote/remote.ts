@@ -64,6 +64,7 @@ export class Remote {
 
   /** Takes a link from a transport: the node it reaches is listed, and processes can run there. */
   attach(link: Link): void {
+    if (this.sessions.get(link.peer)?.link === link) return;
     const session = new Session(link, this.deps);
     this.sessions.set(link.peer, session);
     void link.ended.then(() => {

@@ -27,6 +27,12 @@ export interface ServeDeps {
   bus(): BusLike | undefined;
   /** The module, if installed here and runnable for another node. */
   lookup(name: string): Promise<RemoteModule | undefined>;
+  /**
+   * Whether the node at the other end of `link` may run `module` here (it may ask the person);
+   * rejects `remote/refused`. Asked at the lookup that precedes a spawn (so the caller's spawn
+   * rejects with the refusal), and again at the spawn, which a yes at the lookup lets through once.
+   */
+  admit(link: Link, module: string, at: 'lookup' | 'spawn'): Promise<void>;
   /** Runs it here for node `node`; rejects with a KernelError. */
   spawn(req: SpawnRequest, node: string): Promise<ServedProcess>;
   /** How process `pid` ended, once it has. */
@@ -120,6 +126,7 @@ export class Server {
     try {
       const module = await this.deps.lookup(name);
       if (module === undefined) throw new KernelError('remote/not-installed', `"${name}" is not installed on the node asked`, { name });
+      await this.deps.admit(this.link, name, 'lookup');
       this.trySend({ type: RemoteTag.found, id, module });
     } catch (e) {
       this.trySend({ type: RemoteTag.fail, id, error: KernelError.from(e).toJSON() });
@@ -127,7 +134,7 @@ export class Server {
   }
 
   private spawn(id: number, req: SpawnRequest): void {
-    const proc = this.deps.spawn(req, this.link.peer);
+    const proc = this.deps.admit(this.link, req.name, 'spawn').then(() => this.deps.spawn(req, this.link.peer));
     const s: Served = { proc, stdin: proc.then((p) => p.stdin.getWriter()), credit: { 1: new Credit(), 2: new Credit() }, consumed: new Consumed(), over: false };
     s.stdin.catch(() => {});
     this.served.set(id, s);

@@ -29,6 +29,7 @@ import './bus-view';
 import './services-view';
 import './command-bar';
 import './grant-dialog';
+import './remote-request-dialog';
 import './config-dialog';
 import './files-dialog';
 import './nodes-view';
@@ -152,10 +153,6 @@ export class Desktop extends LitElement {
             <h2 id="examples-heading">Examples</h2>
             <webmk-examples .examples=${feed.examples} .installed=${installed} .busy=${this.#modules.busy}></webmk-examples>
           </section>
-          <section class="panel" aria-labelledby="devices-heading">
-            <h2 id="devices-heading">Devices</h2>
-            <webmk-devices-panel .devices=${this.devices}></webmk-devices-panel>
-          </section>
         </div>
         <div class="column work">
           <section class="panel" aria-labelledby="command-heading">
@@ -169,6 +166,8 @@ export class Desktop extends LitElement {
           <section class="panel" aria-labelledby="nodes-heading">
             <h2 id="nodes-heading">Nodes</h2>
             <webmk-nodes .self=${this.kernel?.node ?? ''} .nodes=${feed.nodes}></webmk-nodes>
+            <h3 id="devices-heading">Devices</h3>
+            <webmk-devices-panel .devices=${this.devices}></webmk-devices-panel>
           </section>
           <section class="panel bus-panel" aria-labelledby="bus-heading">
             <webmk-bus-view ?open=${this.#bus.open} .stats=${this.#bus.stats} .denied=${this.#bus.denied}></webmk-bus-view>
@@ -187,6 +186,7 @@ export class Desktop extends LitElement {
         <p>Drop .wasm files to install (or .zip packages)</p>
       </div>
       <webmk-grant-dialog .prompt=${this.#prompts.current}></webmk-grant-dialog>
+      <webmk-remote-request-dialog .kernel=${this.kernel}></webmk-remote-request-dialog>
       <webmk-untrusted-dialog .prompt=${this.#modules.untrusted}></webmk-untrusted-dialog>
       <webmk-config-dialog .prompt=${this.#modules.configuring}></webmk-config-dialog>
       <webmk-files-dialog .view=${this.#modules.browsing}></webmk-files-dialog>

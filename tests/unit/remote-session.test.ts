@@ -59,7 +59,7 @@ function pair(): [MemLink, MemLink] {
 const noBus = { bus: () => undefined };
 
 /** Deps of the caller's side: it serves nothing. */
-const callerDeps: SessionDeps = { ...noBus, spawned: () => {}, lookup: async () => undefined, spawn: () => Promise.reject(new Error('no')), ended: () => undefined };
+const callerDeps: SessionDeps = { ...noBus, spawned: () => {}, lookup: async () => undefined, admit: async () => {}, spawn: () => Promise.reject(new Error('no')), ended: () => undefined };
 
 /** Deps of the serving side, running `make()` for every spawn. */
 function serverDeps(make: () => ServedProcess, killed: number[]): SessionDeps {
@@ -67,6 +67,7 @@ function serverDeps(make: () => ServedProcess, killed: number[]): SessionDeps {
     ...noBus,
     spawned: () => {},
     lookup: async () => undefined,
+    admit: async () => {},
     spawn: async () => {
       const p = make();
       return { ...p, kill: async () => void killed.push(p.pid) };

@@ -6,11 +6,12 @@
  */
 import { KernelError } from '../../common';
 import { getEnabled, getRelay, setEnabled, setRelay } from './store';
+import type { Link } from '../link';
 import type { Devices, DevicesOptions } from './types';
 
 export type { Devices, DevicesEvent, DevicesOptions, DeviceInfo } from './types';
 export type { PairedPeer } from './store';
-export { getRelay, setRelay } from './store';
+export { allowAlways, getRelay, loadAllowed, setRelay } from './store';
 export { parsePairingLink } from './protocol';
 
 /**
@@ -139,4 +140,31 @@ export function createDevicesHandle(): DevicesHandle {
     },
   };
   return handle;
+}
+
+/**
+ * Hands each device link to `attach` (remote mode's `Remote.attach`): those open when devices
+ * turn on and each one that opens after, for as long as devices stay on. Returns the stop.
+ */
+export function followDevices(handle: DevicesHandle, attach: (link: Link) => void): () => void {
+  let following: Devices | undefined;
+  let off: (() => void) | undefined;
+  const sync = (): void => {
+    const d = handle.current;
+    if (d === following) return;
+    off?.();
+    off = undefined;
+    following = d;
+    if (d === undefined) return;
+    off = d.subscribe((e) => {
+      if (e.type === 'link') attach(e.link);
+    });
+    for (const l of d.links()) attach(l);
+  };
+  const unwatch = handle.onChange(sync);
+  sync();
+  return () => {
+    unwatch();
+    off?.();
+  };
 }

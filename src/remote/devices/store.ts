@@ -75,9 +75,29 @@ export async function savePeer(peer: PairedPeer): Promise<void> {
   await (await db()).put('peers', peer);
 }
 
-/** Forgets a paired peer. */
+/** Forgets a paired peer, and the modules it was always allowed to run here. */
 export async function deletePeer(id: string): Promise<void> {
-  await (await db()).delete('peers', id);
+  const d = await db();
+  await d.delete('peers', id);
+  await d.delete('settings', `allow:${id}`);
+}
+
+/** The modules device `peer` may run here without asking (answered "always"). */
+export async function loadAllowed(peer: string): Promise<string[]> {
+  const v: unknown = await (await db()).get('settings', `allow:${peer}`);
+  if (typeof v !== 'string') return [];
+  try {
+    const list: unknown = JSON.parse(v);
+    return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Remembers that device `peer` may always run `module` here (until the device is forgotten). */
+export async function allowAlways(peer: string, module: string): Promise<void> {
+  const list = await loadAllowed(peer);
+  if (!list.includes(module)) await (await db()).put('settings', JSON.stringify([...list, module]), `allow:${peer}`);
 }
 
 /** The relay address setting (a multiaddr), or '' when none is set. */

@@ -1,0 +1,114 @@
+/**
+ * Remote mode over devices (issue 13, ADR 0021): two paired Chromium processes (a relay on
+ * 127.0.0.1, all in a network namespace of the test's making) list each other as device nodes;
+ * a spawn from one asks the person on the other first (the shell's dialog, or
+ * `kernel.answerRemote`): allowed once it runs interactively, denied it rejects `remote/refused`,
+ * allowed always it runs again unasked and can be killed; a killed browser ends what ran on it
+ * with `link-lost`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchDevice, startWorld, turnOn, waitEvent, type Device, type DeviceWorld } from './device-helpers';
+import { install, waitExit, waitOutput } from './kernel-helpers';
+import { makeNamespace, namespaceUnavailable, type Namespace } from './netns';
+import { codeOf, startRemote, waitNode, writeStdin } from './remote-helpers';
+
+const SHOTS = process.env.WEBMK_SHOTS ?? '/tmp';
+const unavailable = namespaceUnavailable();
+if (unavailable !== undefined) console.warn(`device spawn e2e SKIPPED: ${unavailable}`);
+
+describe.skipIf(unavailable !== undefined)(`remote spawns to a device${unavailable !== undefined ? ` (skipped: ${unavailable})` : ''}`, () => {
+  let ns: Namespace;
+  let world: DeviceWorld;
+  let a: Device;
+  let b: Device;
+  let idA = '';
+  let idB = '';
+
+  /** Waits until `d` has `n` requests waiting; returns the oldest. */
+  async function request(d: Device): Promise<{ id: number; node: string; nodeName: string; module: string }> {
+    await d.page.waitForFunction(() => window.kernel.remoteRequests().length > 0, undefined, { timeout: 30_000, polling: 100 });
+    return d.page.evaluate(() => window.kernel.remoteRequests()[0]!);
+  }
+
+  beforeAll(async () => {
+    ns = await makeNamespace();
+    world = await startWorld(ns);
+    [a, b] = await Promise.all([launchDevice(ns, world.url, 'a'), launchDevice(ns, world.url, 'b')]);
+    [idA, idB] = await Promise.all([turnOn(a.page, world.relay), turnOn(b.page, world.relay)]);
+    // Each browser has its own registry: the modules are installed where they run.
+    await install(b.page, 'cat', 'spin');
+    const link = await a.page.evaluate(() => window.webmkDevices.current?.pairingLink() ?? '');
+    await b.page.evaluate(async (l) => void (await window.webmkDevices.current!.pair(l)), link);
+    await waitEvent(a.page, 'link', idB);
+  }, 180_000);
+
+  afterAll(async () => {
+    await a?.browser.close().catch(() => {});
+    await b?.browser.close().catch(() => {});
+    ns?.close();
+  });
+
+  it('lists the paired device as a node of kind device, with its name and a round trip', async () => {
+    const node = await waitNode(a.page, idB);
+    expect(node).toMatchObject({ id: idB, kind: 'device', connected: true });
+    expect(node.name.length).toBeGreaterThan(0);
+    await waitNode(b.page, idA);
+    await a.page.waitForFunction((n) => window.kernel.nodes().find((x) => x.id === n)?.rttMs !== undefined, idB, { timeout: 30_000 });
+  });
+
+  it('asks the person on the device first; allowed once in its dialog, it answers stdin interactively', async () => {
+    const started = startRemote(a.page, 'cat', idB, { keepStdin: true });
+    const req = await request(b);
+    expect(req).toMatchObject({ node: idA, module: 'cat' });
+    const dialog = b.page.locator('.remote-request-dialog[open]');
+    await dialog.waitFor({ timeout: 30_000 });
+    expect(await dialog.innerText()).toContain('asks to run cat');
+    await b.page.screenshot({ path: `${SHOTS}/webmk-remote-request-dialog.png` });
+    await dialog.locator('button.once').click();
+    const pid = await started;
+    await writeStdin(a.page, pid, 'over the device\n');
+    await waitOutput(a.page, pid, 'over the device\n');
+    await writeStdin(a.page, pid, 'and again\n');
+    expect(await waitOutput(a.page, pid, 'and again\n')).toBe('over the device\nand again\n');
+    await a.page.evaluate((p) => (window as unknown as { __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> }).__stdin[p]?.close(), pid);
+    expect(await waitExit(a.page, pid)).toBe(0);
+    expect(await b.page.evaluate(() => window.kernel.remoteRequests().length)).toBe(0);
+  });
+
+  it('a denied request rejects the spawn with remote/refused, and nothing runs there', async () => {
+    const before = await b.page.evaluate(() => window.kernel.processes().length);
+    const code = codeOf(a.page, '(k, n) => k.spawn("cat", { mode: "remote", node: n })', idB);
+    const req = await request(b);
+    await b.page.evaluate((id) => window.kernel.answerRemote(id, 'deny'), req.id);
+    expect(await code).toBe('remote/refused');
+    expect(await b.page.evaluate(() => window.kernel.processes().length)).toBe(before);
+  });
+
+  it('allowed always, the module runs again without asking, and a kill ends it on both devices', async () => {
+    const first = startRemote(a.page, 'spin', idB);
+    const req = await request(b);
+    await b.page.evaluate((id) => window.kernel.answerRemote(id, 'always'), req.id);
+    const pid = await first;
+    await waitOutput(a.page, pid, 'spinning');
+    await a.page.evaluate((p) => window.kernel.kill(p), pid);
+    expect(await waitExit(a.page, pid)).toBe(137);
+    // Asked no more: the second spawn starts with no request waiting on b.
+    const again = await startRemote(a.page, 'spin', idB);
+    await waitOutput(a.page, again, 'spinning');
+    expect(await b.page.evaluate(() => window.kernel.remoteRequests().length)).toBe(0);
+    const row = await a.page.evaluate((p) => window.kernel.processes().find((x) => x.pid === p), again);
+    expect(row).toMatchObject({ mode: 'remote', node: idB, state: 'running' });
+    await b.page.waitForFunction((p) => window.kernel.processes().some((x) => x.remotePid === p && x.state === 'running'), again);
+  });
+
+  it('a killed browser ends what ran on it with link-lost', async () => {
+    const pid = await a.page.evaluate(() => window.kernel.processes().find((x) => x.mode === 'remote' && x.state === 'running')?.pid ?? -1);
+    expect(pid).toBeGreaterThan(0);
+    const t0 = Date.now();
+    b.kill();
+    await a.page.waitForFunction((p) => window.kernel.processes().find((x) => x.pid === p)?.state === 'exited', pid, { timeout: 30_000, polling: 100 });
+    expect(await a.page.evaluate((p) => window.kernel.processes().find((x) => x.pid === p)?.reason, pid)).toBe('link-lost');
+    expect(await a.page.evaluate((n) => window.kernel.nodes().some((x) => x.id === n), idB)).toBe(false);
+    console.log(`device spawn: a killed browser ended its process in ${Date.now() - t0} ms`);
+  });
+});
