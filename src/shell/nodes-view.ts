@@ -1,6 +1,6 @@
 /**
  * The Nodes view: this node's id, and the other nodes it reaches (tabs of the app on this
- * browser; devices once paired) with their round-trip time. A module is run on one of them from
+ * browser; paired devices whose link is up) with their round-trip time. A module is run on one of them from
  * its card ("Run on…" in the mode list).
  */
 import { LitElement, html } from 'lit';
@@ -31,7 +31,7 @@ export class NodesView extends LitElement {
     return html`
       <p class="node-self">This node: <code class="node-id">${this.self}</code></p>
       ${this.nodes.length === 0
-        ? html`<p class="empty">No other node. Open the app in another tab and it shows here.</p>`
+        ? html`<p class="empty">No other node. Open the app in another tab, or pair a device below, and it shows here.</p>`
         : html`<table class="node-table">
             <thead>
               <tr>

@@ -54,6 +54,12 @@ describe.skipIf(unavailable !== undefined)(`remote spawns to a device${unavailab
     expect(node.name.length).toBeGreaterThan(0);
     await waitNode(b.page, idA);
     await a.page.waitForFunction((n) => window.kernel.nodes().find((x) => x.id === n)?.rttMs !== undefined, idB, { timeout: 30_000 });
+    // The shell's Nodes panel lists it, above the Devices panel it holds.
+    const row = a.page.locator(`webmk-nodes tr[data-node="${idB}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.innerText()).toContain('device');
+    await a.page.locator('section[aria-labelledby="nodes-heading"] webmk-devices-panel').waitFor();
+    await a.page.locator('section[aria-labelledby="nodes-heading"]').screenshot({ path: `${SHOTS}/webmk-nodes-devices.png` });
   });
 
   it('asks the person on the device first; allowed once in its dialog, it answers stdin interactively', async () => {
