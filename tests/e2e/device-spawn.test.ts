@@ -3,8 +3,8 @@
  * 127.0.0.1, all in a network namespace of the test's making) list each other as device nodes;
  * a spawn from one asks the person on the other first (the shell's dialog, or
  * `kernel.answerRemote`): allowed once it runs interactively, denied it rejects `remote/refused`,
- * allowed always it runs again unasked and can be killed; a killed browser ends what ran on it
- * with `link-lost`.
+ * allowed always it runs again unasked and can be killed; forgetting the device drops "always";
+ * a killed browser ends what ran on it with `link-lost`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchDevice, startWorld, turnOn, waitEvent, type Device, type DeviceWorld } from './device-helpers';
@@ -106,6 +106,23 @@ describe.skipIf(unavailable !== undefined)(`remote spawns to a device${unavailab
     expect(row).toMatchObject({ mode: 'remote', node: idB, state: 'running' });
     await b.page.waitForFunction((p) => window.kernel.processes().some((x) => x.remotePid === p && x.state === 'running'), again);
   });
+
+  it('forgetting the device drops "always": paired again, it is asked again', async () => {
+    const running = await a.page.evaluate(() => window.kernel.processes().find((x) => x.mode === 'remote' && x.state === 'running')?.pid ?? -1);
+    await b.page.evaluate((id) => window.webmkDevices.current!.forget(id), idA);
+    // Its link closes: what ran there for the other device ends.
+    await a.page.waitForFunction((p) => window.kernel.processes().find((x) => x.pid === p)?.state === 'exited', running, { timeout: 30_000, polling: 100 });
+    const links = await a.page.evaluate((p) => (window as unknown as { deviceEvents: Array<{ type: string; peer?: string }> }).deviceEvents.filter((e) => e.type === 'link' && e.peer === p).length, idB);
+    const link = await a.page.evaluate(() => window.webmkDevices.current?.pairingLink() ?? '');
+    await b.page.evaluate(async (l) => void (await window.webmkDevices.current!.pair(l)), link);
+    await waitEvent(a.page, 'link', idB, links + 1);
+    await waitNode(a.page, idB);
+    const started = startRemote(a.page, 'spin', idB);
+    const req = await request(b);
+    expect(req).toMatchObject({ node: idA, module: 'spin' });
+    await b.page.evaluate((id) => window.kernel.answerRemote(id, 'once'), req.id);
+    await waitOutput(a.page, await started, 'spinning');
+  }, 120_000);
 
   it('a killed browser ends what ran on it with link-lost', async () => {
     const pid = await a.page.evaluate(() => window.kernel.processes().find((x) => x.mode === 'remote' && x.state === 'running')?.pid ?? -1);
