@@ -76,7 +76,10 @@ export class RemoteRequestDialog extends LitElement {
       ${r === undefined
         ? nothing
         : html`<h2 id="remote-request-title">Device <span class="device-name">${r.nodeName}</span> asks to run <code>${r.module}</code></h2>
-            <p>It runs here, with what <code>${r.module}</code> was granted on this device; its output goes to the other device.</p>
+            <p>
+              It runs here, with what <code>${r.module}</code> was granted on this device; its output goes to the other device.
+              <span class="note-muted">Device id <code title=${r.node}>${r.node.slice(0, 8)}…${r.node.slice(-6)}</code> (the name is the one it gave).</span>
+            </p>
             <div class="dialog-actions">
               <button type="button" class="danger deny" @click=${() => this.#answer('deny')}>Deny</button>
               <button type="button" class="always" @click=${() => this.#answer('always')}>Always for this device and module</button>
