@@ -51,7 +51,13 @@ export type KernelErrorCode =
   | 'gfx/bad-size'
   | 'gfx/busy'
   | 'gfx/limit'
-  | 'gfx/no-window';
+  | 'gfx/no-window'
+  | 'registry/not-migratable'
+  | 'migrate/not-migratable'
+  | 'migrate/busy'
+  | 'migrate/bad-state'
+  | 'migrate/failed'
+  | 'migrate/unsupported';
 
 /** Plain data form of a KernelError, as it crosses a wire. */
 export interface KernelErrorData {

@@ -9,20 +9,21 @@ import { KernelError, serviceSettings, type ExecutionMode, type ModuleConfig, ty
 import type { GfxApi } from '../gfx';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
 import { allocateRing, feed } from '../ipc';
-import { homeDirectory, readHome } from '../registry';
+import { homeDirectory, readHome, type HibernatedRecord } from '../registry';
 import { runAutostart } from './autostart';
 import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { registerHomeCalls } from './home-calls';
+import { Hibernation, checkHibernateOptions, type HibernateOptions } from './hibernate';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { packageInfos } from './packages';
 import type { PackageInfo } from './types';
 import { Pacer } from './pacer';
 import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
-import { checkSpawnOptions } from './spawn-options';
+import { checkSpawnOptions, type CheckedSpawn } from './spawn-options';
 import {
   KernelEvents,
   type AutostartResult,
@@ -77,6 +78,7 @@ export class Kernel extends EventTarget implements KernelApi {
   private autostarting: Promise<AutostartResult[]> | undefined;
   private autostartResults: AutostartResult[] | undefined;
   private readonly services: Services;
+  private readonly hibernation: Hibernation;
 
   constructor(opts: KernelOptions = {}) {
     super();
@@ -84,7 +86,16 @@ export class Kernel extends EventTarget implements KernelApi {
     this.ringSizes = { stdin: 256 * 1024, stdout: 1024 * 1024, stderr: 64 * 1024, pipe: 1024 * 1024, ...opts.rings };
     this.keepExited = opts.keepExited ?? 100;
     this.catalog = new ModuleCatalog(opts.dbName ?? 'webmk', this.maxPages, () => this.emit(KernelEvents.modules));
-    this.ready = this.catalog.ready;
+    this.hibernation = new Hibernation(opts.dbName ?? 'webmk', {
+      process: (pid) => this.procs.get(pid),
+      lookup: (name) => this.catalog.lookup(name),
+      adopt: (rec, spawn, info) => this.adopt(rec, spawn, info),
+    });
+    // Processes hibernated before a reload are back in the table (and their pids taken) before anything spawns.
+    this.ready = this.catalog.ready.then(async () => {
+      const top = await this.hibernation.restoreAll().catch(() => 0);
+      this.nextPid = Math.max(this.nextPid, top + 1);
+    });
     this.caps = new Capabilities({ kill: (pid) => this.kill(pid), process: (pid) => this.procs.get(pid)?.row, emit: (type) => this.emit(type) });
     registerKernelCalls(this.caps.calls, {
       modules: () => this.modules(),
@@ -116,6 +127,7 @@ export class Kernel extends EventTarget implements KernelApi {
       },
       gone: (row) => {
         this.homed.delete(row.pid);
+        this.hibernation.forget(row.pid);
         this.prune();
       },
     };
@@ -275,6 +287,7 @@ export class Kernel extends EventTarget implements KernelApi {
    * then its manifest, fill in what the spawn leaves out (spawn-config.ts).
    */
   private async ready4spawn(name: unknown, opts: unknown): Promise<Ready> {
+    await this.ready;
     const asked = checkSpawnOptions(opts);
     if (typeof name !== 'string') throw new KernelError('kernel/bad-argument', 'the module name must be a string');
     if (!globalThis.crossOriginIsolated) {
@@ -343,7 +356,13 @@ export class Kernel extends EventTarget implements KernelApi {
    * Creates the process: its rings (or the pipes it is given), its row, its first incarnation.
    * A stdin or stdout given as a pipe belongs to the neighbouring stage, not to the page.
    */
-  private launch(ready: Ready, pipes: { stdin?: SharedArrayBuffer | undefined; stdout?: SharedArrayBuffer | undefined }, from?: Continuing, pid = this.nextPid++): Process {
+  private launch(
+    ready: Ready,
+    pipes: { stdin?: SharedArrayBuffer | undefined; stdout?: SharedArrayBuffer | undefined },
+    from?: Continuing,
+    pid = this.nextPid++,
+    hibernated?: { startedAt: number },
+  ): Process {
     const rings: Rings = {
       stdin: pipes.stdin ?? allocateRing(this.ringSizes.stdin),
       stdout: pipes.stdout ?? allocateRing(this.ringSizes.stdout),
@@ -355,7 +374,8 @@ export class Kernel extends EventTarget implements KernelApi {
     if (proc === undefined) throw new KernelError('kernel/bad-argument', `process ${pid} could not be made`, { pid });
     this.procs.set(pid, lc);
     if (ready.o.homes.length > 0) this.homed.add(pid);
-    lc.begin('requested');
+    if (hibernated !== undefined) lc.restoredHibernated(hibernated);
+    else lc.begin('requested');
     return proc;
   }
 
@@ -433,8 +453,73 @@ export class Kernel extends EventTarget implements KernelApi {
     return this.launch(lc.ready, {}, { incarnation: lc.row.incarnation + 1, restarts: lc.row.restarts + 1 }, pid);
   }
 
+  /**
+   * Makes a module migratable (`true`: its bytes are instrumented with Asyncify, in a worker,
+   * and stored beside its own; its next processes run those) or not (`false`). Settles once
+   * stored. Rejects with `registry/not-found`, `registry/not-migratable` (the pass refused it:
+   * no memory, no `_start`, shared memory, already instrumented), `kernel/bad-argument`.
+   */
+  setMigratable(name: string, migratable: boolean): Promise<ModuleInfo> {
+    return this.catalog.setMigratable(name, migratable);
+  }
+
+  /**
+   * Hibernates a running migratable process: parked at its next blocking stdin read (waiting
+   * up to `deadlineMs`, default 5 s), its snapshot written to IndexedDB, its worker and memory
+   * released; the row goes `hibernating`, then `hibernated`. Writing to its stdin resumes it, as
+   * does `resume`. Survives a reload of the page (see `attach`). Settles once stored. Rejects
+   * with `kernel/unknown-process`, `migrate/not-migratable`, `migrate/bad-state` (not running),
+   * `migrate/busy` (no safe point before the deadline; with `orRestart` it is restarted instead),
+   * `migrate/failed`, `registry/quota`, `registry/storage` (then it runs on).
+   */
+  async hibernate(pid: number, opts?: HibernateOptions): Promise<void> {
+    await this.hibernation.hibernate(this.lifecycle(pid), checkHibernateOptions(opts));
+  }
+
+  /**
+   * Resumes a hibernated process from its stored snapshot; settles once it runs. Rejects with
+   * `kernel/unknown-process`, `migrate/bad-state` (not hibernated), `migrate/failed`.
+   */
+  async resume(pid: number): Promise<void> {
+    await this.hibernation.resume(this.lifecycle(pid));
+  }
+
+  /**
+   * Moves a running migratable process to a fresh host of `mode` (`worker` for now): parked at
+   * its next blocking read, resumed there; pid, streams and handle stay. Settles once it runs
+   * again. Rejects like `hibernate`, and with `migrate/unsupported` for another mode.
+   */
+  async setMode(pid: number, mode: ExecutionMode, opts?: HibernateOptions): Promise<void> {
+    await this.hibernation.move(this.lifecycle(pid), mode, checkHibernateOptions(opts));
+  }
+
+  /**
+   * The handle of a process that has not ended (one listed after a reload, say: hibernated,
+   * its stdin resumes it). Rejects with `kernel/unknown-process` (none, or ended).
+   */
+  async attach(pid: number): Promise<Process> {
+    await this.ready;
+    const handle = this.procs.get(pid)?.process;
+    if (handle === undefined) throw new KernelError('kernel/unknown-process', `no live process ${pid}`, { pid });
+    return handle;
+  }
+
+  private lifecycle(pid: unknown): Lifecycle {
+    const lc = typeof pid === 'number' ? this.procs.get(pid) : undefined;
+    if (lc === undefined) throw new KernelError('kernel/unknown-process', `no process ${String(pid)}`, { pid });
+    return lc;
+  }
+
+  /** A process stored hibernated before a reload, back in the table under its pid. */
+  private async adopt(rec: HibernatedRecord, o: CheckedSpawn, info: ModuleInfo): Promise<boolean> {
+    const runnable = await this.catalog.runnable(info);
+    this.launch({ info, o, runnable }, {}, { incarnation: rec.incarnation, restarts: rec.restarts }, rec.pid, { startedAt: rec.startedAt });
+    return true;
+  }
+
   /** Ends every process and closes the registry. */
   dispose(): void {
+    this.hibernation.close();
     this.pacer.dispose();
     for (const host of this.hosts.values()) host.dispose();
     this.catalog.close();

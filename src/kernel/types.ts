@@ -47,6 +47,11 @@ export interface InstallOptions {
   force?: boolean;
   /** For a URL: called as the download goes. */
   onProgress?: (progress: InstallProgress) => void;
+  /**
+   * Make it migratable (instrumented with Asyncify: it can be hibernated and moved while it
+   * waits); default: what its manifest's `migratable` says.
+   */
+  migratable?: boolean;
 }
 
 /** The publisher keys the person trusts (`kernel.trust`); a key is the raw 32 bytes of an Ed25519 public key, or their base64. */
@@ -222,6 +227,16 @@ export interface KernelApi extends EventTarget {
   denied(): DeniedAttempt[];
   /** Calls function `fn` of service module `module` with `input`; resolves with its output bytes. */
   call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array>;
+  /** Makes a module migratable (instrumented with Asyncify; it can then be hibernated and moved) or not. */
+  setMigratable(name: string, migratable: boolean): Promise<ModuleInfo>;
+  /** Parks a running migratable process at its next blocking read and stores it; its worker and memory go. */
+  hibernate(pid: number, opts?: { deadlineMs?: number; orRestart?: boolean }): Promise<void>;
+  /** Resumes a hibernated process (writing to its stdin does too). */
+  resume(pid: number): Promise<void>;
+  /** Moves a running migratable process to a fresh host of that mode (worker for now). */
+  setMode(pid: number, mode: ExecutionMode, opts?: { deadlineMs?: number; orRestart?: boolean }): Promise<void>;
+  /** The handle of a live process (after a reload: of a hibernated one). */
+  attach(pid: number): Promise<Process>;
   /** The home of `module` (its directory in the origin-private file system), made if missing. */
   home(module: string): Promise<FileSystemDirectoryHandle>;
   /** The pub/sub bus. */

@@ -4,7 +4,8 @@
  * (JSPI) runs through `WebAssembly.promising`, so the worker's event loop turns while it waits.
  */
 import { EXIT_CODES, Errno, type ProcessExit } from '../common';
-import { WatchWriter, killedFlag, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { PARK_CALL, WatchWriter, killedFlag, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { Parkable, isInstrumented } from './asyncify';
 import { ExtismHost } from './extism';
 import { ProcessKilled, createGuestContext, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
 import { EXTISM_ENV, serveLoop } from './serve';
@@ -66,11 +67,15 @@ export function runProcess(
   }
   /** Whether `_start` was reached: a start that failed before leaves the streams to the kernel (it may try again). */
   let ran = false;
+  // A migratable module in a realm that may block: its stdin read is a safe point (ADR 0019).
+  const parkable = m.migrate !== undefined && !suspend && isInstrumented(module) ? new Parkable(m.migrate, m.stdin) : undefined;
   const exit = (async (): Promise<ProcessExit> => {
     try {
       let instance: WebAssembly.Instance;
       try {
-        instance = new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch));
+        const wasi = parkable !== undefined ? parkable.wrap(proc.imports) : proc.imports;
+        instance = new WebAssembly.Instance(module, link(module, wasi, webmk, watch));
+        parkable?.bind(instance);
       } catch (e) {
         return startFailure(e);
       }
@@ -85,13 +90,20 @@ export function runProcess(
       ran = true;
       onRunning();
       try {
-        return { code: await runStart(proc, instance, start as () => unknown, suspend || suspends(module, webmk)), reason: 'exited' };
+        const code = await runStart(proc, instance, start as () => unknown, suspend || suspends(module, webmk));
+        if (parkable?.unwound === true) {
+          // Parked: the snapshot goes to the kernel before the exit does; the streams stay open for the next start.
+          const snapshot = parkable.capture();
+          ctx.notify(PARK_CALL, snapshot, [snapshot.memory.buffer]);
+          return { code: 0, reason: 'exited', message: 'parked' };
+        }
+        return { code, reason: 'exited' };
       } catch (e) {
         return trapped(e, memory, m.maxPages);
       }
     } finally {
       if (ran) proc.keepFiles();
-      if (!m.keepStdio && ran) proc.closeStdio();
+      if (!m.keepStdio && ran && parkable?.unwound !== true) proc.closeStdio();
     }
   })();
   return { exit, settle };

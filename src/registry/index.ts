@@ -4,3 +4,4 @@ export { analyse, capabilities, chooseName, MANIFEST_SECTION } from './analyse';
 export { capMemory, sections, hasWasmMagic, type Capped } from './wasm-binary';
 export { homeDirectory, readHome, readHomeFile, writeHomeFile, makeHomeDirectory, removeHomeEntry } from './homes';
 export { satisfies, isRange, isVersion } from './semver';
+export { SnapshotStore, type HibernatedRecord } from './snapshots';

@@ -1,0 +1,176 @@
+/**
+ * Migratable modules, hibernation and moves through `window.kernel`, in real Chromium: the
+ * Asyncify transform at install, an interactive C program parked between lines of input and
+ * resumed (on request, by its stdin, after a reload of the page, in a fresh worker) with its
+ * state intact; the refusals with their codes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchBrowser, moduleBytes, openApp, startServer, waitForKernel, type StaticServer, type TestBrowser } from './harness';
+import { install, startBackground, waitOutput } from './kernel-helpers';
+
+let server: StaticServer;
+let browser: TestBrowser;
+let page: Page;
+
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  page = await openApp(browser.context, server.url);
+  await install(page, 'cat');
+  await page.evaluate(async (bytes) => {
+    await window.kernel.install(new Uint8Array(bytes), { name: 'accum', migratable: true });
+  }, moduleBytes('accum'));
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Writes a line to a background process's stdin (its writer kept by startBackground). */
+function send(pid: number, line: string): Promise<void> {
+  return page.evaluate(
+    async ([p, l]) => {
+      const w = window as unknown as { __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> };
+      await w.__stdin[p]?.write(new TextEncoder().encode(l));
+    },
+    [pid, line] as const,
+  );
+}
+
+function state(pid: number): Promise<string | undefined> {
+  return page.evaluate((p) => window.kernel.processes().find((r) => r.pid === p)?.state, pid);
+}
+
+function waitState(pid: number, s: string): Promise<unknown> {
+  return page.waitForFunction(([p, want]) => window.kernel.processes().find((r) => r.pid === p)?.state === want, [pid, s] as const);
+}
+
+/** The failure code of a kernel verb run in the page, or 'ok'. */
+function codeOf(script: string, arg: number): Promise<string> {
+  return page.evaluate(
+    async ([src, a]) => {
+      try {
+        await (new Function('k', 'a', `return (${src})(k, a)`) as (k: unknown, a: number) => Promise<unknown>)(window.kernel, a);
+        return 'ok';
+      } catch (e) {
+        return (e as { code?: string }).code ?? String(e);
+      }
+    },
+    [script, arg] as const,
+  );
+}
+
+describe('migratable modules', () => {
+  it('stores instrumented bytes beside the original and says so in the record', async () => {
+    const info = await page.evaluate(async () => (await window.kernel.modules()).find((m) => m.name === 'accum'));
+    expect(info?.migratable?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(info?.migratable?.sha256).not.toBe(info?.sha256);
+    expect(info?.migratable?.size ?? 0).toBeGreaterThan(info?.size ?? 0);
+  });
+
+  it('refuses to hibernate a process whose module is not migratable (migrate/not-migratable)', async () => {
+    const pid = await startBackground(page, 'cat', [], { keepStdin: true });
+    await waitState(pid, 'running');
+    expect(await codeOf('(k, pid) => k.hibernate(pid)', pid)).toBe('migrate/not-migratable');
+    expect(await state(pid)).toBe('running');
+    await page.evaluate((p) => window.kernel.kill(p), pid);
+  });
+
+  it('refuses a transform it cannot do (registry/not-migratable)', async () => {
+    const code = await page.evaluate(async () => {
+      // A module without memory or _start: nothing to capture.
+      const empty = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+      try {
+        await window.kernel.install(empty, { name: 'empty-mig', migratable: true });
+        return 'ok';
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    });
+    expect(code).toBe('registry/not-migratable');
+  });
+});
+
+describe('hibernate and resume', () => {
+  it('parks between lines, releases its worker, and carries on when written to', async () => {
+    const pid = await startBackground(page, 'accum', [], { keepStdin: true });
+    await waitOutput(page, pid, 'ready');
+    await send(pid, '5\n');
+    await waitOutput(page, pid, 'n=1 total=5 ');
+    await send(pid, '7\n');
+    await waitOutput(page, pid, 'n=2 total=12 ');
+    const states: string[] = await page.evaluate(async (p) => {
+      const seen: string[] = [];
+      const on = (e: Event) => {
+        const d = (e as CustomEvent<{ pid: number; state: string }>).detail;
+        if (d.pid === p) seen.push(d.state);
+      };
+      window.kernel.addEventListener('statechange', on);
+      await window.kernel.hibernate(p);
+      window.kernel.removeEventListener('statechange', on);
+      return seen;
+    }, pid);
+    expect(states).toEqual(['hibernating', 'hibernated']);
+    expect(await page.evaluate(() => window.kernel.resources().hosts.worker.busyWorkers)).toBe(0);
+    await send(pid, '30\n');
+    const out = await waitOutput(page, pid, 'n=3 total=42 ');
+    expect(out).toMatch(/n=3 total=42 check=\d+ clock=ok/);
+    expect(await state(pid)).toBe('running');
+    // Once more, resumed by the verb this time.
+    await page.evaluate((p) => window.kernel.hibernate(p), pid);
+    expect(await state(pid)).toBe('hibernated');
+    await page.evaluate((p) => window.kernel.resume(p), pid);
+    expect(await state(pid)).toBe('running');
+    await send(pid, '-2\n');
+    await waitOutput(page, pid, 'n=4 total=40 ');
+    await page.evaluate((p) => window.kernel.kill(p), pid);
+  });
+
+  it('moves a process to a fresh worker between lines (setMode)', async () => {
+    const pid = await startBackground(page, 'accum', [], { keepStdin: true });
+    await waitOutput(page, pid, 'ready');
+    await send(pid, '1\n');
+    await waitOutput(page, pid, 'n=1 total=1 ');
+    await page.evaluate((p) => window.kernel.setMode(p, 'worker'), pid);
+    expect(await state(pid)).toBe('running');
+    await send(pid, '2\n');
+    await waitOutput(page, pid, 'n=2 total=3 ');
+    expect(await codeOf("(k, pid) => k.setMode(pid, 'inpage')", pid)).toBe('migrate/unsupported');
+    expect(await codeOf('(k, pid) => k.resume(pid)', pid)).toBe('migrate/bad-state');
+    await page.evaluate((p) => window.kernel.kill(p), pid);
+  });
+
+  it('survives a reload: listed hibernated, attached, continued with its state', async () => {
+    const pid = await startBackground(page, 'accum', [], { keepStdin: true });
+    await waitOutput(page, pid, 'ready');
+    await send(pid, '100\n');
+    await waitOutput(page, pid, 'n=1 total=100 ');
+    await send(pid, '23\n');
+    const before = await waitOutput(page, pid, 'n=2 total=123 ');
+    const check = /n=2 total=123 check=(\d+)/.exec(before)?.[1];
+    await page.evaluate((p) => window.kernel.hibernate(p), pid);
+    await page.reload();
+    await waitForKernel(page);
+    const row = await page.evaluate((p) => window.kernel.processes().find((r) => r.pid === p), pid);
+    expect(row?.state).toBe('hibernated');
+    expect(row?.name).toBe('accum');
+    const out = await page.evaluate(async (p) => {
+      const proc = await window.kernel.attach(p);
+      const w = proc.stdin.getWriter();
+      await w.write(new TextEncoder().encode('7\n'));
+      await w.close();
+      const [text, code] = await Promise.all([new Response(proc.stdout).text(), proc.exit]);
+      return { text, code };
+    }, pid);
+    expect(out.code).toBe(0);
+    expect(out.text).toMatch(/n=3 total=130 check=\d+ clock=ok/);
+    expect(out.text).toContain('bye n=3 total=130');
+    // The checksum of its heap went on from where it was: 100*1 + 23*2 + 7*3.
+    expect(check).toBe('146');
+    expect(out.text).toContain('check=167');
+    // Gone for good: nothing stored any more.
+    expect(await codeOf('(k, pid) => k.attach(pid)', pid)).toBe('kernel/unknown-process');
+  });
+});
