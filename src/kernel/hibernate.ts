@@ -120,8 +120,8 @@ export class Hibernation {
    * A start that fails ends it as any failed start does (its policy may restart it).
    */
   async move(lc: Lifecycle, mode: ExecutionMode, opts: { deadlineMs: number; orRestart: boolean }): Promise<void> {
-    if (mode !== 'worker') {
-      throw new KernelError('migrate/unsupported', `a running process moves between workers only for now, not to "${mode}"`, { mode });
+    if (mode !== 'worker' && mode !== 'iframe') {
+      throw new KernelError('migrate/unsupported', `a running process moves between worker and iframe only for now, not to "${mode}"`, { mode });
     }
     let snap: Snapshot;
     try {
@@ -132,8 +132,11 @@ export class Hibernation {
       await lc.restartNow();
       return;
     }
-    lc.resume(snap);
+    lc.moveTo(mode, snap);
     await lc.whenRunning().catch(() => {});
+    if (lc.row.mode !== mode) {
+      throw new KernelError('migrate/failed', `process ${lc.row.pid} could not start in "${mode}": it carries on in "${lc.row.mode}"`, { pid: lc.row.pid, mode, rolledBack: true });
+    }
   }
 
   /** A process is gone for good: its stored snapshot goes too. */

@@ -485,9 +485,11 @@ export class Kernel extends EventTarget implements KernelApi {
   }
 
   /**
-   * Moves a running migratable process to a fresh host of `mode` (`worker` for now): parked at
-   * its next blocking read, resumed there; pid, streams and handle stay. Settles once it runs
-   * again. Rejects like `hibernate`, and with `migrate/unsupported` for another mode.
+   * Moves a running migratable process to a fresh host of `mode` (`worker` or `iframe`): parked
+   * at its next blocking read, resumed there; pid, streams and handle stay, stdin written
+   * meanwhile waits in its ring. Settles once it runs again. Rejects like `hibernate`, with
+   * `migrate/unsupported` for another mode, and `migrate/failed` when the target could not
+   * start it (it carries on where it was: rolled back).
    */
   async setMode(pid: number, mode: ExecutionMode, opts?: HibernateOptions): Promise<void> {
     await this.hibernation.move(this.lifecycle(pid), mode, checkHibernateOptions(opts));

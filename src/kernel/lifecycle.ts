@@ -165,7 +165,8 @@ export class Lifecycle {
           : this.deps.host(o.mode).start({
             pid: row.pid,
             name: info.name,
-            program: { ...runnable, sha256: info.sha256 },
+            // The hash of what runs: a frame compiles once per hash (a migratable module runs its instrumented bytes).
+            program: { ...runnable, sha256: info.migratable?.sha256 ?? info.sha256 },
             args: row.args,
             env: o.env,
             preopens: o.preopens,
@@ -194,6 +195,7 @@ export class Lifecycle {
         this.deps.slots.instantiated(this.slot.space);
       }
       row.state = 'running';
+      this.migration.setFallback(undefined);
       this.deps.changed(row, reason);
       const waiters = this.waiters;
       this.waiters = [];
@@ -220,7 +222,7 @@ export class Lifecycle {
     this.row.state = state;
     this.deps.changed(this.row, 'requested');
     try {
-      return await this.migration.park(this.rings?.stdin, hosted.exited, deadlineMs);
+      return await this.migration.park(hosted, this.rings?.stdin, deadlineMs);
     } catch (e) {
       if (this.row.state === state && this.hosted === hosted) {
         this.row.state = 'running';
@@ -237,6 +239,25 @@ export class Lifecycle {
     }
     this.migration.setResume(snapshot);
     this.begin('requested');
+  }
+
+  /**
+   * Starts a parked (`switching`) process in `mode` from `snapshot`; if that start fails before
+   * it runs, it starts again where it was, from the same snapshot (rolled back).
+   */
+  moveTo(mode: ExecutionMode, snapshot: Snapshot): void {
+    if (this.row.state !== 'switching') {
+      throw new KernelError('migrate/bad-state', `process ${this.row.pid} is ${this.row.state}, not switching`, { pid: this.row.pid, state: this.row.state });
+    }
+    this.migration.setFallback({ mode: this.row.mode, snapshot });
+    this.setMode(mode);
+    this.migration.setResume(snapshot);
+    this.begin('requested');
+  }
+
+  private setMode(mode: ExecutionMode): void {
+    this.ready.o.mode = mode;
+    this.row.mode = mode;
   }
 
   /** A process restored after a reload: hibernated, its snapshot in storage. */
@@ -294,6 +315,14 @@ export class Lifecycle {
         row.state = 'hibernated';
         this.deps.changed(row, 'requested');
       }
+      return;
+    }
+    // A move whose target could not start: back where it was, from the same snapshot.
+    const back = row.state === 'resuming' && !this.stopping && !this.restarting ? this.migration.takeFallback() : undefined;
+    if (back !== undefined) {
+      this.setMode(back.mode);
+      this.migration.setResume(back.snapshot);
+      this.begin('failed');
       return;
     }
     if (slot !== undefined) {

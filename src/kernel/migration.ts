@@ -5,10 +5,11 @@
  * resumes from.
  */
 import { KernelError, type CallResult, type ExecutionMode } from '../common';
+import type { HostedProcess } from '../hosts';
 import { MigrateControl, Ring, parseSnapshot, sleepUnthrottled, type MigrateStart, type Snapshot } from '../ipc';
 
 /** Modes whose host runs the migratable runtime (in a realm that may block). */
-const PARKABLE_MODES: readonly ExecutionMode[] = ['worker'];
+const PARKABLE_MODES: readonly ExecutionMode[] = ['worker', 'iframe'];
 
 export class Migration {
   /** This incarnation's control words (absent: not migratable here). */
@@ -17,6 +18,8 @@ export class Migration {
   /** The snapshot the running incarnation sent, until its host has ended. */
   private snapshot: Snapshot | undefined;
   private waiting: { ok: (s: Snapshot) => void } | undefined;
+  /** While a move's target starts: where it came from and its snapshot, to go back if the start fails. */
+  private fallback: { mode: ExecutionMode; snapshot: Snapshot } | undefined;
 
   constructor(readonly migratable: boolean) {}
 
@@ -28,6 +31,18 @@ export class Migration {
   /** Sets the snapshot the next start resumes from. */
   setResume(snapshot: Snapshot): void {
     this.resumeFrom = snapshot;
+  }
+
+  /** Remembers where a move came from until its target runs (`undefined`: it runs; forget it). */
+  setFallback(f: { mode: ExecutionMode; snapshot: Snapshot } | undefined): void {
+    this.fallback = f;
+  }
+
+  /** The way back of a move whose target failed to start (once). */
+  takeFallback(): { mode: ExecutionMode; snapshot: Snapshot } | undefined {
+    const f = this.fallback;
+    this.fallback = undefined;
+    return f;
   }
 
   /** The snapshot a start resumes from (once). */
@@ -75,10 +90,10 @@ export class Migration {
    * has ended. Rejects with `migrate/not-migratable`, `migrate/busy` (not at a safe point
    * within `deadlineMs`; the request is withdrawn), `migrate/failed` (it ended otherwise).
    */
-  park(stdin: SharedArrayBuffer | undefined, exited: Promise<unknown>, deadlineMs: number): Promise<Snapshot> {
+  park(hosted: HostedProcess, stdin: SharedArrayBuffer | undefined, deadlineMs: number): Promise<Snapshot> {
     const control = this.control;
     if (control === undefined) {
-      const why = this.migratable ? 'its execution mode cannot park it yet (worker only)' : 'its module is not migratable (install it with { migratable: true })';
+      const why = this.migratable ? 'its execution mode cannot park it yet (worker and iframe only)' : 'its module is not migratable (install it with { migratable: true })';
       return Promise.reject(new KernelError('migrate/not-migratable', `this process cannot be parked: ${why}`, { migratable: this.migratable }));
     }
     return new Promise<Snapshot>((ok, fail) => {
@@ -90,8 +105,9 @@ export class Migration {
         },
       };
       control.requestPark();
+      hosted.park?.(true);
       if (stdin !== undefined) new Ring(stdin).wakeReader();
-      void exited.then(() => {
+      void hosted.exited.then(() => {
         // endedParked runs before this: anything else is an end that was not a park.
         if (done) return;
         done = true;
@@ -103,6 +119,7 @@ export class Migration {
         done = true;
         this.waiting = undefined;
         control.withdraw();
+        hosted.park?.(false);
         fail(new KernelError('migrate/busy', `the process did not reach a safe point (a blocking read) within ${deadlineMs} ms`, { deadlineMs }));
       });
     });

@@ -17,7 +17,7 @@ beforeAll(async () => {
   server = await startServer();
   browser = await launchBrowser();
   page = await openApp(browser.context, server.url);
-  await install(page, 'cat');
+  await install(page, 'cat', 'spin');
   await page.evaluate(async (bytes) => {
     await window.kernel.install(new Uint8Array(bytes), { name: 'accum', migratable: true });
   }, moduleBytes('accum'));
@@ -140,6 +140,47 @@ describe('hibernate and resume', () => {
     expect(await codeOf("(k, pid) => k.setMode(pid, 'inpage')", pid)).toBe('migrate/unsupported');
     expect(await codeOf('(k, pid) => k.resume(pid)', pid)).toBe('migrate/bad-state');
     await page.evaluate((p) => window.kernel.kill(p), pid);
+  });
+
+  it('moves worker -> iframe -> worker between lines, output unbroken', async () => {
+    const pid = await startBackground(page, 'accum', [], { keepStdin: true });
+    await waitOutput(page, pid, 'ready');
+    await send(pid, '4\n');
+    await waitOutput(page, pid, 'n=1 total=4 ');
+    await page.evaluate((p) => window.kernel.setMode(p, 'iframe'), pid);
+    expect(await page.evaluate((p) => window.kernel.processes().find((r) => r.pid === p)?.mode, pid)).toBe('iframe');
+    await send(pid, '5\n');
+    await waitOutput(page, pid, 'n=2 total=9 ');
+    // Written while it moves: queued in its ring, read once it runs again.
+    await page.evaluate(async (p) => {
+      const moving = window.kernel.setMode(p, 'worker');
+      const w = window as unknown as { __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> };
+      await w.__stdin[p]?.write(new TextEncoder().encode('6\n'));
+      await moving;
+    }, pid);
+    expect(await page.evaluate((p) => window.kernel.processes().find((r) => r.pid === p)?.mode, pid)).toBe('worker');
+    const out = await waitOutput(page, pid, 'n=3 total=15 ');
+    expect(out.match(/^n=\d+ .*$/gm)).toEqual([
+      expect.stringMatching(/^n=1 total=4 check=4 clock=ok$/),
+      expect.stringMatching(/^n=2 total=9 check=14 clock=ok$/),
+      expect.stringMatching(/^n=3 total=15 check=32 clock=ok$/),
+    ]);
+    await page.evaluate((p) => window.kernel.kill(p), pid);
+  });
+
+  it('refuses a process busy past the deadline (migrate/busy), or restarts it when asked', async () => {
+    await page.evaluate(() => window.kernel.setMigratable('spin', true));
+    const pid = await startBackground(page, 'spin', []);
+    await waitOutput(page, pid, 'spinning');
+    expect(await codeOf('(k, pid) => k.hibernate(pid, { deadlineMs: 200 })', pid)).toBe('migrate/busy');
+    expect(await state(pid)).toBe('running');
+    await page.evaluate((p) => window.kernel.hibernate(p, { deadlineMs: 200, orRestart: true }), pid);
+    await waitState(pid, 'running');
+    expect(await page.evaluate((p) => window.kernel.processes().find((r) => r.pid === p)?.incarnation, pid)).toBe(2);
+    await page.evaluate((p) => window.kernel.kill(p), pid);
+    await page.evaluate(() => window.kernel.setMigratable('spin', false));
+    const info = await page.evaluate(async () => (await window.kernel.modules()).find((m) => m.name === 'spin'));
+    expect(info?.migratable).toBeUndefined();
   });
 
   it('survives a reload: listed hibernated, attached, continued with its state', async () => {
