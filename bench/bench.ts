@@ -8,6 +8,7 @@ import { iframeFigure } from './figures/iframe';
 import { iframeBusFigure } from './figures/iframe-bus';
 import { killFigure } from './figures/kill';
 import { leaksFigure } from './figures/leaks';
+import { migrateFigure } from './figures/migrate';
 import { packagesFigure } from './figures/packages';
 import { servicesFigure } from './figures/services';
 import { spawnFigure } from './figures/spawn';
@@ -34,6 +35,7 @@ const FIGURES = {
   services: servicesFigure,
   packages: packagesFigure,
   files: filesFigure,
+  migrate: migrateFigure,
   // Last: it fills the page's renderer with wasm memories.
   wall: wallFigure,
 } satisfies Record<string, () => Promise<FigureResult>>;

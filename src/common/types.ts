@@ -199,6 +199,8 @@ export interface ProcessInfo {
   lastExit?: ProcessExit & { at: number };
   /** While in `backoff`: when the next incarnation starts (milliseconds since the epoch). */
   restartAt?: number;
+  /** While `hibernated`: the bytes of linear memory its snapshot holds. */
+  snapshotBytes?: number;
 }
 
 /** What the kernel answers a guest call with; `transfer` lists objects to move, not copy. */

@@ -73,6 +73,7 @@ export class Hibernation {
       incarnation: lc.row.incarnation,
       restarts: lc.row.restarts,
       hibernatedAt: Date.now(),
+      memoryBytes: snap.memory.byteLength,
     };
     try {
       await (await this.store).put(record, snap);
@@ -110,8 +111,9 @@ export class Hibernation {
       throw new KernelError('migrate/failed', `the stored snapshot of process ${pid} is damaged`, { pid });
     }
     lc.resume(snap);
+    // Not waited for: IndexedDB runs a later put for this pid (a next hibernation) after it.
+    void store.delete(pid).catch(() => {});
     await lc.whenRunning().catch(() => {});
-    await store.delete(pid).catch(() => {});
   }
 
   /**

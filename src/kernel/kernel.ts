@@ -361,7 +361,7 @@ export class Kernel extends EventTarget implements KernelApi {
     pipes: { stdin?: SharedArrayBuffer | undefined; stdout?: SharedArrayBuffer | undefined },
     from?: Continuing,
     pid = this.nextPid++,
-    hibernated?: { startedAt: number },
+    hibernated?: { startedAt: number; snapshotBytes?: number },
   ): Process {
     const rings: Rings = {
       stdin: pipes.stdin ?? allocateRing(this.ringSizes.stdin),
@@ -515,7 +515,7 @@ export class Kernel extends EventTarget implements KernelApi {
   /** A process stored hibernated before a reload, back in the table under its pid. */
   private async adopt(rec: HibernatedRecord, o: CheckedSpawn, info: ModuleInfo): Promise<boolean> {
     const runnable = await this.catalog.runnable(info);
-    this.launch({ info, o, runnable }, {}, { incarnation: rec.incarnation, restarts: rec.restarts }, rec.pid, { startedAt: rec.startedAt });
+    this.launch({ info, o, runnable }, {}, { incarnation: rec.incarnation, restarts: rec.restarts }, rec.pid, { startedAt: rec.startedAt, ...(typeof rec.memoryBytes === 'number' ? { snapshotBytes: rec.memoryBytes } : {}) });
     return true;
   }
 

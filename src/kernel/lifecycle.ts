@@ -149,6 +149,7 @@ export class Lifecycle {
     const resume = this.migration.takeResume();
     row.state = resume !== undefined ? 'resuming' : 'starting';
     delete row.restartAt;
+    delete row.snapshotBytes;
     this.deps.changed(row, reason);
     // A resumed process is the same process: its capabilities (a window) are already set up.
     if (resume === undefined) this.deps.caps.spawned(row.pid, info);
@@ -261,8 +262,9 @@ export class Lifecycle {
   }
 
   /** A process restored after a reload: hibernated, its snapshot in storage. */
-  restoredHibernated(at: { startedAt: number }): void {
+  restoredHibernated(at: { startedAt: number; snapshotBytes?: number }): void {
     this.row.startedAt = at.startedAt;
+    if (at.snapshotBytes !== undefined) this.row.snapshotBytes = at.snapshotBytes;
     this.row.state = 'hibernated';
     this.deps.changed(this.row, 'requested');
   }
@@ -309,10 +311,12 @@ export class Lifecycle {
     this.slot = undefined;
     if (slot !== undefined) this.deps.slots.release(slot.space, slot.live);
     // Parked, not ended: its streams, pid and subscriptions stay; it waits to be resumed.
-    if (this.migration.endedParked() && !this.stopping && !this.restarting) {
+    const parkedBytes = this.migration.endedParked();
+    if (parkedBytes !== undefined && !this.stopping && !this.restarting) {
       // A move starts it again at once (its row stays `switching`); a hibernation waits.
       if (row.state !== 'switching') {
         row.state = 'hibernated';
+        row.snapshotBytes = parkedBytes;
         this.deps.changed(row, 'requested');
       }
       return;

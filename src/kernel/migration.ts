@@ -73,16 +73,16 @@ export class Migration {
     return { value: null };
   }
 
-  /** True (once) when the host that just ended had parked: the process is hibernated, not gone. */
-  endedParked(): boolean {
+  /** The memory bytes of the snapshot when the host that just ended had parked (once); undefined: it did not park. */
+  endedParked(): number | undefined {
     const s = this.snapshot;
     this.snapshot = undefined;
     this.control = undefined;
-    if (s === undefined) return false;
+    if (s === undefined) return undefined;
     const w = this.waiting;
     this.waiting = undefined;
     w?.ok(s);
-    return true;
+    return s.memory.byteLength;
   }
 
   /**

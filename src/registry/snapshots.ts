@@ -18,6 +18,8 @@ export interface HibernatedRecord {
   incarnation: number;
   restarts: number;
   hibernatedAt: number;
+  /** Bytes of linear memory in the snapshot. */
+  memoryBytes?: number;
 }
 
 interface SnapshotSchema extends DBSchema {
