@@ -30,8 +30,10 @@ export interface Snapshot {
   /** Address of the Asyncify data structure (its two pointers, then the unwound frames). */
   data: number;
   monotonicNs: number;
-  /** The import it is parked in (`fd_read`). */
+  /** The import it is parked in (`fd_read`, `recv`). */
   parkedIn: string;
+  /** What the runtime's import providers keep for the process (the bus: its subscriptions), by provider. */
+  providers: Record<string, unknown>;
 }
 
 /** What a start says to a migratable process: its control buffer, and the snapshot to resume from. */
@@ -73,7 +75,8 @@ export function parseSnapshot(data: unknown): Snapshot {
     (r.data as number) < r.memory.byteLength &&
     typeof r.monotonicNs === 'number' &&
     Number.isFinite(r.monotonicNs) &&
-    typeof r.parkedIn === 'string';
+    typeof r.parkedIn === 'string' &&
+    (r.providers === undefined || (typeof r.providers === 'object' && r.providers !== null && !Array.isArray(r.providers)));
   if (!ok) throw new KernelError('ipc/malformed', 'not a process snapshot');
   return {
     v: 1,
@@ -82,6 +85,7 @@ export function parseSnapshot(data: unknown): Snapshot {
     data: r.data as number,
     monotonicNs: r.monotonicNs as number,
     parkedIn: r.parkedIn as string,
+    providers: { ...((r.providers as Record<string, unknown> | undefined) ?? {}) },
   };
 }
 

@@ -4,7 +4,7 @@
  * listed again after a reload of the page, to be attached to and resumed.
  */
 import { KernelError, isExecutionMode, type ExecutionMode, type ModuleInfo } from '../common';
-import { Ring, parseSnapshot, type Snapshot } from '../ipc';
+import { BusArena, Ring, parseSnapshot, type Snapshot } from '../ipc';
 import { SnapshotStore, type HibernatedRecord } from '../registry';
 import type { Lifecycle } from './lifecycle';
 import type { CheckedSpawn } from './spawn-options';
@@ -26,6 +26,8 @@ export interface HibernationDeps {
   /** Makes the hibernated row of a stored process (false: its module is gone or changed). */
   adopt(record: HibernatedRecord, spawn: CheckedSpawn, info: ModuleInfo): Promise<boolean>;
   lookup(name: string): Promise<ModuleInfo | undefined>;
+  /** The bus's shared arena, if the bus runs. */
+  bus(): SharedArrayBuffer | undefined;
 }
 
 /** Checks hibernate options from an untrusted caller. */
@@ -53,6 +55,9 @@ export class Hibernation {
 
   /** Parks the process, stores its snapshot, and wakes it again when its stdin has something for it. */
   async hibernate(lc: Lifecycle, opts: { deadlineMs: number; orRestart: boolean }): Promise<void> {
+    if (lc.row.mode !== 'worker' && lc.busSlots().length > 0) {
+      throw new KernelError('migrate/unsupported', 'a process with bus subscriptions is parked in the worker mode only for now', { mode: lc.row.mode });
+    }
     let snap: Snapshot;
     try {
       snap = await lc.park(opts.deadlineMs, 'hibernating');
@@ -125,6 +130,10 @@ export class Hibernation {
     if (mode !== 'worker' && mode !== 'iframe') {
       throw new KernelError('migrate/unsupported', `a running process moves between worker and iframe only for now, not to "${mode}"`, { mode });
     }
+    // A frame keeps mirrors of the kernel's inboxes that a snapshot does not carry.
+    if ((mode !== 'worker' || lc.row.mode !== 'worker') && lc.busSlots().length > 0) {
+      throw new KernelError('migrate/unsupported', 'a process with bus subscriptions moves between workers only for now', { mode });
+    }
     let snap: Snapshot;
     try {
       snap = await lc.park(opts.deadlineMs, 'switching');
@@ -169,13 +178,23 @@ export class Hibernation {
     void this.store.then((s) => s.close()).catch(() => {});
   }
 
-  /** Resumes it as soon as its stdin holds a byte (or is closed): writing to a hibernated process wakes it. */
+  /**
+   * Resumes it as soon as its stdin holds a byte (or is closed), or a message reaches one of its
+   * subscriptions: writing or publishing to a hibernated process wakes it.
+   */
   private wakeOnInput(lc: Lifecycle | undefined): void {
     const stdin = lc?.stdinRing();
     if (lc === undefined || stdin === undefined) return;
+    const wake = (): void => {
+      if (lc.row.state === 'hibernated') void this.resume(lc).catch(() => {});
+    };
     void new Ring(stdin).readableWhileOpen().then((r) => {
-      if (r === 'ok' && lc.row.state === 'hibernated') void this.resume(lc).catch(() => {});
+      if (r === 'ok') wake();
     });
+    const bus = this.deps.bus();
+    if (bus === undefined) return;
+    const arena = new BusArena(bus);
+    for (const slot of lc.busSlots()) void arena.waitDoorbellAsync(slot, arena.doorbell(slot)).then(wake);
   }
 }
 

@@ -90,6 +90,7 @@ export class Kernel extends EventTarget implements KernelApi {
       process: (pid) => this.procs.get(pid),
       lookup: (name) => this.catalog.lookup(name),
       adopt: (rec, spawn, info) => this.adopt(rec, spawn, info),
+      bus: () => this.caps.shared.bus,
     });
     // Processes hibernated before a reload are back in the table (and their pids taken) before anything spawns.
     this.ready = this.catalog.ready.then(async () => {

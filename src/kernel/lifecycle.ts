@@ -8,7 +8,7 @@
 import type { Caller } from '../capability';
 import { EXIT_CODES, KernelError, type ExecutionMode, type ModuleInfo, type ProcessExit, type ProcessInfo, type StateReason } from '../common';
 import type { Host, HostedProcess } from '../hosts';
-import { PARK_CALL, Ring, ringReadable, ringWritable, sleepUnthrottled, type Snapshot } from '../ipc';
+import { BusArena, PARK_CALL, Ring, ringReadable, ringWritable, sleepUnthrottled, type Snapshot } from '../ipc';
 import type { Capabilities } from './capabilities';
 import { Migration } from './migration';
 import { isWall, slotOf, type AddressSpace, type MemorySlots } from './memory-slots';
@@ -223,7 +223,7 @@ export class Lifecycle {
     this.row.state = state;
     this.deps.changed(this.row, 'requested');
     try {
-      return await this.migration.park(hosted, this.rings?.stdin, deadlineMs);
+      return await this.migration.park(hosted, () => this.wakeReaders(), deadlineMs);
     } catch (e) {
       if (this.row.state === state && this.hosted === hosted) {
         this.row.state = 'running';
@@ -231,6 +231,19 @@ export class Lifecycle {
       }
       throw e;
     }
+  }
+
+  /** The bus slots it owns (its subscriptions, kept while it is parked). */
+  busSlots(): number[] {
+    const sab = this.deps.caps.shared.bus;
+    return sab === undefined ? [] : new BusArena(sab).slotsOf(this.row.pid);
+  }
+
+  /** Wakes it wherever it may wait to be parked: its stdin read, its bus receives. */
+  private wakeReaders(): void {
+    if (this.rings !== undefined) new Ring(this.rings.stdin).wakeReader();
+    const sab = this.deps.caps.shared.bus;
+    if (sab !== undefined) for (const slot of this.busSlots()) new BusArena(sab).wake(slot);
   }
 
   /** Starts it again from `snapshot` (its row goes `resuming`, then `running`). */

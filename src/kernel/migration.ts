@@ -6,7 +6,7 @@
  */
 import { KernelError, type CallResult, type ExecutionMode } from '../common';
 import type { HostedProcess } from '../hosts';
-import { MigrateControl, Ring, parseSnapshot, sleepUnthrottled, type MigrateStart, type Snapshot } from '../ipc';
+import { MigrateControl, parseSnapshot, sleepUnthrottled, type MigrateStart, type Snapshot } from '../ipc';
 
 /** Modes whose host runs the migratable runtime (in a realm that may block). */
 const PARKABLE_MODES: readonly ExecutionMode[] = ['worker', 'iframe'];
@@ -90,7 +90,7 @@ export class Migration {
    * has ended. Rejects with `migrate/not-migratable`, `migrate/busy` (not at a safe point
    * within `deadlineMs`; the request is withdrawn), `migrate/failed` (it ended otherwise).
    */
-  park(hosted: HostedProcess, stdin: SharedArrayBuffer | undefined, deadlineMs: number): Promise<Snapshot> {
+  park(hosted: HostedProcess, wake: () => void, deadlineMs: number): Promise<Snapshot> {
     const control = this.control;
     if (control === undefined) {
       const why = this.migratable ? 'its execution mode cannot park it yet (worker and iframe only)' : 'its module is not migratable (install it with { migratable: true })';
@@ -106,7 +106,7 @@ export class Migration {
       };
       control.requestPark();
       hosted.park?.(true);
-      if (stdin !== undefined) new Ring(stdin).wakeReader();
+      wake();
       void hosted.exited.then(() => {
         // endedParked runs before this: anything else is an end that was not a park.
         if (done) return;

@@ -1,11 +1,12 @@
 /**
- * The runtime side of a migratable module (ADR 0019): its blocking stdin read is a safe point
- * where the kernel can park it. Parked, Asyncify unwinds its stack into a buffer in its own
+ * The runtime side of a migratable module (ADR 0019): its blocking stdin read, and a bus
+ * receive (capabilities/bus.ts asks `shouldPark`), are safe points where the kernel can park it. Parked, Asyncify unwinds its stack into a buffer in its own
  * memory; memory, globals and that buffer are its snapshot. A fresh instance given the snapshot
  * rewinds into the same read and carries on. Its monotonic clock continues across the move.
  */
-import { GLOBAL_EXPORT_PREFIX } from '../common';
+import { BLOCKING_IMPORTS, GLOBAL_EXPORT_PREFIX } from '../common';
 import { MIGRATE_CONTROL, Ring, type MigrateStart, type Snapshot } from '../ipc';
+import type { GuestImports, ParkHooks } from './guest';
 
 /** Asyncify's state, as `asyncify_get_state` reports it. */
 const STATE = { normal: 0, unwinding: 1, rewinding: 2 } as const;
@@ -29,8 +30,11 @@ export function isInstrumented(module: WebAssembly.Module): boolean {
   return WebAssembly.Module.exports(module).some((e) => e.name === 'asyncify_start_unwind');
 }
 
-/** One migratable process: wraps its WASI imports, restores a snapshot, captures one once parked. */
-export class Parkable {
+/** The `webmk` imports a migratable process may be parked in. */
+const WEBMK_BLOCKING = new Set(BLOCKING_IMPORTS.filter((i) => i.startsWith('webmk.')).map((i) => i.slice('webmk.'.length)));
+
+/** One migratable process: wraps its imports, restores a snapshot, captures one once parked. */
+export class Parkable implements ParkHooks {
   private instance: WebAssembly.Instance | undefined;
   private readonly control: Int32Array;
   private readonly stdin: Ring;
@@ -38,6 +42,8 @@ export class Parkable {
   private clockOffsetNs = 0;
   private dataAddr = 0;
   private parked = false;
+  private parkedIn = '';
+  private readonly keepers = new Map<string, () => unknown>();
 
   constructor(private readonly m: MigrateStart, stdin: SharedArrayBuffer) {
     this.control = new Int32Array(m.control);
@@ -70,6 +76,39 @@ export class Parkable {
     };
   }
 
+  /**
+   * Its blocking `webmk` imports: each, called again by the rewind into the call it was parked
+   * in, ends the rewind and runs for real (the provider parks it, via `park`).
+   */
+  wrapWebmk(webmk: GuestImports): GuestImports {
+    const out: GuestImports = { ...webmk };
+    for (const [name, f] of Object.entries(webmk)) {
+      if (!WEBMK_BLOCKING.has(name) || typeof f !== 'function') continue;
+      out[name] = (...args: number[]): number => {
+        const ax = this.asyncify();
+        if (ax.asyncify_get_state() === STATE.rewinding) ax.asyncify_stop_rewind();
+        return f(...args);
+      };
+    }
+    return out;
+  }
+
+  shouldPark(): boolean {
+    return Atomics.load(this.control, MIGRATE_CONTROL.park) !== 0;
+  }
+
+  park(where: string): number {
+    return this.unwind(where);
+  }
+
+  keep(provider: string, capture: () => unknown): void {
+    this.keepers.set(provider, capture);
+  }
+
+  kept(provider: string): unknown {
+    return this.m.resume?.providers[provider];
+  }
+
   /** Binds the instance; with a snapshot, restores it and sets Asyncify to rewind on `_start`. */
   bind(instance: WebAssembly.Instance): void {
     this.instance = instance;
@@ -98,6 +137,8 @@ export class Parkable {
     const instance = this.instance;
     if (instance === undefined) throw new Error('no instance');
     const globals: Array<[string, number | bigint]> = [];
+    const providers: Record<string, unknown> = {};
+    for (const [name, capture] of this.keepers) providers[name] = capture();
     for (const [name, g] of Object.entries(instance.exports)) {
       if (name.startsWith(GLOBAL_EXPORT_PREFIX) && g instanceof WebAssembly.Global) globals.push([name, g.value as number | bigint]);
     }
@@ -107,7 +148,8 @@ export class Parkable {
       globals,
       data: this.dataAddr,
       monotonicNs: performance.now() * 1e6 + this.clockOffsetNs,
-      parkedIn: 'fd_read',
+      parkedIn: this.parkedIn,
+      providers,
     };
   }
 
@@ -137,6 +179,7 @@ export class Parkable {
     view.setUint32(start + 4, end, true);
     this.dataAddr = start;
     this.parked = true;
+    this.parkedIn = where;
     this.asyncify().asyncify_start_unwind(start);
     return 0;
   }

@@ -31,8 +31,10 @@ export function runProcess(
   // Where nothing can terminate the module (the page), every host call first checks that the
   // kernel has not ended it: a killed process stops at its next call.
   const watch = m.suspend === true ? stopsWhenKilled(killedFlag(m.syscall), watched0) : watched0;
-  const { ctx, settle } = createGuestContext(m, post, () => memory, watch);
   const suspend = m.suspend === true;
+  // A migratable module in a realm that may block: its blocking reads are safe points (ADR 0019).
+  const parkable = m.migrate !== undefined && !suspend && m.serve !== true && isInstrumented(module) ? new Parkable(m.migrate, m.stdin) : undefined;
+  const { ctx, settle } = createGuestContext(m, post, () => memory, watch, parkable);
   const proc = createWasiProcess(m, {
     suspend,
     ...(m.homes !== undefined && !suspend ? { kernel: (call: string, args: unknown) => ctx.callSync(call, args) } : {}),
@@ -67,14 +69,12 @@ export function runProcess(
   }
   /** Whether `_start` was reached: a start that failed before leaves the streams to the kernel (it may try again). */
   let ran = false;
-  // A migratable module in a realm that may block: its stdin read is a safe point (ADR 0019).
-  const parkable = m.migrate !== undefined && !suspend && isInstrumented(module) ? new Parkable(m.migrate, m.stdin) : undefined;
   const exit = (async (): Promise<ProcessExit> => {
     try {
       let instance: WebAssembly.Instance;
       try {
         const wasi = parkable !== undefined ? parkable.wrap(proc.imports) : proc.imports;
-        instance = new WebAssembly.Instance(module, link(module, wasi, webmk, watch));
+        instance = new WebAssembly.Instance(module, link(module, wasi, parkable !== undefined ? parkable.wrapWebmk(webmk) : webmk, watch));
         parkable?.bind(instance);
       } catch (e) {
         return startFailure(e);

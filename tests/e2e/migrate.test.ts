@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, moduleBytes, openApp, startServer, waitForKernel, type StaticServer, type TestBrowser } from './harness';
-import { install, startBackground, waitOutput } from './kernel-helpers';
+import { install, installWith, startBackground, waitOutput } from './kernel-helpers';
 
 let server: StaticServer;
 let browser: TestBrowser;
@@ -18,6 +18,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   page = await openApp(browser.context, server.url);
   await install(page, 'cat', 'spin');
+  await installWith(page, 'bustool', 'all');
   await page.evaluate(async (bytes) => {
     await window.kernel.install(new Uint8Array(bytes), { name: 'accum', migratable: true });
   }, moduleBytes('accum'));
@@ -181,6 +182,24 @@ describe('hibernate and resume', () => {
     await page.evaluate(() => window.kernel.setMigratable('spin', false));
     const info = await page.evaluate(async () => (await window.kernel.modules()).find((m) => m.name === 'spin'));
     expect(info?.migratable).toBeUndefined();
+  });
+
+  it('parks a bus subscriber in its receive; a message published meanwhile wakes it, none lost', async () => {
+    await page.evaluate(() => window.kernel.setMigratable('bustool', true));
+    const pid = await startBackground(page, 'bustool', ['sub', 'test/mig', '3']);
+    await waitOutput(page, pid, 'ready');
+    // Its output is not a terminal: it shows at its exit. A message queued is taken before it parks.
+    await page.evaluate(() => window.kernel.bus.publish('test/mig', 'one'));
+    await page.evaluate((p) => window.kernel.hibernate(p), pid);
+    expect(await state(pid)).toBe('hibernated');
+    await page.evaluate(() => window.kernel.bus.publish('test/mig', 'two'));
+    await waitState(pid, 'running');
+    // Moving it out of the worker mode would lose its inbox mirrors: refused.
+    expect(await codeOf("(k, pid) => k.setMode(pid, 'iframe')", pid)).toBe('migrate/unsupported');
+    await page.evaluate((p) => window.kernel.setMode(p, 'worker'), pid);
+    await page.evaluate(() => window.kernel.bus.publish('test/mig', 'three'));
+    const out = await waitOutput(page, pid, 'dropped 0');
+    expect(out.split('\n').filter((l) => l.startsWith('test/mig: '))).toEqual(['test/mig: one', 'test/mig: two', 'test/mig: three']);
   });
 
   it('survives a reload: listed hibernated, attached, continued with its state', async () => {
