@@ -28,6 +28,8 @@ export interface HibernationDeps {
   lookup(name: string): Promise<ModuleInfo | undefined>;
   /** The bus's shared arena, if the bus runs. */
   bus(): SharedArrayBuffer | undefined;
+  /** Before a resume takes a memory slot: room made by the policy (auto-hibernate.ts), if any. */
+  makeRoom(lc: Lifecycle): Promise<void>;
 }
 
 /** Checks hibernate options from an untrusted caller. */
@@ -115,6 +117,8 @@ export class Hibernation {
     } catch {
       throw new KernelError('migrate/failed', `the stored snapshot of process ${pid} is damaged`, { pid });
     }
+    await this.deps.makeRoom(lc);
+    if (lc.row.state !== 'hibernated') return; // resumed meanwhile (by a second request, or killed)
     lc.resume(snap);
     // Not waited for: IndexedDB runs a later put for this pid (a next hibernation) after it.
     void store.delete(pid).catch(() => {});

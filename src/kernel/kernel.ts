@@ -16,12 +16,13 @@ import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { registerHomeCalls } from './home-calls';
+import { AutoHibernate, checkAutoHibernate, type AutoHibernatePolicy } from './auto-hibernate';
 import { Hibernation, checkHibernateOptions, type HibernateOptions } from './hibernate';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { packageInfos } from './packages';
 import type { PackageInfo } from './types';
 import { Pacer } from './pacer';
-import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
+import { MemorySlots, slotOf, spaceOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
 import { checkSpawnOptions, type CheckedSpawn } from './spawn-options';
 import {
@@ -79,6 +80,7 @@ export class Kernel extends EventTarget implements KernelApi {
   private autostartResults: AutostartResult[] | undefined;
   private readonly services: Services;
   private readonly hibernation: Hibernation;
+  private readonly auto: AutoHibernate;
 
   constructor(opts: KernelOptions = {}) {
     super();
@@ -91,7 +93,9 @@ export class Kernel extends EventTarget implements KernelApi {
       lookup: (name) => this.catalog.lookup(name),
       adopt: (rec, spawn, info) => this.adopt(rec, spawn, info),
       bus: () => this.caps.shared.bus,
+      makeRoom: (lc) => this.auto.makeRoom(spaceOf(lc.row.mode), 1, lc.row.pid),
     });
+    this.auto = new AutoHibernate({ processes: () => this.procs.values(), slots: this.slots, hibernate: (lc, o) => this.hibernation.hibernate(lc, o) });
     // Processes hibernated before a reload are back in the table (and their pids taken) before anything spawns.
     this.ready = this.catalog.ready.then(async () => {
       const top = await this.hibernation.restoreAll().catch(() => 0);
@@ -123,6 +127,7 @@ export class Kernel extends EventTarget implements KernelApi {
       slots: this.slots,
       changed: (row, reason) => {
         const detail: StateChange = { pid: row.pid, name: row.name, state: row.state, reason, incarnation: row.incarnation };
+        this.auto.seen(row.pid, row.state);
         this.dispatchEvent(new CustomEvent(KernelEvents.statechange, { detail }));
         this.emit(KernelEvents.processes);
       },
@@ -250,6 +255,7 @@ export class Kernel extends EventTarget implements KernelApi {
    */
   async spawn(name: string, opts?: SpawnOptions): Promise<Process> {
     const ready = await this.ready4spawn(name, opts);
+    await this.auto.makeRoom(slotOf(ready.runnable, ready.o.mode), 1);
     return this.pacer.run(() => {
       this.checkSlots([ready]);
       const proc = this.launch(ready, {});
@@ -494,6 +500,17 @@ export class Kernel extends EventTarget implements KernelApi {
    */
   async setMode(pid: number, mode: ExecutionMode, opts?: HibernateOptions): Promise<void> {
     await this.hibernation.move(this.lifecycle(pid), mode, checkHibernateOptions(opts));
+  }
+
+  /**
+   * Turns on (or, with `null`, off) hibernating idle migratable processes to make room: before a
+   * spawn or a resume would hold more than `maxLive` live wasm memories in one renderer (or, with
+   * `atWall`, reach the browser's limit once observed), the least recently started or resumed
+   * migratable processes there that wait for input are hibernated; input for one resumes it the
+   * same way. Off by default. Throws `kernel/bad-argument`.
+   */
+  setAutoHibernate(policy: AutoHibernatePolicy | null): void {
+    this.auto.set(checkAutoHibernate(policy));
   }
 
   /**

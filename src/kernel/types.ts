@@ -235,6 +235,8 @@ export interface KernelApi extends EventTarget {
   resume(pid: number): Promise<void>;
   /** Moves a running migratable process to a fresh host of that mode (worker for now). */
   setMode(pid: number, mode: ExecutionMode, opts?: { deadlineMs?: number; orRestart?: boolean }): Promise<void>;
+  /** Hibernates idle migratable processes to keep live wasm memories per renderer under a budget (null: off). */
+  setAutoHibernate(policy: { maxLive?: number; atWall?: boolean } | null): void;
   /** The handle of a live process (after a reload: of a hibernated one). */
   attach(pid: number): Promise<Process>;
   /** The home of `module` (its directory in the origin-private file system), made if missing. */

@@ -202,6 +202,31 @@ describe('hibernate and resume', () => {
     expect(out.split('\n').filter((l) => l.startsWith('test/mig: '))).toEqual(['test/mig: one', 'test/mig: two', 'test/mig: three']);
   });
 
+  it('keeps live memories under a budget by hibernating the least recently active; each answers in turn', async () => {
+    const base = await page.evaluate(() => window.kernel.memorySlots().page.used);
+    await page.evaluate((max) => window.kernel.setAutoHibernate({ maxLive: max }), base + 2);
+    const pids: number[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        const pid = await startBackground(page, 'accum', [], { keepStdin: true });
+        await waitOutput(page, pid, 'ready');
+        pids.push(pid);
+      }
+      const states = await page.evaluate((ps) => ps.map((p) => window.kernel.processes().find((r) => r.pid === p)?.state), pids);
+      expect(states.filter((s) => s === 'running').length).toBeLessThanOrEqual(2);
+      expect(states.slice(0, 3)).toEqual(['hibernated', 'hibernated', 'hibernated']);
+      // Each one, written to, resumes (another is hibernated to make room) and answers.
+      for (const [i, pid] of pids.entries()) {
+        await send(pid, `${i + 1}\n`);
+        await waitOutput(page, pid, `n=1 total=${i + 1} `);
+      }
+      expect(await page.evaluate(() => window.kernel.memorySlots().page.used)).toBeLessThanOrEqual(base + 2);
+    } finally {
+      await page.evaluate(() => window.kernel.setAutoHibernate(null));
+      for (const pid of pids) await page.evaluate((p) => window.kernel.kill(p), pid);
+    }
+  });
+
   it('survives a reload: listed hibernated, attached, continued with its state', async () => {
     const pid = await startBackground(page, 'accum', [], { keepStdin: true });
     await waitOutput(page, pid, 'ready');
