@@ -66,6 +66,7 @@ describe('hibernate and move from the shell', () => {
     await page.locator('dialog.config-dialog').waitFor({ state: 'hidden', timeout: 120_000 });
     const info = await page.evaluate(async () => (await window.kernel.modules()).find((m) => m.name === 'accum'));
     expect(info?.migratable?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    await card().locator('.config-summary', { hasText: 'migratable' }).waitFor();
   }, 150_000);
 
   it('moves, hibernates, survives a reload and resumes into a new terminal', async () => {
