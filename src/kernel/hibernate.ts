@@ -47,6 +47,8 @@ export function checkHibernateOptions(opts: unknown): { deadlineMs: number; orRe
 
 export class Hibernation {
   private readonly store: Promise<SnapshotStore>;
+  /** Processes with a snapshot stored (so only they cost a deletion when they go). */
+  private readonly stored = new Set<number>();
   /** Resumes under way, by pid: a second request joins the first. */
   private readonly resuming = new Map<number, Promise<void>>();
 
@@ -84,6 +86,7 @@ export class Hibernation {
     };
     try {
       await (await this.store).put(record, snap);
+      this.stored.add(record.pid);
     } catch (e) {
       // Not stored: it carries on from the snapshot in hand rather than lose it.
       lc.resume(snap);
@@ -121,7 +124,7 @@ export class Hibernation {
     if (lc.row.state !== 'hibernated') return; // resumed meanwhile (by a second request, or killed)
     lc.resume(snap);
     // Not waited for: IndexedDB runs a later put for this pid (a next hibernation) after it.
-    void store.delete(pid).catch(() => {});
+    this.forget(pid);
     await lc.whenRunning().catch(() => {});
   }
 
@@ -154,8 +157,12 @@ export class Hibernation {
     }
   }
 
-  /** A process is gone for good: its stored snapshot goes too. */
+  /**
+   * Its stored snapshot no longer applies: it was resumed, it ended for good, or it was started
+   * afresh (`kernel.restart` of a hibernated process). Else a reload would bring it back.
+   */
   forget(pid: number): void {
+    if (!this.stored.delete(pid)) return;
     void this.store.then((s) => s.delete(pid)).catch(() => {});
   }
 
@@ -173,6 +180,7 @@ export class Hibernation {
         continue;
       }
       top = Math.max(top, rec.pid);
+      this.stored.add(rec.pid);
       this.wakeOnInput(this.deps.process(rec.pid));
     }
     return top;

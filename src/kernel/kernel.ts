@@ -128,6 +128,7 @@ export class Kernel extends EventTarget implements KernelApi {
       changed: (row, reason) => {
         const detail: StateChange = { pid: row.pid, name: row.name, state: row.state, reason, incarnation: row.incarnation };
         this.auto.seen(row.pid, row.state);
+        if (row.state === 'starting') this.hibernation.forget(row.pid);
         this.dispatchEvent(new CustomEvent(KernelEvents.statechange, { detail }));
         this.emit(KernelEvents.processes);
       },

@@ -258,4 +258,16 @@ describe('hibernate and resume', () => {
     // Gone for good: nothing stored any more.
     expect(await codeOf('(k, pid) => k.attach(pid)', pid)).toBe('kernel/unknown-process');
   });
+
+  it('a hibernated process restarted afresh is not brought back by a reload', async () => {
+    const pid = await startBackground(page, 'accum', [], { keepStdin: true });
+    await waitOutput(page, pid, 'ready');
+    await page.evaluate((p) => window.kernel.hibernate(p), pid);
+    await page.evaluate((p) => window.kernel.restart(p), pid);
+    await waitState(pid, 'running');
+    // Still running as the page goes: a reload ends it; its old snapshot must not come back.
+    await page.reload();
+    await waitForKernel(page);
+    expect(await page.evaluate(() => window.kernel.processes().filter((r) => r.state === 'hibernated').length)).toBe(0);
+  });
 });
