@@ -50,6 +50,8 @@ export class MigrateControl {
   /** Asks the process to park at its next safe point (the caller then wakes it). */
   requestPark(): void {
     Atomics.store(this.words, MIGRATE_CONTROL.park, 1);
+    // A poll sleeps on this word (process/wasi/poll.ts).
+    Atomics.notify(this.words, MIGRATE_CONTROL.park);
   }
 
   withdraw(): void {

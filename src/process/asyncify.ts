@@ -7,6 +7,7 @@
 import { BLOCKING_IMPORTS, GLOBAL_EXPORT_PREFIX } from '../common';
 import { MIGRATE_CONTROL, Ring, type MigrateStart, type Snapshot } from '../ipc';
 import type { GuestImports, ParkHooks } from './guest';
+import { POLL_PARKED, type PollPark } from './wasi';
 
 /** Asyncify's state, as `asyncify_get_state` reports it. */
 const STATE = { normal: 0, unwinding: 1, rewinding: 2 } as const;
@@ -55,6 +56,7 @@ export class Parkable implements ParkHooks {
   wrap(wasi: Imports): Imports {
     const fdRead = wasi.fd_read as (fd: number, iovs: number, n: number, out: number) => number;
     const clock = wasi.clock_time_get as (id: number, precision: bigint, out: number) => number;
+    const poll = wasi.poll_oneoff as (inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) => number;
     return {
       ...wasi,
       fd_read: (fd: number, iovs: number, n: number, out: number): number => {
@@ -63,6 +65,13 @@ export class Parkable implements ParkHooks {
         if (ax.asyncify_get_state() === STATE.rewinding) ax.asyncify_stop_rewind();
         if (fd === 0 && this.waitOrPark()) return this.unwind('fd_read');
         return fdRead(fd, iovs, n, out);
+      },
+      poll_oneoff: (inPtr: number, outPtr: number, nsubs: number, neventsPtr: number): number => {
+        const ax = this.asyncify();
+        // Resumed: the poll it was parked in runs again from the start (a relative timeout in full).
+        if (ax.asyncify_get_state() === STATE.rewinding) ax.asyncify_stop_rewind();
+        const r = poll(inPtr, outPtr, nsubs, neventsPtr);
+        return r === POLL_PARKED ? this.unwind('poll_oneoff') : r;
       },
       clock_time_get: (id: number, precision: bigint, out: number): number => {
         const ret = clock(id, precision, out);
@@ -91,6 +100,11 @@ export class Parkable implements ParkHooks {
       };
     }
     return out;
+  }
+
+  /** What its polls wait on, so that the kernel's request to park wakes them (poll.ts). */
+  pollPark(): PollPark {
+    return { stop: () => this.shouldPark(), words: this.control, index: MIGRATE_CONTROL.park };
   }
 
   shouldPark(): boolean {

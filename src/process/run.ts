@@ -37,6 +37,7 @@ export function runProcess(
   const { ctx, settle } = createGuestContext(m, post, () => memory, watch, parkable);
   const proc = createWasiProcess(m, {
     suspend,
+    ...(parkable !== undefined ? { park: parkable.pollPark() } : {}),
     ...(m.homes !== undefined && !suspend ? { kernel: (call: string, args: unknown) => ctx.callSync(call, args) } : {}),
     ...(watch !== undefined
       ? {

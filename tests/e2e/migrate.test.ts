@@ -202,6 +202,19 @@ describe('hibernate and resume', () => {
     expect(out.split('\n').filter((l) => l.startsWith('test/mig: '))).toEqual(['test/mig: one', 'test/mig: two', 'test/mig: three']);
   });
 
+  it('parks a process sleeping in poll_oneoff; resumed, it sleeps its full time again', async () => {
+    await install(page, 'sleep');
+    await page.evaluate(() => window.kernel.setMigratable('sleep', true));
+    const pid = await startBackground(page, 'sleep', ['1500']);
+    await waitState(pid, 'running');
+    await page.evaluate((p) => window.kernel.hibernate(p, { deadlineMs: 1000 }), pid);
+    expect(await state(pid)).toBe('hibernated');
+    await page.evaluate((p) => window.kernel.resume(p), pid);
+    const out = await waitOutput(page, pid, 'slept');
+    const slept = Number(/slept (\d+) ms/.exec(out)?.[1]);
+    expect(slept).toBeGreaterThanOrEqual(1500);
+  });
+
   it('keeps live memories under a budget by hibernating the least recently active; each answers in turn', async () => {
     const base = await page.evaluate(() => window.kernel.memorySlots().page.used);
     await page.evaluate((max) => window.kernel.setAutoHibernate({ maxLive: max }), base + 2);
