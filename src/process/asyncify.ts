@@ -1,8 +1,9 @@
 /**
- * The runtime side of a migratable module (ADR 0019): its blocking stdin read, and a bus
- * receive (capabilities/bus.ts asks `shouldPark`), are safe points where the kernel can park it. Parked, Asyncify unwinds its stack into a buffer in its own
- * memory; memory, globals and that buffer are its snapshot. A fresh instance given the snapshot
- * rewinds into the same read and carries on. Its monotonic clock continues across the move.
+ * The runtime side of a migratable module (ADR 0019): its blocking stdin read, `poll_oneoff`
+ * and a bus receive (capabilities/bus.ts asks `shouldPark`) are safe points where the kernel
+ * can park it. Parked, Asyncify unwinds its stack into a buffer in its own memory; memory,
+ * globals, that buffer and what providers keep are its snapshot. A fresh instance given the
+ * snapshot rewinds into the same call and carries on. Its monotonic clock continues across.
  */
 import { BLOCKING_IMPORTS, GLOBAL_EXPORT_PREFIX } from '../common';
 import { MIGRATE_CONTROL, Ring, type MigrateStart, type Snapshot } from '../ipc';
@@ -52,7 +53,7 @@ export class Parkable implements ParkHooks {
     if (m.resume !== undefined) this.clockOffsetNs = m.resume.monotonicNs - performance.now() * 1e6;
   }
 
-  /** Its WASI imports with the safe point in `fd_read` and the continuous clock. */
+  /** Its WASI imports with the safe points in `fd_read` and `poll_oneoff`, and the continuous clock. */
   wrap(wasi: Imports): Imports {
     const fdRead = wasi.fd_read as (fd: number, iovs: number, n: number, out: number) => number;
     const clock = wasi.clock_time_get as (id: number, precision: bigint, out: number) => number;
