@@ -2,7 +2,7 @@
  * The layer rules of DESIGN.md ("Parts and layers"), checked on every `npm test`
  * (`npm run lint:deps`). Arrows point down only:
  *
- *   main.ts, shell -> kernel -> bus, gfx (capabilities) -> capability (their contract)
+ *   main.ts, shell -> kernel -> bus, gfx, kv (capabilities) -> capability (their contract)
  *                            -> registry, hosts -> process (runtime) -> ipc -> common (floor)
  *
  * Each rule names the files that break it. tests/unit/layers.test.ts proves every rule fires.
@@ -52,7 +52,7 @@ module.exports = {
       name: 'capabilities-plug-in-from-below',
       comment: 'A capability implements the contract; it imports neither the kernel, nor hosts, nor another capability.',
       severity: 'error',
-      from: { path: '^src/(bus|gfx)/' },
+      from: { path: '^src/(bus|gfx|kv)/' },
       to: { path: SRC, pathNot: ['^src/$1/', '^src/(capability|ipc|common)/'] },
     },
     {
@@ -62,7 +62,7 @@ module.exports = {
       from: { path: SRC, pathNot: ['^src/kernel/', '^src/shell/', '^src/main\\.ts$'] },
       to: { path: '^src/kernel/' },
     },
-    only('shell-uses-the-kernel-api', 'shell', ['kernel', 'bus', 'gfx', 'common'], 'The shell drives the kernel through its API, not its parts.'),
+    only('shell-uses-the-kernel-api', 'shell', ['kernel', 'bus', 'gfx', 'kv', 'common'], 'The shell drives the kernel through its API, not its parts.'),
     only('boot-stands-alone', 'boot', ['common'], 'Boot (isolation, service worker) runs before the kernel and needs none of it.'),
     {
       name: 'sw-stands-alone',

@@ -7,6 +7,7 @@ import { filesFigure } from './figures/files';
 import { iframeFigure } from './figures/iframe';
 import { iframeBusFigure } from './figures/iframe-bus';
 import { killFigure } from './figures/kill';
+import { kvFigure } from './figures/kv';
 import { leaksFigure } from './figures/leaks';
 import { migrateFigure } from './figures/migrate';
 import { packagesFigure } from './figures/packages';
@@ -33,6 +34,7 @@ const FIGURES = {
   'iframe-bus': iframeBusFigure,
   leaks: leaksFigure,
   services: servicesFigure,
+  kv: kvFigure,
   packages: packagesFigure,
   files: filesFigure,
   migrate: migrateFigure,

@@ -42,6 +42,9 @@ examples+=(seq grep head tr sort)
 example_args+=([seq]='["1", "20"]' [grep]='["7"]' [head]='["-n", "5"]' [tr]='["a-z", "A-Z"]' [sort]='["-n"]')
 # Kernel calls.
 examples+=(ps spawner)
+# The key-value store.
+examples+=(kv)
+example_args+=([kv]='["keys"]')
 example_args+=([ps]='[]' [spawner]='["hello", "from", "spawner"]')
 
 # --strip-debug drops the DWARF that Debian's libc.a carries; custom sections
@@ -84,7 +87,7 @@ for name in "${examples[@]}"; do
   pids+=($!)
 done
 
-for name in trap sock stdin-poll bustool pipetool busbench crashy holder hostile caller fsbench accum; do
+for name in trap sock stdin-poll bustool pipetool busbench crashy holder hostile caller fsbench importer callbench kvpong accum; do
   compile "$fixtures_src/$name.c" "$fixtures_out/$name.wasm" &
   pids+=($!)
 done

@@ -7,6 +7,7 @@
 import { createKernel } from '../../src/kernel';
 import { fixtureBytes } from '../lib/modules';
 import { median, quantile, row, samples, type FigureResult } from '../lib/report';
+import { moduleCallRows } from './module-calls';
 
 const WARMUP = 50;
 const RUNS = 500;
@@ -42,6 +43,7 @@ export async function servicesFigure(): Promise<FigureResult> {
   const nested: number[] = [];
   let perSecond = 0;
   const echo = rawEcho();
+  let m2m: Awaited<ReturnType<typeof moduleCallRows>> | undefined;
   try {
     // Alternated, so both meet the same load.
     for (let i = 0; i < WARMUP + RUNS; i++) {
@@ -74,6 +76,7 @@ export async function servicesFigure(): Promise<FigureResult> {
     };
     await Promise.all(Array.from({ length: 64 }, lane));
     perSecond = N / ((performance.now() - t0) / 1000);
+    m2m = await moduleCallRows(kernel);
   } finally {
     echo.close();
     kernel.dispose();
@@ -83,11 +86,12 @@ export async function servicesFigure(): Promise<FigureResult> {
     rows: [
       row({ id: 'svc.p50', figure: 'kernel.call round trip of a tiny function, page -> service, p50', unit: 'ms', better: 'lower', webmk: median(webmk), baseline, raw: median(raw), note: 'echo of 16 bytes (Extism ABI)' }),
       row({ id: 'svc.p99', figure: 'kernel.call round trip of a tiny function, page -> service, p99', unit: 'ms', better: 'lower', webmk: quantile(webmk, 0.99), baseline, raw: quantile(raw, 0.99) }),
+      ...(m2m?.rows ?? []),
     ],
     breakdown: [
       { id: 'svc.nested.p50', what: 'page -> plugin -> plugin-b (webmk_call) -> back, p50', value: median(nested), unit: 'ms' },
       { id: 'svc.rate', what: 'kernel.call echo calls per second, 64 in flight, one service', value: perSecond, unit: 'calls/s' },
     ],
-    detail: { webmk: samples(webmk), raw: samples(raw), nested: samples(nested) },
+    detail: { webmk: samples(webmk), raw: samples(raw), nested: samples(nested), ...m2m?.detail },
   };
 }

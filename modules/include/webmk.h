@@ -205,6 +205,64 @@ WEBMK_IMPORT("call")
 int32_t webmk_call(const char *module, uint32_t module_len, const char *fn, uint32_t fn_len,
                    const void *in, uint32_t in_len, void *out, uint32_t out_cap);
 
+/* ---- The key-value store -----------------------------------------------------
+ *
+ * Groups of keys, persistent (IndexedDB), shared with the page, other modules
+ * and the app's other tabs. A group is named like a module (letters, digits,
+ * ".", "_", "-"; at most 64); a key is 1..256 UTF-8 bytes without "\n" or NUL;
+ * a value is bytes, at most 1 MiB; a group holds at most 16 MiB. Reading a
+ * group needs "permissions": {"kv": ["read:<group>"]}, changing it
+ * "write:<group>"; deny by default. Each call blocks until the kernel answers.
+ * Errors for all of them:
+ *   -EACCES   not granted         -EINVAL   a bad group or key name
+ *   -EMSGSIZE key or value too large, or an answer over about 190 KiB
+ *   -ENOSPC   the group's quota   -EIO      storage failed
+ *   -EFAULT   a pointer outside memory
+ */
+
+/* Copies at most `cap` bytes of the value to `out`; returns its full length
+ * (like snprintf), -ENOENT when there is none. Text set by the page is UTF-8. */
+WEBMK_IMPORT("kv_get")
+int32_t webmk_kv_get(const char *group, uint32_t group_len, const char *key, uint32_t key_len,
+                     void *out, uint32_t cap);
+
+/* Stores the value whole (never half-written). Returns 0. */
+WEBMK_IMPORT("kv_set")
+int32_t webmk_kv_set(const char *group, uint32_t group_len, const char *key, uint32_t key_len,
+                     const void *value, uint32_t value_len);
+
+/* Compare-and-set: stores only if the stored value is `expect`
+ * (expect_len == WEBMK_KV_ABSENT: only if there is none). Returns 0, or
+ * -EAGAIN when the stored value differs (read it again and retry). */
+#define WEBMK_KV_ABSENT 0xffffffffu
+WEBMK_IMPORT("kv_cas")
+int32_t webmk_kv_cas(const char *group, uint32_t group_len, const char *key, uint32_t key_len,
+                     const void *expect, uint32_t expect_len, const void *value, uint32_t value_len);
+
+/* Removes the key. Returns 1 when it was there, 0 when not. */
+WEBMK_IMPORT("kv_delete")
+int32_t webmk_kv_delete(const char *group, uint32_t group_len, const char *key, uint32_t key_len);
+
+/* The group's keys, sorted, one a line ("key\n"), copied like snprintf. */
+WEBMK_IMPORT("kv_keys")
+int32_t webmk_kv_keys(const char *group, uint32_t group_len, char *out, uint32_t cap);
+
+/* Starts (or stops) keeping the group's changes for webmk_kv_next. Returns 0. */
+WEBMK_IMPORT("kv_watch")
+int32_t webmk_kv_watch(const char *group, uint32_t group_len);
+WEBMK_IMPORT("kv_unwatch")
+int32_t webmk_kv_unwatch(const char *group, uint32_t group_len);
+
+/* Blocks until a watched group changes (by anyone: the page, a module, another
+ * tab) or `timeout_ms` passes (negative: 60 s). Writes "group\tkey\n" lines,
+ * at most `cap` bytes (at least 512); what does not fit waits for the next
+ * call. Returns the bytes written, 0 on timeout. A key of "*" means more keys
+ * changed than were kept (1,024): read the group again. The module pulls its
+ * changes: nothing of it runs while the store notifies, so it cannot re-enter
+ * the store from inside a notification. -EINVAL before any webmk_kv_watch. */
+WEBMK_IMPORT("kv_next")
+int32_t webmk_kv_next(int32_t timeout_ms, char *out, uint32_t cap);
+
 /* ---- Supervision -------------------------------------------------------------
  *
  * A process spawned with a watchdog ("watchdogMs" in its manifest or spawn

@@ -6,7 +6,7 @@ export { KernelError, isKernelError, type KernelErrorCode, type KernelErrorData 
 export { Errno } from './errno';
 export { EXIT_CODES, isWall } from './exit-codes';
 export { isModuleName, isTopic, topicAllowed, topicMatches } from './names';
-export { KERNEL_CALLS, describePermission, grantList, grantsFrom, noGrants, requestedPermissions } from './permissions';
+export { KERNEL_CALLS, describePermission, grantList, grantsFrom, kvAllowed, noGrants, requestedPermissions } from './permissions';
 export type * from './types';
 export type * from './packages';
 export {

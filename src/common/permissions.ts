@@ -7,7 +7,7 @@ import { isModuleName, isTopic } from './names';
 import type { Grants, KernelCall, ModuleManifest } from './types';
 
 export const KERNEL_CALLS: readonly KernelCall[] = ['list', 'spawn', 'kill', 'ps'];
-const KINDS = ['publish', 'subscribe', 'kernel', 'run', 'call'] as const;
+const KINDS = ['publish', 'subscribe', 'kernel', 'run', 'call', 'kv'] as const;
 type Kind = (typeof KINDS)[number];
 /**
  * Execution modes a module must be granted: `run:inpage` (on the page's own thread), and for a JS
@@ -41,7 +41,9 @@ export function requestedPermissions(manifest: ModuleManifest): string[] {
             ? GRANTED_MODES.includes(value)
             : kind === 'call'
               ? isModuleName(value)
-              : isTopic(value, true);
+              : kind === 'kv'
+                ? isKvPermission(value)
+                : isTopic(value, true);
       if (!ok) throw new KernelError('registry/invalid-manifest', `"${value}" is not a valid ${kind} permission`);
       out.push(`${kind}:${value}`);
     }
@@ -78,6 +80,7 @@ export function describePermission(perm: string): string {
   if (kind === 'publish') return `send messages on ${value === '*' ? 'any topic' : `"${value}"`}`;
   if (kind === 'subscribe') return `read messages on ${value === '*' ? 'any topic' : `"${value}"`}`;
   if (kind === 'run' && value === 'worker') return "run as a JS module in a worker of the app's origin: not isolated from the app's storage and network";
+  if (kind === 'kv') return `${value.startsWith('read:') ? 'read' : 'change'} the stored values of group "${value.slice(value.indexOf(':') + 1)}"`;
   if (kind === 'call') return `call the functions of the service module "${value}"`;
   if (kind === 'run') return 'run on the page itself: fastest, but not isolated from the app, and a loop holds the page until its next call';
   const calls: Record<string, string> = {
@@ -87,4 +90,15 @@ export function describePermission(perm: string): string {
     ps: 'see which processes run',
   };
   return calls[value] ?? perm;
+}
+
+/** A kv permission's value: `read:<group>` or `write:<group>` (a group is named like a module). */
+function isKvPermission(value: string): boolean {
+  const at = value.indexOf(':');
+  return (value.slice(0, at) === 'read' || value.slice(0, at) === 'write') && isModuleName(value.slice(at + 1));
+}
+
+/** Whether grants allow `access` to a key-value group. */
+export function kvAllowed(g: Grants, access: 'read' | 'write', group: string): boolean {
+  return (g.kv ?? []).includes(`${access}:${group}`);
 }

@@ -112,6 +112,8 @@ export interface Grants {
   run?: string[];
   /** Service modules it may call (`call:<module>`). Absent in records from before. */
   call?: string[];
+  /** Key-value groups it may read or write (`kv:read:<group>`, `kv:write:<group>`). Absent in records from before. */
+  kv?: string[];
 }
 
 /**

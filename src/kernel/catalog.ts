@@ -6,7 +6,7 @@
 import { openBroadcast, type Broadcast } from '../bus';
 import { KernelError, checkModuleConfig, grantsFrom, type ModuleInfo, type PackageRecord, type TrustedKey } from '../common';
 import { instrumentAsyncify } from '../hosts';
-import { Registry } from '../registry';
+import { Registry, hasWasmMagic } from '../registry';
 import { fetchSource } from './fetch-source';
 import { RunnableCache, type Runnable } from './runnable';
 import type { InstallOptions } from './types';
@@ -21,6 +21,8 @@ export class ModuleCatalog {
   private broadcast: Broadcast | undefined;
   private records: Promise<Map<string, ModuleInfo>> | null = null;
   private readonly runnables: RunnableCache;
+  /** Rewrites a lone wasm module's bytes before they are stored (the kernel's transforms). */
+  transform: (bytes: Uint8Array, name: string | undefined) => Promise<Uint8Array> = (b) => Promise.resolve(b);
 
   /** `onChange` runs after every change, made here or in another tab. */
   constructor(dbName: string, maxPages: number, private readonly onChange: () => void) {
@@ -64,7 +66,9 @@ export class ModuleCatalog {
     const registry = await this.reg();
     if (opts === null || typeof opts !== 'object') throw new KernelError('kernel/bad-argument', 'options must be an object');
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new KernelError('kernel/bad-argument', 'onProgress must be a function');
-    const { bytes, fileName } = typeof source === 'string' ? await fetchSource(source, opts.onProgress) : await readSource(source);
+    const read = typeof source === 'string' ? await fetchSource(source, opts.onProgress) : await readSource(source);
+    const { fileName } = read;
+    const bytes = Registry.isPackage(read.bytes) || !hasWasmMagic(read.bytes) ? read.bytes : await this.transform(read.bytes, typeof opts.name === 'string' ? opts.name : fileName);
     if (opts.name !== undefined && typeof opts.name !== 'string') {
       throw new KernelError('kernel/bad-argument', 'name must be a string');
     }

@@ -11,9 +11,12 @@ export type { CapabilityHost, KernelCapability, Caller, CallHandler } from '../c
 export * from './types';
 export type { AddressSpace, SlotUse } from './memory-slots';
 export type { HostResources } from '../hosts';
+export { KV_LIMITS, type KvApi, type KvGroupInfo, type KvValue, type KvWatcher } from '../kv';
 export { manifestSettings } from './spawn-config';
+export type { ProvidedFunction, ProvidedResult } from './providers';
+export type { TransformFunction, TransformInfo, TransformRefusal, TransformsApi } from './transforms';
 
 /** Creates a kernel with the standard capabilities; `await kernel.ready` before relying on it. */
 export function createKernel(opts: KernelOptions = {}): Kernel {
-  return new Kernel({ capabilities: standardCapabilities(), ...opts });
+  return new Kernel({ capabilities: standardCapabilities(opts.dbName), ...opts });
 }

@@ -7,6 +7,7 @@ import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
 import { KernelError, serviceSettings, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
+import type { KvApi } from '../kv';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
 import { allocateRing, feed } from '../ipc';
 import { homeDirectory, readHome, type HibernatedRecord } from '../registry';
@@ -16,6 +17,8 @@ import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { registerHomeCalls } from './home-calls';
+import { Providers, registerImportCalls, type ProvidedFunction } from './providers';
+import { Transforms } from './transforms';
 import { AutoHibernate, checkAutoHibernate, type AutoHibernatePolicy } from './auto-hibernate';
 import { Hibernation, checkHibernateOptions, type HibernateOptions } from './hibernate';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
@@ -36,6 +39,7 @@ import {
   type KernelResources,
   type PipelineStage,
   type Process,
+  type ServiceStats,
   type SpawnOptions,
   type TrustApi,
 } from './types';
@@ -79,6 +83,9 @@ export class Kernel extends EventTarget implements KernelApi {
   private autostarting: Promise<AutostartResult[]> | undefined;
   private autostartResults: AutostartResult[] | undefined;
   private readonly services: Services;
+  private readonly providers: Providers;
+  /** Trusted rewrites of a lone wasm module's bytes at install (`kernel.transforms`). */
+  readonly transforms = new Transforms(() => this.emit(KernelEvents.transforms));
   private readonly hibernation: Hibernation;
   private readonly auto: AutoHibernate;
 
@@ -97,6 +104,7 @@ export class Kernel extends EventTarget implements KernelApi {
     });
     this.auto = new AutoHibernate({ processes: () => this.procs.values(), slots: this.slots, hibernate: (lc, o) => this.hibernation.hibernate(lc, o) });
     // Processes hibernated before a reload are back in the table (and their pids taken) before anything spawns.
+    this.catalog.transform = (bytes, name) => this.transforms.apply(bytes, name);
     this.ready = this.catalog.ready.then(async () => {
       const top = await this.hibernation.restoreAll().catch(() => 0);
       this.nextPid = Math.max(this.nextPid, top + 1);
@@ -118,6 +126,8 @@ export class Kernel extends EventTarget implements KernelApi {
       denied: (caller, permission) => this.caps.deny(caller, permission),
     });
     registerServiceCalls(this.caps.calls, this.services);
+    this.providers = new Providers(this.services, (caller, permission) => this.caps.deny(caller, permission));
+    registerImportCalls(this.caps.calls, this.providers);
     registerHomeCalls(this.caps.calls, (pid) => this.homed.has(pid) && this.procs.get(pid)?.row.state !== 'exited');
     this.caps.start(opts.capabilities ?? []);
     this.lifecycleDeps = {
@@ -401,6 +411,20 @@ export class Kernel extends EventTarget implements KernelApi {
     return this.services.call(undefined, module, fn, input, opts);
   }
 
+  /** The live service instances: pid, queue, calls and errors so far. */
+  serviceStats(): ServiceStats[] {
+    return this.services.stats();
+  }
+
+  /**
+   * Provides `functions` to modules under `namespace` (see providers.ts): a module importing
+   * `namespace.fn` calls the page's function, with `call:<namespace>` granted. Returns the
+   * withdraw function. Throws `kernel/bad-argument`.
+   */
+  provide(namespace: string, functions: Record<string, ProvidedFunction>): () => void {
+    return this.providers.provide(namespace, functions);
+  }
+
   /** Starts an instance of a service module: its output is discarded and its stdin empty, as for a module's child. */
   private async startService(name: string): Promise<Lifecycle> {
     const ready = await this.ready4spawn(name, {});
@@ -559,6 +583,11 @@ export class Kernel extends EventTarget implements KernelApi {
   /** Module windows (`kernel.gfx`). */
   get gfx(): GfxApi {
     return this.caps.api<GfxApi>('gfx', 'graphics');
+  }
+
+  /** The key-value store (`kernel.kv`). */
+  get kv(): KvApi {
+    return this.caps.api<KvApi>('kv', 'a key-value store');
   }
 
   private host(mode: ExecutionMode): Host {

@@ -11,6 +11,7 @@ import { KernelError, MAX_CALL_TIMEOUT_MS, serviceSettings, type ModuleInfo, typ
 import { toBase64, unthrottledTimer } from '../ipc';
 import type { HostedProcess } from '../hosts';
 import type { Lifecycle } from './lifecycle';
+import type { ServiceStats } from './types';
 
 /** The deadline of a call that gives none, ms. */
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
@@ -64,6 +65,8 @@ const enc = new TextEncoder();
 export class Services {
   private readonly instances = new Map<string, Instance>();
   private readonly starting = new Map<string, Promise<Instance>>();
+  /** Calls that reached a service's queue, and those that failed, per module name (kept across instances). */
+  private readonly counts = new Map<string, { calls: number; errors: number }>();
 
   constructor(private readonly deps: ServiceDeps) {}
 
@@ -99,19 +102,32 @@ export class Services {
     if (me?.busy !== undefined) deadline = Math.min(deadline, me.busy.deadline);
     const token = {};
     if (me !== undefined) me.waitingOn = { target: args.module, token };
+    const count = this.counts.get(args.module) ?? { calls: 0, errors: 0 };
+    this.counts.set(args.module, count);
+    count.calls++;
     try {
       return await new Promise<Uint8Array>((ok, fail) => {
         inst.queue.push({ fn: args.fn, input: args.input, deadline, ok, fail });
         this.pump(inst);
       });
+    } catch (e) {
+      count.errors++;
+      throw e;
     } finally {
       if (me?.waitingOn?.token === token) me.waitingOn = undefined;
     }
   }
 
-  /** Calls queued or running, per service (for the process view and tests). */
-  stats(): Array<{ name: string; pid: number; queued: number; busy: boolean }> {
-    return [...this.instances.values()].map((i) => ({ name: i.name, pid: i.lc.row.pid, queued: i.queue.length, busy: i.busy !== undefined }));
+  /** Each live service: its pid, calls queued, whether one runs, and its calls and errors so far. */
+  stats(): ServiceStats[] {
+    return [...this.instances.values()].map((i) => ({
+      name: i.name,
+      pid: i.lc.row.pid,
+      queued: i.queue.length,
+      busy: i.busy !== undefined,
+      calls: this.counts.get(i.name)?.calls ?? 0,
+      errors: this.counts.get(i.name)?.errors ?? 0,
+    }));
   }
 
   /** The service instance a calling process is, if it is one. */

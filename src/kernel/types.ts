@@ -5,6 +5,8 @@
 import type { BusApi } from '../bus';
 import type { ExecutionMode, KernelErrorCode, ModuleConfig, ModuleInfo, PackageInfo, ProcessInfo, TrustedKey, ProcessState, RestartPolicy, StateReason } from '../common';
 import type { GfxApi } from '../gfx';
+import type { KvApi } from '../kv';
+import type { TransformsApi } from './transforms';
 import type { HostResources } from '../hosts';
 import type { InstallProgress } from './fetch-source';
 import type { AddressSpace, SlotUse } from './memory-slots';
@@ -148,7 +150,20 @@ export const KernelEvents = {
   statechange: 'statechange',
   /** `autostart()` finished; a `CustomEvent` whose `detail` is its `AutostartResult[]`. */
   autostart: 'autostart',
+  /** Transforms were added, removed, applied or refused. */
+  transforms: 'transforms',
 } as const;
+
+/** A live service as `kernel.serviceStats()` reports it. */
+export interface ServiceStats {
+  name: string;
+  pid: number;
+  queued: number;
+  busy: boolean;
+  /** Calls that reached its queue since the kernel started, and how many of them failed. */
+  calls: number;
+  errors: number;
+}
 
 /** The detail of a `statechange` event: one per transition, in order. */
 export interface StateChange {
@@ -174,7 +189,7 @@ export interface KernelResources {
   startsQueued: number;
   /** What each execution mode's host holds (all 0 for a mode not used yet). */
   hosts: Record<'worker' | 'iframe' | 'inpage', HostResources>;
-  /** What each capability holds, by its name: `bus` (subscriptions, arenaSlots, inboxBytes, globalTopics), `gfx` (windows, canvasesAsked). */
+  /** What each capability holds, by its name: `bus` (subscriptions, arenaSlots, inboxBytes, globalTopics), `gfx` (windows, canvasesAsked), `kv` (pageWatchers, moduleWatches). */
   capabilities: Record<string, Record<string, number>>;
   /** Modules held compiled. */
   catalog: { compiled: number };
@@ -227,6 +242,10 @@ export interface KernelApi extends EventTarget {
   denied(): DeniedAttempt[];
   /** Calls function `fn` of service module `module` with `input`; resolves with its output bytes. */
   call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array>;
+  /** The live service instances: pid, calls queued, whether one runs, calls and errors so far. */
+  serviceStats(): ServiceStats[];
+  /** Provides page functions to modules under `namespace`; returns the withdraw function. */
+  provide(namespace: string, functions: Record<string, (input: Uint8Array, caller: { pid: number; name: string }) => Uint8Array | string | number | Promise<Uint8Array | string | number>>): () => void;
   /** Makes a module migratable (instrumented with Asyncify; it can then be hibernated and moved) or not. */
   setMigratable(name: string, migratable: boolean): Promise<ModuleInfo>;
   /** Parks a running migratable process at its next blocking read and stores it; its worker and memory go. */
@@ -245,4 +264,8 @@ export interface KernelApi extends EventTarget {
   readonly bus: BusApi;
   /** Module windows: what they show, their input, closing them. */
   readonly gfx: GfxApi;
+  /** The key-value store: groups of keys, persistent, watched. */
+  readonly kv: KvApi;
+  /** Trusted rewrites of a module's bytes at install. */
+  readonly transforms: TransformsApi;
 }

@@ -6,6 +6,7 @@
 import { EXIT_CODES, Errno, type ProcessExit } from '../common';
 import { PARK_CALL, WatchWriter, killedFlag, type FromWorkerMessage, type StartMessage } from '../ipc';
 import { Parkable, isInstrumented } from './asyncify';
+import { isLinkedNamespace, linkedImport } from './capabilities/linked';
 import { ExtismHost } from './extism';
 import { ProcessKilled, createGuestContext, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
 import { EXTISM_ENV, serveLoop } from './serve';
@@ -59,7 +60,7 @@ export function runProcess(
       proc,
       extism,
       keepStdio: m.keepStdio,
-      instantiate: () => new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, extism.imports())),
+      instantiate: () => new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, extism.imports(), (ns, n) => linkedImport(ctx, ns, n))),
       bindMemory: (mem) => (memory = mem),
       onRunning,
       startFailure,
@@ -75,7 +76,7 @@ export function runProcess(
       let instance: WebAssembly.Instance;
       try {
         const wasi = parkable !== undefined ? parkable.wrap(proc.imports) : proc.imports;
-        instance = new WebAssembly.Instance(module, link(module, wasi, parkable !== undefined ? parkable.wrapWebmk(webmk) : webmk, watch));
+        instance = new WebAssembly.Instance(module, link(module, wasi, parkable !== undefined ? parkable.wrapWebmk(webmk) : webmk, watch, undefined, (ns, n) => linkedImport(ctx, ns, n)));
         parkable?.bind(instance);
       } catch (e) {
         return startFailure(e);
@@ -128,8 +129,9 @@ async function runStart(proc: WasiProcess, instance: WebAssembly.Instance, start
 }
 
 /**
- * WASI calls from the process, `webmk` calls from the providers; an unknown WASI call answers
- * ENOSYS, an unknown `webmk` call -ENOSYS, and any other import traps if it is ever called. With
+ * WASI calls from the process, `webmk` calls from the providers, a module-named namespace linked
+ * through the kernel (capabilities/linked.ts); an unknown WASI call answers ENOSYS, an unknown
+ * `webmk` call -ENOSYS, and any other import traps if it is ever called. With
  * a watchdog, every call is bracketed for it (suspending imports bracket themselves).
  */
 function link(
@@ -138,6 +140,7 @@ function link(
   webmk: GuestImports,
   watch: Watch | undefined,
   extism?: Record<string, (...args: bigint[]) => unknown>,
+  linked?: (namespace: string, name: string) => GuestImports[string],
 ): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ExportValue>> = {};
   for (const imp of WebAssembly.Module.imports(module)) {
@@ -154,6 +157,9 @@ function link(
       ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);
     } else if (imp.module === EXTISM_ENV && extism?.[imp.name] !== undefined) {
       ns[imp.name] = watched(extism[imp.name] as (...a: unknown[]) => unknown, watch);
+    } else if (linked !== undefined && imp.module !== EXTISM_ENV && isLinkedNamespace(imp.module)) {
+      const f = linked(imp.module, imp.name);
+      ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);
     } else {
       ns[imp.name] = () => {
         throw new UnresolvedImport(`called ${imp.module}.${imp.name}, which nothing provides`);

@@ -8,6 +8,7 @@
 import { EXIT_CODES, KernelError, isTopic, topicAllowed, type ProcessExit } from '../common';
 import { BUS_LIMITS, BusArena, Ring, WatchWriter, fromBase64, killedFlag, ringReadable, type FromWorkerMessage, type StartMessage } from '../ipc';
 import { ProcessKilled, createGuestContext, type GuestContext, type RunningProcess } from './guest';
+import { scriptKv, type ScriptKv } from './script-kv';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -54,6 +55,8 @@ export interface ScriptHandle {
    * output. Needs the grant `call:<module>`; rejects with the codes of `kernel.call`.
    */
   call(module: string, fn: string, input?: string | Uint8Array): Promise<Uint8Array>;
+  /** The key-value store, per group as granted (`kv:read:<group>`, `kv:write:<group>`). */
+  readonly kv: ScriptKv;
   readonly kernel: {
     list(): Promise<string>;
     ps(): Promise<string>;
@@ -203,6 +206,7 @@ function handle(m: StartMessage, ctx: GuestContext, out: Ring, err: Ring): Scrip
       if (typeof out !== 'string') throw new KernelError('ipc/malformed', 'a service call answered in an unknown shape');
       return fromBase64(out);
     }),
+    kv: scriptKv(ctx, w),
     kernel: {
       list: w(async () => String(await ctx.call('kernel.list', null))),
       ps: w(async () => String(await ctx.call('kernel.ps', null))),

@@ -4,4 +4,5 @@ export { analyse, capabilities, chooseName, MANIFEST_SECTION } from './analyse';
 export { capMemory, sections, hasWasmMagic, type Capped } from './wasm-binary';
 export { homeDirectory, readHome, readHomeFile, writeHomeFile, makeHomeDirectory, removeHomeEntry } from './homes';
 export { satisfies, isRange, isVersion } from './semver';
+export { KvDb, kvSize, type KvGroupInfo, type KvValue } from './kv-db';
 export { SnapshotStore, type HibernatedRecord } from './snapshots';

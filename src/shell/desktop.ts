@@ -25,6 +25,7 @@ import './process-list';
 import './terminal-window';
 import './gfx-layer';
 import './bus-view';
+import './services-view';
 import './command-bar';
 import './grant-dialog';
 import './config-dialog';
@@ -165,6 +166,9 @@ export class Desktop extends LitElement {
           </section>
           <section class="panel bus-panel" aria-labelledby="bus-heading">
             <webmk-bus-view ?open=${this.#bus.open} .stats=${this.#bus.stats} .denied=${this.#bus.denied}></webmk-bus-view>
+          </section>
+          <section class="panel services-panel" aria-labelledby="services-heading">
+            <webmk-services-view .kernel=${this.kernel}></webmk-services-view>
           </section>
           <section class="panel terminals" aria-labelledby="terminals-heading">
             <h2 id="terminals-heading" tabindex="-1">Terminals</h2>

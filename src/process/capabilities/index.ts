@@ -3,7 +3,8 @@ import type { GuestProvider } from '../guest';
 import { busImports } from './bus';
 import { gfxImports } from './gfx';
 import { kernelImports } from './kernel';
+import { kvImports } from './kv';
 import { serviceImports } from './services';
 
 /** Every provider; a process gets the union of their imports. */
-export const providers: GuestProvider[] = [busImports, kernelImports, gfxImports, serviceImports];
+export const providers: GuestProvider[] = [busImports, kernelImports, gfxImports, serviceImports, kvImports];
