@@ -9,6 +9,7 @@ import { iframeBusFigure } from './figures/iframe-bus';
 import { killFigure } from './figures/kill';
 import { kvFigure } from './figures/kv';
 import { leaksFigure } from './figures/leaks';
+import { migrateFigure } from './figures/migrate';
 import { packagesFigure } from './figures/packages';
 import { remoteFigure } from './figures/remote';
 import { startPeer } from './lib/peer';
@@ -39,6 +40,7 @@ const FIGURES = {
   packages: packagesFigure,
   files: filesFigure,
   remote: remoteFigure,
+  migrate: migrateFigure,
   // Last: it fills the page's renderer with wasm memories.
   wall: wallFigure,
 } satisfies Record<string, () => Promise<FigureResult>>;

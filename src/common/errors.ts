@@ -70,7 +70,14 @@ export type KernelErrorCode =
   | 'remote/dial-failed'
   | 'remote/no-relay'
   | 'remote/relay-unreachable'
-  | 'remote/devices-busy';
+  | 'remote/devices-busy'
+
+  | 'registry/not-migratable'
+  | 'migrate/not-migratable'
+  | 'migrate/busy'
+  | 'migrate/bad-state'
+  | 'migrate/failed'
+  | 'migrate/unsupported';
 
 /** Plain data form of a KernelError, as it crosses a wire. */
 export interface KernelErrorData {

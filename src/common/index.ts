@@ -20,3 +20,4 @@ export {
 } from './supervision';
 export { sharesMemory } from './modes';
 export { MAX_CALL_TIMEOUT_MS, serviceSettings, type ServiceSettings } from './service-manifest';
+export { BLOCKING_IMPORTS, GLOBAL_EXPORT_PREFIX } from './migrate';

@@ -71,6 +71,11 @@ export interface ModuleInfo {
   config: ModuleConfig;
   /** The package it belongs to (a module installed alone is a package of one, named after it). */
   package: string;
+  /**
+   * Set when it is migratable: the content hash and size of its Asyncify-instrumented bytes,
+   * stored beside the original; those are what runs (ADR 0019).
+   */
+  migratable?: { sha256: string; size: number };
 }
 
 /**
@@ -113,9 +118,12 @@ export interface Grants {
 
 /**
  * Lifecycle state of a process: `starting` (its module is being instantiated), `running`,
- * `backoff` (it ended and waits to be restarted under the same pid), `exited` (for good).
+ * `backoff` (it ended and waits to be restarted under the same pid), `exited` (for good);
+ * a migratable one also `switching` (being moved to another host), `hibernating` (being
+ * captured), `hibernated` (its state stored, no worker, no memory) and `resuming` (restored
+ * into a fresh instance).
  */
-export type ProcessState = 'starting' | 'running' | 'backoff' | 'exited';
+export type ProcessState = 'starting' | 'running' | 'backoff' | 'exited' | 'switching' | 'hibernating' | 'hibernated' | 'resuming';
 
 /** Why a process ended. */
 export type ExitReason =
@@ -207,6 +215,8 @@ export interface ProcessInfo {
   node?: string;
   /** Its pid on that other node, once known. */
   remotePid?: number;
+  /** While `hibernated`: the bytes of linear memory its snapshot holds. */
+  snapshotBytes?: number;
 }
 
 /** What the kernel answers a guest call with; `transfer` lists objects to move, not copy. */

@@ -47,6 +47,12 @@ export interface HostedProcess {
   /** Ends it at once, whatever it is doing, with `end` (default: killed); resolves after `exited`. */
   kill(end?: ProcessExit): Promise<void>;
   /**
+   * A migratable process where the kernel's control words cannot reach (another agent cluster):
+   * passes the kernel's request to park on (`true`), or its withdrawal (`false`). Absent where
+   * the runtime shares those words.
+   */
+  park?(on: boolean): void;
+  /**
    * A service process (`HostStart.serve`): runs export `fn` with `input` and resolves with its
    * output; rejects with `service/no-such-function`, `service/error`. One call at a time: the
    * caller queues. Absent where the mode cannot serve yet.

@@ -4,6 +4,7 @@
  * frame runs `parseToFrame` on what the page sends.
  */
 import { KernelError, type ExitReason } from '../common';
+import { parseSnapshot } from './migrate-protocol';
 import { isInt, isStrings, malformed, versioned } from './parse-util';
 import { FRAME_PROTOCOL, FromFrame, ToFrame, type BusDelivery, type FromFrameMessage, type ToFrameMessage } from './frame-protocol';
 import { ReplyBy, type ReplyMode } from './worker-protocol';
@@ -61,6 +62,19 @@ export function parseFromFrame(data: unknown): FromFrameMessage {
   }
 }
 
+/** The `migrate` field of a frame start: an object, whose snapshot (if any) parses. */
+function isFrameMigrate(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const resume = (x as { resume?: unknown }).resume;
+  if (resume === undefined) return true;
+  try {
+    parseSnapshot(resume);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Page to frame. */
 export function parseToFrame(data: unknown): ToFrameMessage {
   const r = record(data);
@@ -86,6 +100,7 @@ export function parseToFrame(data: unknown): ToFrameMessage {
         typeof r.grants === 'object' &&
         r.grants !== null &&
         (r.watchdogMs === undefined || typeof r.watchdogMs === 'number') &&
+        (r.migrate === undefined || isFrameMigrate(r.migrate)) &&
         typeof rings === 'object' &&
         rings !== null &&
         isSize(rings.stdin) &&
@@ -99,6 +114,8 @@ export function parseToFrame(data: unknown): ToFrameMessage {
       return { v, type: ToFrame.stdin, sid: r.sid as number, data: r.data as Uint8Array };
     case ToFrame.stdinEnd:
     case ToFrame.kill:
+    case ToFrame.park:
+    case ToFrame.unpark:
       if (!isSid(r.sid)) fail(`bad ${String(r.type)} fields`, data);
       return { v, type: r.type, sid: r.sid as number };
     case ToFrame.ack:

@@ -7,6 +7,7 @@
  * as untrusted: a frame message names a start (`sid`) the page gave it, never a pid.
  */
 import type { ExitReason, Grants, KernelErrorData } from '../common';
+import type { Snapshot } from './migrate-protocol';
 import type { ReplyMode } from './worker-protocol';
 
 export const FRAME_PROTOCOL = 1;
@@ -31,6 +32,9 @@ export const ToFrame = {
   /** Input events for one of its windows (records of `EVENT_WORDS` words), or its closing. */
   input: 'input',
   kill: 'kill',
+  /** Park a migratable process at its next safe point (ADR 0019), or no longer. */
+  park: 'park',
+  unpark: 'unpark',
 } as const;
 
 /** Message tags, frame to page. */
@@ -75,6 +79,8 @@ export interface FrameStart {
   watchdogMs?: number;
   /** Sizes of the frame's own stdio rings, as the kernel's (powers of two). */
   rings: { stdin: number; stdout: number; stderr: number };
+  /** A migratable module: it can be parked (`park`), and this start may resume a snapshot. */
+  migrate?: { resume?: Snapshot };
 }
 
 export interface FrameBoot {
@@ -100,7 +106,9 @@ export type ToFrameMessage =
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.reply; sid: number; id: number; ok: boolean; value?: unknown; error?: KernelErrorData }
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.bus; sid: number; slot: number; messages: BusDelivery[] }
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.input; sid: number; window: number; events: Int32Array; closed: boolean }
-  | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.kill; sid: number };
+  | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.kill; sid: number }
+  | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.park; sid: number }
+  | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.unpark; sid: number };
 
 export type FromFrameMessage =
   | { v: typeof FRAME_PROTOCOL; type: typeof FromFrame.ready }

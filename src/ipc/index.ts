@@ -15,3 +15,4 @@ export * from './frame-protocol';
 export { parseFromFrame, parseToFrame } from './frame-parse';
 export { InboxSpace } from './bus-space';
 export { fromBase64, toBase64 } from './base64';
+export { PARK_CALL, MigrateControl, MIGRATE_CONTROL, MIGRATE_CONTROL_BYTES, parseSnapshot, isMigrateStart, type Snapshot, type MigrateStart } from './migrate-protocol';

@@ -93,6 +93,16 @@ export class BusArena {
     wakeInboxReaders(this.i32, slot);
   }
 
+  /** Wakes the reader of `slot` without a message (it checks whether it is asked to park: ADR 0019). */
+  wake(slot: number): void {
+    wakeInboxReaders(this.i32, slot);
+  }
+
+  /** The open slots `pid` owns. */
+  slotsOf(pid: number): number[] {
+    return this.stats().flatMap((s) => (s.owner === pid ? [s.slot] : []));
+  }
+
   /** Page: frees every inbox lock a dead process held. */
   releaseLocks(pid: number): void {
     releaseInboxLocks(this.i32, pid);

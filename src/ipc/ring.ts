@@ -40,7 +40,7 @@ export function allocateRing(capacity: number): SharedArrayBuffer {
 }
 
 /** What a blocking call ended with. */
-export type WaitResult = 'ok' | 'timed-out' | 'closed';
+export type WaitResult = 'ok' | 'timed-out' | 'closed' | 'stopped';
 
 /** One side's view of a ring; cheap to construct, holds no state beyond the views. */
 export class Ring {
@@ -133,7 +133,7 @@ export class Ring {
    * Reader, blocking (workers only): waits until data is available, the writer closed, or
    * `timeoutMs` passes (Infinity: forever).
    */
-  waitReadable(timeoutMs = Infinity): WaitResult {
+  waitReadable(timeoutMs = Infinity, stop?: () => boolean): WaitResult {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const seen = Atomics.load(this.h, H.writerSignal);
@@ -141,10 +141,20 @@ export class Ring {
       const closed = this.writerClosed;
       if (this.available() > 0) return 'ok';
       if (closed) return 'closed';
+      // Asked to give up the wait (a migratable process being parked: see `wakeReader`).
+      if (stop?.() === true) return 'stopped';
       const left = deadline - performance.now();
       if (left <= 0) return 'timed-out';
       this.sleep(H.writerSignal, H.readerWaiting, seen, left);
     }
+  }
+
+  /**
+   * Anyone: wakes a reader sleeping in `waitReadable` without writing, so it checks its `stop`
+   * (the kernel parks a migratable process this way). A reader without one sleeps again.
+   */
+  wakeReader(): void {
+    this.signal(H.writerSignal, -1);
   }
 
   /** Writer, blocking (workers only): waits until there is space or the reader closed. */

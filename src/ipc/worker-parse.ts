@@ -1,5 +1,6 @@
 /** Parsers for the worker protocol: `unknown` in, a typed message or a KernelError out. */
 import { KernelError, type ExitReason } from '../common';
+import { isMigrateStart } from './migrate-protocol';
 import { isInt, isStrings, malformed, versioned } from './parse-util';
 import { FromWorker, ReplyBy, ToWorker, WORKER_LOCK_PREFIX, WORKER_PROTOCOL, type FromWorkerMessage, type ReplyMode, type ToWorkerMessage } from './worker-protocol';
 
@@ -52,6 +53,7 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
     typeof r.stdoutIsPipe === 'boolean' &&
     typeof r.keepStdio === 'boolean' &&
     (r.watch === undefined || r.watch instanceof SharedArrayBuffer) &&
+    (r.migrate === undefined || isMigrateStart(r.migrate)) &&
     (r.relayed === undefined || typeof r.relayed === 'boolean') &&
     (r.suspend === undefined || typeof r.suspend === 'boolean') &&
     (r.refuseAfterMs === undefined || typeof r.refuseAfterMs === 'number') &&

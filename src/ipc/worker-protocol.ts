@@ -3,6 +3,7 @@
  * in worker-parse.ts. Both sides are kernel-owned code; module code never sees these messages.
  */
 import type { ExitReason, Grants, KernelErrorData } from '../common';
+import type { MigrateStart } from './migrate-protocol';
 
 export const WORKER_PROTOCOL = 1;
 
@@ -55,6 +56,8 @@ export interface WasiProcessOptions {
   tty: boolean;
   /** Leave the stdio rings open at exit: the process may be restarted on them (the kernel closes them). */
   keepStdio: boolean;
+  /** A migratable module (ADR 0019): how the kernel parks it, and the snapshot it resumes from. */
+  migrate?: MigrateStart;
 }
 
 /** Start one process in this worker. The worker is idle again once it answers `exited`. */

@@ -5,6 +5,7 @@
  */
 import { openBroadcast, type Broadcast } from '../bus';
 import { KernelError, checkModuleConfig, grantsFrom, type ModuleInfo, type PackageRecord, type TrustedKey } from '../common';
+import { instrumentAsyncify } from '../hosts';
 import { Registry, hasWasmMagic } from '../registry';
 import { fetchSource } from './fetch-source';
 import { RunnableCache, type Runnable } from './runnable';
@@ -57,7 +58,9 @@ export class ModuleCatalog {
 
   /** The module compiled under the memory cap, compiling its bytes on first use. */
   async runnable(info: ModuleInfo): Promise<Runnable> {
-    return this.runnables.get(info.sha256, info.kind, async () => (await this.reg()).bytes(info.sha256));
+    // A migratable module runs its instrumented bytes (ADR 0019).
+    const sha256 = info.migratable?.sha256 ?? info.sha256;
+    return this.runnables.get(sha256, info.kind, async () => (await this.reg()).bytes(sha256));
   }
 
   /** See `Kernel.install`: a module's record, or for a package (a zip) its modules' records. */
@@ -75,6 +78,7 @@ export class ModuleCatalog {
       throw new KernelError('kernel/bad-argument', 'untrusted must be a boolean');
     }
     if (opts.force !== undefined && typeof opts.force !== 'boolean') throw new KernelError('kernel/bad-argument', 'force must be a boolean');
+    if (opts.migratable !== undefined && typeof opts.migratable !== 'boolean') throw new KernelError('kernel/bad-argument', 'migratable must be a boolean');
     const grant = checkGrant(opts.grant);
     const req = {
       ...(grant !== undefined ? { grant } : {}),
@@ -91,7 +95,11 @@ export class ModuleCatalog {
     // A module replaced under the same name leaves its old code behind.
     await this.sweep();
     this.changed();
-    const infos = installed.map((i) => i.info);
+    const infos: ModuleInfo[] = [];
+    for (const { info } of installed) {
+      const wanted = opts.migratable ?? (info.kind === 'wasm' && info.manifest.migratable === true);
+      infos.push(wanted ? await this.setMigratable(info.name, true) : info);
+    }
     return packaged ? infos : (infos[0] as ModuleInfo);
   }
 
@@ -160,6 +168,25 @@ export class ModuleCatalog {
     return updated;
   }
 
+  /**
+   * See `Kernel.setMigratable`: instruments the module's bytes (in a worker, off the page's
+   * thread) and stores them beside its own, or drops them.
+   */
+  async setMigratable(name: unknown, on: unknown): Promise<ModuleInfo> {
+    const registry = await this.reg();
+    if (typeof name !== 'string') throw new KernelError('kernel/bad-argument', 'the module name must be a string');
+    if (typeof on !== 'boolean') throw new KernelError('kernel/bad-argument', 'migratable must be a boolean', { name });
+    const info = await registry.get(name);
+    if (info === undefined) throw new KernelError('registry/not-found', `no module named "${name}"`, { name });
+    if (on && info.migratable !== undefined) return info;
+    if (on && info.kind !== 'wasm') throw new KernelError('registry/not-migratable', 'only a WebAssembly module can be made migratable', { name });
+    const instrumented = on ? await instrumentAsyncify(await registry.bytes(info.sha256)) : null;
+    const updated = await registry.setMigratable(name, info.sha256, instrumented);
+    await this.sweep();
+    this.changed();
+    return updated;
+  }
+
   /** Every installed module, by name. */
   async list(): Promise<ModuleInfo[]> {
     return (await this.reg()).list();
@@ -196,7 +223,7 @@ export class ModuleCatalog {
 
   /** Lets go of the compiled code of modules no longer installed (here or by another tab) nor running. */
   private async sweep(): Promise<void> {
-    const installed = new Set((await (await this.reg()).list()).map((m) => m.sha256));
+    const installed = new Set((await (await this.reg()).list()).flatMap((m) => (m.migratable !== undefined ? [m.sha256, m.migratable.sha256] : [m.sha256])));
     for (const h of this.uses.keys()) installed.add(h);
     this.runnables.keepOnly(installed);
   }

@@ -10,7 +10,7 @@ import type { GfxApi } from '../gfx';
 import type { KvApi } from '../kv';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
 import { allocateRing, feed } from '../ipc';
-import { homeDirectory } from '../registry';
+import { homeDirectory, type HibernatedRecord } from '../registry';
 import { runAutostart } from './autostart';
 import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
@@ -20,14 +20,16 @@ import { registerHomeCalls } from './home-calls';
 import { Providers, registerImportCalls, type ProvidedFunction } from './providers';
 import { Transforms } from './transforms';
 import { loadMounts, mountTable, type MountTable } from './mounts';
+import { AutoHibernate, checkAutoHibernate, type AutoHibernatePolicy } from './auto-hibernate';
+import { Hibernation, checkHibernateOptions, type HibernateOptions } from './hibernate';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { packageInfos } from './packages';
 import { moveOnto } from './updates';
 import type { PackageInfo } from './types';
 import { Pacer } from './pacer';
-import { MemorySlots, slotOf, type AddressSpace, type SlotUse } from './memory-slots';
+import { MemorySlots, slotOf, spaceOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
-import { checkSpawnOptions } from './spawn-options';
+import { checkSpawnOptions, type CheckedSpawn } from './spawn-options';
 import { remoteReady, startRemote } from './remote-mode';
 import type { Link, NodeInfo, Remote, RemoteOptions } from '../remote';
 import { RemoteRequests, type RemoteAnswer, type RemoteRequest } from './remote-requests';
@@ -92,6 +94,8 @@ export class Kernel extends EventTarget implements KernelApi {
   /** Trusted rewrites of a lone wasm module's bytes at install (`kernel.transforms`). */
   readonly transforms = new Transforms(() => this.emit(KernelEvents.transforms));
   private readonly remote: Remote;
+  private readonly hibernation: Hibernation;
+  private readonly auto: AutoHibernate;
   /** Devices' requests to run modules here, waiting for the person (`remoteRequests`). */
   private readonly requests = new RemoteRequests(() => this.emit(KernelEvents.remoterequest));
 
@@ -101,8 +105,20 @@ export class Kernel extends EventTarget implements KernelApi {
     this.ringSizes = { stdin: 256 * 1024, stdout: 1024 * 1024, stderr: 64 * 1024, pipe: 1024 * 1024, ...opts.rings };
     this.keepExited = opts.keepExited ?? 100;
     this.catalog = new ModuleCatalog(opts.dbName ?? 'webmk', this.maxPages, () => this.emit(KernelEvents.modules));
-    this.ready = this.catalog.ready;
+    this.hibernation = new Hibernation(opts.dbName ?? 'webmk', {
+      process: (pid) => this.procs.get(pid),
+      lookup: (name) => this.catalog.lookup(name),
+      adopt: (rec, spawn, info) => this.adopt(rec, spawn, info),
+      bus: () => this.caps.shared.bus,
+      makeRoom: (lc) => this.auto.makeRoom(spaceOf(lc.row.mode), 1, lc.row.pid),
+    });
+    this.auto = new AutoHibernate({ processes: () => this.procs.values(), slots: this.slots, hibernate: (lc, o) => this.hibernation.hibernate(lc, o) });
+    // Processes hibernated before a reload are back in the table (and their pids taken) before anything spawns.
     this.catalog.transform = (bytes, name) => this.transforms.apply(bytes, name);
+    this.ready = this.catalog.ready.then(async () => {
+      const top = await this.hibernation.restoreAll().catch(() => 0);
+      this.nextPid = Math.max(this.nextPid, top + 1);
+    });
     this.caps = new Capabilities({ kill: (pid) => this.kill(pid), process: (pid) => this.procs.get(pid)?.row, emit: (type) => this.emit(type) });
     registerKernelCalls(this.caps.calls, {
       modules: () => this.modules(),
@@ -135,11 +151,14 @@ export class Kernel extends EventTarget implements KernelApi {
       slots: this.slots,
       changed: (row, reason) => {
         const detail: StateChange = { pid: row.pid, name: row.name, state: row.state, reason, incarnation: row.incarnation };
+        this.auto.seen(row.pid, row.state);
+        if (row.state === 'starting') this.hibernation.forget(row.pid);
         this.dispatchEvent(new CustomEvent(KernelEvents.statechange, { detail }));
         this.emit(KernelEvents.processes);
       },
       gone: (row) => {
         this.mounted.delete(row.pid);
+        this.hibernation.forget(row.pid);
         this.prune();
       },
       uses: this.catalog,
@@ -288,6 +307,7 @@ export class Kernel extends EventTarget implements KernelApi {
    */
   async spawn(name: string, opts?: SpawnOptions): Promise<Process> {
     const ready = await this.ready4spawn(name, opts);
+    await this.auto.makeRoom(slotOf(ready.runnable, ready.o.mode), 1);
     return this.pacer.run(() => {
       this.checkSlots([ready]);
       const proc = this.launch(ready, {});
@@ -326,6 +346,7 @@ export class Kernel extends EventTarget implements KernelApi {
    * then its manifest, fill in what the spawn leaves out (spawn-config.ts).
    */
   private async ready4spawn(name: unknown, opts: unknown): Promise<Ready> {
+    await this.ready;
     const asked = checkSpawnOptions(opts);
     if (typeof name !== 'string') throw new KernelError('kernel/bad-argument', 'the module name must be a string');
     if (!globalThis.crossOriginIsolated) {
@@ -390,7 +411,13 @@ export class Kernel extends EventTarget implements KernelApi {
    * Creates the process: its rings (or the pipes it is given), its row, its first incarnation.
    * A stdin or stdout given as a pipe belongs to the neighbouring stage, not to the page.
    */
-  private launch(ready: Ready, pipes: { stdin?: SharedArrayBuffer | undefined; stdout?: SharedArrayBuffer | undefined }, from?: Continuing, pid = this.nextPid++): Process {
+  private launch(
+    ready: Ready,
+    pipes: { stdin?: SharedArrayBuffer | undefined; stdout?: SharedArrayBuffer | undefined },
+    from?: Continuing,
+    pid = this.nextPid++,
+    hibernated?: { startedAt: number; snapshotBytes?: number },
+  ): Process {
     const rings: Rings = {
       stdin: pipes.stdin ?? allocateRing(this.ringSizes.stdin),
       stdout: pipes.stdout ?? allocateRing(this.ringSizes.stdout),
@@ -403,7 +430,8 @@ export class Kernel extends EventTarget implements KernelApi {
     this.procs.set(pid, lc);
     const kept = mountTable(ready.o, ready.info.name);
     if (kept !== undefined) this.mounted.set(pid, kept);
-    lc.begin('requested');
+    if (hibernated !== undefined) lc.restoredHibernated(hibernated);
+    else lc.begin('requested');
     return proc;
   }
 
@@ -520,9 +548,87 @@ export class Kernel extends EventTarget implements KernelApi {
     this.requests.answer(id, answer);
   }
 
+  /**
+   * Makes a module migratable (`true`: its bytes are instrumented with Asyncify, in a worker,
+   * and stored beside its own; its next processes run those) or not (`false`). Settles once
+   * stored. Rejects with `registry/not-found`, `registry/not-migratable` (the pass refused it:
+   * no memory, no `_start`, shared memory, already instrumented), `kernel/bad-argument`.
+   */
+  setMigratable(name: string, migratable: boolean): Promise<ModuleInfo> {
+    return this.catalog.setMigratable(name, migratable);
+  }
+
+  /**
+   * Hibernates a running migratable process: parked at its next blocking stdin read (waiting
+   * up to `deadlineMs`, default 5 s), its snapshot written to IndexedDB, its worker and memory
+   * released; the row goes `hibernating`, then `hibernated`. Writing to its stdin resumes it, as
+   * does `resume`. Survives a reload of the page (see `attach`). Settles once stored. Rejects
+   * with `kernel/unknown-process`, `migrate/not-migratable`, `migrate/bad-state` (not running),
+   * `migrate/busy` (no safe point before the deadline; with `orRestart` it is restarted instead),
+   * `migrate/failed`, `registry/quota`, `registry/storage` (then it runs on).
+   */
+  async hibernate(pid: number, opts?: HibernateOptions): Promise<void> {
+    await this.hibernation.hibernate(this.lifecycle(pid), checkHibernateOptions(opts));
+  }
+
+  /**
+   * Resumes a hibernated process from its stored snapshot; settles once it runs. Rejects with
+   * `kernel/unknown-process`, `migrate/bad-state` (not hibernated), `migrate/failed`.
+   */
+  async resume(pid: number): Promise<void> {
+    await this.hibernation.resume(this.lifecycle(pid));
+  }
+
+  /**
+   * Moves a running migratable process to a fresh host of `mode` (`worker` or `iframe`): parked
+   * at its next blocking read, resumed there; pid, streams and handle stay, stdin written
+   * meanwhile waits in its ring. Settles once it runs again. Rejects like `hibernate`, with
+   * `migrate/unsupported` for another mode, and `migrate/failed` when the target could not
+   * start it (it carries on where it was: rolled back).
+   */
+  async setMode(pid: number, mode: ExecutionMode, opts?: HibernateOptions): Promise<void> {
+    await this.hibernation.move(this.lifecycle(pid), mode, checkHibernateOptions(opts));
+  }
+
+  /**
+   * Turns on (or, with `null`, off) hibernating idle migratable processes to make room: before a
+   * spawn or a resume would hold more than `maxLive` live wasm memories in one renderer (or, with
+   * `atWall`, reach the browser's limit once observed), the least recently started or resumed
+   * migratable processes there that wait for input are hibernated; input for one resumes it the
+   * same way. Off by default. Throws `kernel/bad-argument`.
+   */
+  setAutoHibernate(policy: AutoHibernatePolicy | null): void {
+    this.auto.set(checkAutoHibernate(policy));
+  }
+
+  /**
+   * The handle of a process that has not ended (one listed after a reload, say: hibernated,
+   * its stdin resumes it). Rejects with `kernel/unknown-process` (none, or ended).
+   */
+  async attach(pid: number): Promise<Process> {
+    await this.ready;
+    const handle = this.procs.get(pid)?.process;
+    if (handle === undefined) throw new KernelError('kernel/unknown-process', `no live process ${pid}`, { pid });
+    return handle;
+  }
+
+  private lifecycle(pid: unknown): Lifecycle {
+    const lc = typeof pid === 'number' ? this.procs.get(pid) : undefined;
+    if (lc === undefined) throw new KernelError('kernel/unknown-process', `no process ${String(pid)}`, { pid });
+    return lc;
+  }
+
+  /** A process stored hibernated before a reload, back in the table under its pid. */
+  private async adopt(rec: HibernatedRecord, o: CheckedSpawn, info: ModuleInfo): Promise<boolean> {
+    const runnable = await this.catalog.runnable(info);
+    this.launch({ info, o, runnable }, {}, { incarnation: rec.incarnation, restarts: rec.restarts }, rec.pid, { startedAt: rec.startedAt, ...(typeof rec.memoryBytes === 'number' ? { snapshotBytes: rec.memoryBytes } : {}) });
+    return true;
+  }
+
   /** Ends every process and closes the registry. */
   dispose(): void {
     this.remote.dispose();
+    this.hibernation.close();
     this.pacer.dispose();
     for (const host of this.hosts.values()) host.dispose();
     this.catalog.close();

@@ -8,8 +8,9 @@
 import type { Caller } from '../capability';
 import { EXIT_CODES, KernelError, type ExecutionMode, type ModuleInfo, type ProcessExit, type ProcessInfo, type StateReason } from '../common';
 import type { Host, HostedProcess } from '../hosts';
-import { Ring, ringReadable, ringWritable, sleepUnthrottled } from '../ipc';
+import { BusArena, PARK_CALL, Ring, ringReadable, ringWritable, sleepUnthrottled, type Snapshot } from '../ipc';
 import type { Capabilities } from './capabilities';
+import { Migration } from './migration';
 import { isWall, slotOf, type AddressSpace, type MemorySlots } from './memory-slots';
 import type { Runnable } from './runnable';
 import type { CheckedSpawn } from './spawn-options';
@@ -94,6 +95,8 @@ export class Lifecycle {
   private pending: Ready | undefined;
   /** The hash of the bytes the running incarnation took (absent between incarnations). */
   private using: string | undefined;
+  /** Parking and resuming, for a migratable module (migration.ts). */
+  readonly migration: Migration;
   /** Who waits for an incarnation to run (a service call). */
   private waiters: Array<{ ok: (h: HostedProcess) => void; fail: (e: KernelError) => void }> = [];
 
@@ -123,6 +126,7 @@ export class Lifecycle {
       ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
       ...(o.node !== undefined ? { node: o.node } : {}),
     };
+    this.migration = new Migration(info.migratable !== undefined);
     const exit = new Promise<number>((ok) => (this.settle = ok));
     this.exit = exit;
     this.handle = {
@@ -193,14 +197,17 @@ export class Lifecycle {
     const { info, o, runnable } = this.current;
     const rings = this.rings;
     if (rings === undefined) throw new KernelError('kernel/bad-argument', `process ${row.pid} has ended for good`, { pid: row.pid });
-    row.state = 'starting';
+    const resume = this.migration.takeResume();
+    row.state = resume !== undefined ? 'resuming' : 'starting';
     row.version = info.version;
     row.sha256 = info.sha256;
     this.using = info.sha256;
     this.deps.uses.take(info.sha256);
     delete row.restartAt;
+    delete row.snapshotBytes;
     this.deps.changed(row, reason);
-    this.deps.caps.spawned(row.pid, info);
+    // A resumed process is the same process: its capabilities (a window) are already set up.
+    if (resume === undefined) this.deps.caps.spawned(row.pid, info);
     const caller: Caller = { pid: row.pid, name: info.name, grants: info.grants, incarnation: row.incarnation };
     const space = slotOf(runnable, o.mode);
     const wall = space === undefined ? undefined : this.deps.slots.refusal(space);
@@ -214,7 +221,8 @@ export class Lifecycle {
           : this.deps.host(o.mode).start({
             pid: row.pid,
             name: info.name,
-            program: { ...runnable, sha256: info.sha256 },
+            // The hash of what runs: a frame compiles once per hash (a migratable module runs its instrumented bytes).
+            program: { ...runnable, sha256: info.migratable?.sha256 ?? info.sha256 },
             args: row.args,
             env: o.env,
             preopens: o.preopens,
@@ -229,27 +237,106 @@ export class Lifecycle {
             // A process that may be restarted leaves its streams open for the next incarnation.
             keepStdio: row.restart !== 'temporary',
             ...(this.current.serve !== undefined ? { serve: true, serviceConfig: this.current.serve.config } : {}),
+            ...this.migration.startFields(o.mode, resume),
             grants: info.grants,
             shared: this.deps.caps.shared,
             ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
             ...(o.node !== undefined ? { node: o.node } : {}),
-            onCall: (call, args) => this.deps.caps.calls.dispatch(caller, call, args),
+            onCall: (call, args) => (call === PARK_CALL ? this.migration.parked(args) : this.deps.caps.calls.dispatch(caller, call, args)),
           });
     this.hosted = hosted;
     const began = performance.now();
     void hosted.running.then(() => {
-      if (this.hosted !== hosted || row.state !== 'starting') return;
+      if (this.hosted !== hosted || (row.state !== 'starting' && row.state !== 'resuming')) return;
       if (this.slot !== undefined) {
         this.slot.live = true;
         this.deps.slots.instantiated(this.slot.space);
       }
       row.state = 'running';
+      this.migration.setFallback(undefined);
       this.deps.changed(row, reason);
       const waiters = this.waiters;
       this.waiters = [];
       for (const w of waiters) w.ok(hosted);
     });
     void hosted.exited.then((end) => this.ended(hosted, end, performance.now() - began));
+  }
+
+  /** Its stdin ring while it may run again (a hibernated process wakes when it fills). */
+  stdinRing(): SharedArrayBuffer | undefined {
+    return this.rings?.stdin;
+  }
+
+  /**
+   * Parks the running incarnation at its next safe point and lets its host go (migration.ts);
+   * resolves with the snapshot once the host has ended, the row `hibernated`. Rejects with
+   * `migrate/not-migratable`, `migrate/bad-state`, `migrate/busy` (not parked within `deadlineMs`).
+   */
+  async park(deadlineMs: number, state: 'hibernating' | 'switching'): Promise<Snapshot> {
+    const hosted = this.hosted;
+    if (this.row.state !== 'running' || hosted === undefined) {
+      throw new KernelError('migrate/bad-state', `process ${this.row.pid} is ${this.row.state}, not running`, { pid: this.row.pid, state: this.row.state });
+    }
+    this.row.state = state;
+    this.deps.changed(this.row, 'requested');
+    try {
+      return await this.migration.park(hosted, () => this.wakeReaders(), deadlineMs);
+    } catch (e) {
+      if (this.row.state === state && this.hosted === hosted) {
+        this.row.state = 'running';
+        this.deps.changed(this.row, 'requested');
+      }
+      throw e;
+    }
+  }
+
+  /** The bus slots it owns (its subscriptions, kept while it is parked). */
+  busSlots(): number[] {
+    const sab = this.deps.caps.shared.bus;
+    return sab === undefined ? [] : new BusArena(sab).slotsOf(this.row.pid);
+  }
+
+  /** Wakes it wherever it may wait to be parked: its stdin read, its bus receives. */
+  private wakeReaders(): void {
+    if (this.rings !== undefined) new Ring(this.rings.stdin).wakeReader();
+    const sab = this.deps.caps.shared.bus;
+    if (sab !== undefined) for (const slot of this.busSlots()) new BusArena(sab).wake(slot);
+  }
+
+  /** Starts it again from `snapshot` (its row goes `resuming`, then `running`). */
+  resume(snapshot: Snapshot): void {
+    if (this.row.state !== 'hibernated' && this.row.state !== 'switching') {
+      throw new KernelError('migrate/bad-state', `process ${this.row.pid} is ${this.row.state}, not hibernated`, { pid: this.row.pid, state: this.row.state });
+    }
+    this.migration.setResume(snapshot);
+    this.begin('requested');
+  }
+
+  /**
+   * Starts a parked (`switching`) process in `mode` from `snapshot`; if that start fails before
+   * it runs, it starts again where it was, from the same snapshot (rolled back).
+   */
+  moveTo(mode: ExecutionMode, snapshot: Snapshot): void {
+    if (this.row.state !== 'switching') {
+      throw new KernelError('migrate/bad-state', `process ${this.row.pid} is ${this.row.state}, not switching`, { pid: this.row.pid, state: this.row.state });
+    }
+    this.migration.setFallback({ mode: this.row.mode, snapshot });
+    this.setMode(mode);
+    this.migration.setResume(snapshot);
+    this.begin('requested');
+  }
+
+  private setMode(mode: ExecutionMode): void {
+    this.ready.o.mode = mode;
+    this.row.mode = mode;
+  }
+
+  /** A process restored after a reload: hibernated, its snapshot in storage. */
+  restoredHibernated(at: { startedAt: number; snapshotBytes?: number }): void {
+    this.row.startedAt = at.startedAt;
+    if (at.snapshotBytes !== undefined) this.row.snapshotBytes = at.snapshotBytes;
+    this.row.state = 'hibernated';
+    this.deps.changed(this.row, 'requested');
   }
 
   /** The running incarnation, at once or once one runs; rejects with `service/error` once the process has ended for good. */
@@ -294,8 +381,27 @@ export class Lifecycle {
     let end = ended;
     const slot = this.slot;
     this.slot = undefined;
+    if (slot !== undefined) this.deps.slots.release(slot.space, slot.live);
+    // Parked, not ended: its streams, pid and subscriptions stay; it waits to be resumed.
+    const parkedBytes = this.migration.endedParked();
+    if (parkedBytes !== undefined && !this.stopping && !this.restarting) {
+      // A move starts it again at once (its row stays `switching`); a hibernation waits.
+      if (row.state !== 'switching') {
+        row.state = 'hibernated';
+        row.snapshotBytes = parkedBytes;
+        this.deps.changed(row, 'requested');
+      }
+      return;
+    }
+    // A move whose target could not start: back where it was, from the same snapshot.
+    const back = row.state === 'resuming' && !this.stopping && !this.restarting ? this.migration.takeFallback() : undefined;
+    if (back !== undefined) {
+      this.setMode(back.mode);
+      this.migration.setResume(back.snapshot);
+      this.begin('failed');
+      return;
+    }
     if (slot !== undefined) {
-      this.deps.slots.release(slot.space, slot.live);
       // An instantiation refused for want of address space is the browser's limit, not the module's.
       if (row.state === 'starting' && (end.reason === 'memory-exceeded' || end.reason === 'failed') && isWall(end.message)) {
         end = { code: EXIT_CODES['no-memory-slot'], reason: 'no-memory-slot', message: this.deps.slots.met(slot.space) };

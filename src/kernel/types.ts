@@ -53,6 +53,11 @@ export interface InstallOptions {
   force?: boolean;
   /** For a URL: called as the download goes. */
   onProgress?: (progress: InstallProgress) => void;
+  /**
+   * Make it migratable (instrumented with Asyncify: it can be hibernated and moved while it
+   * waits); default: what its manifest's `migratable` says.
+   */
+  migratable?: boolean;
 }
 
 /** The publisher keys the person trusts (`kernel.trust`); a key is the raw 32 bytes of an Ed25519 public key, or their base64. */
@@ -267,6 +272,18 @@ export interface KernelApi extends EventTarget {
   serviceStats(): ServiceStats[];
   /** Provides page functions to modules under `namespace`; returns the withdraw function. */
   provide(namespace: string, functions: Record<string, (input: Uint8Array, caller: { pid: number; name: string }) => Uint8Array | string | number | Promise<Uint8Array | string | number>>): () => void;
+  /** Makes a module migratable (instrumented with Asyncify; it can then be hibernated and moved) or not. */
+  setMigratable(name: string, migratable: boolean): Promise<ModuleInfo>;
+  /** Parks a running migratable process at its next blocking read and stores it; its worker and memory go. */
+  hibernate(pid: number, opts?: { deadlineMs?: number; orRestart?: boolean }): Promise<void>;
+  /** Resumes a hibernated process (writing to its stdin does too). */
+  resume(pid: number): Promise<void>;
+  /** Moves a running migratable process to a fresh host of that mode (worker for now). */
+  setMode(pid: number, mode: ExecutionMode, opts?: { deadlineMs?: number; orRestart?: boolean }): Promise<void>;
+  /** Hibernates idle migratable processes to keep live wasm memories per renderer under a budget (null: off). */
+  setAutoHibernate(policy: { maxLive?: number; atWall?: boolean } | null): void;
+  /** The handle of a live process (after a reload: of a hibernated one). */
+  attach(pid: number): Promise<Process>;
   /** The home of `module` (its directory in the origin-private file system), made if missing. */
   home(module: string): Promise<FileSystemDirectoryHandle>;
   /** This node's id (16 hex digits), for the kernel's life. */

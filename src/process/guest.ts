@@ -56,6 +56,21 @@ export interface GuestContext {
    * a moment after `terminate()`, and must not publish or call for a process reported dead.
    */
   checkAlive(): void;
+  /** A migratable process (in a realm that may block): where it can be parked. */
+  readonly parking?: ParkHooks;
+}
+
+/**
+ * Where a migratable process can be parked (ADR 0019), for the providers of blocking imports:
+ * whether the kernel asks it to park, unwinding (the import returns what `park` returns), and
+ * the state a provider keeps across a move (captured with the snapshot, given back after).
+ */
+export interface ParkHooks {
+  shouldPark(): boolean;
+  park(where: string): number;
+  keep(provider: string, capture: () => unknown): void;
+  /** What `provider` kept, in the snapshot this start resumes (undefined on a first start). */
+  kept(provider: string): unknown;
 }
 
 /** A process in this worker: how it ends, and where replies to its calls go. */
@@ -83,6 +98,7 @@ export function createGuestContext(
   post: Post,
   memory: () => WebAssembly.Memory | undefined,
   watch?: Watch,
+  parking?: ParkHooks,
 ): { ctx: GuestContext; settle: (id: number, ok: boolean, value: unknown, error: unknown) => void } {
   let nextId = 1;
   let view: Uint8Array | undefined;
@@ -136,6 +152,7 @@ export function createGuestContext(
     checkAlive: () => {
       if (killed()) throw new ProcessKilled('the process was killed');
     },
+    ...(parking !== undefined ? { parking } : {}),
   };
   const settle = (id: number, ok: boolean, value: unknown, error: unknown): void => {
     const p = pending.get(id);

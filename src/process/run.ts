@@ -4,7 +4,8 @@
  * (JSPI) runs through `WebAssembly.promising`, so the worker's event loop turns while it waits.
  */
 import { EXIT_CODES, Errno, type ProcessExit } from '../common';
-import { WatchWriter, killedFlag, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { PARK_CALL, WatchWriter, killedFlag, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { Parkable, isInstrumented } from './asyncify';
 import { isLinkedNamespace, linkedImport } from './capabilities/linked';
 import { ExtismHost } from './extism';
 import { ProcessKilled, createGuestContext, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
@@ -31,10 +32,13 @@ export function runProcess(
   // Where nothing can terminate the module (the page), every host call first checks that the
   // kernel has not ended it: a killed process stops at its next call.
   const watch = m.suspend === true ? stopsWhenKilled(killedFlag(m.syscall), watched0) : watched0;
-  const { ctx, settle } = createGuestContext(m, post, () => memory, watch);
   const suspend = m.suspend === true;
+  // A migratable module in a realm that may block: its blocking reads are safe points (ADR 0019).
+  const parkable = m.migrate !== undefined && !suspend && m.serve !== true && isInstrumented(module) ? new Parkable(m.migrate, m.stdin) : undefined;
+  const { ctx, settle } = createGuestContext(m, post, () => memory, watch, parkable);
   const proc = createWasiProcess(m, {
     suspend,
+    ...(parkable !== undefined ? { park: parkable.pollPark() } : {}),
     ...(m.homes !== undefined && !suspend ? { kernel: (call: string, args: unknown) => ctx.callSync(call, args) } : {}),
     ...(watch !== undefined
       ? {
@@ -71,7 +75,9 @@ export function runProcess(
     try {
       let instance: WebAssembly.Instance;
       try {
-        instance = new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, undefined, (ns, n) => linkedImport(ctx, ns, n)));
+        const wasi = parkable !== undefined ? parkable.wrap(proc.imports) : proc.imports;
+        instance = new WebAssembly.Instance(module, link(module, wasi, parkable !== undefined ? parkable.wrapWebmk(webmk) : webmk, watch, undefined, (ns, n) => linkedImport(ctx, ns, n)));
+        parkable?.bind(instance);
       } catch (e) {
         return startFailure(e);
       }
@@ -86,13 +92,20 @@ export function runProcess(
       ran = true;
       onRunning();
       try {
-        return { code: await runStart(proc, instance, start as () => unknown, suspend || suspends(module, webmk)), reason: 'exited' };
+        const code = await runStart(proc, instance, start as () => unknown, suspend || suspends(module, webmk));
+        if (parkable?.unwound === true) {
+          // Parked: the snapshot goes to the kernel before the exit does; the streams stay open for the next start.
+          const snapshot = parkable.capture();
+          ctx.notify(PARK_CALL, snapshot, [snapshot.memory.buffer]);
+          return { code: 0, reason: 'exited', message: 'parked' };
+        }
+        return { code, reason: 'exited' };
       } catch (e) {
         return trapped(e, memory, m.maxPages);
       }
     } finally {
       if (ran) proc.keepFiles();
-      if (!m.keepStdio && ran) proc.closeStdio();
+      if (!m.keepStdio && ran && parkable?.unwound !== true) proc.closeStdio();
     }
   })();
   return { exit, settle };

@@ -5,3 +5,4 @@ export { capMemory, sections, hasWasmMagic, type Capped } from './wasm-binary';
 export { homeDirectory, readHome, readHomeFile, writeHomeFile, makeHomeDirectory, removeHomeEntry, type HomeRoot } from './homes';
 export { satisfies, isRange, isVersion } from './semver';
 export { KvDb, kvSize, type KvGroupInfo, type KvValue } from './kv-db';
+export { SnapshotStore, type HibernatedRecord } from './snapshots';

@@ -35,10 +35,19 @@ export async function dependentsOf(tx: WriteTx, name: string): Promise<string[]>
 
 /** Deletes the blobs among `hashes` that no module uses any more, but those a running process uses (`keep`). */
 export async function dropOrphanBlobs(tx: WriteTx, hashes: readonly string[], keep?: ReadonlySet<string>): Promise<void> {
+  let instrumented: Set<string> | undefined;
   for (const h of new Set(hashes)) {
     if (keep?.has(h) === true) continue;
-    if ((await tx.objectStore('modules').index('by-sha256').count(h)) === 0) await tx.objectStore('blobs').delete(h);
+    if ((await tx.objectStore('modules').index('by-sha256').count(h)) > 0) continue;
+    // Instrumented bytes (a migratable module's) are kept by the record that names them.
+    instrumented ??= new Set((await tx.objectStore('modules').getAll()).flatMap((m) => (m.migratable !== undefined ? [m.migratable.sha256] : [])));
+    if (!instrumented.has(h)) await tx.objectStore('blobs').delete(h);
   }
+}
+
+/** The blobs a module's record holds: its bytes, and its instrumented bytes if it is migratable. */
+export function blobsOf(m: ModuleInfo): string[] {
+  return m.migratable !== undefined ? [m.sha256, m.migratable.sha256] : [m.sha256];
 }
 
 /** Package records, with a record made up for modules whose package has none (stored before packages existed). */

@@ -7,7 +7,7 @@ import { KernelError, grantsFrom, type Grants, type ModuleConfig, type ModuleInf
 import { analyse, chooseName } from './analyse';
 import { openRegistryDb, type RegistryDb } from './db';
 import { preparePackage } from './package';
-import { checkDependencies, checkDependents, dependentsOf, dropOrphanBlobs, packageRecords, type WriteTx } from './package-store';
+import { blobsOf, checkDependencies, checkDependents, dependentsOf, dropOrphanBlobs, packageRecords, type WriteTx } from './package-store';
 import { canonicalKey } from './signature';
 import { digest, settle, storageError } from './tx';
 import { isZip, zipPackage } from './zip';
@@ -91,7 +91,7 @@ export class Registry {
       await putBlob(tx, sha256, bytes);
       await modules.put(info);
       await tx.objectStore('packages').put(lonePackage(info));
-      if (previous !== undefined) await dropOrphanBlobs(tx, [previous.sha256], req.keep);
+      if (previous !== undefined) await dropOrphanBlobs(tx, blobsOf(previous), req.keep);
     })();
     await settle(tx, work, `could not store module "${name}"`);
     return { info, bytes, ...(analysed.module !== undefined ? { module: analysed.module } : {}) };
@@ -154,7 +154,7 @@ export class Registry {
         await modules.put(info);
       }
       await tx.objectStore('packages').put({ ...pkg, installedAt: now, acceptedUntrusted: !trusted });
-      await dropOrphanBlobs(tx, old.map((m) => m.sha256), req.keep);
+      await dropOrphanBlobs(tx, old.flatMap(blobsOf), req.keep);
     })();
     await settle(tx, work, `could not store package "${pkg.name}"`);
     return installed;
@@ -182,7 +182,7 @@ export class Registry {
         removed.push(m.name);
       }
       await tx.objectStore('packages').delete(pkgName);
-      await dropOrphanBlobs(tx, mine.map((m) => m.sha256), opts.keep);
+      await dropOrphanBlobs(tx, mine.flatMap(blobsOf), opts.keep);
     })();
     await settle(tx, work, `could not uninstall "${name}"`);
     return removed;
@@ -263,6 +263,33 @@ export class Registry {
       await modules.put(updated);
     })();
     await settle(tx, work, what);
+    return updated as ModuleInfo;
+  }
+
+  /**
+   * Stores a module's instrumented bytes beside its own and says so in its record (`null`: it is
+   * no longer migratable, and those bytes go). Refuses (`registry/not-found`) a module that is
+   * gone, or whose bytes changed meanwhile (`expect`: the hash they were made from).
+   */
+  async setMigratable(name: string, expect: string, instrumented: Uint8Array | null): Promise<ModuleInfo> {
+    const tx = this.db.transaction([...ALL], 'readwrite');
+    let updated: ModuleInfo | undefined;
+    const work = (async () => {
+      const modules = tx.objectStore('modules');
+      const info = await modules.get(name);
+      if (info === undefined || info.sha256 !== expect) throw new KernelError('registry/not-found', `module "${name}" was removed or replaced meanwhile`, { name });
+      const { migratable: before, ...rest } = info;
+      if (instrumented === null) {
+        updated = rest;
+      } else {
+        const sha256 = await digest(instrumented);
+        await putBlob(tx, sha256, instrumented);
+        updated = { ...rest, migratable: { sha256, size: instrumented.byteLength } };
+      }
+      await modules.put(updated);
+      if (before !== undefined && before.sha256 !== updated.migratable?.sha256) await dropOrphanBlobs(tx, [before.sha256]);
+    })();
+    await settle(tx, work, `could not store the migratable form of "${name}"`);
     return updated as ModuleInfo;
   }
 

@@ -70,7 +70,8 @@ export class ConfigDialog extends LitElement {
 
   #answer(config: ModuleConfig | null): void {
     const p = this.prompt;
-    if (p !== undefined) emit(this, 'webmk-config-answer', { name: p.module.name, config });
+    const migratable = this.querySelector<HTMLInputElement>('#config-migratable');
+    if (p !== undefined) emit(this, 'webmk-config-answer', { name: p.module.name, config, ...(config !== null && migratable !== null ? { migratable: migratable.checked } : {}) });
   }
 
   /** Escape: change nothing. */
@@ -203,6 +204,14 @@ export class ConfigDialog extends LitElement {
           <input id="config-autostart" type="checkbox" ?checked=${c.autostart ?? man.autostart ?? false} />
           <label for="config-autostart">Start when the app opens</label>
         </span>
+        ${m.kind === 'wasm'
+          ? html`<span class="config-check">
+              <input id="config-migratable" type="checkbox" ?checked=${m.migratable !== undefined} />
+              <label for="config-migratable" title="Instrumented with Asyncify: about a third bigger; it can then be hibernated and moved while it waits for input">
+                Migratable (hibernate and move while it waits)
+              </label>
+            </span>`
+          : nothing}
       </div>
       ${error !== undefined ? html`<p class="field-error config-error" role="alert" tabindex="-1">${error}</p>` : nothing}
       <div class="dialog-actions">

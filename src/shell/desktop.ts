@@ -13,6 +13,7 @@ import { FileIntake } from './file-intake';
 import { KernelFeed } from './kernel-feed';
 import { ModuleActions } from './module-actions';
 import { PermissionPrompts } from './permission-prompts';
+import { ProcessActions } from './process-actions';
 import { TerminalSessions } from './terminal-sessions';
 import { Toasts } from './toasts';
 import type { ShellBoot } from './types';
@@ -53,6 +54,7 @@ export class Desktop extends LitElement {
   #bus = new BusWatch(this, this.#toasts);
   #modules = new ModuleActions(this, this.#feed, this.#prompts, this.#toasts);
   #sessions = new TerminalSessions(this, this.#feed, this.#toasts);
+  #procs = new ProcessActions(this.#feed, this.#sessions, this.#toasts);
   #files = new FileIntake(this, (files) => this.#modules.installFiles(files));
   #attached: { kernel: KernelApi; boot: ShellBoot } | undefined;
   #detach: (() => void)[] = [];
@@ -68,6 +70,9 @@ export class Desktop extends LitElement {
     this.addEventListener('webmk-install-example', (e) => void this.#modules.installExample(e.detail.example));
     this.addEventListener('webmk-kill', (e) => void this.#sessions.kill(e.detail.pid));
     this.addEventListener('webmk-restart', (e) => void this.#sessions.restart(e.detail.pid));
+    this.addEventListener('webmk-hibernate', (e) => void this.#procs.hibernate(e.detail.pid));
+    this.addEventListener('webmk-resume', (e) => void this.#procs.resume(e.detail.pid));
+    this.addEventListener('webmk-move', (e) => void this.#procs.move(e.detail.pid, e.detail.mode));
     this.addEventListener('webmk-close', (e) => void this.#sessions.close(e.detail.pid));
     this.addEventListener('webmk-pipeline', (e) => void this.#sessions.runPipeline(e.detail.stages, e.detail.line));
     this.addEventListener('webmk-permissions', (e) => this.#modules.askPermissions(e.detail.name));
@@ -78,7 +83,7 @@ export class Desktop extends LitElement {
     this.addEventListener('webmk-export-package', (e) => void this.#modules.exportPackage(e.detail.name));
     this.addEventListener('webmk-untrusted-answer', (e) => void this.#modules.answerUntrusted(e.detail.answer));
     this.addEventListener('webmk-configure', (e) => this.#modules.configure(e.detail.name));
-    this.addEventListener('webmk-config-answer', (e) => void this.#modules.saveConfig(e.detail.name, e.detail.config));
+    this.addEventListener('webmk-config-answer', (e) => void this.#modules.saveConfig(e.detail.name, e.detail.config, e.detail.migratable));
     this.addEventListener('webmk-files', (e) => void this.#modules.browseFiles(e.detail.name));
     this.addEventListener('webmk-files-close', () => this.#modules.closeFiles());
     this.addEventListener('webmk-bus-open', (e) => this.#bus.setOpen(e.detail.open));
@@ -161,7 +166,13 @@ export class Desktop extends LitElement {
           </section>
           <section class="panel" aria-labelledby="processes-heading">
             <h2 id="processes-heading">Processes</h2>
-            <webmk-processes .processes=${feed.processes} .killable=${killable} .slots=${feed.slots} .now=${feed.now}></webmk-processes>
+            <webmk-processes
+              .processes=${feed.processes}
+              .killable=${killable}
+              .slots=${feed.slots}
+              .migratable=${new Set(feed.modules.filter((m) => m.migratable !== undefined).map((m) => m.name))}
+              .now=${feed.now}
+            ></webmk-processes>
           </section>
           <section class="panel" aria-labelledby="nodes-heading">
             <h2 id="nodes-heading">Nodes</h2>

@@ -15,6 +15,12 @@ export interface ShellEventDetail {
   'webmk-kill': { pid: number };
   /** Start a process again under its pid (`kernel.restart`). */
   'webmk-restart': { pid: number };
+  /** Hibernate a migratable process (`kernel.hibernate`). */
+  'webmk-hibernate': { pid: number };
+  /** Resume a hibernated process, opening a terminal on it if none shows it. */
+  'webmk-resume': { pid: number };
+  /** Move a migratable process to another execution mode (`kernel.setMode`). */
+  'webmk-move': { pid: number; mode: ExecutionMode };
   /** Close a terminal window (killing its process if it still runs). */
   'webmk-close': { pid: number };
   /** Run stages connected by pipes in one terminal window; `line` is what was typed. */
@@ -26,7 +32,7 @@ export interface ShellEventDetail {
   /** Open the Configure… dialog for a module. */
   'webmk-configure': { name: string };
   /** The person answered the Configure… dialog: the configuration to store, or null to change nothing. */
-  'webmk-config-answer': { name: string; config: ModuleConfig | null };
+  'webmk-config-answer': { name: string; config: ModuleConfig | null; migratable?: boolean };
   /** Open the Files… view of a module's home. */
   'webmk-files': { name: string };
   /** Close the Files… view. */
@@ -64,6 +70,9 @@ declare global {
     'webmk-install-example': CustomEvent<ShellEventDetail['webmk-install-example']>;
     'webmk-kill': CustomEvent<ShellEventDetail['webmk-kill']>;
     'webmk-restart': CustomEvent<ShellEventDetail['webmk-restart']>;
+    'webmk-hibernate': CustomEvent<ShellEventDetail['webmk-hibernate']>;
+    'webmk-resume': CustomEvent<ShellEventDetail['webmk-resume']>;
+    'webmk-move': CustomEvent<ShellEventDetail['webmk-move']>;
     'webmk-close': CustomEvent<ShellEventDetail['webmk-close']>;
     'webmk-pipeline': CustomEvent<ShellEventDetail['webmk-pipeline']>;
     'webmk-permissions': CustomEvent<ShellEventDetail['webmk-permissions']>;

@@ -189,12 +189,14 @@ export class ModuleActions {
   }
 
   /** Stores the dialog's answer (null: change nothing); a refusal keeps the dialog open and says why. */
-  async saveConfig(name: string, config: ModuleConfig | null): Promise<void> {
+  async saveConfig(name: string, config: ModuleConfig | null, migratable?: boolean): Promise<void> {
     const open = this.configuring;
     if (open === undefined || open.module.name !== name) return;
     if (config !== null) {
       try {
         await this.#feed.need().configure(name, config);
+        // Instrumenting takes a second or more (off the page's thread); the dialog waits for it.
+        if (migratable !== undefined && migratable !== (open.module.migratable !== undefined)) await this.#feed.need().setMigratable(name, migratable);
         this.#toasts.show('ok', `Saved how ${name} runs; it applies from its next start.`);
         await this.#feed.refreshModules();
       } catch (e) {

@@ -1,11 +1,15 @@
 /**
  * The process table: who runs where, for how long, how often it was restarted and how each
- * ended; Kill for what runs, Restart for what ended or waits to be restarted.
+ * ended; Kill for what runs, Restart for what ended or waits to be restarted; for a migratable
+ * process, Hibernate, Resume and Move to… (ADR 0019).
  */
 import { LitElement, html, nothing } from 'lit';
 import type { AddressSpace, ProcessInfo, SlotUse } from '../kernel';
 import { emit } from './events';
 import { describeEnd, describeRestart, formatDuration } from './format';
+
+/** The modes a running process can be moved to. */
+const MOVE_TARGETS = ['worker', 'iframe'] as const;
 
 /** Renders `processes`; `killable` holds the pids the shell has a handle for. */
 export class ProcessList extends LitElement {
@@ -13,6 +17,7 @@ export class ProcessList extends LitElement {
     processes: { attribute: false },
     killable: { attribute: false },
     slots: { attribute: false },
+    migratable: { attribute: false },
     now: { type: Number },
     _hidden: { state: true },
   };
@@ -21,6 +26,8 @@ export class ProcessList extends LitElement {
   declare killable: ReadonlySet<number>;
   /** The wasm memories live per renderer, and the browser's limit once met (`kernel.memorySlots()`). */
   declare slots: Record<AddressSpace, SlotUse> | undefined;
+  /** Names of the migratable modules: their processes can be hibernated and moved. */
+  declare migratable: ReadonlySet<string>;
   /** The clock the uptimes are measured against (the desktop ticks it while something runs). */
   declare now: number;
   /** Finished processes the person cleared from view (the kernel keeps them). */
@@ -31,6 +38,7 @@ export class ProcessList extends LitElement {
     this.processes = [];
     this.killable = new Set();
     this.slots = undefined;
+    this.migratable = new Set();
     this.now = Date.now();
     this._hidden = new Set();
   }
@@ -115,8 +123,41 @@ export class ProcessList extends LitElement {
               Restart
             </button>`
           : nothing}
+        ${this.#migrationActions(p)}
       </td>
     </tr>`;
+  }
+
+  /** Hibernate and Move to… for a running migratable process, Resume for a hibernated one. */
+  #migrationActions(p: ProcessInfo) {
+    if (p.state === 'hibernated') {
+      return html`<button type="button" class="small" aria-label=${`Resume ${p.name} (pid ${p.pid})`} @click=${() => emit(this, 'webmk-resume', { pid: p.pid })}>
+        Resume
+      </button>`;
+    }
+    if (p.state !== 'running' || !this.migratable.has(p.name)) return nothing;
+    const targets = MOVE_TARGETS.filter((m) => m !== p.mode);
+    return html`<button
+        type="button"
+        class="small"
+        aria-label=${`Hibernate ${p.name} (pid ${p.pid})`}
+        @click=${() => emit(this, 'webmk-hibernate', { pid: p.pid })}
+      >
+        Hibernate
+      </button>
+      <select
+        class="small move-to"
+        aria-label=${`Move ${p.name} (pid ${p.pid}) to another mode`}
+        @change=${(e: Event) => {
+          const sel = e.target as HTMLSelectElement;
+          const mode = MOVE_TARGETS.find((m) => m === sel.value);
+          sel.value = '';
+          if (mode !== undefined) emit(this, 'webmk-move', { pid: p.pid, mode });
+        }}
+      >
+        <option value="" selected>Move to…</option>
+        ${targets.map((m) => html`<option value=${m}>${m}</option>`)}
+      </select>`;
   }
 
   /** The state in words: what it does now, and why it was last restarted. */

@@ -296,6 +296,7 @@ function configSummary(m: ModuleInfo) {
   if (c.watchdogMs !== undefined) parts.push(`watchdog ${c.watchdogMs} ms`);
   if (c.mode !== undefined) parts.push(`mode ${c.mode}`);
   if (c.args !== undefined) parts.push(`args ${joinArgs(c.args)}`);
+  if (m.migratable !== undefined) parts.push('migratable');
   if (parts.length === 0) return nothing;
   return html`<p class="config-summary"><span class="visually-hidden">Configured: </span>${parts.join(' · ')}</p>`;
 }

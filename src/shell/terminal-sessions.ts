@@ -3,7 +3,7 @@
  * keyboard; closing one moves focus to a neighbour and kills what still runs in it.
  */
 import type { ReactiveControllerHost } from 'lit';
-import { isKernelError, type ExecutionMode } from '../kernel';
+import { isKernelError, type ExecutionMode, type Process } from '../kernel';
 import type { CommandStage } from './command-line';
 import { FOLDER_MOUNT, pickFolder } from './folder-picker';
 import { describeError } from './format';
@@ -86,6 +86,17 @@ export class TerminalSessions {
     } catch (e) {
       this.#toasts.show('error', `Could not run ${line}: ${describeError(e)}`);
     }
+  }
+
+  /** Whether a terminal window shows process `pid`. */
+  shows(pid: number): boolean {
+    return this.sessions.some((s) => s.pid === pid || s.pipeline?.stages.some((st) => st.process.pid === pid) === true);
+  }
+
+  /** Opens a terminal window on a process the shell did not start (one attached to after a reload). */
+  async attach(pid: number, process: Process): Promise<void> {
+    const row = this.#feed.processes.find((p) => p.pid === pid);
+    await this.#open({ pid, name: row?.name ?? '', args: row?.args.slice(1) ?? [], process });
   }
 
   /** Kills a process; a failure becomes a message. */

@@ -135,11 +135,18 @@ export class TerminalWindow extends LitElement {
     });
   }
 
+  /** A hibernated, moving or resuming process says so in its bar (its end says how it ended). */
+  #onState = (e: Event): void => {
+    const d = (e as CustomEvent<{ pid: number; state: string }>).detail;
+    if (d.pid === this.session?.pid && !this._ended && d.state !== 'exited') this._state = d.state;
+  };
+
   protected override firstUpdated(): void {
     const host = this.querySelector<HTMLElement>('.term-host');
     const s = this.session;
     if (host === null || s === undefined || this.#started) return;
     this.#started = true;
+    this.kernel?.addEventListener('statechange', this.#onState);
     const term = new Terminal({
       convertEol: true,
       cursorBlink: true,
@@ -303,6 +310,7 @@ export class TerminalWindow extends LitElement {
   #dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.kernel?.removeEventListener('statechange', this.#onState);
     this.#resize?.disconnect();
     for (const r of this.#readers) r.cancel().catch(() => {});
     this.#writer?.releaseLock();

@@ -52,6 +52,10 @@ class PageProcess {
   private readonly outChains: Record<1 | 2, Promise<void>> = { 1: Promise.resolve(), 2: Promise.resolve() };
   private stdinInFlight = 0;
   private stdinWake: (() => void) | null = null;
+  /** Set once the kernel asked it to park: stdin stays in the kernel's ring for the next start. */
+  private parking = false;
+  /** Bumped when stdin stops or starts flowing again: a pump of an older generation stops. */
+  private pumpGen = 0;
   dead = false;
 
   constructor(
@@ -93,6 +97,15 @@ class PageProcess {
     }
   }
 
+  /** Asks the frame to park it (a migratable process): stdin stops flowing in first. Or withdraws that. */
+  park(on: boolean): void {
+    if (this.dead || this.parking === on) return;
+    this.parking = on;
+    this.pumpGen += 1;
+    this.send({ v: FRAME_PROTOCOL, type: on ? ToFrame.park : ToFrame.unpark, sid: this.sid });
+    if (!on) void this.pumpStdin();
+  }
+
   /** Ends this start now (a kill, or the container gone); the frame is told to stop it. */
   end(e: ProcessExit, tellFrame = false): void {
     if (this.dead) return;
@@ -121,16 +134,17 @@ class PageProcess {
   /** Moves the kernel's stdin ring into the frame, a window at a time, then its end of file. */
   private async pumpStdin(): Promise<void> {
     const ring = new Ring(this.req.stdin);
+    const gen = this.pumpGen;
     while (!this.dead) {
       while (this.stdinInFlight >= STDIN_WINDOW && !this.dead) await new Promise<void>((ok) => (this.stdinWake = ok));
-      if (this.dead) return;
+      if (this.dead || this.parking || gen !== this.pumpGen) return;
       const chunk = ring.readChunk(Math.min(STDIN_CHUNK, STDIN_WINDOW - this.stdinInFlight));
       if (chunk !== null) {
         this.stdinInFlight += chunk.length;
         this.send({ v: FRAME_PROTOCOL, type: ToFrame.stdin, sid: this.sid, data: chunk }, [chunk.buffer]);
         continue;
       }
-      if ((await ring.readableWhileOpen()) === 'closed' && ring.available() === 0) {
+      if ((await ring.readableWhileOpen()) === 'closed' && ring.available() === 0 && !this.parking) {
         // End of file only when the writer closed it, not when the kernel closed the reader.
         if (!this.dead && ring.writerClosed) this.send({ v: FRAME_PROTOCOL, type: ToFrame.stdinEnd, sid: this.sid });
         return;
@@ -258,6 +272,7 @@ export class IframeHost implements Host {
         if (proc !== undefined) proc.end(end, true);
         await exited;
       },
+      ...(req.migrate !== undefined ? { park: (on: boolean) => proc?.park(on) } : {}),
     };
   }
 
@@ -316,6 +331,7 @@ export class IframeHost implements Host {
       stdoutIsPipe: req.stdoutIsPipe,
       grants: req.grants,
       ...(req.watchdogMs !== undefined ? { watchdogMs: req.watchdogMs } : {}),
+      ...(req.migrate !== undefined ? { migrate: req.migrate.resume !== undefined ? { resume: req.migrate.resume } : {} } : {}),
       rings: { stdin: new Ring(req.stdin).capacity, stdout: new Ring(req.stdout).capacity, stderr: new Ring(req.stderr).capacity },
     };
   }

@@ -25,6 +25,17 @@ export function busImports(ctx: GuestContext): GuestImports {
   const subs = new Map<number, GuestSub>();
   const mayPublish = new Map<string, boolean>();
   let nextSub = 0;
+  // A migratable process keeps its subscriptions (their kernel slots) across a move (ADR 0019).
+  const kept = ctx.parking?.kept('bus') as { nextSub?: unknown; subs?: unknown } | undefined;
+  if (kept !== undefined && typeof kept.nextSub === 'number' && Array.isArray(kept.subs)) {
+    nextSub = kept.nextSub;
+    for (const e of kept.subs as unknown[]) {
+      if (!Array.isArray(e) || !e.every((x) => typeof x === 'number')) continue;
+      const [id = -1, slot = -1, gen = 0] = e as number[];
+      subs.set(id, { slot, gen, topic: new Uint8Array(BUS_LIMITS.maxTopic), topicLen: 0 });
+    }
+  }
+  ctx.parking?.keep('bus', () => ({ nextSub, subs: [...subs].map(([id, s]) => [id, s.slot, s.gen]) }));
   // A publisher mostly repeats one topic: remember the last one's bytes, text and verdict.
   let last: { bytes: Uint8Array; topic: string; allowed: boolean } | null = null;
 
@@ -157,6 +168,8 @@ export function busImports(ctx: GuestContext): GuestImports {
       for (;;) {
         const r = attempt();
         if ('done' in r) return r.done;
+        // Nothing queued: a safe point, if the kernel asks (it rings the doorbell to say so).
+        if (ctx.parking?.shouldPark() === true) return ctx.parking.park('recv');
         arena.waitDoorbell(s.slot, r.seen, r.wait);
         ctx.checkAlive();
       }

@@ -21,6 +21,19 @@ interface Sub {
   fd: number;
 }
 
+/**
+ * A migratable process's poll is a safe point (ADR 0019): it sleeps on the kernel's park word
+ * instead of a private one, and gives up the wait, writing nothing, once asked to park.
+ */
+export interface PollPark {
+  stop(): boolean;
+  words: Int32Array;
+  index: number;
+}
+
+/** What `pollOneoff` returns when it gave up its wait to be parked (never an errno). */
+export const POLL_PARKED = -1;
+
 /** Made on first use: a page that is not isolated has no shared memory, and never polls. */
 let sleeper: Int32Array | undefined;
 
@@ -34,13 +47,15 @@ type Memory = () => ArrayBuffer | SharedArrayBuffer;
 type Fds = () => Array<Fd | undefined>;
 
 /** The implementation, given the guest's memory and fd table; blocks the realm while it waits. */
-export function pollOneoff(memory: Memory, fds: Fds, inPtr: number, outPtr: number, nsubs: number, neventsPtr: number): number {
+export function pollOneoff(memory: Memory, fds: Fds, inPtr: number, outPtr: number, nsubs: number, neventsPtr: number, park?: PollPark): number {
   const subs = readSubs(memory, inPtr, nsubs);
   if (typeof subs === 'number') return subs;
   for (;;) {
     const r = step(memory, fds, subs, outPtr, neventsPtr);
     if (typeof r === 'number') return r;
-    if (r.stdin !== undefined) r.stdin.ring.waitReadable(r.ms);
+    if (park?.stop() === true) return POLL_PARKED;
+    if (r.stdin !== undefined) r.stdin.ring.waitReadable(r.ms, park?.stop);
+    else if (park !== undefined) Atomics.wait(park.words, park.index, 0, r.ms);
     else Atomics.wait((sleeper ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, r.ms);
   }
 }

@@ -7,7 +7,7 @@ import { WASI, WASIProcExit, wasi, type Fd } from '@bjorn3/browser_wasi_shim';
 import { Ring, type WasiProcessOptions } from '../../ipc';
 import { RingReaderFd, RingWriterFd } from './stdio';
 import { buildPreopen, planPreopens } from './fs';
-import { pollOneoff, pollOneoffSuspending } from './poll';
+import { pollOneoff, pollOneoffSuspending, type PollPark } from './poll';
 import { now, resolution } from './clock';
 import { vfsImports } from './vfs-imports';
 import { keepAsHome, keepFile, type KernelCall } from './home';
@@ -43,6 +43,8 @@ export interface WaitStyle {
   /** Blocking kernel calls, for the preopens that are the module's home (home.ts). */
   kernel?: KernelCall;
   bracket?: <R>(f: () => Promise<R>) => Promise<R>;
+  /** A migratable process: its polls are safe points (poll.ts). */
+  park?: PollPark;
 }
 
 export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { suspend: false }): WasiProcess {
@@ -119,7 +121,7 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
       return wasi.ERRNO_SUCCESS;
     },
     poll_oneoff: (inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) =>
-      pollOneoff(memory, table, inPtr, outPtr, nsubs, neventsPtr),
+      pollOneoff(memory, table, inPtr, outPtr, nsubs, neventsPtr, style.park),
     random_get: (ptr: number, len: number) => {
       const dst = new Uint8Array(memory(), ptr, len);
       // getRandomValues refuses shared memory and more than 64 KiB at once.

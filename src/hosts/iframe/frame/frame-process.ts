@@ -15,6 +15,7 @@ import {
   FRAME_PROTOCOL,
   InboxSpace,
   FromFrame,
+  MigrateControl,
   FromWorker,
   GfxCall,
   ReplyBy,
@@ -134,6 +135,8 @@ export class FrameProcess {
   /** Bus calls on their way to the kernel, by call id, whose answers need translating. */
   private readonly busCalls = new Map<number, { call: string; pattern?: string; local?: number }>();
   private readonly bus = localBus();
+  /** A migratable module's control words, shared with its worker here (none cross from the page). */
+  private readonly control: MigrateControl | undefined;
 
   constructor(
     readonly start: FrameStart,
@@ -151,6 +154,7 @@ export class FrameProcess {
     this.out = new OutPump(stdout, 1, sid, post);
     this.err = new OutPump(stderr, 2, sid, post);
     const watch = start.watchdogMs !== undefined ? allocateWatch() : undefined;
+    this.control = start.migrate !== undefined ? new MigrateControl() : undefined;
     this.worker = workers.take(start.name);
     this.worker.onmessage = (e: MessageEvent<unknown>) => this.fromWorker(e.data, watch);
     this.worker.onerror = (e) => {
@@ -180,6 +184,7 @@ export class FrameProcess {
       shared: { bus: this.bus.arena.sab },
       relayed: true,
       ...(watch !== undefined ? { watch } : {}),
+      ...(this.control !== undefined ? { migrate: { control: this.control.sab, ...(start.migrate?.resume !== undefined ? { resume: start.migrate.resume } : {}) } } : {}),
     };
     this.worker.postMessage(msg);
   }
@@ -229,6 +234,16 @@ export class FrameProcess {
       }
       case 'kill':
         this.end({ code: EXIT_CODES.killed, reason: 'killed', message: 'killed' }, false);
+        return;
+      case 'park':
+        // After every stdin chunk sent before it (same port, in order): it parks once its ring is empty.
+        this.stdinChain = this.stdinChain.then(() => {
+          this.control?.requestPark();
+          this.stdin.wakeReader();
+        });
+        return;
+      case 'unpark':
+        this.control?.withdraw();
         return;
       default:
     }
