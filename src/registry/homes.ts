@@ -108,9 +108,22 @@ export async function writeHomeFile(module: HomeRoot, path: string, bytes: Uint8
       await w.close();
     } catch (e) {
       await w.abort().catch(() => {}); // the swap file goes, the old file stays
-      throw e;
+      throw (await outOfRoom(bytes.length)) ? new DOMException(`a write of ${bytes.length} bytes failed with the origin's quota short of it (${String(e)})`, 'QuotaExceededError') : e;
     }
   });
+}
+
+/**
+ * Whether a write of `size` bytes no longer fits the origin's quota. A write refused for want of
+ * room does not always say so: under load Chromium has failed one with a plain I/O error.
+ */
+async function outOfRoom(size: number): Promise<boolean> {
+  try {
+    const { usage, quota } = await navigator.storage.estimate();
+    return usage !== undefined && quota !== undefined && quota - usage < size;
+  } catch {
+    return false;
+  }
 }
 
 /** Makes a directory (and its parents). */
