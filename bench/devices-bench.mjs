@@ -16,13 +16,13 @@
  * where it cannot, it says so and runs on the machine's loopback. Writes bench/results/devices.json.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, runnerImport } from 'vite';
 import { chromium } from 'playwright-core';
+import { folder, serveStatic } from './lib/serve.mjs';
 
 const HERE = import.meta.dirname;
 const ROOT = resolve(HERE, '..');
@@ -31,7 +31,6 @@ const ROUND_TRIPS = 1000;
 const WARMUP = 50;
 const BULK = 32 * 1024 * 1024;
 const CHUNK = 64 * 1024;
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
 
 if (process.env.WEBMK_BENCH_NETNS === undefined) {
   const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { encoding: 'utf8' });
@@ -46,26 +45,6 @@ if (process.env.WEBMK_BENCH_NETNS === undefined) {
   process.env.WEBMK_BENCH_NETNS = '0';
 }
 
-async function serve(root) {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file = normalize(join(root, path.slice(1)));
-    if (!file.startsWith(root)) return void res.writeHead(403).end();
-    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-    if (!existsSync(file)) return void res.writeHead(404).end('not found');
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-cache',
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'require-corp',
-      'cross-origin-resource-policy': 'same-origin',
-    });
-    res.end(readFileSync(file));
-  });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }) };
-}
 
 function startRelay() {
   const child = spawn(process.execPath, [join(ROOT, 'scripts/relay.mjs'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -136,7 +115,7 @@ async function main() {
   const gz = (name) => (name === undefined ? null : gzipSync(readFileSync(join(out, 'assets', name)), { level: 9 }).length / 1024);
   const chunkKb = gz(assets.find((f) => /^devices-.*\.js$/.test(f)));
   const entryKb = gz(assets.find((f) => /^index-.*\.js$/.test(f)));
-  const server = await serve(out);
+  const server = await serveStatic(folder(out));
   const { child: relayProc, relay } = await startRelay();
   const { module: harness } = await runnerImport(join(ROOT, 'tests/e2e/harness.ts'), { configFile: false, logLevel: 'error' });
   const launch = () => chromium.launch({ executablePath: harness.findChromium(), headless: true, args: [...harness.CHROMIUM_ARGS, '--allow-loopback-in-peer-connection'] });

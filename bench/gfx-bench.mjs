@@ -17,12 +17,12 @@
  * Prints a table like bench/run.mjs and writes bench/results/gfx.json (rows in run.mjs's shape).
  * Needs the example modules built (`bash modules/build.sh`); builds the app into a temp folder.
  */
-import { createServer } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { build, runnerImport } from 'vite';
 import { chromium } from 'playwright-core';
+import { folder, serveStatic } from './lib/serve.mjs';
 
 const HERE = import.meta.dirname;
 const ROOT = resolve(HERE, '..');
@@ -38,7 +38,6 @@ const LATENCY_SAMPLES = 60;
 const WINDOWS = 20;
 /** Samples dropped at the start of each latency run (worker start-up, first compiles). */
 const WARMUP = 5;
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
 
 function args() {
   const a = process.argv.slice(2);
@@ -49,27 +48,6 @@ function args() {
   return { seconds: Number(get('--seconds', '3')), json: get('--json', join(RESULTS, 'gfx.json')) };
 }
 
-/** Serves `root` at / with the isolation headers (no service worker reload needed). */
-async function serve(root) {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file = normalize(join(root, path.slice(1)));
-    if (!file.startsWith(root)) return void res.writeHead(403).end();
-    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-    if (!existsSync(file)) return void res.writeHead(404).end('not found');
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-cache',
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'require-corp',
-      'cross-origin-resource-policy': 'same-origin',
-    });
-    res.end(readFileSync(file));
-  });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }) };
-}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -424,7 +402,7 @@ async function main() {
   const out = mkdtempSync(join(tmpdir(), 'webmk-gfx-bench-'));
   console.error('gfx-bench: building the app ...');
   await build({ configFile: join(ROOT, 'vite.config.ts'), root: ROOT, logLevel: 'warn', build: { outDir: out, emptyOutDir: true } });
-  const server = await serve(out);
+  const server = await serveStatic(folder(out));
   const { module: harness } = await runnerImport(join(ROOT, 'tests/e2e/harness.ts'), { configFile: false, logLevel: 'error' });
   const profile = mkdtempSync(join(tmpdir(), 'webmk-gfx-profile-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: harness.findChromium(), headless: true, args: harness.CHROMIUM_ARGS, viewport: { width: 1600, height: 1000 } });

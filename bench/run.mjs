@@ -6,12 +6,12 @@
  * iframe-bus, services, kv, remote, migrate, and graphics (bench/gfx-bench.mjs, run after the others); default: all.
  */
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { build, runnerImport } from 'vite';
 import { chromium } from 'playwright-core';
+import { serveStatic } from './lib/serve.mjs';
 
 const HERE = import.meta.dirname;
 const DIST = join(HERE, 'dist');
@@ -23,44 +23,7 @@ const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'stall', 'kill', 'bus', 'super
 const GRAPHICS = 'graphics';
 /** The devices figures: bench/devices-bench.mjs, two browsers and a relay, after the graphics. */
 const DEVICES = 'devices';
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-};
 
-/** A static server over bench/dist (at /), the example modules (/modules/) and the test fixtures (/fixtures/), isolated. */
-async function serve() {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const [root, rel] = path.startsWith('/modules/')
-      ? [MODULES, path.slice('/modules/'.length)]
-      : path.startsWith('/fixtures/')
-        ? [FIXTURES, path.slice('/fixtures/'.length)]
-        : [DIST, path.slice(1)];
-    let file = normalize(join(root, rel));
-    if (!file.startsWith(root)) return void res.writeHead(403).end();
-    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-    if (!existsSync(file)) return void res.writeHead(404).end('not found');
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      // Hashed assets never change: neither side pays a revalidation per new Worker.
-      'cache-control': file.includes('/assets/') ? 'max-age=31536000, immutable' : 'no-cache',
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'require-corp',
-      'cross-origin-resource-policy': 'same-origin',
-    });
-    res.end(readFileSync(file));
-  });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the server has no port');
-  return {
-    url: `http://127.0.0.1:${address.port}/`,
-    close: () => new Promise((ok) => { server.closeAllConnections(); server.close(() => ok(undefined)); }),
-  };
-}
 
 /** The Chromium the end-to-end tests use ($CHROME_PATH or the usual install paths), and their flags. */
 async function systemChromium() {
@@ -100,7 +63,13 @@ async function pageFigures(figures, asked) {
   // BENCH_PROFILE=<file>: an unminified build and a CPU profile of the page (Chrome DevTools format).
   const profileTo = process.env.BENCH_PROFILE;
   await build({ configFile: join(HERE, 'vite.config.ts'), logLevel: 'warn', ...(profileTo ? { build: { minify: false } } : {}) });
-  const server = await serve();
+  const server = await serveStatic((path) =>
+    path.startsWith('/modules/')
+      ? [MODULES, path.slice('/modules/'.length)]
+      : path.startsWith('/fixtures/')
+        ? [FIXTURES, path.slice('/fixtures/'.length)]
+        : [DIST, path.slice(1)],
+  );
   const profile = mkdtempSync(join(tmpdir(), 'webmk-bench-'));
   const browser = await systemChromium();
   const context = await chromium.launchPersistentContext(profile, { executablePath: browser.path, headless: true, args: browser.args });
