@@ -10,6 +10,7 @@
 import { createKernel, type Kernel } from '../../src/kernel';
 import { fixtureBytes } from '../lib/modules';
 import { median, quantile, row, samples, type FigureResult } from '../lib/report';
+import { rawEcho } from '../lib/raw';
 
 const WARMUP = 30;
 const RUNS = 300;
@@ -37,26 +38,6 @@ async function rawStore(name: string): Promise<{ put(k: string, v: Uint8Array): 
         r.onerror = () => fail(r.error);
       }),
     close: () => db.close(),
-  };
-}
-
-/** A raw worker answering each message on a port; `once()` is one round trip, ms. */
-function rawEcho(): { once(): Promise<number>; close(): void } {
-  const w = new Worker(new URL('../port-worker.ts', import.meta.url), { type: 'module', name: 'raw ports' });
-  const { port1, port2 } = new MessageChannel();
-  w.postMessage({ type: 'pong', port: port2 }, [port2]);
-  const payload = new Uint8Array(16);
-  return {
-    once: () =>
-      new Promise((ok) => {
-        const t0 = performance.now();
-        port1.onmessage = () => ok(performance.now() - t0);
-        port1.postMessage(payload);
-      }),
-    close: () => {
-      port1.close();
-      w.terminate();
-    },
   };
 }
 

@@ -8,29 +8,10 @@ import { createKernel } from '../../src/kernel';
 import { fixtureBytes } from '../lib/modules';
 import { median, quantile, row, samples, type FigureResult } from '../lib/report';
 import { moduleCallRows } from './module-calls';
+import { rawEcho } from '../lib/raw';
 
 const WARMUP = 50;
 const RUNS = 500;
-
-/** A raw worker answering each message on a port (MessagePort echo); `once()` is one round trip, ms. */
-function rawEcho(): { once(): Promise<number>; close(): void } {
-  const w = new Worker(new URL('../port-worker.ts', import.meta.url), { type: 'module', name: 'raw ports' });
-  const { port1, port2 } = new MessageChannel();
-  w.postMessage({ type: 'pong', port: port2 }, [port2]);
-  const payload = new Uint8Array(16);
-  return {
-    once: () =>
-      new Promise((ok) => {
-        const t0 = performance.now();
-        port1.onmessage = () => ok(performance.now() - t0);
-        port1.postMessage(payload);
-      }),
-    close: () => {
-      port1.close();
-      w.terminate();
-    },
-  };
-}
 
 export async function servicesFigure(): Promise<FigureResult> {
   const kernel = createKernel({ dbName: `bench-services-${Date.now()}` });

@@ -35,3 +35,23 @@ export function runRaw(w: Worker, req: Omit<RunRequest, 'type'>, onOut?: (data: 
     w.postMessage(msg);
   });
 }
+
+/** A raw worker answering each message on a port; `once()` is one round trip, ms. */
+export function rawEcho(): { once(): Promise<number>; close(): void } {
+  const w = new Worker(new URL('../port-worker.ts', import.meta.url), { type: 'module', name: 'raw ports' });
+  const { port1, port2 } = new MessageChannel();
+  w.postMessage({ type: 'pong', port: port2 }, [port2]);
+  const payload = new Uint8Array(16);
+  return {
+    once: () =>
+      new Promise((ok) => {
+        const t0 = performance.now();
+        port1.onmessage = () => ok(performance.now() - t0);
+        port1.postMessage(payload);
+      }),
+    close: () => {
+      port1.close();
+      w.terminate();
+    },
+  };
+}

@@ -100,15 +100,16 @@ export function startBackground(
   page: Page,
   name: string,
   args: string[],
-  opts: { mode?: 'worker' | 'iframe' | 'inpage'; keepStdin?: boolean } = {},
+  opts: { mode?: 'worker' | 'iframe' | 'inpage' | 'remote'; node?: string; env?: Record<string, string>; keepStdin?: boolean } = {},
 ): Promise<number> {
+  const where = { ...(opts.mode !== undefined ? { mode: opts.mode } : {}), ...(opts.node !== undefined ? { node: opts.node } : {}), ...(opts.env !== undefined ? { env: opts.env } : {}) };
   return page.evaluate(
     async ([n, a, m, keep]) => {
       const w = window as unknown as { __out: Record<number, string>; __exit: Record<number, number>; __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> };
       w.__out ??= {};
       w.__exit ??= {};
       w.__stdin ??= {};
-      const p = await window.kernel.spawn(n, { args: a, ...(m !== undefined ? { mode: m } : {}) });
+      const p = await window.kernel.spawn(n, { args: a, ...m });
       if (keep) w.__stdin[p.pid] = p.stdin.getWriter();
       else await p.stdin.close();
       w.__out[p.pid] = '';
@@ -124,7 +125,7 @@ export function startBackground(
       void p.exit.then((c) => (w.__exit[p.pid] = c));
       return p.pid;
     },
-    [name, args, opts.mode, opts.keepStdin === true] as const,
+    [name, args, where, opts.keepStdin === true] as const,
   );
 }
 

@@ -1,5 +1,6 @@
 /** Page-side helpers for remote-mode tests: pages that see each other as nodes, remote background processes. */
 import type { Page } from 'playwright-core';
+import { startBackground } from './kernel-helpers';
 
 /** This page's node id. */
 export function nodeOf(page: Page): Promise<string> {
@@ -18,30 +19,7 @@ export async function waitNode(page: Page, id: string): Promise<{ id: string; ki
  * `window.__stdin[pid]` when `keepStdin`. Returns the pid.
  */
 export function startRemote(page: Page, name: string, node: string, opts: { args?: string[]; env?: Record<string, string>; keepStdin?: boolean } = {}): Promise<number> {
-  return page.evaluate(
-    async ([n, nd, o]) => {
-      const w = window as unknown as { __out: Record<number, string>; __exit: Record<number, number>; __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> };
-      w.__out ??= {};
-      w.__exit ??= {};
-      w.__stdin ??= {};
-      const p = await window.kernel.spawn(n, { mode: 'remote', node: nd, args: o.args ?? [], env: o.env ?? {} });
-      if (o.keepStdin === true) w.__stdin[p.pid] = p.stdin.getWriter();
-      else await p.stdin.close();
-      w.__out[p.pid] = '';
-      void (async () => {
-        const dec = new TextDecoder();
-        const reader = p.stdout.getReader();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          w.__out[p.pid] += dec.decode(value, { stream: true });
-        }
-      })();
-      void p.exit.then((c) => (w.__exit[p.pid] = c));
-      return p.pid;
-    },
-    [name, node, opts] as const,
-  );
+  return startBackground(page, name, opts.args ?? [], { mode: 'remote', node, env: opts.env ?? {}, keepStdin: opts.keepStdin === true });
 }
 
 /** Writes text to a background process's open stdin. */
