@@ -101,13 +101,18 @@ export async function readHomeFile(module: HomeRoot, path: string): Promise<Uint
 /** Replaces a file whole (making it and its directories where missing). */
 export async function writeHomeFile(module: HomeRoot, path: string, bytes: Uint8Array): Promise<void> {
   await io(async () => {
-    const [dir, leaf] = await parentOf(module, path, true);
-    const w = await (await dir.getFileHandle(leaf, { create: true })).createWritable({ keepExistingData: false });
     try {
-      await w.write(bytes as Uint8Array<ArrayBuffer>);
-      await w.close();
+      const [dir, leaf] = await parentOf(module, path, true);
+      const w = await (await dir.getFileHandle(leaf, { create: true })).createWritable({ keepExistingData: false });
+      try {
+        await w.write(bytes as Uint8Array<ArrayBuffer>);
+        await w.close();
+      } catch (e) {
+        await w.abort().catch(() => {}); // the swap file goes, the old file stays
+        throw e;
+      }
     } catch (e) {
-      await w.abort().catch(() => {}); // the swap file goes, the old file stays
+      if (e instanceof KernelError) throw e;
       throw (await outOfRoom(bytes.length)) ? new DOMException(`a write of ${bytes.length} bytes failed with the origin's quota short of it (${String(e)})`, 'QuotaExceededError') : e;
     }
   });
