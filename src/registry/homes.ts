@@ -98,37 +98,25 @@ export async function readHomeFile(module: HomeRoot, path: string): Promise<Uint
   }
 }
 
-/** Replaces a file whole (making it and its directories where missing). */
+/**
+ * Replaces a file whole (making it and its directories where missing). The swap file is first
+ * sized to the new length, which reserves the room: a full disk is then refused as such
+ * (`QuotaExceededError`) before any byte is sent. Without it, Chromium may fail the write half-way
+ * with a bare `AbortError` ("Failed to write data to data pipe") that does not say why.
+ */
 export async function writeHomeFile(module: HomeRoot, path: string, bytes: Uint8Array): Promise<void> {
   await io(async () => {
+    const [dir, leaf] = await parentOf(module, path, true);
+    const w = await (await dir.getFileHandle(leaf, { create: true })).createWritable({ keepExistingData: false });
     try {
-      const [dir, leaf] = await parentOf(module, path, true);
-      const w = await (await dir.getFileHandle(leaf, { create: true })).createWritable({ keepExistingData: false });
-      try {
-        await w.write(bytes as Uint8Array<ArrayBuffer>);
-        await w.close();
-      } catch (e) {
-        await w.abort().catch(() => {}); // the swap file goes, the old file stays
-        throw e;
-      }
+      await w.truncate(bytes.length);
+      await w.write(bytes as Uint8Array<ArrayBuffer>);
+      await w.close();
     } catch (e) {
-      if (e instanceof KernelError) throw e;
-      throw (await outOfRoom(bytes.length)) ? new DOMException(`a write of ${bytes.length} bytes failed with the origin's quota short of it (${String(e)})`, 'QuotaExceededError') : e;
+      await w.abort().catch(() => {}); // the swap file goes, the old file stays
+      throw e;
     }
   });
-}
-
-/**
- * Whether a write of `size` bytes no longer fits the origin's quota. A write refused for want of
- * room does not always say so: under load Chromium has failed one with a plain I/O error.
- */
-async function outOfRoom(size: number): Promise<boolean> {
-  try {
-    const { usage, quota } = await navigator.storage.estimate();
-    return usage !== undefined && quota !== undefined && quota - usage < size;
-  } catch {
-    return false;
-  }
 }
 
 /** Makes a directory (and its parents). */
