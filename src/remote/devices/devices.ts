@@ -74,6 +74,11 @@ export async function start(options: DevicesOptions & { relay: string }): Promis
     if (known === undefined) emit({ type: 'paired', peer: id });
   };
 
+  /**
+   * Dials `id` after `waitMs`, and again with a growing wait until a link is up. After a lost link
+   * only the smaller id redials; a node that starts dials every paired peer itself (`first`) and
+   * keeps at it, since a peer whose last link ended as closed does not dial back.
+   */
   function scheduleRedial(id: string, waitMs: number, first = false): void {
     if (stopped || !(first || node.id < id) || !peers.has(id) || redials.has(id)) return;
     redials.set(
@@ -85,7 +90,7 @@ export async function start(options: DevicesOptions & { relay: string }): Promis
         node.dial(id, p.relay, undefined).then(adopt, (e: unknown) => {
           // A peer that forgot this one stays listed (the person decides) but is not pestered.
           if (e instanceof KernelError && e.code === 'remote/not-paired') return;
-          scheduleRedial(id, Math.min(waitMs * 2, REDIAL_MAX_MS));
+          scheduleRedial(id, Math.min(Math.max(waitMs * 2, REDIAL_FIRST_MS), REDIAL_MAX_MS), first);
         });
       }, waitMs),
     );
