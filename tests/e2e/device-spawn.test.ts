@@ -122,7 +122,7 @@ describe.skipIf(unavailable !== undefined)(`remote spawns to a device${unavailab
     expect(req).toMatchObject({ node: idA, module: 'spin' });
     await b.page.evaluate((id) => window.kernel.answerRemote(id, 'once'), req.id);
     await waitOutput(a.page, await started, 'spinning');
-  }, 120_000);
+  }, 240_000);
 
   it('a killed browser ends what ran on it with link-lost', async () => {
     const pid = await a.page.evaluate(() => window.kernel.processes().find((x) => x.mode === 'remote' && x.state === 'running')?.pid ?? -1);

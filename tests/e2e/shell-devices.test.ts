@@ -22,7 +22,7 @@ describe.skipIf(unavailable !== undefined)(`the Devices panel${unavailable !== u
     ns = await makeNamespace();
     world = await startWorld(ns);
     [a, b] = await Promise.all([launchDevice(ns, world.url, 'a'), launchDevice(ns, world.url, 'b')]);
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await a?.browser.close().catch(() => {});
