@@ -1,7 +1,8 @@
 /**
  * The "Services and store" view: the service modules (no `_start`) with their functions, a form
  * to call one with text and see its output, the key-value store by group (kept current by a
- * watch on every group), and the transforms registered. Collapsed, it reads nothing.
+ * watch on every group), and the transforms registered. It reads all that only while `active`
+ * (the desktop sets it while this view is the one picked).
  */
 import { LitElement, html, nothing } from 'lit';
 import { KernelEvents, type KernelApi, type KvGroupInfo, type ModuleInfo, type ServiceStats, type TransformInfo } from '../kernel';
@@ -31,7 +32,7 @@ function showValue(v: Uint8Array | string | undefined): string {
 export class ServicesView extends LitElement {
   static override properties = {
     kernel: { attribute: false },
-    open: { state: true },
+    active: { type: Boolean },
     services: { state: true },
     groups: { state: true },
     group: { state: true },
@@ -43,7 +44,8 @@ export class ServicesView extends LitElement {
   };
 
   declare kernel: KernelApi | undefined;
-  declare open: boolean;
+  /** Shown: it reads and watches only then. */
+  declare active: boolean;
   declare services: ModuleInfo[];
   declare groups: KvGroupInfo[];
   declare group: string | undefined;
@@ -59,7 +61,7 @@ export class ServicesView extends LitElement {
   constructor() {
     super();
     this.kernel = undefined;
-    this.open = false;
+    this.active = false;
     this.services = [];
     this.groups = [];
     this.group = undefined;
@@ -79,10 +81,10 @@ export class ServicesView extends LitElement {
     this.#stop();
   }
 
-  #toggle(): void {
-    this.open = !this.open;
-    if (this.open) this.#start();
-    else this.#stop();
+  protected override updated(changed: Map<PropertyKey, unknown>): void {
+    if (!changed.has('active') && !changed.has('kernel')) return;
+    this.#stop();
+    if (this.active) this.#start();
   }
 
   #start(): void {
@@ -174,12 +176,8 @@ export class ServicesView extends LitElement {
   };
 
   protected override render() {
-    return html`<h2 id="services-heading" class="collapsible">
-        <button type="button" class="disclosure" aria-expanded=${this.open ? 'true' : 'false'} aria-controls="services-body" @click=${() => this.#toggle()}>
-          <span class="chevron" aria-hidden="true"></span>Services and store
-        </button>
-      </h2>
-      <div id="services-body" ?hidden=${!this.open}>${this.open ? this.#body() : nothing}</div>`;
+    return html`<h2 id="services-heading">Services and store</h2>
+      <div id="services-body">${this.active ? this.#body() : nothing}</div>`;
   }
 
   #body() {
