@@ -114,6 +114,8 @@ export interface Grants {
   call?: string[];
   /** Key-value groups it may read or write (`kv:read:<group>`, `kv:write:<group>`). Absent in records from before. */
   kv?: string[];
+  /** Host patterns an Extism plugin's `http_request` may reach (`http:<pattern>`). Absent in records from before. */
+  http?: string[];
 }
 
 /**
