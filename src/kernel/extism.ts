@@ -36,6 +36,7 @@ export async function pluginReady(ready: Ready, catalog: PluginCatalog): Promise
   const { maxPages, maxVarBytes } = settings.memory;
   const runnable = await withCap(ready.runnable, maxPages, info.name);
   const linked: NonNullable<ExtismStart['linked']> = [];
+  const libs = new Map<string, ModuleInfo>();
   for (const w of settings.wasm) {
     const lib = await catalog.lookup(w.module);
     if (lib === undefined || lib.kind !== 'wasm') {
@@ -45,8 +46,22 @@ export async function pluginReady(ready: Ready, catalog: PluginCatalog): Promise
         by: info.name,
       });
     }
+    libs.set(w.name, lib);
     const r = await withCap(await catalog.runnable(lib), maxPages, lib.name);
     if (r !== 'min-exceeds' && r.kind === 'wasm') linked.push({ name: w.name, module: r.module });
+  }
+  // Checked here, before a start: an instance that cannot link would only fail again at each restart.
+  for (const m of [info, ...libs.values()]) {
+    for (const imp of m.imports) {
+      const lib = imp.module === undefined ? undefined : libs.get(imp.module);
+      if (lib !== undefined && !lib.exports.some((e) => e.name === imp.name && e.kind === imp.kind)) {
+        throw new KernelError('service/error', `"${m.name}" imports ${imp.kind} "${imp.name}" from "${imp.module}" (module "${lib.name}"), which does not export it`, {
+          name: m.name,
+          linkedAs: imp.module,
+          missing: imp.name,
+        });
+      }
+    }
   }
   const extism: ExtismStart = {
     ...(maxPages !== undefined ? { maxBytes: maxPages * 65536 } : {}),

@@ -162,6 +162,13 @@ describe('several wasm files linked into one plugin by name', () => {
     const r = await call('calc-nolib', 'sum', '1 1');
     expect(r).toMatchObject({ ok: false, code: 'kernel/unknown-module', details: { name: 'no-such-lib', linkedAs: 'math', by: 'calc-nolib' } });
   });
+
+  it('a linked module that lacks an import the plugin needs fails the call, naming the import', async () => {
+    await installAs('calc-wrong', 'calc', { service: { wasm: [{ name: 'math', module: 'pdkprobe' }] } });
+    const r = await call('calc-wrong', 'sum', '1 1');
+    expect(r).toMatchObject({ ok: false, code: 'service/error', details: { linkedAs: 'math', missing: 'add' } });
+    expect(await page.evaluate(() => window.kernel.processes().filter((p) => p.name === 'calc-wrong').length)).toBe(0);
+  });
 });
 
 describe('the shell', () => {
