@@ -29,6 +29,7 @@ export type Capability =
   | 'exit'
   | 'sockets'
   | 'webmk'
+  | 'extism'
   | 'unknown-imports';
 
 /** The JSON manifest a module carries (custom section `webmk.manifest`) or is defaulted to. */

@@ -173,13 +173,18 @@ describe('several wasm files linked into one plugin by name', () => {
 
 describe('the shell', () => {
   it('lists the vowels example, installs it, and calls count_vowels from the Services view', async () => {
-    await page.evaluate(() => window.kernel.uninstall('vowels'));
+    await page.evaluate(async () => {
+      if ((await window.kernel.modules()).some((m) => m.name === 'vowels')) await window.kernel.uninstall('vowels');
+    });
     await page.setViewportSize({ width: 1280, height: 900 });
     const example = page.locator('webmk-examples li.example[data-name="vowels"]');
     await example.waitFor();
     expect(await example.textContent()).toContain('count_vowels');
     await example.getByRole('button', { name: 'Install example vowels' }).click();
     await example.locator('.tag.ok').waitFor();
+    const card = page.locator('webmk-registry li.module[data-name="vowels"]');
+    await card.locator('.chip', { hasText: 'Extism plugin' }).waitFor();
+    expect(await card.textContent()).toContain('call its functions in Services and store');
     await page.getByRole('button', { name: 'Services and store' }).click();
     await page.locator('webmk-services-view [data-service="vowels"]').waitFor();
     await page.locator('#call-target').selectOption('vowels\ncount_vowels');
@@ -188,5 +193,26 @@ describe('the shell', () => {
     await page.locator('.call-output').filter({ hasText: '"count": 7' }).waitFor();
     const shot = await page.locator('webmk-services-view').screenshot({ path: `${SHOTS}/webmk-extism-vowels.png` });
     expect(shot.length).toBeGreaterThan(1000);
+  });
+
+  it("asks the person for a dropped plugin's allowed hosts in words, and the grant lets its http_request through", async () => {
+    const manifest = { name: 'dropped-fetcher', version: '1.0.0', description: 'test', service: { allowed_hosts: ['127.0.0.*'] } };
+    const bytes = withManifest(moduleBytes('pdkprobe'), manifest);
+    await page.evaluate((b) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(b)], 'dropped-fetcher.wasm', { type: 'application/wasm' }));
+      for (const type of ['dragenter', 'dragover', 'drop']) window.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, bytes);
+    const dialog = page.locator('dialog.grant-dialog');
+    await dialog.waitFor({ state: 'visible', timeout: 15_000 });
+    await expect(dialog.textContent()).resolves.toContain('send HTTP requests to hosts matching "127.0.0.*"');
+    await page.screenshot({ path: `${SHOTS}/webmk-extism-grant.png` });
+    await dialog.locator('.allow-all').click();
+    await dialog.waitFor({ state: 'hidden' });
+    const got = await call('dropped-fetcher', 'fetch', `${new URL(server.url).origin}/app/modules/index.json`);
+    expect(got.ok && got.text.startsWith('200 ')).toBe(true);
+    // A refused host is told in words, like every refusal.
+    await call('dropped-fetcher', 'fetch', `http://localhost:${new URL(server.url).port}/app/never-sent-3`);
+    await page.locator('.toast', { hasText: 'dropped-fetcher was refused: send HTTP requests to "localhost"' }).waitFor({ timeout: 10_000 });
   });
 });
