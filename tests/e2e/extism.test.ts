@@ -8,6 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { strToU8 } from 'fflate';
+import { zipEntries } from '../../scripts/package-tools.mjs';
 import { install, withManifest } from './kernel-helpers';
 
 let server: StaticServer;
@@ -156,6 +158,31 @@ describe('several wasm files linked into one plugin by name', () => {
   it("one module's exports satisfy another's imports by the name its manifest gives", async () => {
     expect(await call('calc', 'sum', '2 3')).toEqual({ ok: true, text: '5' });
     expect(await call('calc', 'product', '-4 5')).toEqual({ ok: true, text: '-20' });
+  });
+
+  it('a package links its own wasm files: a module entry gives the plugin its Extism fields', async () => {
+    const webmkJson = {
+      name: 'calcpkg',
+      version: '1.0.0',
+      description: 'a plugin and the library it links, in one package',
+      modules: [
+        { name: 'pkg-math', file: 'lib/math.wasm' },
+        { name: 'pkg-calc', file: 'calc.wasm', service: { wasm: [{ name: 'math', module: 'pkg-math' }], timeout_ms: 5000 } },
+      ],
+    };
+    const zip = [
+      ...zipEntries({
+        'webmk.json': strToU8(JSON.stringify(webmkJson)),
+        'lib/math.wasm': new Uint8Array(moduleBytes('mathlib')),
+        'calc.wasm': new Uint8Array(moduleBytes('calc')),
+      }),
+    ];
+    const linked = await page.evaluate(async (b) => {
+      const mods = await window.kernel.install(new Uint8Array(b), { untrusted: true });
+      return (Array.isArray(mods) ? mods : [mods]).find((m) => m.name === 'pkg-calc')?.manifest.service;
+    }, zip);
+    expect(linked).toEqual({ wasm: [{ name: 'math', module: 'pkg-math' }], timeout_ms: 5000 });
+    expect(await call('pkg-calc', 'product', '6 7')).toEqual({ ok: true, text: '42' });
   });
 
   it('a linked module that is not installed is refused with its name', async () => {
