@@ -88,7 +88,7 @@ export function describePermission(perm: string): string {
   if (kind === 'run' && value === 'worker') return "run as a JS module in a worker of the app's origin: not isolated from the app's storage and network";
   if (kind === 'kv') return `${value.startsWith('read:') ? 'read' : 'change'} the stored values of group "${value.slice(value.indexOf(':') + 1)}"`;
   if (kind === 'call') return `call the functions of the service module "${value}"`;
-  if (kind === 'http') return `send HTTP requests to ${value === '*' ? 'any host' : value.includes('*') ? `hosts matching "${value}"` : `"${value}"`}`;
+  if (kind === 'http') return `send HTTP requests to ${value === '*' ? 'any host' : /[*?]/.test(value) ? `hosts matching "${value}"` : `"${value}"`}`;
   if (kind === 'run') return 'run on the page itself: fastest, but not isolated from the app, and a loop holds the page until its next call';
   const calls: Record<string, string> = {
     list: 'see which modules are installed',

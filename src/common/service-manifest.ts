@@ -28,14 +28,17 @@ const MAX_CONFIG_BYTES = 64 * 1024;
 /** Modules a plugin may link. */
 const MAX_LINKED = 16;
 
-/** Whether `p` is an Extism host pattern: a host name where `*` stands for any characters. */
+/** Whether `p` is an Extism host pattern: a host name where `*` stands for any characters and `?` for one. */
 export function isHostPattern(p: string): boolean {
-  return p.length > 0 && p.length <= 253 && /^[a-z0-9*.-]+$/.test(p) && !p.includes('..');
+  return p.length > 0 && p.length <= 253 && /^[a-z0-9*?.-]+$/.test(p) && !p.includes('..');
 }
 
-/** Whether host `host` (lower case) matches one of `patterns`, Extism's glob rule: `*` is any run of characters. */
+/**
+ * Whether host `host` (lower case) matches one of `patterns`, by Extism's glob rule (its runtime's
+ * and its JS SDK's alike for host names): `*` is any run of characters, dots included; `?` is one.
+ */
 export function hostAllowed(host: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.\\-]/g, '\\$&')).join('.*')}$`).test(host));
+  return patterns.some((p) => new RegExp(`^${[...p].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.-]/, '\\$&'))).join('')}$`).test(host));
 }
 
 /** The manifest's `service` field, checked; a string says what is wrong with it. */

@@ -16,6 +16,8 @@ describe('allowed_hosts', () => {
     expect(hostAllowed('anything.at.all', ['*'])).toBe(true);
     expect(hostAllowed('127.0.0.1', ['127.0.0.*'])).toBe(true);
     expect(hostAllowed('localhost', [])).toBe(false);
+    expect(hostAllowed('api1.test', ['api?.test'])).toBe(true);
+    expect(hostAllowed('api12.test', ['api?.test'])).toBe(false);
   });
 
   it('are asked for as http permissions, given only when granted', () => {
