@@ -219,6 +219,11 @@ describe('the shell', () => {
     await page.locator('#call-input').fill('Extism in a browser tab');
     await page.getByRole('button', { name: 'Call', exact: true }).click();
     await page.locator('.call-output').filter({ hasText: '"count": 7' }).waitFor();
+    // A plugin's Extism terms are on its card.
+    await expect(page.locator('webmk-services-view [data-service="calc"] .plugin-terms').textContent()).resolves.toBe('links mathlib as math');
+    await expect(page.locator('webmk-services-view [data-service="small"] .plugin-terms').textContent()).resolves.toBe('memory at most 8 pages (512 KiB)');
+    await expect(page.locator('webmk-services-view [data-service="fetcher"] .plugin-terms').textContent()).resolves.toBe('HTTP to 127.0.0.*');
+    await expect(page.locator('webmk-services-view [data-service="ungranted"] .plugin-terms').textContent()).resolves.toBe('HTTP asked for, not granted');
     const shot = await page.locator('webmk-services-view').screenshot({ path: `${SHOTS}/webmk-extism-vowels.png` });
     expect(shot.length).toBeGreaterThan(1000);
   });
