@@ -3,7 +3,9 @@
  * one exported function per call, to its end, with the Extism ABI: the function takes no
  * arguments and returns an i32, 0 for success; its input and output go through
  * `extism:host/env` (extism.ts). A trap, an exit, or a fault in the ABI ends the instance: the
- * call fails `service/error` and the process ends (crashed), so the kernel starts it fresh.
+ * call fails `service/error` (`service/memory-exceeded` past the plugin's memory limit,
+ * `service/host-not-allowed` for a refused `http_request`) and the process ends, so the kernel
+ * starts it fresh.
  */
 import { EXIT_CODES, KernelError, type ProcessExit } from '../common';
 import { ExtismMemoryFault, type ExtismHost } from './extism';
