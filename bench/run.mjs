@@ -43,12 +43,14 @@ function fmtTarget(row) {
   return `${row.target.op === '<=' ? '≤' : '≥'} ${row.target.ratio}× (${met ? 'met' : 'missed'})`;
 }
 
+const fmtPeer = (r) => (r.peer === undefined ? '—' : `${fmtNumber(r.peer.value, r.unit)} ${r.unit} (${r.peer.name})`);
+
 function table(rows, parts) {
   const lines = [
-    '| figure | webmk | raw baseline | ratio webmk/raw | target |',
-    '|---|---|---|---|---|',
+    '| figure | webmk | raw baseline | ratio webmk/raw | peer | ratio webmk/peer | target |',
+    '|---|---|---|---|---|---|---|',
     ...rows.map((r) =>
-      `| ${r.figure} | ${fmtNumber(r.webmk, r.unit)} ${r.unit} | ${fmtNumber(r.raw, r.unit)} ${r.unit} (${r.baseline}) | ${fmtRatio(r.ratio)} | ${fmtTarget(r)} |`),
+      `| ${r.figure} | ${fmtNumber(r.webmk, r.unit)} ${r.unit} | ${fmtNumber(r.raw, r.unit)} ${r.unit} (${r.baseline}) | ${fmtRatio(r.ratio)} | ${fmtPeer(r)} | ${r.peer === undefined ? '—' : fmtRatio(r.peer.ratio)} | ${fmtTarget(r)} |`),
   ];
   const notes = rows.filter((r) => r.note).map((r) => `- ${r.id}: ${r.note}`);
   const breakdown = parts.map((p) => `- ${p.id}: ${p.what}: ${fmtNumber(p.value, p.unit)} ${p.unit}`);

@@ -37,6 +37,8 @@ export type KernelErrorCode =
   | 'service/no-such-function'
   | 'service/error'
   | 'service/call-loop'
+  | 'service/host-not-allowed'
+  | 'service/memory-exceeded'
   | 'kv/denied'
   | 'kv/invalid-name'
   | 'kv/too-large'

@@ -29,6 +29,7 @@ export type Capability =
   | 'exit'
   | 'sockets'
   | 'webmk'
+  | 'extism'
   | 'unknown-imports';
 
 /** The JSON manifest a module carries (custom section `webmk.manifest`) or is defaulted to. */
@@ -114,6 +115,8 @@ export interface Grants {
   call?: string[];
   /** Key-value groups it may read or write (`kv:read:<group>`, `kv:write:<group>`). Absent in records from before. */
   kv?: string[];
+  /** Host patterns an Extism plugin's `http_request` may reach (`http:<pattern>`). Absent in records from before. */
+  http?: string[];
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
-import { KernelError, serviceSettings, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
+import { KernelError, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
 import type { KvApi } from '../kv';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
@@ -16,6 +16,7 @@ import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
+import { pluginReady, registerExtismCalls } from './extism';
 import { registerHomeCalls } from './home-calls';
 import { Providers, registerImportCalls, type ProvidedFunction } from './providers';
 import { Transforms } from './transforms';
@@ -136,6 +137,7 @@ export class Kernel extends EventTarget implements KernelApi {
       denied: (caller, permission) => this.caps.deny(caller, permission),
     });
     registerServiceCalls(this.caps.calls, this.services);
+    registerExtismCalls(this.caps.calls, (n) => this.catalog.lookup(n), (caller, permission) => this.caps.deny(caller, permission));
     this.providers = new Providers(this.services, (caller, permission) => this.caps.deny(caller, permission));
     registerImportCalls(this.caps.calls, this.providers);
     registerHomeCalls(
@@ -471,9 +473,7 @@ export class Kernel extends EventTarget implements KernelApi {
     if (o.mode !== 'worker') {
       throw new KernelError('kernel/unsupported', `a service runs in the worker mode for now, not "${o.mode}"`, { name, mode: o.mode });
     }
-    const settings = serviceSettings(info.manifest);
-    const config = typeof settings === 'string' ? {} : settings.config;
-    const serving: Ready = { ...ready, o: { ...o, restart: o.restart ?? SERVICE_RESTART }, serve: { config } };
+    const serving: Ready = await pluginReady({ ...ready, o: { ...o, restart: o.restart ?? SERVICE_RESTART } }, this.catalog);
     return this.pacer.run(() => {
       this.checkSlots([serving]);
       const p = this.launch(serving, {});

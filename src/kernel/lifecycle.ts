@@ -8,7 +8,7 @@
 import type { Caller } from '../capability';
 import { EXIT_CODES, KernelError, type ExecutionMode, type ModuleInfo, type ProcessExit, type ProcessInfo, type StateReason } from '../common';
 import type { Host, HostedProcess } from '../hosts';
-import { BusArena, PARK_CALL, Ring, ringReadable, ringWritable, sleepUnthrottled, type Snapshot } from '../ipc';
+import { BusArena, PARK_CALL, Ring, ringReadable, ringWritable, sleepUnthrottled, type ExtismStart, type Snapshot } from '../ipc';
 import type { Capabilities } from './capabilities';
 import { Migration } from './migration';
 import { isWall, slotOf, type AddressSpace, type MemorySlots } from './memory-slots';
@@ -24,7 +24,7 @@ export interface Ready {
   o: CheckedSpawn;
   runnable: Runnable;
   /** A service module: its host serves calls instead of running `_start` (services.ts), with these config values. */
-  serve?: { config: Record<string, string> };
+  serve?: { config: Record<string, string>; extism?: ExtismStart };
 }
 
 /** The rings of a process's standard streams; a pipe is shared with a neighbouring stage. */
@@ -236,7 +236,7 @@ export class Lifecycle {
             tty: o.tty,
             // A process that may be restarted leaves its streams open for the next incarnation.
             keepStdio: row.restart !== 'temporary',
-            ...(this.current.serve !== undefined ? { serve: true, serviceConfig: this.current.serve.config } : {}),
+            ...(this.current.serve !== undefined ? { serve: true, serviceConfig: this.current.serve.config, ...(this.current.serve.extism !== undefined ? { extism: this.current.serve.extism } : {}) } : {}),
             ...this.migration.startFields(o.mode, resume),
             grants: info.grants,
             shared: this.deps.caps.shared,

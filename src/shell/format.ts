@@ -63,6 +63,7 @@ export const CAPABILITY_WORDS: Record<Capability, { label: string; title: string
   exit: { label: 'exit', title: 'Ends itself with an exit code' },
   sockets: { label: 'network', title: 'Uses sockets' },
   webmk: { label: 'webmk', title: 'Uses webmk system calls' },
+  extism: { label: 'Extism plugin', title: "Uses Extism's host ABI: a service, called with kernel.call or from Services and store" },
   'unknown-imports': { label: 'unknown imports', title: 'Imports functions webmk does not provide' },
 };
 

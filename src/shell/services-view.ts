@@ -5,6 +5,7 @@
  * (the desktop sets it while this view is the one picked).
  */
 import { LitElement, html, nothing } from 'lit';
+import { serviceSettings } from '../common';
 import { KernelEvents, type KernelApi, type KvGroupInfo, type ModuleInfo, type ServiceStats, type TransformInfo } from '../kernel';
 
 interface Entry {
@@ -15,6 +16,19 @@ interface Entry {
 /** Functions a service module serves: exported functions, not the `_`-prefixed plumbing. */
 function servedFunctions(m: ModuleInfo): string[] {
   return m.exports.filter((e) => e.kind === 'function' && !e.name.startsWith('_')).map((e) => e.name);
+}
+
+/** What its manifest's Extism fields give a plugin, in words: hosts granted, memory limit, deadline, linked modules. */
+function pluginTerms(m: ModuleInfo): string[] {
+  const s = serviceSettings(m.manifest);
+  if (typeof s === 'string') return [];
+  const out: string[] = [];
+  const hosts = m.grants.http ?? [];
+  if (s.allowedHosts.length > 0) out.push(hosts.length > 0 ? `HTTP to ${hosts.join(', ')}` : 'HTTP asked for, not granted');
+  if (s.memory.maxPages !== undefined) out.push(`memory at most ${s.memory.maxPages} pages (${(s.memory.maxPages * 64).toLocaleString('en-US')} KiB)`);
+  if (s.timeoutMs !== undefined) out.push(`deadline ${s.timeoutMs} ms`);
+  for (const w of s.wasm) out.push(`links ${w.module} as ${w.name}`);
+  return out;
 }
 
 /** A value as the view shows it: text when it is text (or valid UTF-8), else its size. */
@@ -191,6 +205,7 @@ export class ServicesView extends LitElement {
               (m) => html`<li class="card" data-service=${m.name}>
                 <div class="card-head"><strong>${m.name}</strong> <span class="meta">${m.version}</span></div>
                 <p class="meta">${servedFunctions(m).join(', ') || 'no functions'}</p>
+                ${pluginTerms(m).length > 0 ? html`<p class="meta plugin-terms">${pluginTerms(m).join(' · ')}</p>` : nothing}
                 ${this.#liveLine(m.name)}
               </li>`,
             )}
