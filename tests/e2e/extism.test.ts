@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { launchBrowser, moduleBytes, openApp, showView, startServer, type StaticServer, type TestBrowser } from './harness';
 import { strToU8 } from 'fflate';
 import { zipEntries } from '../../scripts/package-tools.mjs';
 import { install, withManifest } from './kernel-helpers';
@@ -205,6 +205,7 @@ describe('the shell', () => {
       if ((await window.kernel.modules()).some((m) => m.name === 'vowels')) await window.kernel.uninstall('vowels');
     });
     await page.setViewportSize({ width: 1280, height: 900 });
+    await showView(page, 'Modules');
     const example = page.locator('webmk-examples li.example[data-name="vowels"]');
     await example.waitFor();
     expect(await example.textContent()).toContain('count_vowels');
@@ -213,7 +214,7 @@ describe('the shell', () => {
     const card = page.locator('webmk-registry li.module[data-name="vowels"]');
     await card.locator('.chip', { hasText: 'Extism plugin' }).waitFor();
     expect(await card.textContent()).toContain('call its functions in Services and store');
-    await page.getByRole('button', { name: 'Services and store' }).click();
+    await showView(page, 'Services and store');
     await page.locator('webmk-services-view [data-service="vowels"]').waitFor();
     await page.locator('#call-target').selectOption('vowels\ncount_vowels');
     await page.locator('#call-input').fill('Extism in a browser tab');
