@@ -36,6 +36,8 @@ import './remote-request-dialog';
 import './config-dialog';
 import './files-dialog';
 import './nodes-view';
+import './files-view';
+import { applyStoredSettings } from './settings-view';
 
 /** The `<webmk-desktop>` element: the whole shell; `mountShell` gives it its kernel and boot handle. */
 export class Desktop extends LitElement {
@@ -195,6 +197,7 @@ export class Desktop extends LitElement {
     if (this.#attached?.kernel === kernel && this.#attached.boot === boot) return;
     this.#attached = { kernel, boot };
     this.#detach.push(this.#feed.attach(kernel, boot), this.#bus.attach(kernel));
+    applyStoredSettings(kernel);
   }
 
   protected override render() {
@@ -257,12 +260,26 @@ export class Desktop extends LitElement {
             </section>`,
           )}
           ${pane(
+            'files',
+            html`<section class="panel" aria-labelledby="files-heading">
+              <h2 id="files-heading">Files</h2>
+              <webmk-files-view .modules=${feed.modules} .folders=${this.#sessions.folderNames()}></webmk-files-view>
+            </section>`,
+          )}
+          ${pane(
             'nodes',
             html`<section class="panel" aria-labelledby="nodes-heading">
               <h2 id="nodes-heading">Nodes</h2>
               <webmk-nodes .self=${this.kernel?.node ?? ''} .nodes=${feed.nodes}></webmk-nodes>
               <h3 id="devices-heading">Devices</h3>
               <webmk-devices-panel .devices=${this.devices}></webmk-devices-panel>
+            </section>`,
+          )}
+          ${pane(
+            'settings',
+            html`<section class="panel" aria-labelledby="settings-heading">
+              <h2 id="settings-heading">Settings</h2>
+              <webmk-settings-view .kernel=${this.kernel} ?active=${side === 'settings'}></webmk-settings-view>
             </section>`,
           )}
         </div>

@@ -9,7 +9,7 @@ import type { AddressSpace, SlotUse } from '../kernel';
 import type { BootStatus } from './types';
 
 /** A view of the side area; `terminals` is one only on narrow screens. */
-export type ViewId = 'modules' | 'processes' | 'bus' | 'services' | 'nodes' | 'terminals';
+export type ViewId = 'modules' | 'processes' | 'bus' | 'services' | 'files' | 'nodes' | 'settings' | 'terminals';
 
 /** The views in the order of the bar, with their key (Alt + key selects one) and a glyph. */
 export const VIEWS: ReadonlyArray<{ id: ViewId; label: string; short?: string; key: string; glyph: string; narrowOnly?: boolean }> = [
@@ -17,8 +17,10 @@ export const VIEWS: ReadonlyArray<{ id: ViewId; label: string; short?: string; k
   { id: 'processes', label: 'Processes', key: '2', glyph: '≡' },
   { id: 'bus', label: 'Bus', key: '3', glyph: '⇄' },
   { id: 'services', label: 'Services and store', short: 'Services', key: '4', glyph: 'ƒ' },
-  { id: 'nodes', label: 'Nodes', key: '5', glyph: '⌘' },
-  { id: 'terminals', label: 'Terminals', key: '6', glyph: '>_', narrowOnly: true },
+  { id: 'files', label: 'Files', key: '5', glyph: '▤' },
+  { id: 'nodes', label: 'Nodes', key: '6', glyph: '⌘' },
+  { id: 'settings', label: 'Settings', key: '7', glyph: '⚙' },
+  { id: 'terminals', label: 'Terminals', key: '8', glyph: '>_', narrowOnly: true },
 ];
 
 /** Whether `v` names a view (a stored choice may be from another version). */

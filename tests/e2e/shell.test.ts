@@ -313,7 +313,7 @@ describe('shell', () => {
 
   it('has no horizontal scroll at phone width (360px), in any view', async () => {
     await page.setViewportSize({ width: 360, height: 760 });
-    for (const view of ['Modules', 'Processes', 'Bus', 'Services and store', 'Nodes', 'Terminals'] as const) {
+    for (const view of ['Modules', 'Processes', 'Bus', 'Services and store', 'Files', 'Nodes', 'Settings', 'Terminals'] as const) {
       await showView(page, view);
       const width = await page.evaluate(() => document.scrollingElement?.scrollWidth ?? Infinity);
       expect(width, view).toBeLessThanOrEqual(360);
@@ -349,6 +349,34 @@ describe('shell', () => {
     await page.keyboard.press('Control+K');
     await expect(page.evaluate(() => document.activeElement?.closest('webmk-command-bar') !== null)).resolves.toBe(true);
     await page.evaluate((p) => window.kernel.kill(p), pid);
+    // Files gathers every module's home and mounted folder; its Home… opens the module's files.
+    await ensureInstalled('files');
+    await showView(page, 'Files');
+    await page.locator('webmk-files-view li[data-name="files"]').getByRole('button', { name: 'Browse the home of files' }).click();
+    await page.locator('dialog.files-dialog').waitFor({ state: 'visible' });
+    await expect(page.locator('#files-title').textContent()).resolves.toBe('Files of files');
+    await page.locator('dialog.files-dialog').getByRole('button', { name: 'Close' }).click();
+    await page.locator('dialog.files-dialog').waitFor({ state: 'hidden' });
+    // Settings tells what the site stores, and turns hibernation at the wall on in the kernel.
+    await showView(page, 'Settings');
+    const estimate = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+    await expect(page.locator('webmk-settings-view .storage-use').textContent()).resolves.toMatch(/This site stores [\d.]+ (B|KiB|MiB|GiB) of the [\d.]+ (KiB|MiB|GiB|TiB)/);
+    expect(estimate).toBeGreaterThan(0);
+    await page.evaluate(() => {
+      const k = window.kernel as unknown as { setAutoHibernate(p: unknown): void; policies?: unknown[] };
+      const real = k.setAutoHibernate.bind(k);
+      k.policies = [];
+      k.setAutoHibernate = (p) => {
+        k.policies?.push(p);
+        real(p);
+      };
+    });
+    await page.locator('#auto-hibernate').check();
+    await expect(page.evaluate(() => (window.kernel as unknown as { policies: unknown[] }).policies)).resolves.toEqual([{ atWall: true }]);
+    await page.screenshot({ path: `${process.env.WEBMK_SHOTS ?? '/tmp'}/webmk-workbench-settings.png` });
+    await page.locator('#auto-hibernate').uncheck();
+    await expect(page.evaluate(() => (window.kernel as unknown as { policies: unknown[] }).policies)).resolves.toEqual([{ atWall: true }, null]);
+    await showView(page, 'Processes');
     // The choice of view survives a reload.
     await page.reload();
     await page.locator('#view-processes').waitFor();
