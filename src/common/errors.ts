@@ -62,6 +62,7 @@ export type KernelErrorCode =
   | 'gfx/no-window'
   | 'remote/unknown-node'
   | 'remote/not-installed'
+  | 'remote/too-large'
   | 'remote/link-lost'
   | 'remote/refused'
   | 'remote/malformed'

@@ -166,6 +166,12 @@ export interface RestartPolicy {
   periodMs?: number;
   /** Default `{ initialMs: 100, factor: 2, maxMs: 30_000, resetAfterMs: 60_000 }`. */
   backoff?: { initialMs?: number; factor?: number; maxMs?: number; resetAfterMs?: number };
+  /**
+   * A remote process whose link was lost (`link-lost`) and that the policy restarts: `'local'`
+   * restarts it on this node (its module installed here, in its configured mode, else a worker);
+   * absent, the restart goes to the same node (and ends `link-lost` again while it is gone).
+   */
+  fallback?: 'local';
 }
 
 /** How a process ended: its exit code, the reason, and a human explanation. */

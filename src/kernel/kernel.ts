@@ -30,7 +30,7 @@ import { Pacer } from './pacer';
 import { MemorySlots, slotOf, spaceOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
 import { checkSpawnOptions, type CheckedSpawn } from './spawn-options';
-import { remoteReady, startRemote } from './remote-mode';
+import { relocateHere, remoteReady, startRemote } from './remote-mode';
 import type { Link, NodeInfo, Remote, RemoteOptions } from '../remote';
 import { RemoteRequests, type RemoteAnswer, type RemoteRequest } from './remote-requests';
 import {
@@ -162,6 +162,7 @@ export class Kernel extends EventTarget implements KernelApi {
         this.prune();
       },
       uses: this.catalog,
+      relocate: (ready) => relocateHere(ready, (n) => this.catalog.lookup(n), (i) => this.catalog.runnable(i)),
     };
     this.remote = startRemote(
       { namespace: opts.dbName ?? 'webmk', ...opts.remote },
@@ -180,7 +181,16 @@ export class Kernel extends EventTarget implements KernelApi {
         },
         row: (pid) => this.procs.get(pid)?.row,
         processesChanged: () => this.emit(KernelEvents.processes),
-        admit: (link, module, at) => this.requests.admit(link, module, at),
+        admit: (link, module, at, bytes) => this.requests.admit(link, module, at, bytes),
+        // The person there allowed it (remote-requests.ts): that is the agreement an unsigned package needs.
+        install: async (pkg) => [await this.install(pkg, { untrusted: true })].flat(),
+        windows: () => {
+          try {
+            return this.gfx;
+          } catch {
+            return undefined; // a kernel started without graphics
+          }
+        },
         nodesChanged: (gone) => this.dispatchEvent(new CustomEvent(KernelEvents.nodes, { detail: gone === undefined ? {} : { gone } })),
       },
     );
@@ -352,12 +362,18 @@ export class Kernel extends EventTarget implements KernelApi {
     if (!globalThis.crossOriginIsolated) {
       throw new KernelError('kernel/not-isolated', 'this page is not cross-origin isolated, so modules cannot run (no SharedArrayBuffer)');
     }
-    if (asked.mode === 'remote') return remoteReady(this.remote, name, asked);
+    if (asked.mode === 'remote') return remoteReady(this.remote, name, asked, (n) => this.packageOf(n));
     const info = await this.catalog.lookup(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
     const o = effectiveSpawn(asked, info);
     await loadMounts(o, info.name);
     return { info, o, runnable: await this.catalog.runnable(info) };
+  }
+
+  /** The package of module `name` as installed here (to send to a node that lacks it), if any. */
+  private async packageOf(name: string): Promise<Uint8Array | undefined> {
+    const info = await this.catalog.lookup(name);
+    return info === undefined ? undefined : this.catalog.exportPackage(info.package);
   }
 
   /** Refuses at once, with `kernel/no-memory-slot`, processes whose renderer is at its wall. */

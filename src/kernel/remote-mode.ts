@@ -4,8 +4,10 @@
  * spawns other nodes ask of it (an ordinary local process, listed with the caller's node).
  */
 import { KernelError, type ModuleInfo, type ProcessInfo } from '../common';
-import { Remote, type BusLike, type Link, type NodeGone, type RemoteModule, type RemoteOptions, type ServedProcess, type SpawnRequest } from '../remote';
+import { Remote, type BusLike, type Link, type NodeGone, type RemoteModule, type RemoteOptions, type ServedProcess, type SpawnRequest, type WindowsLike } from '../remote';
 import type { Ready } from './lifecycle';
+import type { Runnable } from './runnable';
+import { effectiveSpawn } from './spawn-config';
 import type { AskedSpawn } from './spawn-options';
 import type { Process, SpawnOptions } from './types';
 
@@ -20,8 +22,12 @@ export interface RemoteModeDeps {
   /** A row changed, or a node came or went. */
   processesChanged(): void;
   nodesChanged(gone?: NodeGone): void;
-  /** Whether the node at the other end of `link` may run `module` here; rejects `remote/refused`. */
-  admit(link: Link, module: string, at: 'lookup' | 'spawn'): Promise<void>;
+  /** Whether the node at the other end of `link` may run (or install and run) `module` here; rejects `remote/refused`. */
+  admit(link: Link, module: string, at: 'lookup' | 'spawn' | 'install', bytes?: number): Promise<void>;
+  /** Installs a package another node sent (the person allowed it); resolves with its modules. */
+  install(pkg: Uint8Array): Promise<ModuleInfo[]>;
+  /** The windows of this node, if it has them. */
+  windows(): WindowsLike | undefined;
 }
 
 /** The description another node gets of a module installed here. */
@@ -63,19 +69,26 @@ export function startRemote(opts: RemoteOptions, deps: RemoteModeDeps): Remote {
       // Only commands run for another node; a service is called, not spawned.
       return info !== undefined && info.command ? describe(info) : undefined;
     },
-    admit: (link, module, at) => deps.admit(link, module, at),
+    admit: (link, module, at, bytes) => deps.admit(link, module, at, bytes),
+    windows: () => deps.windows(),
+    install: async (name, pkg) => {
+      const info = (await deps.install(pkg)).find((m) => m.name === name);
+      if (info === undefined || !info.command) throw new KernelError('remote/not-installed', `the package sent holds no command "${name}"`, { name });
+      return describe(info);
+    },
     spawn: async (req: SpawnRequest, node: string): Promise<ServedProcess> => {
       const env = Object.fromEntries(req.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
       const files = Object.fromEntries(req.files);
       // Its caller supervises it: here it runs once, whatever its configuration says.
       const p = await deps.spawn(req.name, { args: req.args, env, tty: req.tty, preopens: req.preopens, files, restart: { restart: 'temporary' } });
-      const grants = (await deps.lookup(req.name))?.grants;
+      // Marked before anything else waits: its window (gfx) is told by the row that it shows elsewhere.
       const row = deps.row(p.pid);
       if (row !== undefined) {
         row.node = node;
         row.remotePid = req.pid;
         deps.processesChanged();
       }
+      const grants = (await deps.lookup(req.name))?.grants;
       return { ...p, grants: { publish: grants?.publish ?? [], subscribe: grants?.subscribe ?? [] } };
     },
     ended: (pid) => {
@@ -85,16 +98,57 @@ export function startRemote(opts: RemoteOptions, deps: RemoteModeDeps): Remote {
   });
 }
 
-/** Checks a remote spawn before anything starts: the node is connected and has the module. */
-export async function remoteReady(remote: Remote, name: string, asked: AskedSpawn): Promise<Ready> {
+/** Largest package sent along to a node that lacks the module (a device link's frame holds 16 MiB). */
+export const MAX_CARRY_BYTES = 15 * 1024 * 1024;
+
+/**
+ * The module on `node`; one it lacks is sent along (its package, from `pkg`) when this node has
+ * it, and installed there if the person there allows it (ADR 0029). Tabs share one registry, so
+ * between tabs nothing is ever sent.
+ */
+async function findOrCarry(remote: Remote, node: string, name: string, pkg: (name: string) => Promise<Uint8Array | undefined>): Promise<RemoteModule> {
+  try {
+    return await remote.lookup(node, name);
+  } catch (e) {
+    if (!(e instanceof KernelError) || e.code !== 'remote/not-installed') throw e;
+    const bytes = await pkg(name);
+    if (bytes === undefined) throw e;
+    if (bytes.length > MAX_CARRY_BYTES) {
+      throw new KernelError('remote/too-large', `"${name}" is not installed on node ${node}, and its package (${bytes.length} bytes) is over the ${MAX_CARRY_BYTES} bytes sent along`, { name, node, bytes: bytes.length });
+    }
+    return remote.carry(node, name, bytes);
+  }
+}
+
+/**
+ * Checks a remote spawn before anything starts: the node is connected and has the module (or
+ * took it, sent along from `pkg`).
+ */
+export async function remoteReady(remote: Remote, name: string, asked: AskedSpawn, pkg: (name: string) => Promise<Uint8Array | undefined> = async () => undefined): Promise<Ready> {
   const node = asked.node;
   if (node === undefined) throw new KernelError('kernel/bad-argument', 'remote mode needs a node: spawn(name, { mode: "remote", node })');
   if (asked.homes.length > 0) throw new KernelError('kernel/unsupported', 'a home is kept only for a process in worker mode, not "remote"', { mode: 'remote' });
-  const module = await remote.lookup(node, name);
+  const module = await findOrCarry(remote, node, name, pkg);
   return {
     info: elsewhere(module),
     o: { ...asked, mode: 'remote', args: asked.args ?? [], watchdogMs: undefined },
     // Nothing runs here: the remote host ignores the program.
     runnable: { kind: 'js', script: '' },
   };
+}
+
+/**
+ * What a remote process runs on this node instead, after its link was lost (its restart policy's
+ * `fallback: 'local'`): the module installed here, with its spawn's settings, in the mode its
+ * configuration or manifest gives unless that is `remote` again (then a worker). Rejects with
+ * `kernel/unknown-module` when it is not installed here.
+ */
+export async function relocateHere(ready: Ready, lookup: (name: string) => Promise<ModuleInfo | undefined>, runnable: (info: ModuleInfo) => Promise<Runnable>): Promise<Ready> {
+  const name = ready.info.name;
+  const info = await lookup(name);
+  if (info === undefined) throw new KernelError('kernel/unknown-module', `"${name}" is not installed on this node`, { name });
+  const asked = { ...ready.o, mode: undefined, node: undefined };
+  let o = effectiveSpawn(asked, info);
+  if (o.mode === 'remote') o = effectiveSpawn({ ...asked, mode: 'worker' }, info);
+  return { info, o, runnable: await runnable(info) };
 }

@@ -5,6 +5,7 @@ export type { NodeInfo, NodeGone } from './nodes';
 export type { RemoteModule, SpawnRequest } from './protocol';
 export type { ServedProcess } from './serve';
 export type { BusLike } from './bus-bridge';
+export type { WindowSink, WindowsLike } from './windows';
 export {
   allowAlways,
   createDevicesHandle,

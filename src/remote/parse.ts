@@ -7,6 +7,8 @@ const REASONS: ReadonlySet<string> = new Set<ExitReason>(['exited', 'crashed', '
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isId = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+/** A window side in pixels (gfx checks the area). */
+const isSize = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x > 0 && x <= 16384;
 const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
 
 function fail(why: string): never {
@@ -56,6 +58,23 @@ export function parseRemote(data: unknown): RemoteMessage {
       const { code, reason, message } = data;
       if (typeof code !== 'number' || !Number.isInteger(code) || typeof reason !== 'string' || !REASONS.has(reason)) fail('bad exit');
       return { v, type, id, code, reason: reason as ExitReason, ...(typeof message === 'string' ? { message: message.slice(0, 2000) } : {}) };
+    }
+    case RemoteTag.carry:
+      if (typeof data.name !== 'string' || !(data.package instanceof Uint8Array)) fail('bad carry');
+      return { v, type, id, name: data.name, package: data.package };
+    case RemoteTag.winOpen:
+      if (!isSize(data.width) || !isSize(data.height)) fail('bad window');
+      return { v, type, id, width: data.width, height: data.height };
+    case RemoteTag.winFrame:
+      if (!isSize(data.width) || !isSize(data.height) || !(data.data instanceof Uint8Array)) fail('bad frame');
+      return { v, type, id, width: data.width, height: data.height, data: data.data };
+    case RemoteTag.winAck:
+    case RemoteTag.winClose:
+      return { v, type, id };
+    case RemoteTag.winInput: {
+      const ev = data.event;
+      if (!Array.isArray(ev) || ev.length !== 6 || !ev.every((x) => typeof x === 'number' && Number.isInteger(x) && Math.abs(x) <= 0x7fffffff)) fail('bad input');
+      return { v, type, id, event: ev as number[] };
     }
     default:
       return fail(`unknown type ${type}`);
