@@ -83,10 +83,10 @@ export class RemoteRequestDialog extends LitElement {
               ? nothing
               : html`<p class="remote-install">
                   <code>${r.module}</code> is not installed here: the device sent its package (${formatKiB(r.install.bytes)}), with its
-                  manifest and signature as it keeps them. Allowing installs it here, unsigned or not, granted nothing until you grant it.
+                  manifest and signature as it keeps them. Allowing installs it here, signed or not (a signature that does not verify is still refused).
                 </p>`}
             <p>
-              It runs here, with what <code>${r.module}</code> was granted on this device; its output, and its window if it opens one, go to the other device.
+              It runs here, with what <code>${r.module}</code> ${r.install !== undefined ? 'is granted here: nothing until you grant it' : 'was granted on this device'}; its output, and its window if it opens one, go to the other device.
               <span class="note-muted">Device id <code title=${r.node}>${r.node.slice(0, 8)}…${r.node.slice(-6)}</code> (the name is the one it gave).</span>
             </p>
             <div class="dialog-actions">
