@@ -318,19 +318,29 @@ export class Lifecycle {
    * Starts a parked (`switching`) process in `mode` from `snapshot`; if that start fails before
    * it runs, it starts again where it was, from the same snapshot (rolled back).
    */
-  moveTo(mode: ExecutionMode, snapshot: Snapshot): void {
+  moveTo(mode: ExecutionMode, snapshot: Snapshot, node?: string): void {
     if (this.row.state !== 'switching') {
       throw new KernelError('migrate/bad-state', `process ${this.row.pid} is ${this.row.state}, not switching`, { pid: this.row.pid, state: this.row.state });
     }
     this.migration.setFallback({ mode: this.row.mode, snapshot });
-    this.setMode(mode);
+    this.setMode(mode, node);
     this.migration.setResume(snapshot);
     this.begin('requested');
   }
 
-  private setMode(mode: ExecutionMode): void {
+  private setMode(mode: ExecutionMode, node?: string): void {
+    const wasRemote = this.row.mode === 'remote';
     this.ready.o.mode = mode;
     this.row.mode = mode;
+    // Moved to another node (ADR 0029), or back from a move there that failed.
+    if (mode === 'remote') {
+      this.ready.o.node = node;
+      if (node !== undefined) this.row.node = node;
+    } else if (wasRemote) {
+      this.ready.o.node = undefined;
+      delete this.row.node;
+      delete this.row.remotePid;
+    }
   }
 
   /** A process restored after a reload: hibernated, its snapshot in storage. */

@@ -4,8 +4,9 @@
  * spawns other nodes ask of it (an ordinary local process, listed with the caller's node).
  */
 import { KernelError, type ModuleInfo, type ProcessInfo } from '../common';
-import { Remote, type BusLike, type Link, type NodeGone, type RemoteModule, type RemoteOptions, type ServedProcess, type SpawnRequest, type WindowsLike } from '../remote';
-import type { Ready } from './lifecycle';
+import type { Snapshot } from '../ipc';
+import { Remote, fromWire, type BusLike, type Link, type NodeGone, type RemoteModule, type RemoteOptions, type ServedProcess, type SpawnRequest, type WindowsLike } from '../remote';
+import type { Lifecycle, Ready } from './lifecycle';
 import type { Runnable } from './runnable';
 import { effectiveSpawn } from './spawn-config';
 import type { AskedSpawn } from './spawn-options';
@@ -17,6 +18,8 @@ export interface RemoteModeDeps {
   bus(): BusLike | undefined;
   lookup(name: string): Promise<ModuleInfo | undefined>;
   spawn(name: string, opts: SpawnOptions): Promise<Process>;
+  /** Starts `name` here from a snapshot of its instrumented bytes `sha256` (a process moved here); rejects `migrate/unsupported` for other bytes. */
+  resume(name: string, opts: SpawnOptions, snapshot: Snapshot, sha256: string): Promise<Process>;
   /** The live row of a process (to mark it with its other node). */
   row(pid: number): ProcessInfo | undefined;
   /** A row changed, or a node came or went. */
@@ -33,11 +36,12 @@ export interface RemoteModeDeps {
 /** The description another node gets of a module installed here. */
 function describe(info: ModuleInfo): RemoteModule {
   const { name, version, description, kind, command, sha256, size } = info;
-  return { name, version, description, kind, command, sha256, size };
+  return { name, version, description, kind, command, sha256, size, ...(info.migratable !== undefined ? { migratable: info.migratable.sha256 } : {}) };
 }
 
 /** A module record for a process that runs elsewhere: what the other node told, granted nothing here. */
-function elsewhere(m: RemoteModule): ModuleInfo {
+function elsewhere(remote: RemoteModule): ModuleInfo {
+  const { migratable: _migratable, ...m } = remote;
   return {
     ...m,
     installedAt: 0,
@@ -80,7 +84,8 @@ export function startRemote(opts: RemoteOptions, deps: RemoteModeDeps): Remote {
       const env = Object.fromEntries(req.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
       const files = Object.fromEntries(req.files);
       // Its caller supervises it: here it runs once, whatever its configuration says.
-      const p = await deps.spawn(req.name, { args: req.args, env, tty: req.tty, preopens: req.preopens, files, restart: { restart: 'temporary' } });
+      const opts: SpawnOptions = { args: req.args, env, tty: req.tty, preopens: req.preopens, files, restart: { restart: 'temporary' } };
+      const p = req.resume === undefined ? await deps.spawn(req.name, opts) : await deps.resume(req.name, opts, fromWire(req.resume.snapshot), req.resume.sha256);
       // Marked before anything else waits: its window (gfx) is told by the row that it shows elsewhere.
       const row = deps.row(p.pid);
       if (row !== undefined) {
@@ -151,4 +156,22 @@ export async function relocateHere(ready: Ready, lookup: (name: string) => Promi
   let o = effectiveSpawn(asked, info);
   if (o.mode === 'remote') o = effectiveSpawn({ ...asked, mode: 'worker' }, info);
   return { info, o, runnable: await runnable(info) };
+}
+
+/**
+ * Before a move to another node parks anything: the node is connected and has the module
+ * migratable from the same instrumented bytes (asked as a lookup is, so a device's person is
+ * asked first). Rejects `kernel/bad-argument` (no node), `remote/unknown-node`,
+ * `remote/not-installed`, `remote/refused`, `migrate/unsupported` (other bytes there),
+ * `migrate/not-migratable`.
+ */
+export async function checkRemoteMove(remote: Remote, lc: Lifecycle, node: string | undefined): Promise<void> {
+  if (node === undefined) throw new KernelError('kernel/bad-argument', 'a move to remote mode needs a node: setMode(pid, "remote", { node })');
+  if (lc.row.mode === 'remote') throw new KernelError('migrate/unsupported', `process ${lc.row.pid} runs on another node: it cannot be parked from here`, { pid: lc.row.pid });
+  const local = lc.ready.info.migratable?.sha256;
+  if (local === undefined) throw new KernelError('migrate/not-migratable', `"${lc.row.name}" is not migratable`, { pid: lc.row.pid });
+  const there = await remote.lookup(node, lc.row.name);
+  if (there.migratable !== local) {
+    throw new KernelError('migrate/unsupported', `node ${node} does not have "${lc.row.name}" migratable from the same bytes`, { node, name: lc.row.name });
+  }
 }

@@ -12,6 +12,7 @@ import { BusBridge, type BusLike } from './bus-bridge';
 import type { Link } from './link';
 import { RemoteTag, type RemoteMessage, type RemoteModule, type RemoteUnsent } from './protocol';
 import { ShownWindowRelay, type WindowsLike } from './windows';
+import { toWire } from './snapshot-wire';
 
 /** Bytes of one stream allowed on the way before the receiver took them. */
 export const WINDOW = 1024 * 1024;
@@ -157,7 +158,17 @@ export class Caller {
       this.send({
         type: RemoteTag.spawn,
         id,
-        spawn: { name: start.name, pid: start.pid, args: start.args.slice(1), env: start.env, tty: start.tty, preopens: start.preopens, files: start.files },
+        spawn: {
+          name: start.name,
+          pid: start.pid,
+          args: start.args.slice(1),
+          env: start.env,
+          tty: start.tty,
+          preopens: start.preopens,
+          files: start.files,
+          // A process moved there (`setMode`): it goes on from its snapshot.
+          ...(start.migrate?.resume !== undefined ? { resume: { sha256: start.program.sha256, snapshot: toWire(start.migrate.resume) } } : {}),
+        },
       });
     } catch {
       // The link ended since the spawn was checked: the process ends as every other on it did.

@@ -6,6 +6,7 @@ export type { RemoteModule, SpawnRequest } from './protocol';
 export type { ServedProcess } from './serve';
 export type { BusLike } from './bus-bridge';
 export type { WindowSink, WindowsLike } from './windows';
+export { fromWire } from './snapshot-wire';
 export {
   allowAlways,
   createDevicesHandle,

@@ -1,6 +1,7 @@
 /** Parses what arrives on a link about processes: `unknown` until it is a well-formed RemoteMessage. */
 import { KernelError, type ExitReason, type KernelErrorData } from '../common';
 import { REMOTE_WIRE_VERSION, RemoteTag, type RemoteMessage, type RemoteModule, type SpawnRequest } from './protocol';
+import { fromWire, type WireSnapshot } from './snapshot-wire';
 
 const TAGS: ReadonlySet<string> = new Set(Object.values(RemoteTag));
 const REASONS: ReadonlySet<string> = new Set<ExitReason>(['exited', 'crashed', 'memory-exceeded', 'killed', 'failed', 'no-memory-slot', 'watchdog-expired', 'restart-limit', 'shutdown', 'link-lost']);
@@ -83,10 +84,11 @@ export function parseRemote(data: unknown): RemoteMessage {
 
 function parseModule(x: unknown): RemoteModule {
   if (!isRecord(x)) fail('bad module');
-  const { name, version, description, kind, command, sha256, size } = x;
+  const { name, version, description, kind, command, sha256, size, migratable } = x;
   if (typeof name !== 'string' || typeof version !== 'string' || typeof description !== 'string' || (kind !== 'wasm' && kind !== 'js')) fail('bad module');
   if (typeof command !== 'boolean' || typeof sha256 !== 'string' || !isId(size)) fail('bad module');
-  return { name, version, description, kind, command, sha256, size };
+  if (migratable !== undefined && typeof migratable !== 'string') fail('bad module');
+  return { name, version, description, kind, command, sha256, size, ...(migratable !== undefined ? { migratable } : {}) };
 }
 
 function parseSpawn(x: unknown): SpawnRequest {
@@ -98,7 +100,11 @@ function parseSpawn(x: unknown): SpawnRequest {
     if (!Array.isArray(f) || typeof f[0] !== 'string' || !(f[1] instanceof Uint8Array)) fail('bad file');
     return [f[0], f[1]];
   });
-  return { name, pid, args, env, tty, preopens, files: checked };
+  const resume = x.resume;
+  if (resume === undefined) return { name, pid, args, env, tty, preopens, files: checked };
+  if (!isRecord(resume) || typeof resume.sha256 !== 'string') fail('bad resume');
+  fromWire(resume.snapshot); // throws remote/malformed
+  return { name, pid, args, env, tty, preopens, files: checked, resume: { sha256: resume.sha256, snapshot: resume.snapshot as WireSnapshot } };
 }
 
 function parseError(x: unknown): KernelErrorData {

@@ -4,6 +4,7 @@
  * chose, unique on that link; a process is named by the id of the `spawn` that made it.
  */
 import type { ExitReason, KernelErrorData } from '../common';
+import type { WireSnapshot } from './snapshot-wire';
 
 /** The version every message carries. */
 export const REMOTE_WIRE_VERSION = 1;
@@ -57,6 +58,8 @@ export interface RemoteModule {
   command: boolean;
   sha256: string;
   size: number;
+  /** The hash of its instrumented bytes, when it is migratable there (a process moves only onto the same ones). */
+  migratable?: string;
 }
 
 /** What a caller asks to run. */
@@ -71,6 +74,8 @@ export interface SpawnRequest {
   tty: boolean;
   preopens: string[];
   files: Array<[string, Uint8Array]>;
+  /** A process moved here (`setMode(pid, 'remote')`): it resumes from this snapshot of the instrumented bytes `sha256`. */
+  resume?: { sha256: string; snapshot: WireSnapshot };
 }
 
 interface Base {

@@ -3,13 +3,14 @@
  * tab shows its window on this one (its frames cross the link; a click here reaches it there); a
  * module installed on one tab runs on the other at once (one registry: nothing is sent, nothing
  * asked); a process whose tab closes is started again here when its restart policy says
- * `fallback: 'local'`, under its pid, its stdin still working.
+ * `fallback: 'local'`, under its pid, its stdin still working; a running migratable process
+ * moves to the other tab (`setMode(pid, 'remote', { node })`) with its state.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
-import { install, waitExit, waitOutput } from './kernel-helpers';
-import { nodeOf, startRemote, waitNode, writeStdin } from './remote-helpers';
+import { install, startBackground, waitExit, waitOutput } from './kernel-helpers';
+import { codeOf, nodeOf, startRemote, waitNode, writeStdin } from './remote-helpers';
 
 const SHOTS = process.env.WEBMK_SHOTS ?? '/tmp';
 
@@ -150,7 +151,7 @@ it("a closed tab's process restarts here when its policy says fallback: local, u
   await a.evaluate((p) => window.kernel.kill(p), pid);
 });
 
-it('without fallback a restart goes back to the lost node and ends link-lost; a refusal code for moving a running process there', async () => {
+it('without fallback a restart goes back to the lost node and ends link-lost, at its restart limit', async () => {
   const d = await openApp(browser.context, server.url);
   const idD = await nodeOf(d);
   await waitNode(a, idD);
@@ -159,16 +160,30 @@ it('without fallback a restart goes back to the lost node and ends link-lost; a 
   await d.close();
   await a.waitForFunction((p) => window.kernel.processes().find((x) => x.pid === p)?.state === 'exited', pid, { timeout: 30_000 });
   expect(await a.evaluate((p) => window.kernel.processes().find((x) => x.pid === p)?.reason, pid)).toBe('restart-limit');
-  // setMode to a node: refused with a code, the process runs on.
+});
+
+it('moves a running migratable process to the other tab (setMode remote): its state goes along, stdio rebound', async () => {
+  await a.evaluate(async (bytes) => void (await window.kernel.install(new Uint8Array(bytes), { name: 'accum', migratable: true })), moduleBytes('accum'));
+  const pid = await startBackground(a, 'accum', [], { keepStdin: true });
+  await waitOutput(a, pid, 'ready');
+  await writeStdin(a, pid, '5\n');
+  await waitOutput(a, pid, 'n=1 total=5 ');
+  await a.evaluate(([p, n]) => window.kernel.setMode(p, 'remote', { node: n }), [pid, idB] as const);
+  const row = await a.evaluate((p) => window.kernel.processes().find((x) => x.pid === p), pid);
+  expect(row).toMatchObject({ mode: 'remote', node: idB, state: 'running' });
+  const there = await b.evaluate((p) => window.kernel.processes().find((x) => x.remotePid === p && x.state === 'running'), pid);
+  expect(there).toMatchObject({ name: 'accum', mode: 'worker' });
+  // Its count and total carried on there, its clock never went back.
+  await writeStdin(a, pid, '7\n');
+  const out = await waitOutput(a, pid, 'n=2 total=12 ');
+  expect(out).toMatch(/^n=2 total=12 check=-?\d+ clock=ok$/m);
+  // Once there it is not parked from here; a move needs a node; a module not migratable is refused.
+  expect(await codeOf(a, "(k, [p, n]) => k.setMode(p, 'remote', { node: n })", [pid, idB])).toBe('migrate/unsupported');
+  expect(await codeOf(a, "(k, p) => k.hibernate(p)", pid)).not.toBe('resolved');
   const local = await a.evaluate(async () => (await window.kernel.spawn('cat')).pid);
-  const code = await a.evaluate(async (p) => {
-    try {
-      await window.kernel.setMode(p, 'remote');
-      return 'resolved';
-    } catch (e) {
-      return (e as { code?: string }).code;
-    }
-  }, local);
-  expect(code).toBe('migrate/unsupported');
+  expect(await codeOf(a, "(k, p) => k.setMode(p, 'remote')", local)).toBe('kernel/bad-argument');
+  expect(await codeOf(a, "(k, [p, n]) => k.setMode(p, 'remote', { node: n })", [local, idB])).toBe('migrate/not-migratable');
   await a.evaluate((p) => window.kernel.kill(p), local);
+  await a.evaluate((p) => (window as unknown as { __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> }).__stdin[p]?.close(), pid);
+  expect(await waitExit(a, pid)).toBe(0);
 });
