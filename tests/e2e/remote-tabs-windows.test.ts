@@ -168,7 +168,15 @@ it('moves a running migratable process to the other tab (setMode remote): its st
   await waitOutput(a, pid, 'ready');
   await writeStdin(a, pid, '5\n');
   await waitOutput(a, pid, 'n=1 total=5 ');
-  await a.evaluate(([p, n]) => window.kernel.setMode(p, 'remote', { node: n }), [pid, idB] as const);
+  // Moved from the shell: the process list's "Move to…" offers the other tab.
+  const listed = a.locator(`webmk-processes tr[data-pid="${pid}"]`);
+  await listed.getByLabel(`Move accum (pid ${pid}) to another mode or node`).selectOption(`node:${idB}`);
+  await a.waitForFunction((p) => {
+    const r = window.kernel.processes().find((x) => x.pid === p);
+    return r?.mode === 'remote' && r.state === 'running';
+  }, pid, { timeout: 30_000 });
+  await listed.getByText(/on /).first().waitFor();
+  await a.locator('section[aria-labelledby="processes-heading"]').screenshot({ path: `${SHOTS}/webmk-moved-to-node.png` });
   const row = await a.evaluate((p) => window.kernel.processes().find((x) => x.pid === p), pid);
   expect(row).toMatchObject({ mode: 'remote', node: idB, state: 'running' });
   const there = await b.evaluate((p) => window.kernel.processes().find((x) => x.remotePid === p && x.state === 'running'), pid);
