@@ -170,9 +170,11 @@ export class Caller {
           ...(start.migrate?.resume !== undefined ? { resume: { sha256: start.program.sha256, snapshot: toWire(start.migrate.resume) } } : {}),
         },
       });
-    } catch {
+    } catch (e) {
+      // A message the link cannot carry (a moved process's snapshot past a device link's frame) fails the start.
+      if (e instanceof KernelError && e.code !== 'remote/link-lost') this.end(id, { code: EXIT_CODES.failed, reason: 'failed', message: `${e.code}: ${e.message}` });
       // The link ended since the spawn was checked: the process ends as every other on it did.
-      this.end(id, { code: EXIT_CODES['link-lost'], reason: 'link-lost', message: `the link to node ${this.link.peer} was lost` });
+      else this.end(id, { code: EXIT_CODES['link-lost'], reason: 'link-lost', message: `the link to node ${this.link.peer} was lost` });
     }
     void exited.then(() => {
       call.over = true;

@@ -4,13 +4,15 @@
  * modules. A spawn of a module the other device lacks sends its package along; the person there
  * is asked to install and run it (the shell's dialog says so), and once allowed it is installed
  * there (granted nothing) and runs; denied, nothing is installed. A graphics module run on the
- * other device shows its window here, and a click here reaches it there.
+ * other device shows its window here, and a click here reaches it there. A running migratable
+ * process moves to the device with its state (`setMode(pid, 'remote', { node })`).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { moduleBytes } from './harness';
 import { launchDevice, startWorld, turnOn, waitEvent, type Device, type DeviceWorld } from './device-helpers';
-import { install, waitExit, waitOutput } from './kernel-helpers';
+import { install, startBackground, waitExit, waitOutput } from './kernel-helpers';
 import { makeNamespace, namespaceUnavailable, type Namespace } from './netns';
 import { codeOf, startRemote, waitNode, writeStdin } from './remote-helpers';
 
@@ -149,4 +151,28 @@ describe.skipIf(unavailable !== undefined)(`modules sent along to a device, remo
     await a.page.evaluate((p) => window.kernel.kill(p), pid);
     expect(await waitExit(a.page, pid)).toBe(137);
   });
+
+  it('moves a running migratable process to the device (setMode remote): asked there, its snapshot crosses the device link', async () => {
+    // Both have it migratable from the same bytes (the instrumentation is deterministic).
+    const shas = await Promise.all(
+      [a.page, b.page].map((p) => p.evaluate(async (bytes) => (await window.kernel.install(new Uint8Array(bytes), { name: 'accum', migratable: true })) as unknown as { migratable?: { sha256: string } }, moduleBytes('accum'))),
+    );
+    expect(shas[0]?.migratable?.sha256).toBe(shas[1]?.migratable?.sha256);
+    const pid = await startBackground(a.page, 'accum', [], { keepStdin: true });
+    await waitOutput(a.page, pid, 'ready');
+    await writeStdin(a.page, pid, '3\n');
+    await waitOutput(a.page, pid, 'n=1 total=3 ');
+    const moving = a.page.evaluate(([p, n]) => window.kernel.setMode(p, 'remote', { node: n }), [pid, idB] as const);
+    const req = await request(b);
+    expect(req).toMatchObject({ module: 'accum' });
+    expect(req.install).toBeUndefined();
+    await b.page.evaluate((id) => window.kernel.answerRemote(id, 'once'), req.id);
+    await moving;
+    expect(await a.page.evaluate((p) => window.kernel.processes().find((x) => x.pid === p), pid)).toMatchObject({ mode: 'remote', node: idB, state: 'running' });
+    await writeStdin(a.page, pid, '4\n');
+    expect(await waitOutput(a.page, pid, 'n=2 total=7 ')).toMatch(/^n=2 total=7 check=-?\d+ clock=ok$/m);
+    expect(await b.page.evaluate((p) => window.kernel.processes().find((x) => x.remotePid === p)?.state, pid)).toBe('running');
+    await a.page.evaluate((p) => window.kernel.kill(p), pid);
+    expect(await waitExit(a.page, pid)).toBe(137);
+  }, 120_000);
 });
