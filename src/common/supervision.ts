@@ -24,7 +24,7 @@ export function checkRestartPolicy(x: unknown): RestartPolicy | string {
     nonNegative(x.intensity, 'restart.intensity', true) ??
     nonNegative(x.periodMs, 'restart.periodMs') ??
     (x.backoff !== undefined && !isRecord(x.backoff) ? 'restart.backoff must be an object' : undefined) ??
-    (x.fallback !== undefined && x.fallback !== 'local' ? 'restart.fallback must be "local"' : undefined);
+    (x.fallback !== undefined && (typeof x.fallback !== 'string' || x.fallback === '' || x.fallback.length > 128) ? 'restart.fallback must be "local" or a node id' : undefined);
   if (problem !== undefined) return problem;
   const b = isRecord(x.backoff) ? x.backoff : {};
   const bad =

@@ -169,9 +169,10 @@ export interface RestartPolicy {
   /**
    * A remote process whose link was lost (`link-lost`) and that the policy restarts: `'local'`
    * restarts it on this node (its module installed here, in its configured mode, else a worker);
+   * a node id restarts it on that node if it is connected and runs it (else on this node);
    * absent, the restart goes to the same node (and ends `link-lost` again while it is gone).
    */
-  fallback?: 'local';
+  fallback?: string;
 }
 
 /** How a process ended: its exit code, the reason, and a human explanation. */

@@ -30,7 +30,7 @@ import { Pacer } from './pacer';
 import { MemorySlots, slotOf, spaceOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
 import { checkSpawnOptions, type CheckedSpawn } from './spawn-options';
-import { checkRemoteMove, relocateHere, remoteReady, startRemote } from './remote-mode';
+import { checkRemoteMove, relocate, remoteReady, startRemote } from './remote-mode';
 import type { Link, NodeInfo, Remote, RemoteOptions } from '../remote';
 import { RemoteRequests, type RemoteAnswer, type RemoteRequest } from './remote-requests';
 import {
@@ -162,7 +162,7 @@ export class Kernel extends EventTarget implements KernelApi {
         this.prune();
       },
       uses: this.catalog,
-      relocate: (ready) => relocateHere(ready, (n) => this.catalog.lookup(n), (i) => this.catalog.runnable(i)),
+      relocate: (ready, fallback) => relocate(this.remote, ready, fallback, { lookup: (n) => this.catalog.lookup(n), runnable: (i) => this.catalog.runnable(i), pkg: (n) => this.packageOf(n) }),
     };
     this.remote = startRemote(
       { namespace: opts.dbName ?? 'webmk', ...opts.remote },

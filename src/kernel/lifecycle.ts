@@ -51,8 +51,8 @@ export interface LifecycleDeps {
   gone(row: ProcessInfo): void;
   /** Counts which module bytes run (an incarnation takes its module's hash, and drops it when it ends). */
   uses: { take(sha256: string): void; drop(sha256: string): void };
-  /** What a remote process runs on this node instead (its policy's `fallback: 'local'` after `link-lost`). */
-  relocate?(ready: Ready): Promise<Ready>;
+  /** What a remote process runs instead after `link-lost`, where its policy's `fallback` says (`local` or a node id). */
+  relocate?(ready: Ready, fallback: string): Promise<Ready>;
 }
 
 /** Where a new process's counts start (a process started again after it ended continues them). */
@@ -440,9 +440,10 @@ export class Lifecycle {
     this.deps.caps.ended(row, false);
     this.deps.changed(row, end.reason);
     const incarnation = row.incarnation;
-    // Its node is gone and its policy says where else: the module as installed here (ADR 0029).
-    const local = end.reason === 'link-lost' && row.mode === 'remote' && this.history.policy.fallback === 'local' ? this.deps.relocate?.(this.current) : undefined;
-    void Promise.all([sleepUnthrottled(decision.delayMs), local?.catch((e: unknown) => KernelError.from(e))]).then(([, moved]) => {
+    // Its node is gone and its policy says where else: here, or another node (ADR 0029).
+    const fallback = this.history.policy.fallback;
+    const elsewhere = end.reason === 'link-lost' && row.mode === 'remote' && fallback !== undefined ? this.deps.relocate?.(this.current, fallback) : undefined;
+    void Promise.all([sleepUnthrottled(decision.delayMs), elsewhere?.catch((e: unknown) => KernelError.from(e))]).then(([, moved]) => {
       // A kill or an explicit restart may have come first.
       if (row.state !== 'backoff' || row.incarnation !== incarnation) return;
       if (moved instanceof KernelError) return this.finish({ ...end, message: `${end.message ?? 'link lost'}; it cannot start on this node: ${moved.message}` });
@@ -451,13 +452,14 @@ export class Lifecycle {
     });
   }
 
-  /** Runs on this node from now on (`fallback: 'local'`): its row no longer names the other node. */
+  /** Runs where its `fallback` put it from now on: its row names that node, or none (here). */
   private relocated(ready: Ready): void {
     this.current = ready;
     this.pending = undefined;
     this.row.mode = ready.o.mode;
-    delete this.row.node;
     delete this.row.remotePid;
+    if (ready.o.mode === 'remote' && ready.o.node !== undefined) this.row.node = ready.o.node;
+    else delete this.row.node;
   }
 
   /** The next incarnation. */

@@ -142,20 +142,36 @@ export async function remoteReady(remote: Remote, name: string, asked: AskedSpaw
   };
 }
 
+/** What relocating needs of the kernel: its catalog, and the packages it can send along. */
+export interface RelocateDeps {
+  lookup(name: string): Promise<ModuleInfo | undefined>;
+  runnable(info: ModuleInfo): Promise<Runnable>;
+  pkg(name: string): Promise<Uint8Array | undefined>;
+}
+
 /**
- * What a remote process runs on this node instead, after its link was lost (its restart policy's
- * `fallback: 'local'`): the module installed here, with its spawn's settings, in the mode its
- * configuration or manifest gives unless that is `remote` again (then a worker). Rejects with
- * `kernel/unknown-module` when it is not installed here.
+ * What a remote process runs instead, after its link was lost, where its restart policy's
+ * `fallback` says (ADR 0029): on node `fallback` if that is a node id connected now that runs it
+ * (asked as any remote spawn; its module sent along if it lacks it), else on this node: the
+ * module installed here, with its spawn's settings, in the mode its configuration or manifest
+ * gives unless that is `remote` again (then a worker). Rejects with `kernel/unknown-module` when
+ * it is not installed here either.
  */
-export async function relocateHere(ready: Ready, lookup: (name: string) => Promise<ModuleInfo | undefined>, runnable: (info: ModuleInfo) => Promise<Runnable>): Promise<Ready> {
+export async function relocate(remote: Remote, ready: Ready, fallback: string, deps: RelocateDeps): Promise<Ready> {
   const name = ready.info.name;
-  const info = await lookup(name);
+  if (fallback !== 'local') {
+    try {
+      return await remoteReady(remote, name, { ...ready.o, mode: 'remote', node: fallback }, deps.pkg);
+    } catch {
+      // That node is gone too, or will not run it: this node is the last resort.
+    }
+  }
+  const info = await deps.lookup(name);
   if (info === undefined) throw new KernelError('kernel/unknown-module', `"${name}" is not installed on this node`, { name });
   const asked = { ...ready.o, mode: undefined, node: undefined };
   let o = effectiveSpawn(asked, info);
   if (o.mode === 'remote') o = effectiveSpawn({ ...asked, mode: 'worker' }, info);
-  return { info, o, runnable: await runnable(info) };
+  return { info, o, runnable: await deps.runnable(info) };
 }
 
 /**

@@ -14,8 +14,8 @@ export interface Policy {
   factor: number;
   maxMs: number;
   resetAfterMs: number;
-  /** Where a remote process restarts after `link-lost` (absent: the same node). */
-  fallback?: 'local';
+  /** Where a remote process restarts after `link-lost`: `local`, or a node id (absent: the same node). */
+  fallback?: string;
 }
 
 /** The defaults: 3 restarts a minute, waiting 100 ms, doubling up to 30 s, reset after a quiet minute. */

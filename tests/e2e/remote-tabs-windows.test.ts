@@ -151,6 +151,41 @@ it("a closed tab's process restarts here when its policy says fallback: local, u
   await a.evaluate((p) => window.kernel.kill(p), pid);
 });
 
+it("a closed tab's process restarts on the node its fallback names, when that node is there", async () => {
+  const [c, d] = await Promise.all([openApp(browser.context, server.url), openApp(browser.context, server.url)]);
+  const [idC, idD] = await Promise.all([nodeOf(c), nodeOf(d)]);
+  await Promise.all([waitNode(a, idC), waitNode(a, idD)]);
+  const pid = await a.evaluate(async ([n, f]) => {
+    const w = window as unknown as { __out: Record<number, string>; __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> };
+    const p = await window.kernel.spawn('cat', { mode: 'remote', node: n, restart: { restart: 'transient', fallback: f } });
+    w.__stdin[p.pid] = p.stdin.getWriter();
+    w.__out[p.pid] = '';
+    void (async () => {
+      const dec = new TextDecoder();
+      const reader = p.stdout.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        w.__out[p.pid] += dec.decode(value, { stream: true });
+      }
+    })();
+    return p.pid;
+  }, [idC, idD] as const);
+  await writeStdin(a, pid, 'on c\n');
+  await waitOutput(a, pid, 'on c\n');
+  await c.close();
+  await a.waitForFunction((p) => {
+    const row = window.kernel.processes().find((x) => x.pid === p);
+    return row?.state === 'running' && row.incarnation === 2;
+  }, pid, { timeout: 30_000 });
+  expect(await a.evaluate((p) => window.kernel.processes().find((x) => x.pid === p), pid)).toMatchObject({ mode: 'remote', node: idD, incarnation: 2, lastExit: { reason: 'link-lost' } });
+  await writeStdin(a, pid, 'on d\n');
+  expect(await waitOutput(a, pid, 'on d\n')).toBe('on c\non d\n');
+  expect(await d.evaluate((p) => window.kernel.processes().some((x) => x.remotePid === p && x.state === 'running'), pid)).toBe(true);
+  await a.evaluate((p) => window.kernel.kill(p), pid);
+  await d.close();
+});
+
 it('without fallback a restart goes back to the lost node and ends link-lost, at its restart limit', async () => {
   const d = await openApp(browser.context, server.url);
   const idD = await nodeOf(d);

@@ -76,9 +76,11 @@ describe('snapshots across a link', () => {
 });
 
 describe('restart fallback', () => {
-  it('is "local" or absent', () => {
+  it('is "local", a node id, or absent', () => {
     expect(checkRestartPolicy({ restart: 'transient', fallback: 'local' })).toEqual({ restart: 'transient', fallback: 'local' });
-    expect(checkRestartPolicy({ restart: 'transient', fallback: 'node' })).toBe('restart.fallback must be "local"');
+    expect(checkRestartPolicy({ restart: 'transient', fallback: '0123456789abcdef' })).toEqual({ restart: 'transient', fallback: '0123456789abcdef' });
+    expect(checkRestartPolicy({ restart: 'transient', fallback: '' })).toBe('restart.fallback must be "local" or a node id');
+    expect(checkRestartPolicy({ restart: 'transient', fallback: 3 })).toBe('restart.fallback must be "local" or a node id');
     expect(policyOf({ restart: 'permanent', fallback: 'local' }).fallback).toBe('local');
     expect(policyOf({ restart: 'permanent' }).fallback).toBeUndefined();
   });
