@@ -225,11 +225,14 @@ export class Server {
     await reader.cancel().catch(() => {});
   }
 
-  private trySend(m: RemoteUnsent): void {
+  /** Sends `m`; false if the link could not take it. */
+  private trySend(m: RemoteUnsent): boolean {
     try {
       this.send(m);
+      return true;
     } catch {
-      // The link has ended; `lost` ends what runs for it.
+      // The link has ended (`lost` ends what runs for it), or the message is past its size.
+      return false;
     }
   }
 }

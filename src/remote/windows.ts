@@ -30,16 +30,18 @@ export class SharedWindow {
   constructor(
     windows: WindowsLike,
     pid: number,
-    send: (m: { type: typeof RemoteTag.winOpen; width: number; height: number } | { type: typeof RemoteTag.winFrame; width: number; height: number; data: Uint8Array } | { type: typeof RemoteTag.winClose }) => void,
+    /** Sends a message about the window; false if the link could not take it. */
+    send: (m: { type: typeof RemoteTag.winOpen; width: number; height: number } | { type: typeof RemoteTag.winFrame; width: number; height: number; data: Uint8Array } | { type: typeof RemoteTag.winClose }) => boolean,
   ) {
     this.share = windows.share(pid, {
-      open: (width, height) => send({ type: RemoteTag.winOpen, width, height }),
+      open: (width, height) => void send({ type: RemoteTag.winOpen, width, height }),
       frame: (data, width, height) =>
         new Promise<void>((ok) => {
           this.acked = ok;
-          send({ type: RemoteTag.winFrame, width, height, data });
+          // A frame the link cannot take (past a device link's frame size) is skipped, not waited on.
+          if (!send({ type: RemoteTag.winFrame, width, height, data })) this.ack();
         }),
-      close: () => send({ type: RemoteTag.winClose }),
+      close: () => void send({ type: RemoteTag.winClose }),
     });
   }
 
