@@ -64,6 +64,7 @@ export type KernelErrorCode =
   | 'gfx/no-window'
   | 'remote/unknown-node'
   | 'remote/not-installed'
+  | 'remote/too-large'
   | 'remote/link-lost'
   | 'remote/refused'
   | 'remote/malformed'

@@ -51,6 +51,8 @@ export interface LifecycleDeps {
   gone(row: ProcessInfo): void;
   /** Counts which module bytes run (an incarnation takes its module's hash, and drops it when it ends). */
   uses: { take(sha256: string): void; drop(sha256: string): void };
+  /** What a remote process runs instead after `link-lost`, where its policy's `fallback` says (`local` or a node id). */
+  relocate?(ready: Ready, fallback: string): Promise<Ready>;
 }
 
 /** Where a new process's counts start (a process started again after it ended continues them). */
@@ -316,19 +318,29 @@ export class Lifecycle {
    * Starts a parked (`switching`) process in `mode` from `snapshot`; if that start fails before
    * it runs, it starts again where it was, from the same snapshot (rolled back).
    */
-  moveTo(mode: ExecutionMode, snapshot: Snapshot): void {
+  moveTo(mode: ExecutionMode, snapshot: Snapshot, node?: string): void {
     if (this.row.state !== 'switching') {
       throw new KernelError('migrate/bad-state', `process ${this.row.pid} is ${this.row.state}, not switching`, { pid: this.row.pid, state: this.row.state });
     }
     this.migration.setFallback({ mode: this.row.mode, snapshot });
-    this.setMode(mode);
+    this.setMode(mode, node);
     this.migration.setResume(snapshot);
     this.begin('requested');
   }
 
-  private setMode(mode: ExecutionMode): void {
+  private setMode(mode: ExecutionMode, node?: string): void {
+    const wasRemote = this.row.mode === 'remote';
     this.ready.o.mode = mode;
     this.row.mode = mode;
+    // Moved to another node (ADR 0029), or back from a move there that failed.
+    if (mode === 'remote') {
+      this.ready.o.node = node;
+      if (node !== undefined) this.row.node = node;
+    } else if (wasRemote) {
+      this.ready.o.node = undefined;
+      delete this.row.node;
+      delete this.row.remotePid;
+    }
   }
 
   /** A process restored after a reload: hibernated, its snapshot in storage. */
@@ -428,10 +440,26 @@ export class Lifecycle {
     this.deps.caps.ended(row, false);
     this.deps.changed(row, end.reason);
     const incarnation = row.incarnation;
-    void sleepUnthrottled(decision.delayMs).then(() => {
+    // Its node is gone and its policy says where else: here, or another node (ADR 0029).
+    const fallback = this.history.policy.fallback;
+    const elsewhere = end.reason === 'link-lost' && row.mode === 'remote' && fallback !== undefined ? this.deps.relocate?.(this.current, fallback) : undefined;
+    void Promise.all([sleepUnthrottled(decision.delayMs), elsewhere?.catch((e: unknown) => KernelError.from(e))]).then(([, moved]) => {
       // A kill or an explicit restart may have come first.
-      if (row.state === 'backoff' && row.incarnation === incarnation) this.next(end.reason);
+      if (row.state !== 'backoff' || row.incarnation !== incarnation) return;
+      if (moved instanceof KernelError) return this.finish({ ...end, message: `${end.message ?? 'link lost'}; it cannot start on this node: ${moved.message}` });
+      if (moved !== undefined) this.relocated(moved);
+      this.next(end.reason);
     });
+  }
+
+  /** Runs where its `fallback` put it from now on: its row names that node, or none (here). */
+  private relocated(ready: Ready): void {
+    this.current = ready;
+    this.pending = undefined;
+    this.row.mode = ready.o.mode;
+    delete this.row.remotePid;
+    if (ready.o.mode === 'remote' && ready.o.node !== undefined) this.row.node = ready.o.node;
+    else delete this.row.node;
   }
 
   /** The next incarnation. */

@@ -82,7 +82,7 @@ export class Desktop extends LitElement {
     this.addEventListener('webmk-restart', (e) => void this.#sessions.restart(e.detail.pid));
     this.addEventListener('webmk-hibernate', (e) => void this.#procs.hibernate(e.detail.pid));
     this.addEventListener('webmk-resume', (e) => void this.#procs.resume(e.detail.pid));
-    this.addEventListener('webmk-move', (e) => void this.#procs.move(e.detail.pid, e.detail.mode));
+    this.addEventListener('webmk-move', (e) => void this.#procs.move(e.detail.pid, e.detail.mode, e.detail.node));
     this.addEventListener('webmk-close', (e) => void this.#sessions.close(e.detail.pid));
     this.addEventListener('webmk-pipeline', (e) => void this.#sessions.runPipeline(e.detail.stages, e.detail.line));
     this.addEventListener('webmk-permissions', (e) => this.#modules.askPermissions(e.detail.name));
@@ -243,6 +243,7 @@ export class Desktop extends LitElement {
                 .killable=${killable}
                 .slots=${feed.slots}
                 .migratable=${new Set(feed.modules.filter((m) => m.migratable !== undefined).map((m) => m.name))}
+                .nodes=${feed.nodes}
                 .now=${feed.now}
               ></webmk-processes>
             </section>`,

@@ -19,8 +19,8 @@ export interface ShellEventDetail {
   'webmk-hibernate': { pid: number };
   /** Resume a hibernated process, opening a terminal on it if none shows it. */
   'webmk-resume': { pid: number };
-  /** Move a migratable process to another execution mode (`kernel.setMode`). */
-  'webmk-move': { pid: number; mode: ExecutionMode };
+  /** Move a migratable process to another execution mode, or another node (`kernel.setMode`). */
+  'webmk-move': { pid: number; mode: ExecutionMode; node?: string };
   /** Close a terminal window (killing its process if it still runs). */
   'webmk-close': { pid: number };
   /** Run stages connected by pipes in one terminal window; `line` is what was typed. */
