@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser, showView } from './harness';
 import { install, startBackground, waitExit, waitOutput } from './kernel-helpers';
 import { codeOf, nodeOf, startRemote, waitNode, writeStdin } from './remote-helpers';
 
@@ -204,6 +204,7 @@ it('moves a running migratable process to the other tab (setMode remote): its st
   await writeStdin(a, pid, '5\n');
   await waitOutput(a, pid, 'n=1 total=5 ');
   // Moved from the shell: the process list's "Move to…" offers the other tab.
+  await showView(a, 'Processes');
   const listed = a.locator(`webmk-processes tr[data-pid="${pid}"]`);
   await listed.getByLabel(`Move accum (pid ${pid}) to another mode or node`).selectOption(`node:${idB}`);
   await a.waitForFunction((p) => {
