@@ -100,6 +100,11 @@ done
 # instead of after growing towards 4 GiB.
 compile "$fixtures_src/oom.c" "$fixtures_out/oom.wasm" -Wl,--max-memory=134217728 &
 pids+=($!)
+# A program that allocates, exporting its malloc (the count-malloc transform finds
+# malloc by its export or by name; this toolchain writes no name section). Not
+# through wasm-opt, which splits malloc and calls its inner part directly.
+"$clang" "${cflags[@]}" -Wl,--export=malloc "$fixtures_src/allocs.c" -o "$fixtures_out/allocs.wasm" &
+pids+=($!)
 # The graphics probe twice: no canvas in its manifest, and a detachable one.
 compile "$fixtures_src/gfx-probe.c" "$fixtures_out/gfx-probe.wasm" &
 pids+=($!)

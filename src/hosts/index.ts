@@ -3,4 +3,4 @@ export { NO_HOST_RESOURCES, type Host, type HostResources, type HostStart, type 
 export { WorkerHost, type WorkerHostOptions } from './worker/host';
 export { IframeHost } from './iframe/host';
 export { InpageHost } from './inpage/host';
-export { instrumentAsyncify } from './asyncify/transform';
+export { countMallocTransform, instrumentAsyncify } from './asyncify/transform';

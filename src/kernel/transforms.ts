@@ -8,6 +8,7 @@
  * the same bytes installed again are not transformed again.
  */
 import { KernelError } from '../common';
+import { countMallocTransform } from '../hosts';
 
 /** A transform: the bytes in, the rewritten bytes out (the same bytes: no change). */
 export type TransformFunction = (bytes: Uint8Array, module: { name: string | undefined }) => Uint8Array | Promise<Uint8Array>;
@@ -40,6 +41,13 @@ export interface TransformsApi {
   list(): TransformInfo[];
   /** The most recent refusals (at most 50), oldest first. */
   refusals(): TransformRefusal[];
+  /**
+   * A ready transform (lunatic's heap profiler): counts the module's calls to its malloc (found
+   * by export or name) and the bytes asked for, and writes `malloc: N calls, M bytes` to stderr
+   * when the program ends. Add it with `add('count-malloc', kernel.transforms.countMalloc)`. A
+   * module with no malloc to find is refused (`transform/failed`, the reason in the refusal).
+   */
+  readonly countMalloc: TransformFunction;
 }
 
 const KEPT = 50;
@@ -59,6 +67,7 @@ export class Transforms implements TransformsApi {
   private readonly entries: Entry[] = [];
   private readonly cache = new Map<string, Uint8Array>();
   private readonly refused: TransformRefusal[] = [];
+  readonly countMalloc: TransformFunction = (bytes) => countMallocTransform(bytes);
 
   /** `changed` runs after each change to the list or its counts. */
   constructor(private readonly changed: () => void) {}

@@ -225,6 +225,12 @@ export class ServicesView extends LitElement {
       <h3>Key-value store</h3>
       ${this.#store()}
       <h3>Transforms</h3>
+      ${this.transforms.some((t) => t.name === 'count-malloc')
+        ? nothing
+        : html`<p>
+            <button type="button" class="small add-count-malloc" @click=${() => this.kernel?.transforms.add('count-malloc', this.kernel.transforms.countMalloc)}>Count malloc calls</button>
+            in modules installed from now on (each reports its calls and bytes on stderr when it ends)
+          </p>`}
       ${this.transforms.length === 0
         ? html`<p class="empty">None registered (kernel.transforms.add).</p>`
         : html`<ul class="chips">

@@ -95,4 +95,32 @@ describe('transforms', () => {
     });
     expect(code).toBe('kernel/bad-argument');
   });
+
+  it('count-malloc (the ready transform) makes a module report its malloc calls and bytes at its end', async () => {
+    await page.evaluate(() => window.kernel.transforms.add('count-malloc', window.kernel.transforms.countMalloc));
+    await page.evaluate(async (b) => void (await window.kernel.install(new Uint8Array(b), { name: 'allocs' })), moduleBytes('allocs'));
+    const five = await run(page, 'allocs', { args: ['5', '64'] });
+    const nine = await run(page, 'allocs', { args: ['9', '64'] });
+    expect(five.stdout).toBe('allocated 5 blocks (10)\n');
+    const counts = (stderr: string) => {
+      const m = /malloc: (\d+) calls, (\d+) bytes\n/.exec(stderr);
+      expect(m, stderr).not.toBeNull();
+      return [Number(m?.[1]), Number(m?.[2])];
+    };
+    const [c5, b5] = counts(five.stderr);
+    const [c9, b9] = counts(nine.stderr);
+    // Four blocks more: four more calls, their 4 x 64 bytes and four more pointers, exactly.
+    expect([c9 - c5, b9 - b5]).toEqual([4, 4 * 4 + 4 * 64]);
+    // Through proc_exit with a code it reports too.
+    const exited = await run(page, 'allocs', { args: ['3', '8', '3'] });
+    expect(exited.code).toBe(3);
+    counts(exited.stderr);
+    // A module with no malloc to count is installed as it was, the reason in the refusal.
+    await page.evaluate(async (b) => void (await window.kernel.install(new Uint8Array(b), { name: 'plain-hello' })), moduleBytes('hello'));
+    const refusal = await page.evaluate(() => window.kernel.transforms.refusals().find((r) => r.module === 'plain-hello'));
+    expect(refusal).toMatchObject({ transform: 'count-malloc', code: 'transform/failed' });
+    expect(refusal?.message).toContain('no function named malloc');
+    expect((await run(page, 'plain-hello')).stderr).not.toContain('malloc:');
+    await page.evaluate(() => window.kernel.transforms.remove('count-malloc'));
+  }, 60_000);
 });

@@ -29,10 +29,25 @@ function checkShape(module: WebAssembly.Module): void {
  */
 export async function instrumentAsyncify(bytes: Uint8Array): Promise<Uint8Array> {
   checkShape(await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>));
-  const worker = new Worker(transformUrl, { type: 'module', name: 'webmk: asyncify' });
+  return rewrite(bytes, 'asyncify', 'registry/not-migratable');
+}
+
+/**
+ * The count-malloc transform (count-malloc.ts): the module rewritten to count its calls to
+ * malloc and report them on stderr at its end. Rejects with `transform/failed` (no malloc to
+ * count, not a command, the pass failed), which `kernel.transforms` reports and skips.
+ */
+export async function countMallocTransform(bytes: Uint8Array): Promise<Uint8Array> {
+  return rewrite(bytes, 'count-malloc', 'transform/failed');
+}
+
+/** Runs one binaryen rewrite in a worker of its own; failures become `code`. */
+async function rewrite(bytes: Uint8Array, op: 'asyncify' | 'count-malloc', code: 'registry/not-migratable' | 'transform/failed'): Promise<Uint8Array> {
+  const what = op === 'asyncify' ? 'the Asyncify pass' : 'the count-malloc transform';
+  const worker = new Worker(transformUrl, { type: 'module', name: `webmk: ${op}` });
   try {
     const reply = await new Promise<unknown>((ok, fail) => {
-      const timer = setTimeout(() => fail(new KernelError('registry/not-migratable', `the Asyncify pass took more than ${TRANSFORM_TIMEOUT_MS / 1000} s`)), TRANSFORM_TIMEOUT_MS);
+      const timer = setTimeout(() => fail(new KernelError(code, `${what} took more than ${TRANSFORM_TIMEOUT_MS / 1000} s`)), TRANSFORM_TIMEOUT_MS);
       worker.onmessage = (e) => {
         clearTimeout(timer);
         ok(e.data);
@@ -40,14 +55,14 @@ export async function instrumentAsyncify(bytes: Uint8Array): Promise<Uint8Array>
       worker.onerror = (e) => {
         clearTimeout(timer);
         e.preventDefault();
-        fail(new KernelError('registry/not-migratable', `the Asyncify pass failed: ${e.message || 'its worker failed'}`));
+        fail(new KernelError(code, `${what} failed: ${e.message || 'its worker failed'}`));
       };
-      worker.postMessage({ bytes: bytes.slice() });
+      worker.postMessage({ bytes: bytes.slice(), op });
     });
     const r = parseReply(reply);
-    if (!r.ok) throw new KernelError('registry/not-migratable', `the Asyncify pass refused the module: ${r.message}`);
+    if (!r.ok) throw new KernelError(code, `${what} refused the module: ${r.message}`);
     await WebAssembly.compile(r.bytes as Uint8Array<ArrayBuffer>).catch((e: unknown) => {
-      throw new KernelError('registry/not-migratable', `the instrumented module does not compile: ${e instanceof Error ? e.message : String(e)}`);
+      throw new KernelError(code, `the rewritten module does not compile: ${e instanceof Error ? e.message : String(e)}`);
     });
     return r.bytes;
   } finally {
