@@ -58,6 +58,11 @@ describe('the services and store view', () => {
     expect(await page.evaluate(() => window.kernel.kv.get('notes', 'third'))).toBe('from the form');
     await page.evaluate(() => window.kernel.transforms.add('identity', (b) => b));
     await page.locator('webmk-services-view [data-transform="identity"]').waitFor();
+    // The ready transform is one click away.
+    await page.locator('webmk-services-view').getByRole('button', { name: 'Count malloc calls' }).click();
+    await page.locator('webmk-services-view [data-transform="count-malloc"]').waitFor();
+    expect(await page.evaluate(() => window.kernel.transforms.list().map((t) => t.name))).toEqual(['identity', 'count-malloc']);
+    await expect(page.locator('webmk-services-view').getByRole('button', { name: 'Count malloc calls' }).count()).resolves.toBe(0);
     const shot = await page.locator('webmk-services-view').screenshot({ path: `${SHOTS}/webmk-services-view-desktop.png` });
     expect(shot.length).toBeGreaterThan(1000);
   });
