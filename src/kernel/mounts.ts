@@ -45,7 +45,8 @@ export async function loadMounts(o: CheckedSpawn, module: string): Promise<void>
     }
   }
   for (const [dir, root] of table) {
-    if (dir === '') continue;
+    // A home is not loaded: the worker lists it and reads its files through the file server (ADR 0025).
+    if (dir === '' || typeof root === 'string') continue;
     const base = dir.replace(/\/+$/, '');
     const tree = await readHome(root, typeof root === 'string' ? undefined : FOLDER_LIMIT);
     o.files = [...o.files, ...tree.map(([p, b]): [string, Uint8Array] => [`${base}/${p}`, b])];
