@@ -24,6 +24,8 @@ interface Opened {
   /** Emptied at open: the swap starts empty, and a close with no write still empties it. */
   truncated: boolean;
   swap: Swap | undefined;
+  /** A write or truncate failed since the last commit: the next commit drops the swap instead. */
+  failed: FileError | undefined;
 }
 
 /** How a request ends: its reply and how many bytes of the channel it filled. */
@@ -49,7 +51,8 @@ export class Session {
       return await this.run(op, r);
     } catch (e) {
       const f = failureOf(e);
-      if (f.code === 'nospace') {
+      // The write that met the full disk tells the page (its close, which then fails too, does not again).
+      if (f.code === 'nospace' && op.op !== 'commit') {
         const path = 'id' in op ? this.files.get(op.id)?.path : 'path' in op ? op.path : undefined;
         if (path !== undefined) this.noSpace(path);
       }
@@ -73,7 +76,7 @@ export class Session {
         const [dir, leaf] = await this.home.parent(op.path);
         await dir.getFileHandle(leaf, { create: op.create });
         const id = this.nextId++;
-        this.files.set(id, { path: op.path, size: 0, truncated: op.trunc, swap: undefined });
+        this.files.set(id, { path: op.path, size: 0, truncated: op.trunc, swap: undefined, failed: undefined });
         this.home.hold(op.path);
         return ok({ id });
       }
@@ -86,15 +89,13 @@ export class Session {
       }
       case 'write': {
         const o = this.opened(op.id);
-        const swap = await this.swapOf(o);
-        const n = swap.sah.write(r.data, { at: op.at });
+        const n = await this.changing(o, (swap) => swap.sah.write(r.data, { at: op.at }));
         o.size = Math.max(o.size, op.at + n);
         return ok(n);
       }
       case 'truncate': {
         const o = this.opened(op.id);
-        const swap = await this.swapOf(o);
-        swap.sah.truncate(op.size);
+        await this.changing(o, (swap) => swap.sah.truncate(op.size));
         o.size = op.size;
         return ok();
       }
@@ -144,6 +145,16 @@ export class Session {
     }
   }
 
+  /** Runs a change on the swap; a failure (a full disk) marks the file, so its commit keeps the good one. */
+  private async changing<T>(o: Opened, f: (swap: Swap) => T): Promise<T> {
+    try {
+      return f(await this.swapOf(o));
+    } catch (e) {
+      o.failed = failureOf(e);
+      throw o.failed;
+    }
+  }
+
   /** The file's swap, made at its first write: a copy of the real file, unless it was emptied. */
   private async swapOf(o: Opened): Promise<Swap> {
     if (o.swap !== undefined) return o.swap;
@@ -179,6 +190,14 @@ export class Session {
 
   /** Moves the swap over the real file, at once; the real file stays as it was until then. */
   private async commit(o: Opened): Promise<void> {
+    const failed = o.failed;
+    if (failed !== undefined) {
+      // Half a write is not kept: the swap goes, the real file stays as it was, and the close says why.
+      o.failed = undefined;
+      o.truncated = false;
+      this.dropSwap(o);
+      throw failed;
+    }
     if (o.swap === undefined && !o.truncated) return;
     const swap = await this.swapOf(o);
     swap.sah.flush();
@@ -256,10 +275,14 @@ export class Session {
     if (o === undefined) return;
     this.files.delete(id);
     this.home.release(o.path);
-    if (o.swap !== undefined) {
-      o.swap.sah.close();
-      void o.swap.dir.removeEntry(o.swap.name).catch(() => {});
-    }
+    this.dropSwap(o);
+  }
+
+  private dropSwap(o: Opened): void {
+    if (o.swap === undefined) return;
+    o.swap.sah.close();
+    void o.swap.dir.removeEntry(o.swap.name).catch(() => {});
+    o.swap = undefined;
   }
 
   /** The process has ended: everything it held goes. */

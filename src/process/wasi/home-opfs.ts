@@ -96,8 +96,12 @@ export class HomeFile extends FileNode {
   commit(): Errno {
     if (!this.dirty || this.id === undefined) return wasi.ERRNO_SUCCESS;
     const r = this.ch.ask({ op: 'commit', id: this.id });
-    if (typeof r === 'number') return r;
     this.dirty = false;
+    if (typeof r === 'number') {
+      // Not kept: the home has the file it had before, of a length this process must ask again.
+      this.known = undefined;
+      return r;
+    }
     return wasi.ERRNO_SUCCESS;
   }
 
@@ -108,11 +112,6 @@ export class HomeFile extends FileNode {
     if (this.opens === 0 && this.id !== undefined) {
       this.ch.ask({ op: 'close', id: this.id });
       this.id = undefined;
-      // A failed commit is dropped with the swap: the home keeps the file it had.
-      if (this.dirty) {
-        this.dirty = false;
-        this.known = undefined;
-      }
     }
     return err;
   }
