@@ -253,18 +253,19 @@ export class Session {
   private async rename(from: string, to: string): Promise<void> {
     const [fromDir, fromLeaf] = await this.home.parent(from);
     const [toDir, toLeaf] = await this.home.parent(to, true);
-    let h: FileSystemFileHandle | FileSystemDirectoryHandle;
-    try {
-      h = await fromDir.getFileHandle(fromLeaf);
-    } catch (e) {
-      if (!(e instanceof DOMException && e.name === 'TypeMismatchError')) throw e;
-      h = await fromDir.getDirectoryHandle(fromLeaf);
-      // An empty directory in the way goes first (the process checked that it is empty).
-      await toDir.removeEntry(toLeaf).catch(() => {});
-    }
     this.home.let(from);
     this.home.let(to);
-    await moveFile(h, toDir, toLeaf);
+    try {
+      await moveFile(await fromDir.getFileHandle(fromLeaf), toDir, toLeaf);
+    } catch (e) {
+      if (!(e instanceof DOMException && e.name === 'TypeMismatchError')) throw e;
+      // OPFS moves files only: a directory is made anew and its files moved into it, one by one
+      // (no byte is copied, but another process may see it half moved). An empty directory in the
+      // way goes first (the process checked that it is empty).
+      await toDir.removeEntry(toLeaf).catch(() => {});
+      await moveTree(await fromDir.getDirectoryHandle(fromLeaf), await toDir.getDirectoryHandle(toLeaf, { create: true }));
+      await fromDir.removeEntry(fromLeaf, { recursive: true });
+    }
     this.home.renamed(from, to);
     for (const o of this.files.values()) if (o.path === from || o.path.startsWith(`${from}/`)) o.path = to + o.path.slice(from.length);
   }
@@ -289,5 +290,15 @@ export class Session {
   end(): void {
     this.ended = true;
     for (const id of [...this.files.keys()]) this.drop(id);
+  }
+}
+
+/** Moves everything in `from` into `to`, files by OPFS's own move, directories made anew. */
+async function moveTree(from: FileSystemDirectoryHandle, to: FileSystemDirectoryHandle): Promise<void> {
+  const entries: Array<[string, FileSystemHandle]> = [];
+  for await (const e of from as unknown as AsyncIterable<[string, FileSystemHandle]>) entries.push(e);
+  for (const [name, h] of entries) {
+    if (h.kind === 'file') await moveFile(h as FileSystemFileHandle, to, name);
+    else await moveTree(h as FileSystemDirectoryHandle, await to.getDirectoryHandle(name, { create: true }));
   }
 }
