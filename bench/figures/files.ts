@@ -164,17 +164,16 @@ export async function filesFigure(): Promise<FigureResult> {
     rows: [
       row({ id: 'files.home-write', figure: figure('write'), unit: 'MB/s', better: 'higher', webmk: mbps(size, homeWrite), baseline: 'OPFS sync access handle from a plain worker: open, write, flush, close', raw: mbps(size, rawWrite), target: { op: '>=', ratio: 0.5 }, note }),
       row({ id: 'files.home-read', figure: figure('read'), unit: 'MB/s', better: 'higher', webmk: mbps(size, homeRead), baseline: 'OPFS sync access handle from a plain worker: open, read, close', raw: mbps(size, rawRead), target: { op: '>=', ratio: 0.5 }, note: 'read through the file server\'s sync access handle, 1 MiB per round trip through shared memory (ADR 0025)' }),
+      // The raw worker above makes and checks the pattern in a JS loop, the module in wasm: the storage alone is the stricter baseline.
+      row({ id: 'files.home-write-bare', figure: figure('write'), unit: 'MB/s', better: 'higher', webmk: mbps(size, homeWrite), baseline: 'the same handle, no pattern made in the loop (the storage alone)', raw: mbps(size, bareWrite), target: { op: '>=', ratio: 0.5 } }),
+      row({ id: 'files.home-read-bare', figure: figure('read'), unit: 'MB/s', better: 'higher', webmk: mbps(size, homeRead), baseline: 'the same handle, no pattern checked (the storage alone)', raw: mbps(size, bareRead), target: { op: '>=', ratio: 0.5 } }),
       row({ id: 'files.home-small', figure: smallFigure, unit: 'files/s', better: 'higher', webmk: perSecond(SMALL, homeSmall), baseline: 'OPFS from a plain worker: getFileHandle(create), getFile, removeEntry', raw: perSecond(SMALL, rawSmall) }),
       row({ id: 'files.tmp-write', figure: memFigure('write'), unit: 'MB/s', better: 'higher', webmk: mbps(TMP_SIZE, tmpWrite), baseline: 'memcpy: Uint8Array.set of 64 MiB on the page', raw: mbps(TMP_SIZE, copy) }),
       row({ id: 'files.tmp-read', figure: memFigure('read'), unit: 'MB/s', better: 'higher', webmk: mbps(TMP_SIZE, tmpRead), baseline: 'memcpy: Uint8Array.set of 64 MiB on the page', raw: mbps(TMP_SIZE, copy) }),
     ],
     breakdown: [
       { id: 'files.home-read-wall', what: `home read from the page: spawn to exit, ${mb} MiB`, value: mbps(size, homeReadWall), unit: 'MB/s' },
-      // The raw worker makes and checks the pattern in a JS loop, the module in wasm: the storage alone is the stricter baseline.
-      { id: 'files.raw-write-bare', what: `raw OPFS sync access handle, ${mb} MiB write, no pattern made in the loop`, value: mbps(size, bareWrite), unit: 'MB/s' },
-      { id: 'files.raw-read-bare', what: `raw OPFS sync access handle, ${mb} MiB read, no pattern checked`, value: mbps(size, bareRead), unit: 'MB/s' },
-      { id: 'files.home-write-vs-bare', what: 'home write / bare raw write', value: mbps(size, homeWrite) / mbps(size, bareWrite), unit: '×' },
-      { id: 'files.home-read-vs-bare', what: 'home read / bare raw read', value: mbps(size, homeRead) / mbps(size, bareRead), unit: '×' },
+
     ],
     detail: {
       homeBytes: size,
