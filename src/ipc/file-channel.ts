@@ -23,8 +23,12 @@ const JSON_AT = 64;
 const JSON_BYTES = 1024 * 1024;
 const DATA_AT = JSON_AT + JSON_BYTES;
 
-/** The most bytes one read or write moves: a larger one goes in pieces. */
-export const FILE_CHANNEL_DATA = 1024 * 1024;
+/**
+ * The most bytes one read or write moves: a larger one goes in pieces. Each call is two thread
+ * switches, which on a loaded machine cost more than the bytes: the worker gathers small
+ * sequential writes, and reads ahead, up to this.
+ */
+export const FILE_CHANNEL_DATA = 4 * 1024 * 1024;
 
 /** A new channel's buffer. */
 export function allocateFileChannel(): SharedArrayBuffer {
@@ -58,13 +62,21 @@ export interface FileAnswer {
   data: Uint8Array;
 }
 
-/** Worker side: calls the server and blocks until it answers; `bytes` go with a write. */
-export function callFileServer(sab: SharedArrayBuffer, request: unknown, bytes?: Uint8Array): FileAnswer {
+/** Worker side: the channel's room for bytes, to gather a write's bytes in before the call that sends them. */
+export function fileChannelData(sab: SharedArrayBuffer): Uint8Array {
+  return new Uint8Array(sab, DATA_AT, FILE_CHANNEL_DATA);
+}
+
+/**
+ * Worker side: calls the server and blocks until it answers; `bytes` go with a write (a number:
+ * that many already put in `fileChannelData`).
+ */
+export function callFileServer(sab: SharedArrayBuffer, request: unknown, bytes?: Uint8Array | number): FileAnswer {
   const h = new Int32Array(sab, 0, 4);
   if (Atomics.load(h, STATE) === CLOSED) return { value: { ok: false, code: 'closed' }, data: new Uint8Array(0) };
   putJson(sab, request);
-  const n = bytes?.length ?? 0;
-  if (bytes !== undefined) new Uint8Array(sab, DATA_AT, n).set(bytes);
+  const n = typeof bytes === 'number' ? bytes : (bytes?.length ?? 0);
+  if (bytes !== undefined && typeof bytes !== 'number') new Uint8Array(sab, DATA_AT, n).set(bytes);
   Atomics.store(h, DATA_LEN, n);
   Atomics.store(h, STATE, REQUEST);
   Atomics.notify(h, STATE);

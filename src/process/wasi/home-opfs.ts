@@ -6,7 +6,7 @@
  * write) or an end mid-write never leaves half a file in place of a good one.
  */
 import { wasi } from '@bjorn3/browser_wasi_shim';
-import { FILE_CHANNEL_DATA, callFileServer, type FileFailure, type FileOp, type FileReply } from '../../ipc';
+import { callFileServer, fileChannelData, type FileFailure, type FileOp, type FileReply } from '../../ipc';
 import { DirNode, FileNode, MAX_FILE_SIZE, link, unlink, type Errno, type Inode } from './vfs';
 import type { HomePlace, Keeper, OpenFile } from './home';
 
@@ -21,16 +21,105 @@ const ERRNO: Record<FileFailure, Errno> = {
   closed: wasi.ERRNO_IO,
 };
 
-/** The file server, through this process's channel. */
+/** A run of bytes of one open file: gathered to be written, or read ahead, in the channel. */
+interface Run {
+  id: number;
+  at: number;
+  n: number;
+}
+
+/**
+ * The file server, through this process's channel. Sequential writes are gathered in the
+ * channel and sent together (before any other call, and at commit), and a read brings as much as
+ * the channel holds, for the next reads to take without a call: each call costs two thread
+ * switches. A gathered write the server refuses fails the next write or commit of its file.
+ */
 class Channel {
-  constructor(private readonly sab: SharedArrayBuffer) {}
+  private readonly room: Uint8Array;
+  private gathered: Run | undefined;
+  private ahead: Run | undefined;
+  private readonly refused = new Map<number, Errno>();
+
+  constructor(private readonly sab: SharedArrayBuffer) {
+    this.room = fileChannelData(sab);
+  }
+
   /** Asks; answers the reply's value, or an errno. `out` receives a read's bytes. */
-  ask(op: FileOp, bytes?: Uint8Array, out?: Uint8Array): { value: unknown } | Errno {
+  ask(op: FileOp, bytes?: Uint8Array | number, out?: Uint8Array): { value: unknown } | Errno {
+    if (typeof bytes !== 'number') this.send();
+    this.ahead = undefined;
     const { value, data } = callFileServer(this.sab, op, bytes);
     const r = value as FileReply;
     if (!r.ok) return ERRNO[r.code] ?? wasi.ERRNO_IO;
     if (out !== undefined) out.set(data.subarray(0, Math.min(out.length, data.length)));
     return { value: r.value };
+  }
+
+  /** Sends what was gathered; a refusal is kept for the file's next write or commit. */
+  private send(): void {
+    const g = this.gathered;
+    if (g === undefined) return;
+    this.gathered = undefined;
+    const r = this.ask({ op: 'write', id: g.id, at: g.at }, g.n);
+    if (typeof r === 'number') this.refused.set(g.id, r);
+  }
+
+  /** A refusal of a gathered write of file `id`, once. */
+  private refusal(id: number): Errno {
+    const err = this.refused.get(id) ?? wasi.ERRNO_SUCCESS;
+    this.refused.delete(id);
+    return err;
+  }
+
+  /** Writes `data` at `at` of file `id`: gathered when it follows what is, sent when the room is full. */
+  write(id: number, at: number, data: Uint8Array): Errno {
+    let err = this.refusal(id);
+    if (err !== wasi.ERRNO_SUCCESS) return err;
+    const g = this.gathered;
+    if (g === undefined || g.id !== id || g.at + g.n !== at || g.n + data.length > this.room.length) {
+      this.send();
+      err = this.refusal(id);
+      if (err !== wasi.ERRNO_SUCCESS) return err;
+    }
+    this.ahead = undefined;
+    if (data.length >= this.room.length) {
+      for (let done = 0; done < data.length; done += this.room.length) {
+        const r = this.ask({ op: 'write', id, at: at + done }, data.subarray(done, done + this.room.length));
+        if (typeof r === 'number') return r;
+      }
+      return wasi.ERRNO_SUCCESS;
+    }
+    const run = this.gathered ?? { id, at, n: 0 };
+    this.room.set(data, run.n);
+    run.n += data.length;
+    this.gathered = run;
+    return wasi.ERRNO_SUCCESS;
+  }
+
+  /** Sends what was gathered for file `id` (before a commit): its refusal, if any. */
+  flush(id: number): Errno {
+    if (this.gathered?.id === id) this.send();
+    return this.refusal(id);
+  }
+
+  /** Reads into `dst` from `at` of file `id`, as far as `end`; answers how many bytes. */
+  read(id: number, at: number, dst: Uint8Array, end: number): number {
+    let done = 0;
+    while (done < dst.length && at + done < end) {
+      const a = this.ahead;
+      if (a !== undefined && a.id === id && at + done >= a.at && at + done < a.at + a.n) {
+        const from = at + done - a.at;
+        const n = Math.min(dst.length - done, a.n - from);
+        dst.set(this.room.subarray(from, from + n), done);
+        done += n;
+        continue;
+      }
+      const len = Math.min(this.room.length, end - at - done);
+      const r = this.ask({ op: 'read', id, at: at + done, len });
+      if (typeof r === 'number' || r.value === 0) break;
+      this.ahead = { id, at: at + done, n: r.value as number };
+    }
+    return done;
   }
 }
 
@@ -95,12 +184,14 @@ export class HomeFile extends FileNode {
   /** Moves what was written in place (fsync, close). */
   commit(): Errno {
     if (!this.dirty || this.id === undefined) return wasi.ERRNO_SUCCESS;
+    // A gathered write refused is reported by the commit too (the server drops the swap).
+    const refused = this.ch.flush(this.id);
     const r = this.ch.ask({ op: 'commit', id: this.id });
     this.dirty = false;
-    if (typeof r === 'number') {
+    if (typeof r === 'number' || refused !== wasi.ERRNO_SUCCESS) {
       // Not kept: the home has the file it had before, of a length this process must ask again.
       this.known = undefined;
-      return r;
+      return typeof r === 'number' ? r : refused;
     }
     return wasi.ERRNO_SUCCESS;
   }
@@ -129,18 +220,8 @@ export class HomeFile extends FileNode {
   }
 
   override readAt(at: number, dst: Uint8Array): number {
-    const end = Math.min(this.length, at + dst.length);
-    const n = this.withId((id) => {
-      let done = 0;
-      while (at + done < end) {
-        const len = Math.min(end - at - done, FILE_CHANNEL_DATA);
-        const r = this.ch.ask({ op: 'read', id, at: at + done, len }, undefined, dst.subarray(done, done + len));
-        if (typeof r === 'number' || r.value === 0) break;
-        done += r.value as number;
-      }
-      return done;
-    });
-    return typeof n === 'object' ? 0 : n;
+    const n = this.withId((id) => this.ch.read(id, at, dst, this.length));
+    return typeof n === 'number' ? n : 0;
   }
 
   override bytes(): Uint8Array {
@@ -153,12 +234,8 @@ export class HomeFile extends FileNode {
     if (offset + data.length > MAX_FILE_SIZE) return wasi.ERRNO_FBIG;
     const id = this.id;
     if (id === undefined) return wasi.ERRNO_BADF;
-    for (let done = 0; done < data.length; ) {
-      const piece = data.subarray(done, done + FILE_CHANNEL_DATA);
-      const r = this.ch.ask({ op: 'write', id, at: offset + done }, piece);
-      if (typeof r === 'number') return r;
-      done += piece.length;
-    }
+    const err = this.ch.write(id, offset, data);
+    if (err !== wasi.ERRNO_SUCCESS) return err;
     this.dirty = true;
     this.known = Math.max(this.length, offset + data.length);
     this.touch();
@@ -276,12 +353,8 @@ export class OpfsKeeper implements Keeper {
     const r = this.ch.ask({ op: 'open', path: place.path, create: true, trunc: true });
     if (typeof r === 'number') return r;
     const id = (r.value as { id: number }).id;
-    const bytes = node.bytes();
-    let err: Errno = wasi.ERRNO_SUCCESS;
-    for (let at = 0; at < bytes.length && err === wasi.ERRNO_SUCCESS; at += FILE_CHANNEL_DATA) {
-      const w = this.ch.ask({ op: 'write', id, at }, bytes.subarray(at, at + FILE_CHANNEL_DATA));
-      if (typeof w === 'number') err = w;
-    }
+    let err = this.ch.write(id, 0, node.bytes());
+    if (err === wasi.ERRNO_SUCCESS) err = this.ch.flush(id);
     if (err === wasi.ERRNO_SUCCESS) {
       const c = this.ch.ask({ op: 'commit', id });
       if (typeof c === 'number') err = c;
