@@ -156,6 +156,9 @@ describe('a home kept in OPFS', () => {
     await send(pid, 'after\n');
     await waitOutput(page, pid, 'n=2 size=13');
     expect(await pageRead('homeprobe', 'journal.txt')).toBe('before\nafter\n');
+    // Moved to a frame it would lose its home (no file server there): refused.
+    const code = await page.evaluate(async (p) => window.kernel.setMode(p, 'iframe').then(() => 'ok', (e: { code?: string }) => e.code), pid);
+    expect(code).toBe('migrate/unsupported');
     await page.evaluate((p) => window.kernel.kill(p), pid);
   });
 });
