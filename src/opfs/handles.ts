@@ -81,6 +81,11 @@ export class Home {
     return this.dir;
   }
 
+  /** Forgets the home's directory (removed from outside, say by a page script): it is made again at the next use. */
+  forget(): void {
+    this.dir = undefined;
+  }
+
   /** The directory `names` lead to (made on the way with `create`). */
   async directory(names: string[], create = false): Promise<FileSystemDirectoryHandle> {
     let d = await this.root();

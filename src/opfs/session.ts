@@ -48,7 +48,14 @@ export class Session {
   async handle(r: FileRequest): Promise<Answer> {
     const op = r.args as FileOp;
     try {
-      return await this.run(op, r);
+      try {
+        return await this.run(op, r);
+      } catch (e) {
+        // The home itself may have been removed and made again since its handle was taken: once more, from the top.
+        if (!('path' in op) || failureOf(e).code !== 'notfound') throw e;
+        this.home.forget();
+        return await this.run(op, r);
+      }
     } catch (e) {
       const f = failureOf(e);
       // The write that met the full disk tells the page (its close, which then fails too, does not again).
