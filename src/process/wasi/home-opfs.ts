@@ -221,9 +221,16 @@ export class OpfsKeeper implements Keeper {
     return typeof r === 'number' ? r : wasi.ERRNO_SUCCESS;
   }
 
-  move(from: HomePlace, to: HomePlace): Errno {
+  move(from: HomePlace, to: HomePlace, node: Inode): Errno {
     const r = this.ch.ask({ op: 'rename', from: from.path, to: to.path });
-    return typeof r === 'number' ? r : wasi.ERRNO_SUCCESS;
+    if (typeof r === 'number') return r;
+    // The files under the new name are asked for by it from now on.
+    const walk = (n: Inode, path: string): void => {
+      if (n instanceof HomeFile) n.path = path;
+      if (n instanceof DirNode) for (const [name, child] of n.entries) walk(child, `${path}/${name}`);
+    };
+    walk(node, to.path);
+    return wasi.ERRNO_SUCCESS;
   }
 
   write(place: HomePlace, node: Inode): Errno {

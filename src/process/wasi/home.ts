@@ -32,8 +32,8 @@ export interface Keeper {
   remove(place: HomePlace): Errno;
   /** A file or a directory with all under it written there (a rename into it from elsewhere). */
   write(place: HomePlace, node: Inode): Errno;
-  /** A rename inside it; undefined where the keeper has none (then: write the new, remove the old). */
-  move?(from: HomePlace, to: HomePlace): Errno;
+  /** A rename of `node` inside it; undefined where the keeper has none (then: write the new, remove the old). */
+  move?(from: HomePlace, to: HomePlace, node: Inode): Errno;
 }
 
 /** A place in a kept tree: its keeper and its path there. */

@@ -127,9 +127,9 @@ export function pathImports(g: Guest): Imports {
       const err = vfs.rename(from.base(), fromPath, to.base(), toPath);
       if (err !== wasi.ERRNO_SUCCESS || (was === undefined && will === undefined)) return err;
       if (within && was.path === will.path) return wasi.ERRNO_SUCCESS;
-      if (within && was.keeper.move !== undefined) return was.keeper.move(was, will);
-      // The kept tree gets the new name before it loses the old one: a failure leaves a copy, not a loss.
       const node = vfs.lookup(to.base(), toPath, false);
+      if (within && was.keeper.move !== undefined && typeof node !== 'number') return was.keeper.move(was, will, node);
+      // The kept tree gets the new name before it loses the old one: a failure leaves a copy, not a loss.
       if (will !== undefined && typeof node !== 'number') {
         const e = will.keeper.write(will, node);
         if (e !== wasi.ERRNO_SUCCESS) return e;
