@@ -3,7 +3,7 @@
  * (`npm run lint:deps`). Arrows point down only:
  *
  *   main.ts, shell -> kernel -> bus, gfx, kv (capabilities) -> capability (their contract)
- *                            -> registry, hosts -> process (runtime) -> ipc -> common (floor)
+ *                            -> registry, hosts -> process (runtime), opfs (file server) -> ipc -> common (floor)
  *                            -> remote (nodes, links) -> hosts (the contract its mode implements)
  *
  * Each rule names the files that break it. tests/unit/layers.test.ts proves every rule fires.
@@ -47,7 +47,13 @@ module.exports = {
       ['ipc', 'common'],
       'The process runtime runs inside a module\'s realm and must not drag page-side code along.',
     ),
-    only('hosts-below-the-kernel', 'hosts', ['process', 'ipc', 'common'], 'Hosts run processes; they know nothing of the kernel or capabilities.'),
+    only('hosts-below-the-kernel', 'hosts', ['process', 'opfs', 'ipc', 'common'], 'Hosts run processes; they know nothing of the kernel or capabilities.'),
+    only(
+      'file-server-stands-on-ipc',
+      'opfs',
+      ['ipc', 'common'],
+      'The file server (ADR 0025) runs in a worker of its own and serves processes through ipc/ channels: it knows nothing above them.',
+    ),
     only(
       'remote-beside-hosts',
       'remote',
@@ -86,10 +92,10 @@ module.exports = {
     },
     {
       name: 'index-is-the-surface',
-      comment: 'Other folders import a folder through its index.ts (a worker entry is loaded by URL, not imported).',
+      comment: 'Other folders import a folder through its index.ts (a worker entry, a process\'s or the file server\'s, is loaded by URL, not imported).',
       severity: 'error',
       from: { path: '^src/([^/]+)/' },
-      to: { path: SRC, pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$', '^src/process/worker-entry\\.ts$'] },
+      to: { path: SRC, pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$', '^src/process/worker-entry\\.ts$', '^src/opfs/worker-entry\\.ts$'] },
     },
     {
       name: 'process-runtime-takes-no-page-libraries',

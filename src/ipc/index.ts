@@ -16,3 +16,5 @@ export { parseFromFrame, parseToFrame } from './frame-parse';
 export { InboxSpace } from './bus-space';
 export { fromBase64, toBase64 } from './base64';
 export { PARK_CALL, MigrateControl, MIGRATE_CONTROL, MIGRATE_CONTROL_BYTES, parseSnapshot, isMigrateStart, type Snapshot, type MigrateStart } from './migrate-protocol';
+export { allocateFileChannel, isFileChannel, callFileServer, sendFileRequest, takeFileReply, fileChannelData, serveFileChannel, closeFileChannel, FILE_CHANNEL_DATA, type FileAnswer, type FileRequest } from './file-channel';
+export * from './file-protocol';

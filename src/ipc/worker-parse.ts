@@ -2,6 +2,7 @@
 import { KernelError, type ExitReason } from '../common';
 import { isMigrateStart } from './migrate-protocol';
 import { isInt, isStrings, malformed, versioned } from './parse-util';
+import { isFileChannel } from './file-channel';
 import { FromWorker, ReplyBy, ToWorker, WORKER_LOCK_PREFIX, WORKER_PROTOCOL, type FromWorkerMessage, type ReplyMode, type ToWorkerMessage } from './worker-protocol';
 
 const REASONS: readonly ExitReason[] = ['exited', 'crashed', 'memory-exceeded', 'killed', 'failed'];
@@ -57,6 +58,8 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
     isStrings(r.env) &&
     isStrings(r.preopens) &&
     (r.homes === undefined || isStrings(r.homes)) &&
+    (r.opfsHome === undefined || isOpfsHome(r.opfsHome)) &&
+    (r.fileChannel === undefined || isFileChannel(r.fileChannel)) &&
     Array.isArray(r.files) &&
     r.files.every((f) => Array.isArray(f) && typeof f[0] === 'string' && f[1] instanceof Uint8Array) &&
     r.stdin instanceof SharedArrayBuffer &&
@@ -134,4 +137,10 @@ export function parseFromWorker(data: unknown): FromWorkerMessage {
     default:
       return fail(`unknown type ${String(r.type)}`, data);
   }
+}
+
+/** An `opfsHome` field: the module and the preopens kept in its OPFS home. */
+function isOpfsHome(x: unknown): boolean {
+  const o = x as { module?: unknown; dirs?: unknown } | null;
+  return typeof o === 'object' && o !== null && typeof o.module === 'string' && isStrings(o.dirs);
 }

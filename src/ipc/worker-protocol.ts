@@ -48,6 +48,8 @@ export interface WasiProcessOptions {
   files: Array<[string, Uint8Array]>;
   /** Preopens that are the module's home: the kernel keeps them (ADR 0018). */
   homes?: string[];
+  /** Those of `homes` the file server keeps in OPFS for module `module`, through `fileChannel` (ADR 0025). */
+  opfsHome?: { module: string; dirs: string[] };
   stdin: SharedArrayBuffer;
   stdout: SharedArrayBuffer;
   stderr: SharedArrayBuffer;
@@ -75,6 +77,8 @@ export interface StartMessage extends WasiProcessOptions {
   grants: Grants;
   /** This process's sync-call buffer (see sync-call.ts). */
   syscall: SharedArrayBuffer;
+  /** Its channel to the file server, which keeps `opfsHome` (file-channel.ts). */
+  fileChannel?: SharedArrayBuffer;
   /** Shared memory of kernel capabilities (the bus), keyed by capability name. */
   shared: Record<string, SharedArrayBuffer>;
   /** The watchdog words (see watchdog.ts), when the process has a watchdog. */

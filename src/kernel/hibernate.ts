@@ -147,6 +147,9 @@ export class Hibernation {
     if ((mode !== 'worker' || lc.row.mode !== 'worker') && lc.busSlots().length > 0) {
       throw new KernelError('migrate/unsupported', 'a process with bus subscriptions moves between workers only for now', { mode });
     }
+    // A home is served to a worker only (ADR 0025), a picked folder too (ADR 0024).
+    const kept = lc.ready.o.homes.length + lc.ready.o.folders.length > 0;
+    if (mode !== 'worker' && kept) throw new KernelError('migrate/unsupported', 'a process with a home or a mounted folder runs in worker mode only', { mode });
     let snap: Snapshot;
     try {
       snap = await lc.park(opts.deadlineMs, 'switching');

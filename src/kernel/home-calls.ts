@@ -2,7 +2,9 @@
  * The calls through which a process's worker keeps its home and the folders mounted for it
  * (ADR 0018, ADR 0024): `home.read`, `home.write`, `home.mkdir`, `home.remove`, each on a path
  * relative to one of the caller's own mounts (`mount`: its guest directory; none: its home), and
- * only for a process spawned with it. The worker blocks until the page has done the work.
+ * only for a process spawned with it. The worker blocks until the page has done the work. Since
+ * ADR 0025 a worker reaches its home through the file server instead; the calls serve picked
+ * folders (and still answer for a home, which no worker asks of them now).
  */
 import type { CallTable, Caller } from '../capability';
 import { KernelError } from '../common';

@@ -694,7 +694,12 @@ export class Kernel extends EventTarget implements KernelApi {
     if (mode === 'remote') return this.remote.host;
     let host = this.hosts.get(mode);
     if (host === undefined) {
-      host = mode === 'iframe' ? new IframeHost() : mode === 'inpage' ? new InpageHost() : new WorkerHost();
+      // A home's full disk is heard from the file server (ADR 0025), a picked folder's from the home calls.
+      const onNoSpace = (pid: number, path: string): void => {
+        const name = this.procs.get(pid)?.row.name ?? '';
+        this.dispatchEvent(new CustomEvent(KernelEvents.nospace, { detail: { pid, name, path } }));
+      };
+      host = mode === 'iframe' ? new IframeHost() : mode === 'inpage' ? new InpageHost() : new WorkerHost({ onNoSpace });
       this.hosts.set(mode, host);
     }
     return host;

@@ -231,6 +231,8 @@ export class Lifecycle {
             files: o.files,
             // The worker keeps a home and a picked folder alike (home-calls.ts tells them apart).
             ...(o.homes.length + o.folders.length > 0 ? { homes: [...o.homes, ...o.folders.map(([dir]) => dir)] } : {}),
+            // The home itself the file server keeps in OPFS, read and written from the worker (ADR 0025).
+            ...(o.homes.length > 0 ? { opfsHome: { module: info.name, dirs: o.homes } } : {}),
             stdin: rings.stdin,
             stdout: rings.stdout,
             stderr: rings.stderr,

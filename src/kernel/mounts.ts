@@ -1,8 +1,9 @@
 /**
  * What a process keeps beyond its run: its module's home and the folders the person picked for
- * it (ADR 0018, ADR 0024). Both are loaded whole into its in-memory tree at spawn and kept in
- * step through the home calls (home-calls.ts), which find the root of each by the guest
- * directory the worker names.
+ * it (ADR 0018, ADR 0024, ADR 0025). A home is read and written from the worker through the file
+ * server; a picked folder is loaded whole into its in-memory tree at spawn and kept in step
+ * through the home calls (home-calls.ts), which find the root of each by the guest directory the
+ * worker names.
  */
 import { KernelError } from '../common';
 import { readHome, type HomeRoot } from '../registry';
@@ -26,7 +27,7 @@ export function mountTable(o: CheckedSpawn, module: string): MountTable | undefi
 type Permissioned = FileSystemDirectoryHandle & { queryPermission?: (d: { mode: 'readwrite' }) => Promise<string> };
 
 /**
- * Adds what the home and the picked folders hold to the spawn's files. Refuses outside worker
+ * Adds what the picked folders hold to the spawn's files (a home is not loaded). Refuses outside worker
  * mode (`kernel/unsupported`: only a worker can block while the page does the work), a folder
  * past FOLDER_LIMIT (`kernel/unsupported`) and one the page holds no readwrite permission on
  * (`kernel/denied`).
@@ -45,7 +46,8 @@ export async function loadMounts(o: CheckedSpawn, module: string): Promise<void>
     }
   }
   for (const [dir, root] of table) {
-    if (dir === '') continue;
+    // A home is not loaded: the worker lists it and reads its files through the file server (ADR 0025).
+    if (dir === '' || typeof root === 'string') continue;
     const base = dir.replace(/\/+$/, '');
     const tree = await readHome(root, typeof root === 'string' ? undefined : FOLDER_LIMIT);
     o.files = [...o.files, ...tree.map(([p, b]): [string, Uint8Array] => [`${base}/${p}`, b])];

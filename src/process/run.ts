@@ -40,6 +40,7 @@ export function runProcess(
     suspend,
     ...(parkable !== undefined ? { park: parkable.pollPark() } : {}),
     ...(m.homes !== undefined && !suspend ? { kernel: (call: string, args: unknown) => ctx.callSync(call, args) } : {}),
+    ...(m.fileChannel !== undefined && !suspend ? { fileChannel: m.fileChannel } : {}),
     ...(watch !== undefined
       ? {
           bracket: async <R>(f: () => Promise<R>) => {

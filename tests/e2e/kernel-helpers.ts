@@ -100,9 +100,14 @@ export function startBackground(
   page: Page,
   name: string,
   args: string[],
-  opts: { mode?: 'worker' | 'iframe' | 'inpage' | 'remote'; node?: string; env?: Record<string, string>; keepStdin?: boolean } = {},
+  opts: { mode?: 'worker' | 'iframe' | 'inpage' | 'remote'; node?: string; env?: Record<string, string>; keepStdin?: boolean; mounts?: Record<string, 'home' | 'tmp'> } = {},
 ): Promise<number> {
-  const where = { ...(opts.mode !== undefined ? { mode: opts.mode } : {}), ...(opts.node !== undefined ? { node: opts.node } : {}), ...(opts.env !== undefined ? { env: opts.env } : {}) };
+  const where = {
+    ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
+    ...(opts.node !== undefined ? { node: opts.node } : {}),
+    ...(opts.env !== undefined ? { env: opts.env } : {}),
+    ...(opts.mounts !== undefined ? { mounts: opts.mounts } : {}),
+  };
   return page.evaluate(
     async ([n, a, m, keep]) => {
       const w = window as unknown as { __out: Record<number, string>; __exit: Record<number, number>; __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> };

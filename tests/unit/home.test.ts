@@ -1,13 +1,14 @@
 /**
- * A home as a process sees it (src/process/wasi/home.ts), over a fake kernel that keeps files in
- * a map: what is read at open, written back at close, and what a full disk answers.
+ * A tree the page keeps (src/process/wasi/home.ts's PageKeeper: a picked folder since ADR 0025,
+ * a home before), over a fake kernel that keeps files in a map: what is read at open, written
+ * back at close, and what a full disk answers.
  */
 import { describe, expect, it } from 'vitest';
 import { wasi } from '@bjorn3/browser_wasi_shim';
 import { KernelError } from '../../src/common';
 import { DIR_RIGHTS, FILE_RIGHTS, FileFd, preopenFd } from '../../src/process/wasi/vfs-fd';
 import { openAt } from '../../src/process/wasi/vfs-open';
-import { keepAsHome, keepFile, writeBack, type KernelCall } from '../../src/process/wasi/home';
+import { PageKeeper, keepFile, keepTree, type KernelCall } from '../../src/process/wasi/home';
 
 const ALL = DIR_RIGHTS | FILE_RIGHTS;
 const enc = new TextEncoder();
@@ -36,7 +37,7 @@ function fakeKernel() {
 /** A process's preopen over the fake home. */
 function processHome(call: KernelCall) {
   const root = preopenFd('/home');
-  keepAsHome(root.node, call);
+  keepTree(root.node, new PageKeeper(call));
   return root;
 }
 
@@ -53,11 +54,11 @@ describe('home', () => {
     const b = processHome(k.call);
     const made = open(a, 'shared.txt', wasi.OFLAGS_CREAT);
     made.node.write(0, enc.encode('first'));
-    expect(writeBack(made.home!.place, made.node)).toBe(wasi.ERRNO_SUCCESS);
+    expect(keepFile(made, false)).toBe(wasi.ERRNO_SUCCESS);
     expect(dec.decode(open(b, 'shared.txt').node.bytes())).toBe('first');
     const again = open(a, 'shared.txt', wasi.OFLAGS_TRUNC);
     again.node.write(0, enc.encode('second'));
-    writeBack(again.home!.place, again.node);
+    keepFile(again, false);
     expect(dec.decode(open(b, 'shared.txt').node.bytes())).toBe('second');
     expect(dec.decode(k.files.get('shared.txt'))).toBe('second');
   });
@@ -74,7 +75,7 @@ describe('home', () => {
     const f = open(processHome(k.call), 'doc.txt', wasi.OFLAGS_TRUNC);
     f.node.write(0, enc.encode('half-written'));
     k.state.full = true;
-    expect(writeBack(f.home!.place, f.node)).toBe(wasi.ERRNO_NOSPC);
+    expect(keepFile(f, false)).toBe(wasi.ERRNO_NOSPC);
     expect(dec.decode(k.files.get('doc.txt'))).toBe('good');
   });
 
@@ -96,12 +97,12 @@ describe('home', () => {
       if (name === 'home.write') writes++;
       return k.call(name, args);
     };
-    f.home = { place: { ...f.home!.place, call: counting }, mtim: f.home!.mtim };
-    expect(keepFile(f)).toBe(wasi.ERRNO_SUCCESS);
+    f.home = { place: { ...f.home!.place, keeper: new PageKeeper(counting) }, mtim: f.home!.mtim };
+    expect(keepFile(f, false)).toBe(wasi.ERRNO_SUCCESS);
     expect(writes).toBe(0);
     f.node.write(1, enc.encode('b'));
-    keepFile(f);
-    keepFile(f);
+    keepFile(f, false);
+    keepFile(f, true);
     expect(writes).toBe(1);
     expect(dec.decode(k.files.get('log.txt'))).toBe('ab');
   });

@@ -53,6 +53,7 @@ const BROKEN: Record<string, { code: string; rules: string[] }> = {
   'src/common/zz-up.ts': { code: "import { Ring } from '../ipc';\nexport const r = Ring;\n", rules: ['floor-imports-nothing', 'no-folder-circle'] },
   'src/ipc/zz-up.ts': { code: "import { runProcess } from '../process';\nexport const r = runProcess;\n", rules: ['ipc-imports-only-the-floor'] },
   'src/hosts/zz-up.ts': { code: "import { busService } from '../bus';\nexport const b = busService;\n", rules: ['hosts-below-the-kernel'] },
+  'src/opfs/zz-up.ts': { code: "import { runProcess } from '../process';\nexport const r = runProcess;\n", rules: ['file-server-stands-on-ipc'] },
   'src/remote/zz-up.ts': { code: "import { busService } from '../bus';\nexport const b = busService;\n", rules: ['remote-beside-hosts'] },
   'src/capability/zz-up.ts': { code: "import { WorkerHost } from '../hosts';\nexport const w = WorkerHost;\n", rules: ['contract-below-capabilities'] },
   'src/bus/zz-gfx.ts': { code: "import { gfxService } from '../gfx';\nexport const g = gfxService;\n", rules: ['capabilities-plug-in-from-below'] },

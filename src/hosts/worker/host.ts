@@ -23,6 +23,7 @@ import { EXIT_CODES, KernelError, isWall, type ProcessExit } from '../../common'
 import type { Host, HostResources, HostStart, HostedProcess } from '../types';
 import { watchdog } from '../watchdog';
 import { BootGate } from './boot-gate';
+import { FileServer } from './file-server';
 
 /** Limits of the warm pool. */
 export interface WorkerHostOptions {
@@ -34,6 +35,8 @@ export interface WorkerHostOptions {
   idleMs?: number;
   /** New workers booting at once (default: the number of cores, at least 2); the others wait their turn. */
   bootConcurrency?: number;
+  /** Hears of each write to a home that a full disk refused (the file server's, ADR 0025). */
+  onNoSpace?: (pid: number, path: string) => void;
 }
 
 interface Running {
@@ -104,7 +107,7 @@ class ModuleWorker {
     this.worker.onmessageerror = () => this.fail('a message to the worker could not be deserialized');
   }
 
-  start(req: HostStart, running: Running, watch: SharedArrayBuffer | undefined): void {
+  start(req: HostStart, running: Running, watch: SharedArrayBuffer | undefined, fileChannel?: SharedArrayBuffer): void {
     this.current = running;
     // The compiled module goes over; its bytes are for hosts that cannot take one.
     const { name: _name, onCall: _onCall, program, watchdogMs: _watchdogMs, ...rest } = req;
@@ -116,6 +119,7 @@ class ModuleWorker {
       ...(program.kind === 'wasm' ? { module: program.module, maxPages: program.maxPages } : { scriptUrl: running.scriptUrl, maxPages: 0 }),
       syscall: running.syscall,
       ...(watch !== undefined ? { watch } : {}),
+      ...(fileChannel !== undefined ? { fileChannel } : {}),
     };
     this.worker.postMessage(msg);
   }
@@ -185,11 +189,13 @@ export class WorkerHost implements Host {
   private readonly busy = new Set<ModuleWorker>();
   private readonly opts: Required<WorkerHostOptions>;
   private readonly gate: BootGate;
+  private readonly files: FileServer;
   /** Starts waiting at the gate, each with the function that ends it before it began. */
   private readonly waiting = new Set<(end: ProcessExit) => void>();
 
   constructor(opts: WorkerHostOptions = {}) {
-    this.opts = { idlePerModule: 2, idleTotal: 8, idleMs: 60_000, bootConcurrency: Math.max(2, globalThis.navigator?.hardwareConcurrency ?? 2), ...opts };
+    this.opts = { idlePerModule: 2, idleTotal: 8, idleMs: 60_000, bootConcurrency: Math.max(2, globalThis.navigator?.hardwareConcurrency ?? 2), onNoSpace: () => {}, ...opts };
+    this.files = new FileServer((m) => this.opts.onNoSpace(m.pid, m.path));
     this.gate = new BootGate(this.opts.bootConcurrency);
   }
 
@@ -205,6 +211,9 @@ export class WorkerHost implements Host {
     const runningP = new Promise<void>((ok) => (running = ok));
     const exited = new Promise<ProcessExit>((ok) => (exit = ok));
     const watch = req.watchdogMs !== undefined ? allocateWatch() : undefined;
+    // A home kept in OPFS: the file server serves this start through its own channel, let go at its end.
+    const fileChannel = req.opfsHome !== undefined ? this.files.attach(req.pid, req.opfsHome.module) : undefined;
+    if (fileChannel !== undefined) void exited.then(() => this.files.detach(fileChannel));
     let nextServe = 1;
     const current: Running = {
       pid: req.pid,
@@ -248,7 +257,7 @@ export class WorkerHost implements Host {
       w = worker;
       endWaiting = undefined;
       this.busy.add(worker);
-      worker.start(req, current, watch);
+      worker.start(req, current, watch, fileChannel);
     };
     const boot = (): void => {
       const pooled = this.take(req.name);
@@ -334,6 +343,7 @@ export class WorkerHost implements Host {
   }
 
   dispose(): void {
+    this.files.dispose();
     for (const end of [...this.waiting]) end({ code: EXIT_CODES.killed, reason: 'killed', message: 'kernel disposed' });
     for (const w of this.busy) w.terminate({ code: EXIT_CODES.killed, reason: 'killed', message: 'kernel disposed' });
     for (const list of this.idle.values()) for (const w of list) w.terminate();

@@ -10,7 +10,8 @@ import { buildPreopen, planPreopens } from './fs';
 import { pollOneoff, pollOneoffSuspending, type PollPark } from './poll';
 import { now, resolution } from './clock';
 import { vfsImports } from './vfs-imports';
-import { keepAsHome, keepFile, type KernelCall } from './home';
+import { PageKeeper, keepFile, keepTree, type KernelCall } from './home';
+import { OpfsKeeper } from './home-opfs';
 import { FileFd } from './vfs-fd';
 
 export { WASIProcExit };
@@ -40,8 +41,10 @@ const encoder = new TextEncoder();
  */
 export interface WaitStyle {
   suspend: boolean;
-  /** Blocking kernel calls, for the preopens that are the module's home (home.ts). */
+  /** Blocking kernel calls, for the preopens the page keeps (home.ts). */
   kernel?: KernelCall;
+  /** The channel to the file server, for the preopens that are the module's home in OPFS (home-opfs.ts). */
+  fileChannel?: SharedArrayBuffer;
   bracket?: <R>(f: () => Promise<R>) => Promise<R>;
   /** A migratable process: its polls are safe points (poll.ts). */
   park?: PollPark;
@@ -55,10 +58,18 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
   const stderr = new RingWriterFd(new Ring(o.stderr), o.tty, 'discard');
   const preopens = planPreopens(o.preopens, o.files).map(buildPreopen);
   const kernel = style.kernel;
+  const opfs = style.fileChannel !== undefined && o.opfsHome !== undefined ? { keeper: new OpfsKeeper(style.fileChannel), dirs: o.opfsHome.dirs } : undefined;
   for (const p of preopens) {
     const dir = p.preopen;
+    if (dir === undefined) continue;
+    if (opfs !== undefined && opfs.dirs.includes(dir)) {
+      // The home: its names now, its bytes when read (ADR 0025).
+      opfs.keeper.list(p.node);
+      keepTree(p.node, opfs.keeper);
+      continue;
+    }
     // Each kept directory's calls name it, so the page finds its root (a home or a picked folder).
-    if (kernel !== undefined && dir !== undefined && (o.homes ?? []).includes(dir)) keepAsHome(p.node, (call, args) => kernel(call, { ...(args as object), mount: dir }));
+    if (kernel !== undefined && (o.homes ?? []).includes(dir)) keepTree(p.node, new PageKeeper((call, args) => kernel(call, { ...(args as object), mount: dir })));
   }
   const fds: Fd[] = [stdin, stdout, stderr, ...preopens];
   const shim = new WASI(o.args, o.env, fds);
@@ -167,7 +178,7 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
       shim.inst = instance as never;
     },
     keepFiles: () => {
-      for (const f of table()) if (f instanceof FileFd) keepFile(f);
+      for (const f of table()) if (f instanceof FileFd) keepFile(f, true);
     },
     closeStdio: () => {
       stdout.ring.closeWriter();

@@ -17,10 +17,9 @@ const DIRENT_SIZE = 24;
 /** The `fd_*` imports. */
 export function fdImports(g: Guest, other: Other): Imports {
   const { memory, table, view, readInto, writeFrom, writeStat, file, u64 } = g;
-  const keep = keepFile;
   const sync = (fd: number, name: 'fd_sync' | 'fd_datasync'): number => {
     const f = table()[fd];
-    if (f instanceof FileFd) return keep(f);
+    if (f instanceof FileFd) return keepFile(f, false);
     return f instanceof DirFd ? wasi.ERRNO_SUCCESS : other(name, fd);
   };
   return {
@@ -151,7 +150,7 @@ export function fdImports(g: Guest, other: Other): Imports {
       if (!(f instanceof FileFd || f instanceof DirFd)) return other('fd_close', fd);
       fds[fd] = undefined;
       // Like close(2) on NFS: the descriptor is gone even when the write-back fails.
-      return f instanceof FileFd ? keep(f) : wasi.ERRNO_SUCCESS;
+      return f instanceof FileFd ? keepFile(f, true) : wasi.ERRNO_SUCCESS;
     },
     fd_renumber: (from: number, to: number) => {
       const fds = table();
@@ -160,7 +159,7 @@ export function fdImports(g: Guest, other: Other): Imports {
       if (f === undefined || old === undefined) return wasi.ERRNO_BADF;
       if (from === to) return wasi.ERRNO_SUCCESS;
       if (!(old instanceof FileFd || old instanceof DirFd)) old.fd_close();
-      if (old instanceof FileFd) keep(old); // closed by the renumber: a home file is written back
+      if (old instanceof FileFd) keepFile(old, true); // closed by the renumber: a home file is kept
       fds[to] = f;
       fds[from] = undefined;
       return wasi.ERRNO_SUCCESS;

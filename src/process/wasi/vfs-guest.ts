@@ -53,11 +53,10 @@ export function guestOf(memory: Memory, table: Table) {
   const readInto = (node: vfs.FileNode, at: number, iovs: number, iovsLen: number): number => {
     let total = 0;
     for (const [ptr, len] of iovecs(iovs, iovsLen)) {
-      const chunk = node.bytes().subarray(Math.min(at, node.length), Math.min(at + len, node.length));
-      new Uint8Array(memory(), ptr, chunk.length).set(chunk);
-      total += chunk.length;
-      at += chunk.length;
-      if (chunk.length < len) break;
+      const n = node.readAt(at, new Uint8Array(memory(), ptr, len));
+      total += n;
+      at += n;
+      if (n < len) break;
     }
     return total;
   };
@@ -65,7 +64,8 @@ export function guestOf(memory: Memory, table: Table) {
   const writeFrom = (node: vfs.FileNode, at: number, iovs: number, iovsLen: number): { n: number } | vfs.Errno => {
     let total = 0;
     for (const [ptr, len] of iovecs(iovs, iovsLen)) {
-      const err = node.write(at, new Uint8Array(memory(), ptr, len).slice());
+      // A view of the guest's memory: the file copies it (nothing the guest runs meanwhile).
+      const err = node.write(at, new Uint8Array(memory(), ptr, len));
       if (err !== wasi.ERRNO_SUCCESS) return total === 0 ? err : { n: total };
       at += len;
       total += len;

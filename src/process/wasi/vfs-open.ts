@@ -5,7 +5,7 @@
 import { wasi } from '@bjorn3/browser_wasi_shim';
 import { DirNode, FileNode, LinkNode, link, resolve, type Errno } from './vfs';
 import { DirFd, FileFd } from './vfs-fd';
-import { homePlace, refresh } from './home';
+import { homePlace } from './home';
 
 /** `lookupflags`: follow a symbolic link in the last place of the path. */
 export const LOOKUPFLAGS_SYMLINK_FOLLOW = 1;
@@ -32,9 +32,9 @@ export function openAt(
   if (typeof f === 'number') return f;
   const base = rightsBase & dir.rightsInheriting;
   const inheriting = rightsInheriting & dir.rightsInheriting;
-  // In a home, the file is read anew: another process may have written it since.
+  // In a kept tree, the entry is brought up to date: another process may have changed it since.
   const place = f.name === '.' ? undefined : homePlace(f.parent, f.name);
-  if (place !== undefined) refresh(place, f.parent, f.name, f.node);
+  if (place !== undefined) place.keeper.refresh(place, f.parent, f.name, f.node);
   let node = place !== undefined ? f.parent.entries.get(f.name) : f.node;
   let made = false;
   if (node === undefined) {
@@ -42,7 +42,9 @@ export function openAt(
     if (f.slash) return wasi.ERRNO_ISDIR;
     if (directory) return wasi.ERRNO_INVAL;
     if (!dir.can(wasi.RIGHTS_PATH_CREATE_FILE)) return wasi.ERRNO_NOTCAPABLE;
-    node = new FileNode();
+    const made1 = place !== undefined ? place.keeper.create(place) : new FileNode();
+    if (typeof made1 === 'number') return made1;
+    node = made1;
     link(f.parent, f.name, node);
     made = true;
   } else {
@@ -54,12 +56,12 @@ export function openAt(
     if (trunc || creat || (base & FD_WRITE) !== 0n) return wasi.ERRNO_ISDIR;
     return new DirFd(node, base, inheriting);
   }
-  if (trunc) {
-    if (!dir.can(wasi.RIGHTS_PATH_FILESTAT_SET_SIZE)) return wasi.ERRNO_NOTCAPABLE;
-    if (node.length > 0) node.truncate(0);
-  }
+  if (trunc && !dir.can(wasi.RIGHTS_PATH_FILESTAT_SET_SIZE)) return wasi.ERRNO_NOTCAPABLE;
   const fd = new FileFd(node, base, inheriting, fdflags);
-  // A file made or emptied here is written back at close even if nothing is written to it.
-  if (place !== undefined) fd.home = { place, mtim: made || trunc ? -1n : node.mtim };
+  if (place !== undefined) {
+    // The keeper empties a kept file itself (a home's without reading it first).
+    const err = place.keeper.opened(fd, place, made, trunc);
+    if (err !== wasi.ERRNO_SUCCESS) return err;
+  } else if (trunc && node.length > 0) node.truncate(0);
   return fd;
 }

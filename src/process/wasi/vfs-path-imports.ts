@@ -3,7 +3,8 @@ import { wasi } from '@bjorn3/browser_wasi_shim';
 import * as vfs from './vfs';
 import type { Guest, Imports } from './vfs-guest';
 import { LOOKUPFLAGS_SYMLINK_FOLLOW, openAt } from './vfs-open';
-import { homePlaceOf, makeDirectory, remove, writeTree } from './home';
+import { homePlaceOf } from './home';
+import { materialize } from './home-opfs';
 
 const encoder = new TextEncoder();
 
@@ -53,19 +54,19 @@ export function pathImports(g: Guest): Imports {
       withPath(fd, p, pl, (b, name) => {
         const place = homePlaceOf(b, name);
         const err = vfs.createDirectory(b, name);
-        return err === wasi.ERRNO_SUCCESS && place !== undefined ? makeDirectory(place) : err;
+        return err === wasi.ERRNO_SUCCESS && place !== undefined ? place.keeper.mkdir(place) : err;
       }),
     path_remove_directory: (fd: number, p: number, pl: number) =>
       withPath(fd, p, pl, (b, name) => {
         const place = homePlaceOf(b, name);
         const err = vfs.removeDirectory(b, name);
-        return err === wasi.ERRNO_SUCCESS && place !== undefined ? remove(place) : err;
+        return err === wasi.ERRNO_SUCCESS && place !== undefined ? place.keeper.remove(place) : err;
       }),
     path_unlink_file: (fd: number, p: number, pl: number) =>
       withPath(fd, p, pl, (b, name) => {
         const place = homePlaceOf(b, name);
         const err = vfs.unlinkFile(b, name);
-        return err === wasi.ERRNO_SUCCESS && place !== undefined ? remove(place) : err;
+        return err === wasi.ERRNO_SUCCESS && place !== undefined ? place.keeper.remove(place) : err;
       }),
     path_symlink: (tp: number, tl: number, fd: number, p: number, pl: number) => {
       const target = path(tp, tl);
@@ -111,15 +112,29 @@ export function pathImports(g: Guest): Imports {
       if (typeof toPath === 'number') return toPath;
       const was = homePlaceOf(from.base(), fromPath);
       const will = homePlaceOf(to.base(), toPath);
+      const within = was !== undefined && will !== undefined && was.keeper === will.keeper;
+      // Leaving a home kept in OPFS, a file takes its bytes along into memory first.
+      if (was !== undefined && !within) {
+        const src = vfs.resolve(from.base(), fromPath, false);
+        if (typeof src !== 'number' && src.node !== undefined && src.name !== '.') {
+          const copy = materialize(src.node);
+          if (copy !== src.node) {
+            vfs.unlink(src.parent, src.name);
+            vfs.link(src.parent, src.name, copy);
+          }
+        }
+      }
       const err = vfs.rename(from.base(), fromPath, to.base(), toPath);
       if (err !== wasi.ERRNO_SUCCESS || (was === undefined && will === undefined)) return err;
-      // The home gets the new name before it loses the old one: a failure leaves a copy, not a loss.
+      if (within && was.path === will.path) return wasi.ERRNO_SUCCESS;
       const node = vfs.lookup(to.base(), toPath, false);
+      if (within && was.keeper.move !== undefined && typeof node !== 'number') return was.keeper.move(was, will, node);
+      // The kept tree gets the new name before it loses the old one: a failure leaves a copy, not a loss.
       if (will !== undefined && typeof node !== 'number') {
-        const e = writeTree(will, node);
+        const e = will.keeper.write(will, node);
         if (e !== wasi.ERRNO_SUCCESS) return e;
       }
-      return was !== undefined && was.path !== will?.path ? remove(was) : wasi.ERRNO_SUCCESS;
+      return was !== undefined && was.path !== will?.path ? was.keeper.remove(was) : wasi.ERRNO_SUCCESS;
     },
   };
 }

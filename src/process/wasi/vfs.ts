@@ -39,30 +39,43 @@ abstract class Node {
   abstract size(): bigint;
 }
 
-/** A regular file; its bytes grow in a buffer of spare capacity, like a vector. */
+/**
+ * A regular file; its bytes grow in a buffer of spare capacity, like a vector. A home kept in OPFS
+ * has its own kind (home-opfs.ts), whose bytes stay in the home: the methods below are its surface.
+ */
 export class FileNode extends Node {
   readonly filetype = wasi.FILETYPE_REGULAR_FILE;
   private buf: Uint8Array;
-  length: number;
+  private len: number;
   constructor(data: Uint8Array = new Uint8Array(0)) {
     super();
     this.buf = data.slice();
-    this.length = data.length;
+    this.len = data.length;
+  }
+  /** Its length in bytes. */
+  get length(): number {
+    return this.len;
   }
   size(): bigint {
     return BigInt(this.length);
   }
   /** The file's bytes (a view, valid until the next write). */
   bytes(): Uint8Array {
-    return this.buf.subarray(0, this.length);
+    return this.buf.subarray(0, this.len);
+  }
+  /** Copies bytes from `at` into `dst`; answers how many (fewer at the end). */
+  readAt(at: number, dst: Uint8Array): number {
+    const chunk = this.buf.subarray(Math.min(at, this.len), Math.min(at + dst.length, this.len));
+    dst.set(chunk);
+    return chunk.length;
   }
   /** Sets the length, zero-filling what it adds; EFBIG past the limit, ENOSPC when memory runs out. */
   truncate(length: number): Errno {
     if (length > MAX_FILE_SIZE) return wasi.ERRNO_FBIG;
     if (length > this.buf.length && !this.grow(length)) return wasi.ERRNO_NOSPC;
-    if (length > this.length) this.buf.fill(0, this.length, length);
-    else this.buf.fill(0, length, this.length);
-    this.length = length;
+    if (length > this.len) this.buf.fill(0, this.len, length);
+    else this.buf.fill(0, length, this.len);
+    this.len = length;
     this.touch();
     return wasi.ERRNO_SUCCESS;
   }
@@ -71,16 +84,16 @@ export class FileNode extends Node {
     const end = offset + data.length;
     if (end > MAX_FILE_SIZE) return wasi.ERRNO_FBIG;
     if (end > this.buf.length && !this.grow(end)) return wasi.ERRNO_NOSPC;
-    if (offset > this.length) this.buf.fill(0, this.length, offset);
+    if (offset > this.len) this.buf.fill(0, this.len, offset);
     this.buf.set(data, offset);
-    if (end > this.length) this.length = end;
+    if (end > this.len) this.len = end;
     this.touch();
     return wasi.ERRNO_SUCCESS;
   }
   private grow(min: number): boolean {
     try {
       const next = new Uint8Array(Math.max(min, Math.min(this.buf.length * 2, MAX_FILE_SIZE), 64));
-      next.set(this.buf.subarray(0, this.length));
+      next.set(this.buf.subarray(0, this.len));
       this.buf = next;
       return true;
     } catch (e) {
