@@ -4,11 +4,11 @@
  * (JSPI) runs through `WebAssembly.promising`, so the worker's event loop turns while it waits.
  */
 import { EXIT_CODES, Errno, type ProcessExit } from '../common';
-import { PARK_CALL, WatchWriter, killedFlag, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { PARK_CALL, WatchWriter, killedFlag, serveSlot, type DirectServe, type FromWorkerMessage, type StartMessage } from '../ipc';
 import { Parkable, isInstrumented } from './asyncify';
 import { isLinkedNamespace, linkedImport } from './capabilities/linked';
 import { ExtismHost } from './extism';
-import { ProcessKilled, createGuestContext, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
+import { ProcessKilled, createGuestContext, type DirectCalls, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
 import { EXTISM_ENV, serveLoop } from './serve';
 import { runScript } from './script';
 import { createWasiProcess, WASIProcExit, type WasiProcess } from './wasi';
@@ -66,8 +66,9 @@ export function runProcess(
       startFailure,
       trapped: (e, mem) => trapped(e, mem, m.maxPages),
       ...(watch !== undefined ? { watch } : {}),
+      ...(ctx.direct !== undefined ? { deadline: ctx.direct } : {}),
     });
-    return { ...served, settle };
+    return { ...served, settle, ...directServer(m, ctx.direct, served) };
   }
   /** Whether `_start` was reached: a start that failed before leaves the streams to the kernel (it may try again). */
   let ran = false;
@@ -109,6 +110,16 @@ export function runProcess(
     }
   })();
   return { exit, settle };
+}
+
+/** A service with a call slot serves direct calls on it, between the kernel's messages (ADR 0027). */
+function directServer(m: StartMessage, direct: DirectCalls | undefined, served: ReturnType<typeof serveLoop>): Pick<RunningProcess, 'serveDirect'> {
+  const slot = m.callSlot;
+  const serve = served.serve;
+  const ended = served.ended;
+  if (slot === undefined || direct === undefined || serve === undefined || ended === undefined) return {};
+  const call: DirectServe = (fn, input, until) => serve(fn, input, until);
+  return { serveDirect: (received) => serveSlot(direct.space, slot.slot, slot.serial, call, received, ended) };
 }
 
 /** True when the module imports a suspending function, so `_start` must run promising. */
