@@ -36,11 +36,35 @@ export interface DirectCaller {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+const origin = performance.timeOrigin;
 
 /** Now, in ms since the epoch: the one clock the page and every worker agree on. */
 export function epochNow(): number {
-  return performance.timeOrigin + performance.now();
+  return origin + performance.now();
 }
+
+/**
+ * A caller sleeps on the slot's state while it holds `v` (at most `ms`); it counts itself asleep,
+ * so that whoever changes the state knows to notify. (No polling first: on a loaded machine a
+ * polling thread takes the core its peer needs to answer; measured, it made calls slower.)
+ */
+function waitState(w: Int32Array, v: number, ms: number): void {
+  Atomics.add(w, SLOT.CALLERS_ASLEEP, 1);
+  Atomics.wait(w, SLOT.STATE, v, ms);
+  Atomics.sub(w, SLOT.CALLERS_ASLEEP, 1);
+}
+
+/** Wakes callers asleep on the slot's state, if any (set the state first: they count themselves before they look). */
+function wakeCallers(w: Int32Array): void {
+  if (Atomics.load(w, SLOT.CALLERS_ASLEEP) > 0) Atomics.notify(w, SLOT.STATE);
+}
+
+/** Rings the server: a notify only when it sleeps (it says so before it last looks at the bell). */
+function ring(w: Int32Array): void {
+  Atomics.add(w, SLOT.BELL, 1);
+  if (Atomics.load(w, SLOT.SERVER_ASLEEP) === 1) Atomics.notify(w, SLOT.BELL);
+}
+
 
 /** Whether `g` still names an open slot of the instance the kernel granted. */
 function current(space: CallSpace, w: Int32Array, g: DirectGrant): boolean {
@@ -81,7 +105,7 @@ function exchange(space: CallSpace, w: Int32Array, g: DirectGrant, name: Uint8Ar
       space.count(g.counter, true);
       return { kind: 'timeout', ran: false };
     }
-    Atomics.wait(w, SLOT.STATE, s, left);
+    waitState(w, s, left);
   }
   if (!current(space, w, g)) {
     release(w, CallState.CLAIMED);
@@ -96,8 +120,7 @@ function exchange(space: CallSpace, w: Int32Array, g: DirectGrant, name: Uint8Ar
   Atomics.store(w, SLOT.COUNTER, g.counter);
   space.deadline(g.slot)[0] = deadline;
   Atomics.store(w, SLOT.STATE, CallState.REQUEST);
-  Atomics.add(w, SLOT.BELL, 1);
-  Atomics.notify(w, SLOT.BELL);
+  ring(w);
   for (;;) {
     const s = Atomics.load(w, SLOT.STATE);
     if (s === CallState.DONE_OK || s === CallState.DONE_ERR) {
@@ -121,7 +144,7 @@ function exchange(space: CallSpace, w: Int32Array, g: DirectGrant, name: Uint8Ar
     const left = deadline - epochNow();
     if (left <= 0) {
       if (Atomics.compareExchange(w, SLOT.STATE, CallState.REQUEST, CallState.IDLE) === CallState.REQUEST) {
-        Atomics.notify(w, SLOT.STATE);
+        wakeCallers(w);
         space.count(g.counter, true);
         return { kind: 'timeout', ran: false };
       }
@@ -131,13 +154,13 @@ function exchange(space: CallSpace, w: Int32Array, g: DirectGrant, name: Uint8Ar
       }
       continue; // answered meanwhile
     }
-    Atomics.wait(w, SLOT.STATE, s, left);
+    waitState(w, s, left);
   }
 }
 
 /** Frees the slot for the next caller, if it is still in state `from`. */
 function release(w: Int32Array, from: number): void {
-  if (Atomics.compareExchange(w, SLOT.STATE, from, CallState.IDLE) === from) Atomics.notify(w, SLOT.STATE);
+  if (Atomics.compareExchange(w, SLOT.STATE, from, CallState.IDLE) === from) wakeCallers(w);
 }
 
 function parseError(bytes: Uint8Array): unknown {
@@ -177,7 +200,9 @@ export function serveSlot(space: CallSpace, slot: number, serial: number, serve:
       answer(space, w, data, out, counter);
       continue;
     }
-    Atomics.wait(w, SLOT.BELL, bell);
+    Atomics.store(w, SLOT.SERVER_ASLEEP, 1);
+    if (Atomics.load(w, SLOT.BELL) === bell) Atomics.wait(w, SLOT.BELL, bell);
+    Atomics.store(w, SLOT.SERVER_ASLEEP, 0);
   }
 }
 
@@ -201,5 +226,5 @@ function answer(space: CallSpace, w: Int32Array, data: Uint8Array, out: ReturnTy
     // was counted by its caller, and the kernel ends this instance.)
     space.count(counter, !ok);
   }
-  Atomics.notify(w, SLOT.STATE);
+  wakeCallers(w);
 }

@@ -48,6 +48,10 @@ export const SLOT = {
   IN_LEN: 8,
   OUT_LEN: 9,
   COUNTER: 10,
+  /** 1 while the server sleeps on `BELL`: a caller rings it with a notify only then (a notify costs a system call). */
+  SERVER_ASLEEP: 11,
+  /** Callers asleep on `STATE`: the server and a caller done with the slot notify only when some are. */
+  CALLERS_ASLEEP: 12,
 } as const;
 const DEADLINE_BYTE = 56;
 
@@ -77,25 +81,41 @@ export function allocateCallSpace(): SharedArrayBuffer {
 export class CallSpace {
   readonly head: Int32Array;
   private readonly counters: Int32Array;
+  /** Views per slot, made once: a call makes none (it is on the path a direct call is timed by). */
+  private readonly views: Array<{ words: Int32Array; data: Uint8Array; deadline: Float64Array } | undefined> = [];
 
   constructor(readonly sab: SharedArrayBuffer) {
     this.head = new Int32Array(sab, 0, HEAD_INTS);
     this.counters = new Int32Array(sab, COUNTERS_AT, CALL_COUNTERS * 2);
   }
 
+  private view(i: number): { words: Int32Array; data: Uint8Array; deadline: Float64Array } {
+    let v = this.views[i];
+    if (v === undefined) {
+      const at = SLOTS_AT + i * SLOT_BYTES;
+      v = {
+        words: new Int32Array(this.sab, at, SLOT_HEAD / 4),
+        data: new Uint8Array(this.sab, at + SLOT_HEAD, CALL_DATA_BYTES),
+        deadline: new Float64Array(this.sab, at + DEADLINE_BYTE, 1),
+      };
+      this.views[i] = v;
+    }
+    return v;
+  }
+
   /** The header words of slot `i`. */
   words(i: number): Int32Array {
-    return new Int32Array(this.sab, SLOTS_AT + i * SLOT_BYTES, SLOT_HEAD / 4);
+    return this.view(i).words;
   }
 
   /** The data area of slot `i`. */
   data(i: number): Uint8Array {
-    return new Uint8Array(this.sab, SLOTS_AT + i * SLOT_BYTES + SLOT_HEAD, CALL_DATA_BYTES);
+    return this.view(i).data;
   }
 
   /** The deadline of the call in slot `i` (ms since the epoch; clocks of two realms agree on it, not on `performance.now`). */
   deadline(i: number): Float64Array {
-    return new Float64Array(this.sab, SLOTS_AT + i * SLOT_BYTES + DEADLINE_BYTE, 1);
+    return this.view(i).deadline;
   }
 
   epoch(): number {
@@ -129,6 +149,8 @@ export class CallSpace {
     Atomics.store(w, SLOT.MAIL, 0);
     Atomics.store(w, SLOT.CALLER, 0);
     Atomics.store(w, SLOT.COUNTER, -1);
+    Atomics.store(w, SLOT.SERVER_ASLEEP, 0);
+    Atomics.store(w, SLOT.CALLERS_ASLEEP, 0);
     Atomics.store(w, SLOT.SERIAL, serial);
     Atomics.store(w, SLOT.CLOSED, Closed.OPEN);
     return serial;

@@ -37,7 +37,6 @@ beforeAll(async () => {
   server = await startServer();
   browser = await launchBrowser();
   page = await openApp(browser.context, server.url);
-  page.on('console', (m) => { if (m.text().includes('DEBUG')) console.log(m.text()); });
   await installWith(page, 'plugin', 'all');
   await installWith(page, 'plugin-b', 'all');
   await installWith(page, 'callseq', 'all');

@@ -46,10 +46,9 @@ export function linkedImport(ctx: GuestContext, namespace: string, fn: string): 
   const call = (inPtr = 0, inLen = 0, outPtr = 0, outCap = 0): number | Promise<number> => {
     const input = bytes(inPtr, inLen);
     if (input === null || bytes(outPtr, 0) === null) return -Errno.FAULT;
-    const args = { namespace, fn, input: input.slice() };
-    if (ctx.suspend) return ctx.call('import.call', args).then(finish(outPtr, outCap), serviceErrno);
+    if (ctx.suspend) return ctx.call('import.call', { namespace, fn, input: input.slice() }).then(finish(outPtr, outCap), serviceErrno);
     try {
-      const answer = callService(ctx, namespace, fn, args.input, (extra) => ctx.callSync('import.call', { ...args, ...extra }));
+      const answer = callService(ctx, namespace, fn, input, (extra) => ctx.callSync('import.call', { namespace, fn, input: input.slice(), ...extra }));
       return 'number' in answer ? answer.number : copyOut(outPtr, outCap, answer.bytes);
     } catch (e) {
       return serviceErrno(e);

@@ -59,10 +59,10 @@ export function serviceImports(ctx: GuestContext): GuestImports {
     } catch {
       return -Errno.INVAL;
     }
-    const args = { module, fn, input: input.slice() };
-    if (ctx.suspend) return ctx.call('service.call', args).then(finish(outPtr, outCap), serviceErrno);
+    if (ctx.suspend) return ctx.call('service.call', { module, fn, input: input.slice() }).then(finish(outPtr, outCap), serviceErrno);
     try {
-      const answer = callService(ctx, module, fn, args.input, (extra) => ctx.callSync('service.call', { ...args, ...extra }));
+      // A direct call copies the input into its slot; only the kernel's path needs a copy of its own.
+      const answer = callService(ctx, module, fn, input, (extra) => ctx.callSync('service.call', { module, fn, input: input.slice(), ...extra }));
       return 'bytes' in answer ? copyOut(outPtr, outCap, answer.bytes) : -Errno.INVAL;
     } catch (e) {
       return serviceErrno(e);
