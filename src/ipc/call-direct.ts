@@ -185,6 +185,9 @@ export type ServeStop = 'mail' | 'ended' | 'closed';
 export function serveSlot(space: CallSpace, slot: number, serial: number, serve: DirectServe, received: () => number, ended: () => boolean): ServeStop {
   const w = space.words(slot);
   const data = space.data(slot);
+  // The last function's name, as bytes and text: the same one is usually called again.
+  let lastName = new Uint8Array(0);
+  let lastFn = '';
   for (;;) {
     const bell = Atomics.load(w, SLOT.BELL);
     if (ended()) return 'ended';
@@ -192,8 +195,13 @@ export function serveSlot(space: CallSpace, slot: number, serial: number, serve:
     if (Atomics.load(w, SLOT.MAIL) !== received()) return 'mail';
     if (Atomics.compareExchange(w, SLOT.STATE, CallState.REQUEST, CallState.RUNNING) === CallState.REQUEST) {
       const fnLen = Atomics.load(w, SLOT.FN_LEN);
-      // TextDecoder refuses views of shared memory: the name is copied out first.
-      const fn = dec.decode(data.slice(0, fnLen));
+      const name = data.subarray(0, fnLen);
+      if (fnLen !== lastName.length || !name.every((x, i) => x === lastName[i])) {
+        // TextDecoder refuses views of shared memory: the name is copied out first.
+        lastName = name.slice();
+        lastFn = dec.decode(lastName);
+      }
+      const fn = lastFn;
       const input = data.slice(fnLen, fnLen + Atomics.load(w, SLOT.IN_LEN));
       const counter = Atomics.load(w, SLOT.COUNTER);
       const out = serve(fn, input, space.deadline(slot)[0] ?? Infinity);

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
 import { installWith, run, startBackground, waitExit, waitOutput } from './kernel-helpers';
 
 let server: StaticServer;
@@ -119,5 +119,25 @@ describe('direct service calls', () => {
     const log = await call('plugin', 'append', '');
     const seen = log.split(';').filter((t) => t !== '');
     expect(seen.sort()).toEqual([...tokens('x'), ...tokens('y'), ...tokens('p')].map((t) => t.slice(0, -1)).sort());
+  });
+
+  it('an update (other bytes installed) sends the next call back through the kernel, which moves the instance onto them', async () => {
+    const write = (pid: number, text: string) =>
+      page.evaluate(([p, t]) => (window as unknown as { __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> }).__stdin[p]?.write(new TextEncoder().encode(t)), [pid, text] as const);
+    const sha = () => page.evaluate(() => window.kernel.processes().find((p) => p.name === 'plugin' && p.state !== 'exited')?.sha256);
+    const pid = await startBackground(page, 'callseq', ['plugin', 'echo', 'a', 'echo', '-', 'echo', '-'], { keepStdin: true });
+    await waitOutput(page, pid, 'a\n');
+    const direct = (await stats('plugin'))?.direct ?? 0;
+    await write(pid, 'b\n');
+    await waitOutput(page, pid, 'b\n');
+    expect((await stats('plugin'))?.direct).toBe(direct + 1);
+    const was = await sha();
+    // plugin-b's bytes under the name plugin: an update of the running service.
+    await page.evaluate(async (bytes) => void (await window.kernel.install(new Uint8Array(bytes), { name: 'plugin', grant: 'all' })), moduleBytes('plugin-b'));
+    await write(pid, 'c\n');
+    expect(await waitExit(page, pid)).toBe(0);
+    expect(await waitOutput(page, pid, 'c\n')).toBe('a\nb\nc\n');
+    expect((await stats('plugin'))?.direct).toBe(direct + 1);
+    await page.waitForFunction((old) => window.kernel.processes().some((p) => p.name === 'plugin' && p.state === 'running' && p.sha256 !== old), was);
   });
 });
