@@ -72,10 +72,9 @@ describe('direct service calls', () => {
     const b0 = (await stats('plugin-b'))?.direct ?? 0;
     const a0 = (await stats('plugin'))?.direct ?? 0;
     expect(b0).toBeGreaterThan(0);
-    const t0 = Date.now();
     // plugin relays to plugin-b (direct), which relays back to plugin (direct): refused, EDEADLK (16).
+    // A deadlock would have ended at a deadline instead: ETIMEDOUT (73), or kernel/timeout here.
     expect(await call('plugin', 'relay', 'plugin-b relay plugin echo z')).toBe('errno 16');
-    expect(Date.now() - t0).toBeLessThan(1500);
     expect((await stats('plugin-b'))?.direct).toBe(b0 + 1);
     // The refused leg never reached plugin: no call counted there.
     expect((await stats('plugin'))?.direct).toBe(a0);
