@@ -79,7 +79,8 @@ export interface DirectCalls {
 /** The direct-call state of the process `m` starts, or undefined where it cannot have one. */
 function directCalls(m: StartMessage): DirectCalls | undefined {
   const sab = m.shared.calls;
-  if (sab === undefined || m.relayed === true || m.suspend === true) return undefined;
+  // A JS module calls asynchronously, through the kernel; wasm reaches only its imports.
+  if (sab === undefined || m.module === undefined || m.relayed === true || m.suspend === true) return undefined;
   return { space: new CallSpace(sab), me: m.callSlot?.slot, grants: new Map(), until: Infinity };
 }
 

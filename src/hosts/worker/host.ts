@@ -119,6 +119,8 @@ class ModuleWorker {
       ...rest,
       ...(program.kind === 'wasm' ? { module: program.module, maxPages: program.maxPages } : { scriptUrl: running.scriptUrl, maxPages: 0 }),
       syscall: running.syscall,
+      // JS shares its realm with the glue: it gets no call space, where it could forge direct calls (ADR 0027).
+      ...(program.kind === 'js' ? { shared: Object.fromEntries(Object.entries(rest.shared).filter(([k]) => k !== 'calls')) } : {}),
       ...(watch !== undefined ? { watch } : {}),
       ...(running.direct !== undefined ? { callSlot: { slot: running.direct.slot, serial: running.direct.serial } } : {}),
     };
