@@ -1,13 +1,16 @@
 /**
  * Module -> module call round trip: the callbench fixture calls the plugin's `echo` (16 bytes)
  * through `webmk_call` many times in a row and reports its own mean (its worker blocks on each
- * call while the page routes it to the plugin's worker and back); the raw baseline is two workers
+ * call; the first goes through the page, the others straight to the plugin's worker, ADR 0027);
+ * the raw baseline is two workers
  * handing a turn back and forth with Atomics.wait/notify. Batches alternate so both meet the same
- * load; each sample is one batch's mean.
+ * load; each sample is one batch's mean. A third batch, in the breakdown, runs the call-slot
+ * protocol of a direct call (ADR 0027) alone between two bare workers, echoing in JS.
  */
 import type { Kernel } from '../../src/kernel';
 import { fixtureBytes } from '../lib/modules';
 import { median, row, type Part, type Row } from '../lib/report';
+import { allocateCallSpace } from '../../src/ipc';
 
 const BATCHES = 7;
 const CALLS = 300;
@@ -33,6 +36,26 @@ async function atomicsBatch(n: number): Promise<number> {
   }
 }
 
+/** One batch of calls through a call slot between two bare workers (the protocol alone), µs per call. */
+async function slotBatch(n: number): Promise<number> {
+  const sab = allocateCallSpace();
+  const server = new Worker(new URL('../slot-worker.ts', import.meta.url), { type: 'module', name: 'slot server' });
+  const caller = new Worker(new URL('../slot-worker.ts', import.meta.url), { type: 'module', name: 'slot caller' });
+  try {
+    const at = await new Promise<{ slot: number; serial: number }>((ok) => {
+      server.onmessage = (e: MessageEvent<{ slot: number; serial: number }>) => ok(e.data);
+      server.postMessage({ role: 'server', sab, n });
+    });
+    return await new Promise<number>((ok) => {
+      caller.onmessage = (e: MessageEvent<{ usPerCall: number }>) => ok(e.data.usPerCall);
+      caller.postMessage({ role: 'caller', sab, n, ...at });
+    });
+  } finally {
+    caller.terminate();
+    server.terminate();
+  }
+}
+
 /** One batch of webmk_call round trips from the callbench module to the plugin, µs per call. */
 async function moduleBatch(kernel: Kernel, n: number): Promise<number> {
   const p = await kernel.spawn('callbench', { args: ['plugin', 'echo', String(n)] });
@@ -50,9 +73,11 @@ export async function moduleCallRows(kernel: Kernel): Promise<{ rows: Row[]; bre
   await atomicsBatch(100);
   const webmk: number[] = [];
   const raw: number[] = [];
+  const slot: number[] = [];
   for (let i = 0; i < BATCHES; i++) {
     webmk.push(await moduleBatch(kernel, CALLS));
     raw.push(await atomicsBatch(CALLS));
+    slot.push(await slotBatch(CALLS));
   }
   return {
     rows: [
@@ -68,7 +93,9 @@ export async function moduleCallRows(kernel: Kernel): Promise<{ rows: Row[]; bre
         note: `${BATCHES} batches of ${CALLS} calls`,
       }),
     ],
-    breakdown: [],
-    detail: { m2mWebmk: webmk, m2mRaw: raw },
+    breakdown: [
+      { id: 'svc.m2m.slot', what: 'the call-slot protocol alone (ADR 0027), JS echo between two bare workers, mean of a batch, median of batches', value: median(slot), unit: 'µs' },
+    ],
+    detail: { m2mWebmk: webmk, m2mRaw: raw, m2mSlot: slot },
   };
 }

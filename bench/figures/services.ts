@@ -78,6 +78,7 @@ export async function servicesFigure(): Promise<FigureResult> {
       { id: 'svc.nested.p50', what: 'page -> plugin -> plugin-b (webmk_call) -> back, p50', value: median(nested), unit: 'ms' },
       { id: 'svc.rate', what: 'kernel.call echo calls per second, 64 in flight, one service', value: perSecond, unit: 'calls/s' },
       ...(peer?.breakdown ?? []),
+      ...(m2m?.breakdown ?? []),
     ],
     detail: { webmk: samples(webmk), raw: samples(raw), nested: samples(nested), ...m2m?.detail, ...peer?.detail },
   };

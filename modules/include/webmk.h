@@ -200,6 +200,9 @@ int32_t webmk_kernel_kill(int32_t pid);
  *             that was running is ended with its instance, which starts fresh
  *   -EMSGSIZE the output is over about 190 KiB
  *   -EFAULT, -EINVAL  a pointer outside memory, a name that is not UTF-8
+ * The first call to a service goes through the kernel; the next ones from a
+ * module in a worker go straight to the service's worker (ADR 0027), with the
+ * same codes.
  */
 WEBMK_IMPORT("call")
 int32_t webmk_call(const char *module, uint32_t module_len, const char *fn, uint32_t fn_len,

@@ -57,9 +57,12 @@ export interface HostedProcess {
   /**
    * A service process (`HostStart.serve`): runs export `fn` with `input` and resolves with its
    * output; rejects with `service/no-such-function`, `service/error`. One call at a time: the
-   * caller queues. Absent where the mode cannot serve yet.
+   * caller queues. Absent where the mode cannot serve yet. `until`: the call's deadline (ms since
+   * the epoch), which calls the service makes meanwhile keep.
    */
-  serve?(fn: string, input: Uint8Array): Promise<Uint8Array>;
+  serve?(fn: string, input: Uint8Array, until?: number): Promise<Uint8Array>;
+  /** A service process's slot in the call space, where modules call it directly (ADR 0027); absent where the mode has none. */
+  readonly direct?: { slot: number; serial: number };
 }
 
 /**

@@ -46,8 +46,11 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
     };
   }
   if (r.type === ToWorker.serve) {
-    if (!isInt(r.pid) || !isInt(r.id) || typeof r.fn !== 'string' || !(r.input instanceof Uint8Array)) fail('bad serve fields', data);
-    return { v: WORKER_PROTOCOL, type: ToWorker.serve, pid: r.pid as number, id: r.id as number, fn: r.fn as string, input: r.input as Uint8Array };
+    if (!isInt(r.pid) || !isInt(r.id) || typeof r.fn !== 'string' || !(r.input instanceof Uint8Array) || (r.until !== undefined && typeof r.until !== 'number')) {
+      fail('bad serve fields', data);
+    }
+    const until = r.until as number | undefined;
+    return { v: WORKER_PROTOCOL, type: ToWorker.serve, pid: r.pid as number, id: r.id as number, fn: r.fn as string, input: r.input as Uint8Array, ...(until !== undefined ? { until } : {}) };
   }
   if (r.type !== ToWorker.start) fail(`unknown type ${String(r.type)}`, data);
   const ok =
@@ -77,6 +80,7 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
     (r.serviceConfig === undefined ||
       (typeof r.serviceConfig === 'object' && r.serviceConfig !== null && Object.values(r.serviceConfig).every((x) => typeof x === 'string'))) &&
     (r.extism === undefined || isExtismStart(r.extism)) &&
+    (r.callSlot === undefined || (typeof r.callSlot === 'object' && r.callSlot !== null && isInt((r.callSlot as Record<string, unknown>).slot) && isInt((r.callSlot as Record<string, unknown>).serial))) &&
     isInt(r.maxPages) &&
     isGrants(r.grants) &&
     r.syscall instanceof SharedArrayBuffer &&

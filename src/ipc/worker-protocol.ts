@@ -108,6 +108,8 @@ export interface StartMessage extends WasiProcessOptions {
   serve?: boolean;
   /** A service's config values (its manifest's `service.config`), read with Extism's `config_get`. */
   serviceConfig?: Record<string, string>;
+  /** A service's slot in the call space (`shared.calls`), where it serves direct calls (ADR 0027). */
+  callSlot?: { slot: number; serial: number };
   /** The rest of a service's Extism manifest: limits, and modules linked into it. */
   extism?: ExtismStart;
 }
@@ -130,6 +132,8 @@ export interface ServeMessage {
   id: number;
   fn: string;
   input: Uint8Array;
+  /** The call's deadline, ms since the epoch: a call the service makes meanwhile keeps it. */
+  until?: number;
 }
 
 /** How a `serve` ended: the output, or a refusal (`service/no-such-function`, `service/error`). */

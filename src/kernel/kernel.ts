@@ -135,9 +135,14 @@ export class Kernel extends EventTarget implements KernelApi {
         return this.catalog.lookup(name);
       },
       denied: (caller, permission) => this.caps.deny(caller, permission),
+      directCaller: (pid) => this.procs.get(pid)?.row.mode === 'worker',
     });
     registerServiceCalls(this.caps.calls, this.services);
     registerExtismCalls(this.caps.calls, (n) => this.catalog.lookup(n), (caller, permission) => this.caps.deny(caller, permission));
+    // Direct service calls (ADR 0027): every process gets the call space; a change to what is installed or granted ends the paths given.
+    this.caps.host.share('calls', this.services.direct.space.sab);
+    this.caps.host.onEnd((row) => this.services.direct.callerEnded(row.pid));
+    this.addEventListener(KernelEvents.modules, () => this.services.direct.invalidate());
     this.providers = new Providers(this.services, (caller, permission) => this.caps.deny(caller, permission));
     registerImportCalls(this.caps.calls, this.providers);
     registerHomeCalls(

@@ -353,6 +353,11 @@ export class Lifecycle {
     this.deps.changed(this.row, 'requested');
   }
 
+  /** A service's slot in the call space while an incarnation runs (ADR 0027). */
+  get callSlot(): { slot: number; serial: number } | undefined {
+    return this.row.state === 'running' ? this.hosted?.direct : undefined;
+  }
+
   /** The running incarnation, at once or once one runs; rejects with `service/error` once the process has ended for good. */
   whenRunning(): Promise<HostedProcess> {
     if (this.row.state === 'running' && this.hosted !== undefined) return Promise.resolve(this.hosted);

@@ -7,7 +7,7 @@
  */
 import type { CallTable, Caller } from '../capability';
 import { KernelError, isModuleName } from '../common';
-import { toBase64, unthrottledTimer } from '../ipc';
+import { toBase64, unthrottledTimer, type DirectGrant } from '../ipc';
 import { DEFAULT_CALL_TIMEOUT_MS, type Services } from './services';
 
 /** What a provided function returns: output bytes (text is UTF-8), or a number the import returns. */
@@ -46,6 +46,8 @@ export class Providers {
       own[name] = f;
     }
     this.spaces.set(namespace, own);
+    // A namespace the page takes over from a module is no longer that module's: direct paths go.
+    this.services.direct.invalidate();
     return () => {
       if (this.spaces.get(namespace) === own) this.spaces.delete(namespace);
     };
@@ -56,13 +58,21 @@ export class Providers {
     return [...this.spaces].map(([namespace, fns]) => ({ namespace, functions: Object.keys(fns) }));
   }
 
-  /** One linked call: `{ base64 }` output, or `{ number }`. */
-  async call(caller: Caller, namespace: unknown, fn: unknown, input: unknown): Promise<{ base64: string } | { number: number }> {
+  /**
+   * One linked call: `{ base64 }` output, or `{ number }`. A call into a service module may come
+   * with a direct path for the next ones (`direct`, when the glue can take one: ADR 0027);
+   * `until` is the deadline of the call the caller serves, if it serves one.
+   */
+  async call(caller: Caller, namespace: unknown, fn: unknown, input: unknown, direct = false, until?: number): Promise<{ base64: string; direct?: DirectGrant } | { number: number }> {
     if (typeof namespace !== 'string' || typeof fn !== 'string' || !(input instanceof Uint8Array)) {
       throw new KernelError('kernel/bad-argument', 'import.call takes a namespace, a function and bytes');
     }
     const space = this.spaces.get(namespace);
-    if (space === undefined) return { base64: toBase64(await this.services.call(caller, namespace, fn, input, undefined)) };
+    if (space === undefined) {
+      const base64 = toBase64(await this.services.call(caller, namespace, fn, input, undefined, until));
+      const grant = direct ? this.services.direct.grant(caller, namespace) : undefined;
+      return { base64, ...(grant !== undefined ? { direct: grant } : {}) };
+    }
     if (!(caller.grants.call ?? []).includes(namespace)) {
       this.denied(caller, `call:${namespace}`);
       throw new KernelError('kernel/denied', `"${caller.name}" was not granted call:${namespace}`, { permission: `call:${namespace}` });
@@ -90,7 +100,7 @@ export class Providers {
 /** Registers `import.call`, what a module's linked import asks. */
 export function registerImportCalls(calls: CallTable, providers: Providers): void {
   calls.handle('import.call', async (caller, args) => {
-    const a = (typeof args === 'object' && args !== null ? args : {}) as { namespace?: unknown; fn?: unknown; input?: unknown };
-    return { value: await providers.call(caller, a.namespace, a.fn, a.input) };
+    const a = (typeof args === 'object' && args !== null ? args : {}) as { namespace?: unknown; fn?: unknown; input?: unknown; direct?: unknown; until?: unknown };
+    return { value: await providers.call(caller, a.namespace, a.fn, a.input, a.direct === true, typeof a.until === 'number' ? a.until : undefined) };
   });
 }

@@ -8,7 +8,8 @@
  */
 import type { CallTable, Caller } from '../capability';
 import { KernelError, MAX_CALL_TIMEOUT_MS, serviceSettings, type ModuleInfo, type RestartPolicy } from '../common';
-import { toBase64, unthrottledTimer } from '../ipc';
+import { CallSpace, allocateCallSpace, toBase64, unthrottledTimer } from '../ipc';
+import { DirectPaths } from './direct-calls';
 import type { HostedProcess } from '../hosts';
 import type { Lifecycle } from './lifecycle';
 import type { ServiceStats } from './types';
@@ -25,6 +26,8 @@ export interface ServiceDeps {
   /** The module as installed now; undefined when there is none. */
   lookup(name: string): Promise<ModuleInfo | undefined>;
   denied(caller: Caller, permission: string): void;
+  /** Whether process `pid` runs where it shares the call space and may block (the worker mode): it may be given direct paths. */
+  directCaller(pid: number): boolean;
 }
 
 /**
@@ -33,12 +36,22 @@ export interface ServiceDeps {
  */
 export const SERVICE_RESTART: RestartPolicy = { restart: 'transient', intensity: 10, periodMs: 60_000, backoff: { initialMs: 0 } };
 
-/** Registers `service.call`, the guest side of `webmk_call`: the output crosses as base64. */
+/**
+ * Registers `service.call`, the guest side of `webmk_call`: the output crosses as base64; a glue
+ * that can take a direct path (`direct: true`) gets `{ base64, direct? }` (ADR 0027). And
+ * `service.expired`: a direct call the caller gave up at its deadline while it ran.
+ */
 export function registerServiceCalls(calls: CallTable, services: Services): void {
   calls.handle('service.call', async (caller, args) => {
-    const a = (typeof args === 'object' && args !== null ? args : {}) as { module?: unknown; fn?: unknown; input?: unknown };
-    const out = await services.call(caller, a.module, a.fn, a.input ?? new Uint8Array(0), undefined);
-    return { value: toBase64(out) };
+    const a = (typeof args === 'object' && args !== null ? args : {}) as { module?: unknown; fn?: unknown; input?: unknown; direct?: unknown; until?: unknown };
+    const out = await services.call(caller, a.module, a.fn, a.input ?? new Uint8Array(0), undefined, typeof a.until === 'number' ? a.until : undefined);
+    if (a.direct !== true) return { value: toBase64(out) };
+    const direct = services.direct.grant(caller, a.module);
+    return { value: { base64: toBase64(out), ...(direct !== undefined ? { direct } : {}) } };
+  });
+  calls.handle('service.expired', (caller, args) => {
+    services.direct.expired(caller, args);
+    return { value: null };
   });
 }
 
@@ -61,6 +74,7 @@ interface Instance {
   switching: boolean;
 }
 
+
 const enc = new TextEncoder();
 
 /** The service instances and their queues. */
@@ -69,8 +83,20 @@ export class Services {
   private readonly starting = new Map<string, Promise<Instance>>();
   /** Calls that reached a service's queue, and those that failed, per module name (kept across instances). */
   private readonly counts = new Map<string, { calls: number; errors: number }>();
+  /** The call space every worker process shares, and the direct paths granted on it (ADR 0027). */
+  readonly direct: DirectPaths<Instance>;
 
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: ServiceDeps) {
+    this.direct = new DirectPaths(new CallSpace(allocateCallSpace()), {
+      instances: () => this.instances.values(),
+      directCaller: (pid) => deps.directCaller(pid),
+      timeoutMs: (inst) => {
+        const settings = serviceSettings(inst.lc.latest.info.manifest);
+        return (typeof settings === 'string' ? undefined : settings.timeoutMs) ?? DEFAULT_CALL_TIMEOUT_MS;
+      },
+      restart: (inst) => this.expire(inst),
+    });
+  }
 
   /**
    * Calls `fn` of service `module` with `input`, for the page (`from` undefined) or for a
@@ -78,7 +104,7 @@ export class Services {
    * `kernel/denied`, `kernel/unknown-module`, `service/not-a-service`, `kernel/unsupported`,
    * `service/no-such-function`, `service/error`, `service/call-loop`, `kernel/timeout`.
    */
-  async call(from: Caller | undefined, module: unknown, fn: unknown, input: unknown, opts: unknown): Promise<Uint8Array> {
+  async call(from: Caller | undefined, module: unknown, fn: unknown, input: unknown, opts: unknown, until?: number): Promise<Uint8Array> {
     const started = performance.now();
     const args = checkCall(module, fn, input, opts);
     if (from !== undefined && !(from.grants.call ?? []).includes(args.module)) {
@@ -86,6 +112,18 @@ export class Services {
       throw new KernelError('kernel/denied', `"${from.name}" was not granted call:${args.module}`, { permission: `call:${args.module}` });
     }
     const me = from === undefined ? undefined : this.callerInstance(from);
+    // Marked waiting before the loop is looked for: a direct call closing the cycle at the same
+    // moment looks the other way round (set, then look), so one of the two sees it.
+    const token = {};
+    if (me !== undefined) this.direct.setWaiting(me, { target: args.module, token });
+    try {
+      return await this.callAs(me, args, started, until);
+    } finally {
+      if (me?.waitingOn?.token === token) this.direct.setWaiting(me, undefined);
+    }
+  }
+
+  private async callAs(me: Instance | undefined, args: ReturnType<typeof checkCall>, started: number, until: number | undefined): Promise<Uint8Array> {
     this.refuseLoop(me, args.module);
     const info = await this.deps.lookup(args.module);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${args.module}"`, { name: args.module });
@@ -102,8 +140,7 @@ export class Services {
     const timeoutMs = args.timeoutMs ?? (typeof settings === 'string' ? undefined : settings.timeoutMs) ?? DEFAULT_CALL_TIMEOUT_MS;
     let deadline = started + timeoutMs;
     if (me?.busy !== undefined) deadline = Math.min(deadline, me.busy.deadline);
-    const token = {};
-    if (me !== undefined) me.waitingOn = { target: args.module, token };
+    if (until !== undefined) deadline = Math.min(deadline, until - performance.timeOrigin);
     const count = this.counts.get(args.module) ?? { calls: 0, errors: 0 };
     this.counts.set(args.module, count);
     count.calls++;
@@ -115,21 +152,23 @@ export class Services {
     } catch (e) {
       count.errors++;
       throw e;
-    } finally {
-      if (me?.waitingOn?.token === token) me.waitingOn = undefined;
     }
   }
 
   /** Each live service: its pid, calls queued, whether one runs, and its calls and errors so far. */
   stats(): ServiceStats[] {
-    return [...this.instances.values()].map((i) => ({
-      name: i.name,
-      pid: i.lc.row.pid,
-      queued: i.queue.length,
-      busy: i.busy !== undefined,
-      calls: this.counts.get(i.name)?.calls ?? 0,
-      errors: this.counts.get(i.name)?.errors ?? 0,
-    }));
+    return [...this.instances.values()].map((i) => {
+      const direct = this.direct.counted(i.name);
+      return {
+        name: i.name,
+        pid: i.lc.row.pid,
+        queued: i.queue.length,
+        busy: i.busy !== undefined || this.direct.running(i),
+        calls: (this.counts.get(i.name)?.calls ?? 0) + direct.calls,
+        errors: (this.counts.get(i.name)?.errors ?? 0) + direct.errors,
+        direct: direct.calls,
+      };
+    });
   }
 
   /** The service instance a calling process is, if it is one. */
@@ -142,7 +181,7 @@ export class Services {
   private refuseLoop(me: Instance | undefined, target: string): void {
     if (me === undefined) return;
     const seen = new Set<string>();
-    for (let node: string | undefined = target; node !== undefined && !seen.has(node); node = this.instances.get(node)?.waitingOn?.target) {
+    for (let node: string | undefined = target; node !== undefined && !seen.has(node); node = this.direct.waitsOn(this.instances.get(node))) {
       if (node === me.name) {
         throw new KernelError('service/call-loop', `"${me.name}" calling "${target}" would wait on itself`, { caller: me.name, target, chain: [...seen, node] });
       }
@@ -160,7 +199,7 @@ export class Services {
       // An instance moving onto a newer version (updates.ts) counts as that version.
       const was = inst.lc.latest.info;
       const same = was.sha256 === info.sha256 && JSON.stringify(was.grants) === JSON.stringify(info.grants);
-      if (same || inst.busy !== undefined || inst.queue.length > 0) return Promise.resolve(inst);
+      if (same || inst.busy !== undefined || inst.queue.length > 0 || this.direct.busy(inst)) return Promise.resolve(inst);
       void inst.lc.kill();
       this.instances.delete(name);
       inst = undefined;
@@ -191,10 +230,15 @@ export class Services {
     if (inst.busy !== undefined || inst.switching) return;
     if (inst.lc.updatePending && inst.lc.row.state === 'running') {
       inst.switching = true;
-      void inst.lc.switchNow().finally(() => {
-        inst.switching = false;
-        this.pump(inst);
-      });
+      // Direct calls under way finish on the old version; new ones come through the queue.
+      void this.direct
+        .drain(inst)
+        .then(() => inst.lc.switchNow())
+        .finally(() => {
+          this.direct.reopen(inst);
+          inst.switching = false;
+          this.pump(inst);
+        });
       return;
     }
     const next = inst.queue.shift();
@@ -221,23 +265,29 @@ export class Services {
       hosted = await Promise.race([inst.lc.whenRunning(), timer.then(() => undefined)]);
       if (hosted === undefined) return c.fail(timeout());
       if (hosted.serve === undefined) return c.fail(new KernelError('kernel/unsupported', `"${inst.name}" runs where it cannot serve calls yet`));
-      const out = await Promise.race([hosted.serve(c.fn, c.input), timer.then(() => undefined)]);
+      const out = await Promise.race([hosted.serve(c.fn, c.input, performance.timeOrigin + c.deadline), timer.then(() => undefined)]);
       if (out !== undefined) return c.ok(out);
       c.fail(timeout());
       // Never left half-way: the instance is ended and started again fresh.
-      inst.waitingOn = undefined;
+      this.direct.setWaiting(inst, undefined);
       if (expired && inst.lc.row.state === 'running') await inst.lc.restartNow();
     } catch (e) {
       const err = KernelError.from(e instanceof KernelError ? e : { code: 'service/error', message: String(e) });
       c.fail(err);
       // The call ended the instance (a trap, an exit): the next call waits for the next one.
       if (hosted !== undefined && err.details.reason !== undefined) {
-        inst.waitingOn = undefined;
+        this.direct.setWaiting(inst, undefined);
         await hosted.exited;
       }
     } finally {
       deadline.cancel();
     }
+  }
+
+  /** Ends and restarts an instance whose direct call passed its deadline while it ran (never left half-way). */
+  private expire(inst: Instance): void {
+    this.direct.setWaiting(inst, undefined);
+    if (inst.lc.row.state === 'running') void inst.lc.restartNow();
   }
 }
 

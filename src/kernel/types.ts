@@ -179,6 +179,8 @@ export interface ServiceStats {
   /** Calls that reached its queue since the kernel started, and how many of them failed. */
   calls: number;
   errors: number;
+  /** Of those calls, how many went straight from a module's worker to the service's (ADR 0027). */
+  direct: number;
 }
 
 /** The detail of a `nospace` event: who could not write what (the module got ENOSPC; its good file is kept). */

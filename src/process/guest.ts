@@ -9,8 +9,11 @@ import {
   WORKER_PROTOCOL,
   beginSyncCall,
   killedFlag,
+  CallSpace,
+  type DirectGrant,
   waitSyncCall,
   type FromWorkerMessage,
+  type ServeStop,
   type StartMessage,
 } from '../ipc';
 
@@ -58,6 +61,27 @@ export interface GuestContext {
   checkAlive(): void;
   /** A migratable process (in a realm that may block): where it can be parked. */
   readonly parking?: ParkHooks;
+  /** Direct service calls (ADR 0027), where this realm shares the kernel's call space and may block. */
+  readonly direct?: DirectCalls;
+}
+
+/** A process's direct paths to service instances, and what a direct call needs to know of it. */
+export interface DirectCalls {
+  readonly space: CallSpace;
+  /** Its own slot, when it is a service instance that has one (a node of the wait-for graph). */
+  readonly me: number | undefined;
+  /** What the kernel granted, by service name. */
+  readonly grants: Map<string, DirectGrant>;
+  /** The deadline of the call it serves now (ms since the epoch); Infinity when it serves none. */
+  until: number;
+}
+
+/** The direct-call state of the process `m` starts, or undefined where it cannot have one. */
+function directCalls(m: StartMessage): DirectCalls | undefined {
+  const sab = m.shared.calls;
+  // A JS module calls asynchronously, through the kernel; wasm reaches only its imports.
+  if (sab === undefined || m.module === undefined || m.relayed === true || m.suspend === true) return undefined;
+  return { space: new CallSpace(sab), me: m.callSlot?.slot, grants: new Map(), until: Infinity };
 }
 
 /**
@@ -77,8 +101,10 @@ export interface ParkHooks {
 export interface RunningProcess {
   exit: Promise<ProcessExit>;
   settle(id: number, ok: boolean, value: unknown, error: unknown): void;
-  /** A service process: runs export `fn` with `input` to its end (absent for a command). */
-  serve?(fn: string, input: Uint8Array): ServeOutcome;
+  /** A service process: runs export `fn` with `input` to its end (absent for a command); `until` is the call's deadline (ms since the epoch). */
+  serve?(fn: string, input: Uint8Array, until?: number): ServeOutcome;
+  /** A service with a call slot: serves direct calls until a message comes (`received` behind), it ends, or the slot does. */
+  serveDirect?(received: () => number): ServeStop;
 }
 
 /** How one service call ended. */
@@ -109,6 +135,7 @@ export function createGuestContext(
     post({ v: WORKER_PROTOCOL, type: FromWorker.call, pid: m.pid, id, call, args, reply }, transfer);
     return id;
   };
+  const direct = directCalls(m);
   const ctx: GuestContext = {
     pid: m.pid,
     grants: m.grants,
@@ -153,6 +180,7 @@ export function createGuestContext(
       if (killed()) throw new ProcessKilled('the process was killed');
     },
     ...(parking !== undefined ? { parking } : {}),
+    ...(direct !== undefined ? { direct } : {}),
   };
   const settle = (id: number, ok: boolean, value: unknown, error: unknown): void => {
     const p = pending.get(id);

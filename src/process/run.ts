@@ -4,11 +4,11 @@
  * (JSPI) runs through `WebAssembly.promising`, so the worker's event loop turns while it waits.
  */
 import { EXIT_CODES, Errno, type ProcessExit } from '../common';
-import { PARK_CALL, WatchWriter, fromBase64, killedFlag, toBase64, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { PARK_CALL, WatchWriter, fromBase64, killedFlag, serveSlot, toBase64, type DirectServe, type FromWorkerMessage, type StartMessage } from '../ipc';
 import { Parkable, isInstrumented } from './asyncify';
 import { isLinkedNamespace, linkedImport } from './capabilities/linked';
 import { ExtismHost, ExtismFault, type HttpAnswer } from './extism';
-import { ProcessKilled, createGuestContext, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
+import { ProcessKilled, createGuestContext, type DirectCalls, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
 import { EXTISM_ENV, serveLoop } from './serve';
 import { runScript } from './script';
 import { createWasiProcess, WASIProcExit, type WasiProcess } from './wasi';
@@ -77,8 +77,9 @@ export function runProcess(
       startFailure,
       trapped: (e, mem) => trapped(e, mem, m.maxPages),
       ...(watch !== undefined ? { watch } : {}),
+      ...(ctx.direct !== undefined ? { deadline: ctx.direct } : {}),
     });
-    return { ...served, settle };
+    return { ...served, settle, ...directServer(m, ctx.direct, served) };
   }
   /** Whether `_start` was reached: a start that failed before leaves the streams to the kernel (it may try again). */
   let ran = false;
@@ -147,6 +148,16 @@ function httpAnswer(a: unknown): HttpAnswer {
   const r = (typeof a === 'object' && a !== null ? a : {}) as { status?: unknown; body?: unknown };
   if (typeof r.status !== 'number' || typeof r.body !== 'string') throw new ExtismFault('the kernel answered http_request in an unknown shape');
   return { status: r.status, body: fromBase64(r.body) };
+}
+
+/** A service with a call slot serves direct calls on it, between the kernel's messages (ADR 0027). */
+function directServer(m: StartMessage, direct: DirectCalls | undefined, served: ReturnType<typeof serveLoop>): Pick<RunningProcess, 'serveDirect'> {
+  const slot = m.callSlot;
+  const serve = served.serve;
+  const ended = served.ended;
+  if (slot === undefined || direct === undefined || serve === undefined || ended === undefined) return {};
+  const call: DirectServe = (fn, input, until) => serve(fn, input, until);
+  return { serveDirect: (received) => serveSlot(direct.space, slot.slot, slot.serial, call, received, ended) };
 }
 
 /** True when the module imports a suspending function, so `_start` must run promising. */

@@ -27,10 +27,12 @@ export interface ServeSetup {
   trapped(e: unknown, memory: WebAssembly.Memory): ProcessExit;
   /** The watchdog's brackets, if it has one: waiting for a call counts as being parked, not computing. */
   watch?: Watch;
+  /** Where the deadline of the call being served is kept, for the direct calls it makes (ADR 0027). */
+  deadline?: { until: number };
 }
 
 /** Instantiates the service and returns how it ends and how it serves a call. */
-export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> {
+export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> & { ended?: () => boolean } {
   let end!: (e: ProcessExit) => void;
   const exit = new Promise<ProcessExit>((ok) => (end = ok));
   let ended = false;
@@ -63,15 +65,25 @@ export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> {
   }
   s.onRunning();
   s.watch?.enter();
-  const serve = (fn: string, input: Uint8Array): ServeOutcome => {
+  const serve = (fn: string, input: Uint8Array, until = Infinity): ServeOutcome => {
     const f = instance.exports[fn];
     if (ended) return refuse('service/error', 'the service has ended', fn);
     if (typeof f !== 'function' || fn.startsWith('_')) return refuse('service/no-such-function', `the service exports no function "${fn}"`, fn);
+    if (s.deadline === undefined) return run(f as () => unknown, fn, input);
+    const was = s.deadline.until;
+    s.deadline.until = until;
+    try {
+      return run(f as () => unknown, fn, input);
+    } finally {
+      s.deadline.until = was;
+    }
+  };
+  const run = (f: () => unknown, fn: string, input: Uint8Array): ServeOutcome => {
     s.extism.begin(input);
     let rc: unknown;
     s.watch?.leave();
     try {
-      rc = (f as () => unknown)();
+      rc = f();
       s.watch?.enter();
     } catch (e) {
       s.extism.end();
@@ -93,7 +105,7 @@ export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> {
     if (rc !== undefined && rc !== 0 && rc !== 0n) return refuse('service/error', `${fn} returned ${String(rc)}`, fn, { returned: Number(rc) });
     return { ok: true, output };
   };
-  return { exit, serve };
+  return { exit, serve, ended: () => ended };
 }
 
 function refuse(code: 'service/error' | 'service/no-such-function' | 'service/host-not-allowed' | 'service/memory-exceeded', message: string, fn: string, details: Record<string, unknown> = {}): ServeOutcome {

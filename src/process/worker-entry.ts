@@ -17,6 +17,15 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 const post = (msg: FromWorkerMessage, transfer: Transferable[] = []): void => scope.postMessage(msg, transfer);
 let current: { pid: number; proc: RunningProcess } | null = null;
+/** `serve` messages read since the current process started: a service asleep on its call slot leaves it when the page has sent more. */
+let received = 0;
+
+/** Serves direct calls (ADR 0027) until a message comes; the event loop runs again in between. */
+const serveDirect = (): void => {
+  const c = current;
+  if (c?.proc.serveDirect === undefined) return;
+  c.proc.serveDirect(() => received);
+};
 
 scope.onmessage = (e) => {
   let msg;
@@ -31,16 +40,21 @@ scope.onmessage = (e) => {
     return;
   }
   if (msg.type === ToWorker.serve) {
+    received++;
     const out =
       current?.pid === msg.pid && current.proc.serve !== undefined
-        ? current.proc.serve(msg.fn, msg.input)
+        ? current.proc.serve(msg.fn, msg.input, msg.until)
         : { ok: false as const, error: new KernelError('service/error', `process ${msg.pid} serves no calls here`).toJSON() };
     post({ v: WORKER_PROTOCOL, type: FromWorker.served, pid: msg.pid, id: msg.id, ...out }, out.ok ? [out.output.buffer] : []);
+    serveDirect();
     return;
   }
   const { pid } = msg;
   const proc = runProcess(msg, providers, post, () => post({ v: WORKER_PROTOCOL, type: FromWorker.running, pid }));
   current = { pid, proc };
+  received = 0;
+  // After this task: what the start queued (its `exit` handler) is in place before the worker sleeps.
+  if (proc.serveDirect !== undefined) setTimeout(serveDirect, 0);
   void proc.exit.then((exit) => {
     if (current?.pid === pid) current = null;
     post({ v: WORKER_PROTOCOL, type: FromWorker.exited, pid, ...exit });

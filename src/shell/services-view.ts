@@ -243,7 +243,7 @@ export class ServicesView extends LitElement {
     const st = this.live.get(name);
     if (st === undefined) return html`<p class="meta service-stats">not running (starts on its first call)</p>`;
     return html`<p class="meta service-stats">
-      pid ${st.pid} · ${st.busy ? 'serving' : 'idle'} · ${st.queued} queued · ${st.calls} calls (${st.rate}/s) ·
+      pid ${st.pid} · ${st.busy ? 'serving' : 'idle'} · ${st.queued} queued · ${st.calls} calls (${st.rate}/s${st.direct > 0 ? html`, <span title="from a module's worker straight to this one, without the page (ADR 0027)">${st.direct} direct</span>` : ''}) ·
       ${st.errors > 0 ? html`<span class="warn-text">${st.errors} ${st.errors === 1 ? 'error' : 'errors'}</span>` : '0 errors'}
     </p>`;
   }

@@ -2,12 +2,12 @@
  * The shell's "Services and store" view in real Chromium: it lists service modules and their
  * functions, calls one with text and shows the output (or the error's code), browses the
  * key-value store by group, follows changes made elsewhere (a watch on every group), sets a key
- * from its form, and lists transforms.
+ * from its form, and lists transforms; a service's line counts the calls that came worker to worker.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser, showView } from './harness';
-import { installWith } from './kernel-helpers';
+import { launchBrowser, openApp, showView, startServer, type StaticServer, type TestBrowser } from './harness';
+import { installWith, run } from './kernel-helpers';
 
 let server: StaticServer;
 let browser: TestBrowser;
@@ -43,6 +43,10 @@ describe('the services and store view', () => {
     await page.locator('.call-output.error').filter({ hasText: 'service/error' }).waitFor();
     // Read once a second: the instance, its two calls and the one that failed.
     await card.locator('.service-stats').filter({ hasText: '2 calls' }).filter({ hasText: '1 error' }).waitFor();
+    // A module calling it twice: the second call went worker to worker, and the view says so.
+    await installWith(page, 'callseq', 'all');
+    expect((await run(page, 'callseq', { args: ['plugin', 'echo', 'a', 'echo', 'b'] })).stdout).toBe('a\nb\n');
+    await card.locator('.service-stats').filter({ hasText: '4 calls' }).filter({ hasText: '1 direct' }).waitFor();
   });
 
   it('browses groups, follows changes made elsewhere, and sets a key from its form', async () => {

@@ -14,6 +14,8 @@ import {
   WatchReader,
   answerSyncCall,
   markKilled,
+  CallSpace,
+  SlotPool,
   parseFromWorker,
   type CallMessage,
   type ServeMessage,
@@ -49,6 +51,8 @@ interface Running {
   scriptUrl?: string;
   /** Service calls sent and not answered yet, by id. */
   serving: Map<number, { ok: (out: Uint8Array) => void; fail: (e: KernelError) => void }>;
+  /** A service's slot in the call space: its worker sleeps there between calls, so a message must ring it. */
+  direct?: { slot: number; serial: number; space: CallSpace };
 }
 
 /** One Worker, reused only for the same module name, one process at a time. */
@@ -118,16 +122,20 @@ class ModuleWorker {
       ...rest,
       ...(program.kind === 'wasm' ? { module: program.module, maxPages: program.maxPages } : { scriptUrl: running.scriptUrl, maxPages: 0 }),
       syscall: running.syscall,
+      // JS shares its realm with the glue: it gets no call space, where it could forge direct calls (ADR 0027).
+      ...(program.kind === 'js' ? { shared: Object.fromEntries(Object.entries(rest.shared).filter(([k]) => k !== 'calls')) } : {}),
       ...(watch !== undefined ? { watch } : {}),
       ...(fileChannel !== undefined ? { fileChannel } : {}),
+      ...(running.direct !== undefined ? { callSlot: { slot: running.direct.slot, serial: running.direct.serial } } : {}),
     };
     this.worker.postMessage(msg);
   }
 
   /** Sends one service call to the process `running`, which must be this worker's current one. */
-  serve(running: Running, id: number, fn: string, input: Uint8Array): void {
-    const msg: ServeMessage = { v: WORKER_PROTOCOL, type: ToWorker.serve, pid: running.pid, id, fn, input };
-    this.worker.postMessage(msg);
+  serve(running: Running, id: number, fn: string, input: Uint8Array, until: number | undefined): void {
+    const msg: ServeMessage = { v: WORKER_PROTOCOL, type: ToWorker.serve, pid: running.pid, id, fn, input, ...(until !== undefined ? { until } : {}) };
+    if (running.direct === undefined) this.worker.postMessage(msg);
+    else running.direct.space.mail(running.direct.slot, () => this.worker.postMessage(msg));
   }
 
   /**
@@ -192,6 +200,8 @@ export class WorkerHost implements Host {
   private readonly files: FileServer;
   /** Starts waiting at the gate, each with the function that ends it before it began. */
   private readonly waiting = new Set<(end: ProcessExit) => void>();
+  /** Call slots for the services it runs, from the call space the kernel shares (ADR 0027). */
+  private pool: SlotPool | undefined;
 
   constructor(opts: WorkerHostOptions = {}) {
     this.opts = { idlePerModule: 2, idleTotal: 8, idleMs: 60_000, bootConcurrency: Math.max(2, globalThis.navigator?.hardwareConcurrency ?? 2), onNoSpace: () => {}, ...opts };
@@ -215,11 +225,13 @@ export class WorkerHost implements Host {
     const fileChannel = req.opfsHome !== undefined ? this.files.attach(req.pid, req.opfsHome.module) : undefined;
     if (fileChannel !== undefined) void exited.then(() => this.files.detach(fileChannel));
     let nextServe = 1;
+    const direct = req.serve === true ? this.takeSlot(req.shared.calls) : undefined;
     const current: Running = {
       pid: req.pid,
       serving: new Map(),
       syscall: allocateSyncCall(),
       onCall: req.onCall,
+      ...(direct !== undefined ? { direct } : {}),
       onRunning: () => {
         started = true;
         running();
@@ -275,7 +287,9 @@ export class WorkerHost implements Host {
       });
     };
     boot();
+    if (direct !== undefined) void exited.then(() => this.pool?.release(direct.slot));
     return {
+      ...(direct !== undefined ? { direct: { slot: direct.slot, serial: direct.serial } } : {}),
       running: runningP,
       exited,
       kill: async (end = { code: EXIT_CODES.killed, reason: 'killed', message: 'killed' }) => {
@@ -289,7 +303,7 @@ export class WorkerHost implements Host {
       },
       ...(req.serve === true
         ? {
-            serve: (fn: string, input: Uint8Array) =>
+            serve: (fn: string, input: Uint8Array, until?: number) =>
               new Promise<Uint8Array>((ok, fail) => {
                 if (w === undefined || w.current !== current || !started) {
                   fail(new KernelError('service/error', 'the service is not running'));
@@ -297,11 +311,19 @@ export class WorkerHost implements Host {
                 }
                 const id = nextServe++;
                 current.serving.set(id, { ok, fail });
-                w.serve(current, id, fn, input);
+                w.serve(current, id, fn, input, until);
               }),
           }
         : {}),
     };
+  }
+
+  /** A slot for a service's start, when the kernel shares a call space and one is free. */
+  private takeSlot(sab: SharedArrayBuffer | undefined): { slot: number; serial: number; space: CallSpace } | undefined {
+    if (sab === undefined) return undefined;
+    if (this.pool?.space.sab !== sab) this.pool = new SlotPool(new CallSpace(sab));
+    const taken = this.pool.take();
+    return taken === undefined ? undefined : { ...taken, space: this.pool.space };
   }
 
   /** Ends every idle worker. */

@@ -12,6 +12,7 @@
 import { Errno, isModuleName } from '../../common';
 import { fromBase64 } from '../../ipc';
 import type { GuestContext, GuestImports } from '../guest';
+import { callService } from './direct';
 import { serviceErrno } from './services';
 
 /** Namespaces never linked: a C toolchain's undefined symbols land in `env`, and should trap. */
@@ -30,23 +31,25 @@ export function linkedImport(ctx: GuestContext, namespace: string, fn: string): 
     const n = len >>> 0;
     return p + n <= mem.length ? mem.subarray(p, p + n) : null;
   };
-  const finish = (outPtr: number, outCap: number) => (answer: unknown): number => {
-    const a = (typeof answer === 'object' && answer !== null ? answer : {}) as { base64?: unknown; number?: unknown };
-    if (typeof a.number === 'number') return a.number | 0;
-    if (typeof a.base64 !== 'string') return -Errno.INVAL;
-    const out = fromBase64(a.base64);
+  const copyOut = (outPtr: number, outCap: number, out: Uint8Array): number => {
     const dst = bytes(outPtr, Math.min(outCap >>> 0, out.length));
     if (dst === null) return -Errno.FAULT;
     dst.set(out.subarray(0, dst.length));
     return out.length;
   };
+  const finish = (outPtr: number, outCap: number) => (answer: unknown): number => {
+    const a = (typeof answer === 'object' && answer !== null ? answer : {}) as { base64?: unknown; number?: unknown };
+    if (typeof a.number === 'number') return a.number | 0;
+    if (typeof a.base64 !== 'string') return -Errno.INVAL;
+    return copyOut(outPtr, outCap, fromBase64(a.base64));
+  };
   const call = (inPtr = 0, inLen = 0, outPtr = 0, outCap = 0): number | Promise<number> => {
     const input = bytes(inPtr, inLen);
     if (input === null || bytes(outPtr, 0) === null) return -Errno.FAULT;
-    const args = { namespace, fn, input: input.slice() };
-    if (ctx.suspend) return ctx.call('import.call', args).then(finish(outPtr, outCap), serviceErrno);
+    if (ctx.suspend) return ctx.call('import.call', { namespace, fn, input: input.slice() }).then(finish(outPtr, outCap), serviceErrno);
     try {
-      return finish(outPtr, outCap)(ctx.callSync('import.call', args));
+      const answer = callService(ctx, namespace, fn, input, (extra) => ctx.callSync('import.call', { namespace, fn, input: input.slice(), ...extra }));
+      return 'number' in answer ? answer.number : copyOut(outPtr, outCap, answer.bytes);
     } catch (e) {
       return serviceErrno(e);
     }

@@ -1,11 +1,13 @@
 /**
  * `webmk_call`: a module calls a function of a service module (see modules/include/webmk.h). It
  * blocks the module until the call is answered: with `Atomics.wait` in a worker, suspended (JSPI)
- * where the realm may not block. The caller needs the grant `call:<module>`.
+ * where the realm may not block. The caller needs the grant `call:<module>`. In a worker, calls after
+ * the first may go straight to the service's worker (direct.ts, ADR 0027).
  */
 import { Errno, KernelError, isKernelError } from '../../common';
 import { fromBase64 } from '../../ipc';
 import { ProcessKilled, type GuestContext, type GuestImports } from '../guest';
+import { callService } from './direct';
 
 const dec = new TextDecoder('utf-8', { fatal: true });
 
@@ -27,8 +29,25 @@ export function serviceErrno(e: unknown): number {
   return map[e.code] ?? -Errno.INVAL;
 }
 
+/**
+ * Decodes UTF-8 names, remembering the last one: a module calls the same function over and over,
+ * and a decode costs more than comparing a few bytes (it is on the path a direct call is timed by).
+ */
+function nameDecoder(): (b: Uint8Array) => string {
+  let last = new Uint8Array(0);
+  let text = '';
+  return (b) => {
+    if (b.length === last.length && b.every((x, i) => x === last[i])) return text;
+    text = dec.decode(b);
+    last = b.slice();
+    return text;
+  };
+}
+
 /** Builds the service-call import of one process. */
 export function serviceImports(ctx: GuestContext): GuestImports {
+  const moduleName = nameDecoder();
+  const fnName = nameDecoder();
   const bytes = (ptr: number, len: number): Uint8Array | null => {
     const mem = ctx.memory();
     const p = ptr >>> 0;
@@ -36,14 +55,14 @@ export function serviceImports(ctx: GuestContext): GuestImports {
     return p + n <= mem.length ? mem.subarray(p, p + n) : null;
   };
   /** Copies what fits of the output, returns its full length (like snprintf). */
-  const finish = (outPtr: number, outCap: number) => (answer: unknown): number => {
-    if (typeof answer !== 'string') return -Errno.INVAL;
-    const out = fromBase64(answer);
+  const copyOut = (outPtr: number, outCap: number, out: Uint8Array): number => {
     const dst = bytes(outPtr, Math.min(outCap >>> 0, out.length));
     if (dst === null) return -Errno.FAULT;
     dst.set(out.subarray(0, dst.length));
     return out.length;
   };
+  const finish = (outPtr: number, outCap: number) => (answer: unknown): number =>
+    typeof answer === 'string' ? copyOut(outPtr, outCap, fromBase64(answer)) : -Errno.INVAL;
   const call = (modPtr = 0, modLen = 0, fnPtr = 0, fnLen = 0, inPtr = 0, inLen = 0, outPtr = 0, outCap = 0): number | Promise<number> => {
     const m = bytes(modPtr, modLen);
     const f = bytes(fnPtr, fnLen);
@@ -52,15 +71,16 @@ export function serviceImports(ctx: GuestContext): GuestImports {
     let module: string;
     let fn: string;
     try {
-      module = dec.decode(m);
-      fn = dec.decode(f);
+      module = moduleName(m);
+      fn = fnName(f);
     } catch {
       return -Errno.INVAL;
     }
-    const args = { module, fn, input: input.slice() };
-    if (ctx.suspend) return ctx.call('service.call', args).then(finish(outPtr, outCap), serviceErrno);
+    if (ctx.suspend) return ctx.call('service.call', { module, fn, input: input.slice() }).then(finish(outPtr, outCap), serviceErrno);
     try {
-      return finish(outPtr, outCap)(ctx.callSync('service.call', args));
+      // A direct call copies the input into its slot; only the kernel's path needs a copy of its own.
+      const answer = callService(ctx, module, fn, input, (extra) => ctx.callSync('service.call', { module, fn, input: input.slice(), ...extra }));
+      return 'bytes' in answer ? copyOut(outPtr, outCap, answer.bytes) : -Errno.INVAL;
     } catch (e) {
       return serviceErrno(e);
     }
