@@ -53,6 +53,12 @@ export function runProcess(
         }
       : {}),
   });
+  if (parkable !== undefined) {
+    // Its open files, their offsets and its in-memory tree go with it (ADR 0028).
+    parkable.keep('files', () => proc.captureFiles());
+    const files = parkable.kept('files');
+    if (files !== undefined) proc.restoreFiles(files);
+  }
   const webmk: GuestImports = Object.assign({}, ...providers.map((p) => p(ctx)));
   const extism = m.serve === true ? new ExtismHost(m.stderr, m.serviceConfig ?? {}) : undefined;
   if (extism !== undefined) {

@@ -12,6 +12,8 @@ import { now, resolution } from './clock';
 import { vfsImports } from './vfs-imports';
 import { keepAsHome, keepFile, type KernelCall } from './home';
 import { FileFd } from './vfs-fd';
+import { captureFiles, restoreFiles, type HomeCalls } from './vfs-image';
+import type { DirNode } from './vfs';
 
 export { WASIProcExit };
 
@@ -27,6 +29,10 @@ export interface WasiProcess {
   closeStdio(): void;
   /** Writes back every home file still open and changed (a module need not close its files). */
   keepFiles(): void;
+  /** Its open files and their tree, as a snapshot carries them (vfs-image.ts). */
+  captureFiles(): unknown;
+  /** Puts back the files of a snapshot, before `_start` rewinds; false: not an image (the files stay as started). */
+  restoreFiles(image: unknown): boolean;
 }
 
 type Imports = Record<string, (...args: never[]) => number | void>;
@@ -55,11 +61,22 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
   const stderr = new RingWriterFd(new Ring(o.stderr), o.tty, 'discard');
   const preopens = planPreopens(o.preopens, o.files).map(buildPreopen);
   const kernel = style.kernel;
-  for (const p of preopens) {
-    const dir = p.preopen;
-    // Each kept directory's calls name it, so the page finds its root (a home or a picked folder).
-    if (kernel !== undefined && dir !== undefined && (o.homes ?? []).includes(dir)) keepAsHome(p.node, (call, args) => kernel(call, { ...(args as object), mount: dir }));
-  }
+  // Each kept directory's calls name it, so the page finds its root (a home or a picked folder).
+  const homeCalls = new Map<string, KernelCall>();
+  const homeRoots = new WeakMap<DirNode, string>();
+  if (kernel !== undefined) for (const dir of o.homes ?? []) homeCalls.set(dir, (call, args) => kernel(call, { ...(args as object), mount: dir }));
+  const homes: HomeCalls = {
+    mountOf: (call) => [...homeCalls].find(([, c]) => c === call)?.[0],
+    callFor: (mount) => homeCalls.get(mount),
+    rootMount: (root) => homeRoots.get(root),
+    keep: (root, mount) => {
+      const call = homeCalls.get(mount);
+      if (call === undefined) return;
+      homeRoots.set(root, mount);
+      keepAsHome(root, call);
+    },
+  };
+  for (const p of preopens) if (p.preopen !== undefined) homes.keep(p.node, p.preopen);
   const fds: Fd[] = [stdin, stdout, stderr, ...preopens];
   const shim = new WASI(o.args, o.env, fds);
   const memory = (): ArrayBuffer | SharedArrayBuffer => shim.inst.exports.memory.buffer;
@@ -168,6 +185,13 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
     },
     keepFiles: () => {
       for (const f of table()) if (f instanceof FileFd) keepFile(f);
+    },
+    captureFiles: () => captureFiles(table(), [stdin, stdout, stderr], homes),
+    restoreFiles: (image) => {
+      const restored = restoreFiles(image, [stdin, stdout, stderr], homes);
+      if (restored === undefined) return false;
+      shim.fds.splice(0, shim.fds.length, ...(restored as Fd[]));
+      return true;
     },
     closeStdio: () => {
       stdout.ring.closeWriter();
