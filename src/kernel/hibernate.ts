@@ -6,6 +6,8 @@
 import { KernelError, isExecutionMode, type ExecutionMode, type ModuleInfo } from '../common';
 import { BusArena, Ring, parseSnapshot, type Snapshot } from '../ipc';
 import { SnapshotStore, type HibernatedRecord } from '../registry';
+import type { BusApi } from '../bus';
+import { reopenSubscriptions } from './hibernate-subscriptions';
 import type { Lifecycle } from './lifecycle';
 import type { CheckedSpawn } from './spawn-options';
 
@@ -28,6 +30,8 @@ export interface HibernationDeps {
   lookup(name: string): Promise<ModuleInfo | undefined>;
   /** The bus's shared arena, if the bus runs. */
   bus(): SharedArrayBuffer | undefined;
+  /** The bus, if the kernel runs one (its subscriptions are kept in a hibernated record). */
+  busApi(): BusApi | undefined;
   /** Before a resume takes a memory slot: room made by the policy (auto-hibernate.ts), if any. */
   makeRoom(lc: Lifecycle): Promise<void>;
 }
@@ -83,6 +87,7 @@ export class Hibernation {
       restarts: lc.row.restarts,
       hibernatedAt: Date.now(),
       memoryBytes: snap.memory.byteLength,
+      subscriptions: this.deps.busApi()?.held(lc.row.pid) ?? [],
     };
     try {
       await (await this.store).put(record, snap);
@@ -181,6 +186,8 @@ export class Hibernation {
       }
       top = Math.max(top, rec.pid);
       this.stored.add(rec.pid);
+      // Before it waits for input: its subscriptions' inboxes are among what wakes it.
+      await reopenSubscriptions(store, rec, info, this.deps.busApi()).catch(() => {});
       this.wakeOnInput(this.deps.process(rec.pid));
     }
     return top;

@@ -110,6 +110,7 @@ export class Kernel extends EventTarget implements KernelApi {
       lookup: (name) => this.catalog.lookup(name),
       adopt: (rec, spawn, info) => this.adopt(rec, spawn, info),
       bus: () => this.caps.shared.bus,
+      busApi: () => this.caps.shared.bus && this.bus,
       makeRoom: (lc) => this.auto.makeRoom(spaceOf(lc.row.mode), 1, lc.row.pid),
     });
     this.auto = new AutoHibernate({ processes: () => this.procs.values(), slots: this.slots, hibernate: (lc, o) => this.hibernation.hibernate(lc, o) });

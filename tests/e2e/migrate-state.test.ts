@@ -103,3 +103,28 @@ describe('open files', () => {
     expect(out).toBe('wrote 6\nlog 18 dir a lines=no\n');
   });
 });
+
+describe('bus subscriptions', () => {
+  it('a hibernated subscriber keeps its subscription across a reload; a message after it resumes it, none lost', async () => {
+    const pid = await start('bustool', { args: ['sub', 'test/reload', '3'] });
+    await waitOutput(page, pid, 'ready');
+    await page.evaluate(() => window.kernel.bus.publish('test/reload', 'one'));
+    await page.evaluate((p) => window.kernel.hibernate(p), pid);
+    expect((await row(pid))?.state).toBe('hibernated');
+    await page.reload();
+    await waitForKernel(page);
+    expect((await row(pid))?.state).toBe('hibernated');
+    const subs = await page.evaluate((p) => window.kernel.bus.stats().subscriptions.filter((s) => s.pid === p).map((s) => s.pattern), pid);
+    expect(subs).toEqual(['test/reload']);
+    const out = await page.evaluate(async (p) => {
+      const proc = await window.kernel.attach(p);
+      const text = new Response(proc.stdout).text();
+      window.kernel.bus.publish('test/reload', 'two');
+      window.kernel.bus.publish('test/reload', 'three');
+      return { text: await text, code: await proc.exit };
+    }, pid);
+    expect(out.code).toBe(0);
+    expect(out.text.split('\n').filter((l) => l.startsWith('test/reload: '))).toEqual(['test/reload: one', 'test/reload: two', 'test/reload: three']);
+    expect(out.text).toContain('dropped 0');
+  });
+});
