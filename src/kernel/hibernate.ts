@@ -7,6 +7,7 @@ import { KernelError, isExecutionMode, type ExecutionMode, type ModuleInfo } fro
 import { BusArena, Ring, parseSnapshot, type Snapshot } from '../ipc';
 import { SnapshotStore, type HibernatedRecord } from '../registry';
 import type { BusApi } from '../bus';
+import type { GfxApi } from '../gfx';
 import { reopenSubscriptions } from './hibernate-subscriptions';
 import type { Lifecycle } from './lifecycle';
 import type { CheckedSpawn } from './spawn-options';
@@ -32,6 +33,8 @@ export interface HibernationDeps {
   bus(): SharedArrayBuffer | undefined;
   /** The bus, if the kernel runs one (its subscriptions are kept in a hibernated record). */
   busApi(): BusApi | undefined;
+  /** How many windows the process has open. */
+  windows(pid: number): number;
   /** Before a resume takes a memory slot: room made by the policy (auto-hibernate.ts), if any. */
   makeRoom(lc: Lifecycle): Promise<void>;
 }
@@ -63,6 +66,7 @@ export class Hibernation {
 
   /** Parks the process, stores its snapshot, and wakes it again when its stdin has something for it. */
   async hibernate(lc: Lifecycle, opts: { deadlineMs: number; orRestart: boolean }): Promise<void> {
+    this.refuseWindows(lc);
     if (lc.row.mode !== 'worker' && lc.busSlots().length > 0) {
       throw new KernelError('migrate/unsupported', 'a process with bus subscriptions is parked in the worker mode only for now', { mode: lc.row.mode });
     }
@@ -142,6 +146,7 @@ export class Hibernation {
     if (mode !== 'worker' && mode !== 'iframe') {
       throw new KernelError('migrate/unsupported', `a running process moves between worker and iframe only for now, not to "${mode}"`, { mode });
     }
+    this.refuseWindows(lc);
     // A frame keeps mirrors of the kernel's inboxes that a snapshot does not carry.
     if ((mode !== 'worker' || lc.row.mode !== 'worker') && lc.busSlots().length > 0) {
       throw new KernelError('migrate/unsupported', 'a process with bus subscriptions moves between workers only for now', { mode });
@@ -160,6 +165,16 @@ export class Hibernation {
     if (lc.row.mode !== mode) {
       throw new KernelError('migrate/failed', `process ${lc.row.pid} could not start in "${mode}": it carries on in "${lc.row.mode}"`, { pid: lc.row.pid, mode, rolledBack: true });
     }
+  }
+
+  /**
+   * A window's canvas was handed to the worker that draws in it, once (a canvas gives its control
+   * away only once): a fresh host could not draw there, so a process with a window stays (ADR 0028).
+   */
+  private refuseWindows(lc: Lifecycle): void {
+    const windows = this.deps.windows(lc.row.pid);
+    if (windows === 0) return;
+    throw new KernelError('migrate/unsupported', `process ${lc.row.pid} has a window open: a process drawing in a window is not moved or hibernated yet`, { pid: lc.row.pid, windows });
   }
 
   /**
@@ -214,6 +229,15 @@ export class Hibernation {
     if (bus === undefined) return;
     const arena = new BusArena(bus);
     for (const slot of lc.busSlots()) void arena.waitDoorbellAsync(slot, arena.doorbell(slot)).then(wake);
+  }
+}
+
+/** How many windows `pid` has open; none in a kernel without graphics. */
+export function windowsOf(gfx: () => GfxApi, pid: number): number {
+  try {
+    return gfx().windows().filter((w) => w.pid === pid).length;
+  } catch {
+    return 0; // kernel/not-ready: no graphics here
   }
 }
 

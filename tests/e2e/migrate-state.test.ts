@@ -9,6 +9,21 @@ import type { Page } from 'playwright-core';
 import { launchBrowser, moduleBytes, openApp, startServer, waitForKernel, type StaticServer, type TestBrowser } from './harness';
 import { installWith, waitOutput } from './kernel-helpers';
 
+/** The failure code of a kernel verb run in the page on `pid`, or 'ok'. */
+function codeOf(script: string, pid: number): Promise<string> {
+  return page.evaluate(
+    async ([src, p]) => {
+      try {
+        await (new Function('k', 'pid', `return (${src})(k, pid)`) as (k: unknown, pid: number) => Promise<unknown>)(window.kernel, p);
+        return 'ok';
+      } catch (e) {
+        return (e as { code?: string }).code ?? String(e);
+      }
+    },
+    [script, pid] as const,
+  );
+}
+
 let server: StaticServer;
 let browser: TestBrowser;
 let page: Page;
@@ -22,6 +37,9 @@ beforeAll(async () => {
   }, moduleBytes('filekeep'));
   await installWith(page, 'bustool', 'all');
   await page.evaluate(() => window.kernel.setMigratable('bustool', true));
+  await installWith(page, 'gfx-probe', 'all');
+  await page.evaluate(() => window.kernel.setMigratable('gfx-probe', true));
+  await installWith(page, 'plugin', 'all');
 }, 120_000);
 
 afterAll(async () => {
@@ -126,5 +144,31 @@ describe('bus subscriptions', () => {
     expect(out.code).toBe(0);
     expect(out.text.split('\n').filter((l) => l.startsWith('test/reload: '))).toEqual(['test/reload: one', 'test/reload: two', 'test/reload: three']);
     expect(out.text).toContain('dropped 0');
+  });
+});
+
+describe('refusals', () => {
+  it('a process drawing in a window is neither moved nor hibernated (migrate/unsupported); it goes on drawing', async () => {
+    const pid = await start('gfx-probe', { args: ['flood', '64', '48'] });
+    await page.waitForFunction((p) => window.kernel.gfx.windows().some((w) => w.pid === p), pid);
+    await waitOutput(page, pid, 'frames ');
+    expect(await codeOf("(k, pid) => k.setMode(pid, 'worker', { deadlineMs: 500 })", pid)).toBe('migrate/unsupported');
+    expect(await codeOf("(k, pid) => k.setMode(pid, 'iframe', { deadlineMs: 500 })", pid)).toBe('migrate/unsupported');
+    expect(await codeOf('(k, pid) => k.hibernate(pid, { deadlineMs: 500, orRestart: true })', pid)).toBe('migrate/unsupported');
+    expect((await row(pid))?.state).toBe('running');
+    const frames = (await page.evaluate((p) => (window as unknown as { __out: Record<number, string> }).__out[p] ?? '', pid)).split('frames ').length;
+    await page.waitForFunction(([p, n]) => ((window as unknown as { __out: Record<number, string> }).__out[p] ?? '').split('frames ').length > n, [pid, frames] as const);
+    await page.evaluate((p) => window.kernel.kill(p), pid);
+  });
+
+  it('a service instance is not parked (migrate/not-migratable): a service module cannot be made migratable', async () => {
+    await page.evaluate(() => window.kernel.call('plugin', 'append', 'x'));
+    const pid = await page.evaluate(() => window.kernel.processes().find((r) => r.name === 'plugin' && r.state === 'running')?.pid ?? -1);
+    expect(pid).toBeGreaterThan(0);
+    expect(await codeOf('(k, pid) => k.hibernate(pid)', pid)).toBe('migrate/not-migratable');
+    expect(await codeOf("(k) => k.setMigratable('plugin', true)", pid)).toBe('registry/not-migratable');
+    // Still serving, its state intact.
+    const out = await page.evaluate(async () => new TextDecoder().decode(await window.kernel.call('plugin', 'append', 'y')));
+    expect(out).toBe('xy');
   });
 });
