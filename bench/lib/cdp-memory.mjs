@@ -25,7 +25,8 @@ function renderersOf(profile) {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      // Chromium rewrites its command line (one string, arguments joined by spaces): split on both.
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split(/[\0 ]/);
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       all.push({ pid: Number(name), ppid, cmd });

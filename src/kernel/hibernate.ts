@@ -4,13 +4,16 @@
  * listed again after a reload of the page, to be attached to and resumed.
  */
 import { KernelError, isExecutionMode, type ExecutionMode, type ModuleInfo } from '../common';
-import { BusArena, Ring, parseSnapshot, type Snapshot } from '../ipc';
+import { BusArena, Ring, parseSnapshot, sleepUnthrottled, type Snapshot } from '../ipc';
 import { SnapshotStore, type HibernatedRecord } from '../registry';
 import type { BusApi } from '../bus';
 import type { GfxApi } from '../gfx';
 import { reopenSubscriptions } from './hibernate-subscriptions';
 import type { Lifecycle } from './lifecycle';
 import type { CheckedSpawn } from './spawn-options';
+
+/** How long after a resume that could not start input for it tries again, ms. */
+const RETRY_RESUME_MS = 1_000;
 
 /** How long a hibernate or a move waits by default for a busy process to reach a safe point. */
 export const DEFAULT_PARK_DEADLINE_MS = 5_000;
@@ -132,9 +135,17 @@ export class Hibernation {
     await this.deps.makeRoom(lc);
     if (lc.row.state !== 'hibernated') return; // resumed meanwhile (by a second request, or killed)
     lc.resume(snap);
+    try {
+      await lc.whenRunning();
+    } catch (e) {
+      // It could not start and is hibernated again (lifecycle.ts), its snapshot still stored:
+      // input for it tries again, a while later (memories the browser has yet to let go).
+      if (lc.row.state !== 'hibernated') return; // ended meanwhile (killed): nothing to resume
+      void sleepUnthrottled(RETRY_RESUME_MS).then(() => this.wakeOnInput(lc));
+      throw e;
+    }
     // Not waited for: IndexedDB runs a later put for this pid (a next hibernation) after it.
     this.forget(pid);
-    await lc.whenRunning().catch(() => {});
   }
 
   /**

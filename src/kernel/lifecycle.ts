@@ -308,6 +308,8 @@ export class Lifecycle {
     if (this.row.state !== 'hibernated' && this.row.state !== 'switching') {
       throw new KernelError('migrate/bad-state', `process ${this.row.pid} is ${this.row.state}, not hibernated`, { pid: this.row.pid, state: this.row.state });
     }
+    // A resume that cannot start (the browser refusing a memory at the wall) leaves it hibernated.
+    if (this.row.state === 'hibernated') this.migration.setFallback({ mode: this.row.mode, snapshot, hibernated: true });
     this.migration.setResume(snapshot);
     this.begin('requested');
   }
@@ -395,6 +397,11 @@ export class Lifecycle {
     }
     // A move whose target could not start: back where it was, from the same snapshot.
     const back = row.state === 'resuming' && !this.stopping && !this.restarting ? this.migration.takeFallback() : undefined;
+    if (back?.hibernated === true) {
+      // Refused for want of address space: the browser's limit, learned as for a start.
+      if (slot !== undefined && isWall(end.message)) this.deps.slots.met(slot.space);
+      return this.backToHibernated(back.snapshot, end);
+    }
     if (back !== undefined) {
       this.setMode(back.mode);
       this.migration.setResume(back.snapshot);
@@ -432,6 +439,18 @@ export class Lifecycle {
       // A kill or an explicit restart may have come first.
       if (row.state === 'backoff' && row.incarnation === incarnation) this.next(end.reason);
     });
+  }
+
+  /** A resume that could not start: hibernated again, its stored snapshot kept; whoever waited is told. */
+  private backToHibernated(snapshot: Snapshot, end: ProcessExit): void {
+    const row = this.row;
+    row.state = 'hibernated';
+    row.snapshotBytes = snapshot.memory.byteLength;
+    this.deps.changed(row, 'failed');
+    const why = `${end.reason}${end.message !== undefined ? `: ${end.message}` : ''}`;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.fail(new KernelError('migrate/failed', `process ${row.pid} could not be resumed (${why}); it stays hibernated`, { pid: row.pid, reason: end.reason }));
   }
 
   /** The next incarnation. */

@@ -92,3 +92,82 @@ it(`${COUNT} idle interactive processes all answer, one after another, with at m
   expect(r.hibernated).toBeGreaterThanOrEqual(COUNT - MAX_LIVE);
   expect(r.peak).toBeLessThanOrEqual(MAX_LIVE);
 }, 400_000);
+
+it('a resume the browser has no memory for leaves the process hibernated; it answers once a slot is free', async () => {
+  // A tab of its own: it fills its renderer to the wall.
+  const tab = await openApp(browser.context, server.url);
+  await tab.evaluate(async (bytes) => {
+    await window.kernel.install(new Uint8Array(bytes), { name: 'accum', migratable: true });
+  }, moduleBytes('accum'));
+  await tab.evaluate(async (bytes) => {
+    await window.kernel.install(new Uint8Array(bytes), { name: 'cat' });
+  }, moduleBytes('cat'));
+  const r = await tab.evaluate(async () => {
+    const k = window.kernel;
+    const dec = new TextDecoder();
+    const a = await k.spawn('accum', {});
+    const w = a.stdin.getWriter();
+    const reader = a.stdout.getReader();
+    let text = '';
+    const until = async (want: string): Promise<void> => {
+      while (!text.includes(want)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`accum ended: ${text}`);
+        text += dec.decode(value, { stream: true });
+      }
+    };
+    await until('ready\n');
+    await k.hibernate(a.pid);
+    const state = (pid: number) => k.processes().find((x) => x.pid === pid)?.state;
+    const settled = (pid: number, want: (s: string | undefined) => boolean) =>
+      new Promise<void>((ok) => {
+        const on = () => {
+          if (!want(state(pid))) return;
+          k.removeEventListener('statechange', on);
+          ok();
+        };
+        k.addEventListener('statechange', on);
+        on();
+      });
+    // Parked cats up to the wall: the kernel learns the limit.
+    const cats: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const p = await k.spawn('cat', {});
+      await settled(p.pid, (s) => s !== 'starting');
+      if (state(p.pid) !== 'running') break;
+      cats.push(p.pid);
+    }
+    const slots = k.memorySlots().page;
+    const resumed = await k.resume(a.pid).then(
+      () => 'ok',
+      (e: { code?: string }) => e.code ?? String(e),
+    );
+    const afterResume = state(a.pid);
+    // Input for it tries too, and fails the same way: still hibernated, nothing lost.
+    const seen: string[] = [];
+    const on = (e: Event) => {
+      const d = (e as CustomEvent<{ pid: number; state: string }>).detail;
+      if (d.pid === a.pid) seen.push(d.state);
+    };
+    k.addEventListener('statechange', on);
+    await w.write(new TextEncoder().encode('5\n'));
+    await new Promise<void>((ok) => {
+      const check = () => (seen.includes('resuming') && state(a.pid) === 'hibernated' ? ok() : setTimeout(check, 20));
+      check();
+    });
+    const afterInput = state(a.pid);
+    for (const pid of cats.splice(0, 5)) await k.kill(pid);
+    // A while later its input tries again: it runs and answers.
+    await until('n=1 total=5 ');
+    k.removeEventListener('statechange', on);
+    const last = state(a.pid);
+    for (const pid of [...cats, a.pid]) await k.kill(pid);
+    return { cats: cats.length, slots, resumed, afterResume, afterInput, seen, last };
+  });
+  await tab.close();
+  expect(r.slots.limit).toBeGreaterThan(10);
+  expect(r.resumed).toBe('migrate/failed');
+  expect(r.afterResume).toBe('hibernated');
+  expect(r.afterInput).toBe('hibernated');
+  expect(r.last).toBe('running');
+}, 240_000);
