@@ -131,6 +131,7 @@ export class Kernel extends EventTarget implements KernelApi {
     });
     this.services = new Services({
       start: (name) => this.startService(name),
+      resume: (lc) => this.hibernation.resume(lc),
       lookup: async (name) => {
         await this.ready;
         return this.catalog.lookup(name);

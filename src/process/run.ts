@@ -4,7 +4,7 @@
  * (JSPI) runs through `WebAssembly.promising`, so the worker's event loop turns while it waits.
  */
 import { EXIT_CODES, Errno, type ProcessExit } from '../common';
-import { PARK_CALL, WatchWriter, killedFlag, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { PARK_CALL, WatchWriter, killedFlag, type FromWorkerMessage, type Snapshot, type StartMessage } from '../ipc';
 import { Parkable, isInstrumented } from './asyncify';
 import { isLinkedNamespace, linkedImport } from './capabilities/linked';
 import { ExtismHost } from './extism';
@@ -72,6 +72,10 @@ export function runProcess(
       startFailure,
       trapped: (e, mem) => trapped(e, mem, m.maxPages),
       ...(watch !== undefined ? { watch } : {}),
+      // A migratable service parks between two calls (ADR 0028).
+      ...(m.migrate !== undefined && !suspend && isInstrumented(module)
+        ? { migrate: m.migrate, parked: (snap: Snapshot) => ctx.notify(PARK_CALL, snap, [snap.memory.buffer]) }
+        : {}),
     });
     return { ...served, settle };
   }

@@ -6,7 +6,9 @@
  * call fails `service/error` and the process ends (crashed), so the kernel starts it fresh.
  */
 import { EXIT_CODES, KernelError, type ProcessExit } from '../common';
+import type { MigrateStart, Snapshot } from '../ipc';
 import type { ExtismHost } from './extism';
+import { restoreService, watchPark } from './serve-park';
 import type { RunningProcess, ServeOutcome, Watch } from './guest';
 import { WASIProcExit, type WasiProcess } from './wasi';
 
@@ -25,6 +27,10 @@ export interface ServeSetup {
   trapped(e: unknown, memory: WebAssembly.Memory): ProcessExit;
   /** The watchdog's brackets, if it has one: waiting for a call counts as being parked, not computing. */
   watch?: Watch;
+  /** A migratable service: it may be parked between two calls, and resumed from a snapshot (serve-park.ts). */
+  migrate?: MigrateStart;
+  /** Sends the snapshot of the service parked (before its exit). */
+  parked?(snapshot: Snapshot): void;
 }
 
 /** Instantiates the service and returns how it ends and how it serves a call. */
@@ -32,10 +38,13 @@ export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> {
   let end!: (e: ProcessExit) => void;
   const exit = new Promise<ProcessExit>((ok) => (end = ok));
   let ended = false;
-  const finish = (e: ProcessExit): void => {
+  let stopWatch = (): void => {};
+  const finish = (e: ProcessExit, parked = false): void => {
     if (ended) return;
     ended = true;
-    if (!s.keepStdio) s.proc.closeStdio();
+    stopWatch();
+    // Parked, its streams stay open for the instance that resumes it.
+    if (!s.keepStdio && !parked) s.proc.closeStdio();
     end(e);
   };
   let instance: WebAssembly.Instance;
@@ -53,13 +62,23 @@ export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> {
   s.bindMemory(memory);
   s.proc.bind(instance);
   const init = instance.exports._initialize;
+  const resume = s.migrate?.resume;
   try {
-    if (typeof init === 'function') (init as () => unknown)();
+    // Resumed, it was initialized already: its memory and globals say so.
+    if (resume !== undefined) restoreService(instance, memory, resume);
+    else if (typeof init === 'function') (init as () => unknown)();
   } catch (e) {
     finish(e instanceof WASIProcExit ? { code: e.code, reason: 'exited' } : s.trapped(e, memory));
     return { exit };
   }
   s.onRunning();
+  const migrate = s.migrate;
+  if (migrate !== undefined) {
+    stopWatch = watchPark(migrate, instance, memory, (snapshot) => {
+      s.parked?.(snapshot);
+      finish({ code: 0, reason: 'exited', message: 'parked' }, true);
+    });
+  }
   s.watch?.enter();
   const serve = (fn: string, input: Uint8Array): ServeOutcome => {
     const f = instance.exports[fn];

@@ -161,14 +161,18 @@ describe('refusals', () => {
     await page.evaluate((p) => window.kernel.kill(p), pid);
   });
 
-  it('a service instance is not parked (migrate/not-migratable): a service module cannot be made migratable', async () => {
-    await page.evaluate(() => window.kernel.call('plugin', 'append', 'x'));
+  it('a migratable service is hibernated between calls; a call for it resumes it, its state intact', async () => {
+    await page.evaluate(() => window.kernel.setMigratable('plugin', true));
+    expect(await page.evaluate(async () => new TextDecoder().decode(await window.kernel.call('plugin', 'append', 'x')))).toBe('x');
     const pid = await page.evaluate(() => window.kernel.processes().find((r) => r.name === 'plugin' && r.state === 'running')?.pid ?? -1);
     expect(pid).toBeGreaterThan(0);
-    expect(await codeOf('(k, pid) => k.hibernate(pid)', pid)).toBe('migrate/not-migratable');
-    expect(await codeOf("(k) => k.setMigratable('plugin', true)", pid)).toBe('registry/not-migratable');
-    // Still serving, its state intact.
+    await page.evaluate((p) => window.kernel.hibernate(p), pid);
+    expect((await row(pid))?.state).toBe('hibernated');
+    expect(await page.evaluate(() => window.kernel.resources().hosts.worker.busyWorkers)).toBe(0);
+    // The call resumes the same instance (same pid), which appended before it was parked.
     const out = await page.evaluate(async () => new TextDecoder().decode(await window.kernel.call('plugin', 'append', 'y')));
     expect(out).toBe('xy');
+    expect((await row(pid))?.state).toBe('running');
+    expect((await row(pid))?.incarnation).toBe(1);
   });
 });

@@ -42,6 +42,7 @@ function setup(impl: Record<string, Serve>) {
       return lc as unknown as Lifecycle;
     },
     denied: (caller, permission) => void denied.push(`${caller.name} ${permission}`),
+    resume: async () => {},
   });
   const caller = (name: string): Caller => ({ pid: pids.get(name) ?? -1, name, grants: { publish: [], subscribe: [], kernel: [], call: ['a', 'b', 'c'] }, incarnation: 1 });
   return { services, restarts, denied, caller };
