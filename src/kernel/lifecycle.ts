@@ -210,6 +210,7 @@ export class Lifecycle {
     if (resume === undefined) this.deps.caps.spawned(row.pid, info);
     const caller: Caller = { pid: row.pid, name: info.name, grants: info.grants, incarnation: row.incarnation };
     const space = slotOf(runnable, o.mode);
+    const migrate = this.migration.startFields(o.mode, resume);
     const wall = space === undefined ? undefined : this.deps.slots.refusal(space);
     if (space !== undefined && wall === undefined) this.deps.slots.take(space);
     this.slot = wall === undefined && space !== undefined ? { space, live: false } : undefined;
@@ -237,7 +238,7 @@ export class Lifecycle {
             // A process that may be restarted leaves its streams open for the next incarnation.
             keepStdio: row.restart !== 'temporary',
             ...(this.current.serve !== undefined ? { serve: true, serviceConfig: this.current.serve.config } : {}),
-            ...this.migration.startFields(o.mode, resume),
+            ...migrate,
             grants: info.grants,
             shared: this.deps.caps.shared,
             ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
@@ -254,6 +255,8 @@ export class Lifecycle {
       }
       row.state = 'running';
       this.migration.setFallback(undefined);
+      // The host keeps its start request while the process runs: not the snapshot in it.
+      delete migrate.migrate?.resume;
       this.deps.changed(row, reason);
       const waiters = this.waiters;
       this.waiters = [];

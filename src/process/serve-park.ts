@@ -13,6 +13,8 @@ export function restoreService(instance: WebAssembly.Instance, memory: WebAssemb
   const pages = snap.memory.byteLength / 65536 - memory.buffer.byteLength / 65536;
   if (pages > 0) memory.grow(pages);
   new Uint8Array(memory.buffer).set(snap.memory);
+  // Copied in: the start message (kept while the service runs) need not hold a second copy.
+  snap.memory = new Uint8Array(0);
   for (const [name, value] of snap.globals) {
     const g = instance.exports[name];
     if (g instanceof WebAssembly.Global) g.value = value;
