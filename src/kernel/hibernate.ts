@@ -158,6 +158,9 @@ export class Hibernation {
       throw new KernelError('migrate/unsupported', `a running process moves between worker and iframe only for now, not to "${mode}"`, { mode });
     }
     this.refuseWindows(lc);
+    if (!lc.ready.info.command && mode !== 'worker') {
+      throw new KernelError('migrate/unsupported', 'a service instance runs in the worker mode only', { mode });
+    }
     // A frame keeps mirrors of the kernel's inboxes that a snapshot does not carry.
     if ((mode !== 'worker' || lc.row.mode !== 'worker') && lc.busSlots().length > 0) {
       throw new KernelError('migrate/unsupported', 'a process with bus subscriptions moves between workers only for now', { mode });

@@ -174,5 +174,6 @@ describe('refusals', () => {
     expect(out).toBe('xy');
     expect((await row(pid))?.state).toBe('running');
     expect((await row(pid))?.incarnation).toBe(1);
+    expect(await codeOf("(k, pid) => k.setMode(pid, 'iframe')", pid)).toBe('migrate/unsupported');
   });
 });
