@@ -87,7 +87,14 @@ export async function pastTheWall(kernel: Kernel): Promise<{ rows: Row[]; breakd
 }
 
 /** The memory figures of one hibernation: measured before (running) and after (hibernated). */
-export function memoryRows(label: string, what: string, before: MemoryProbe[], after: MemoryProbe[], linearBytes: number): { rows: Row[]; breakdown: Part[] } {
+export function memoryRows(
+  label: string,
+  what: string,
+  before: MemoryProbe[],
+  after: MemoryProbe[],
+  linearBytes: number,
+  baseline: MemoryProbe | undefined,
+): { rows: Row[]; breakdown: Part[] } {
   const released = (f: (m: MemoryProbe) => number): number => median(before.map((b, i) => f(b) - f(after[i] ?? b)));
   return {
     rows: [
@@ -104,6 +111,12 @@ export function memoryRows(label: string, what: string, before: MemoryProbe[], a
     breakdown: [
       { id: `released.${label}.workers`, what: `hibernate (${what}): workers' JS heap released (CDP Runtime.getHeapUsage)`, value: released((m) => m.workerHeap) / KiB, unit: 'KiB' },
       { id: `released.${label}.page`, what: `hibernate (${what}): page's JS heap released (CDP)`, value: released((m) => m.pageHeap) / KiB, unit: 'KiB' },
+      // A resumed process holds more than a fresh one (copies of its snapshot on the way, not yet
+      // given back to the system): what a hibernated one leaves, against the renderer before it started.
+      ...(baseline !== undefined
+        ? [{ id: `released.${label}.left`, what: `hibernated (${what}): renderer memory above the renderer before it started`, value: median(after.map((a) => a.rendererRss - baseline.rendererRss)) / KiB, unit: 'KiB' }]
+        : []),
+      { id: `released.${label}.first`, what: `hibernate (${what}), the first (a process never resumed): renderer memory released`, value: ((before[0]?.rendererRss ?? 0) - (after[0]?.rendererRss ?? 0)) / KiB, unit: 'KiB' },
     ],
   };
 }

@@ -123,6 +123,8 @@ async function parking(kernel: Kernel, mib: number) {
   const memBefore: MemoryProbe[] = [];
   const memAfter: MemoryProbe[] = [];
   const probe = memoryProbe();
+  // The renderer before the process exists: what a hibernated one leaves is measured against it.
+  const baseline = probe !== undefined ? await probe() : undefined;
   const s = await session(kernel, mib);
   let bytes = 0;
   try {
@@ -164,7 +166,7 @@ async function parking(kernel: Kernel, mib: number) {
   }
   const idb: Array<{ put: number; get: number }> = [];
   for (let i = 0; i < CYCLES; i++) idb.push(await rawIdb(bytes));
-  return { hib, res, read, move, still, spawn, bytes, put: idb.map((x) => x.put), get: idb.map((x) => x.get), memBefore, memAfter };
+  return { hib, res, read, move, still, spawn, bytes, put: idb.map((x) => x.put), get: idb.map((x) => x.get), memBefore, memAfter, baseline };
 }
 
 export async function migrateFigure(): Promise<FigureResult> {
@@ -215,7 +217,7 @@ export async function migrateFigure(): Promise<FigureResult> {
         { id: `resume.${label}.start`, what: `resume (${what}): starting from it, until it runs`, value: median(r.res) - median(r.read), unit: 'ms' },
       );
       if (r.memBefore.length > 0) {
-        const m = memoryRows(label, what, r.memBefore, r.memAfter, r.bytes);
+        const m = memoryRows(label, what, r.memBefore, r.memAfter, r.bytes, r.baseline);
         rows.push(...m.rows);
         breakdown.push(...m.breakdown);
         detail[`memory-${label}`] = { before: r.memBefore, after: r.memAfter };
