@@ -12,6 +12,7 @@ import { leaksFigure } from './figures/leaks';
 import { migrateFigure } from './figures/migrate';
 import { packagesFigure } from './figures/packages';
 import { remoteFigure } from './figures/remote';
+import { remoteWindowFigure } from './figures/remote-window';
 import { startPeer } from './lib/peer';
 import { servicesFigure } from './figures/services';
 import { spawnFigure } from './figures/spawn';
@@ -40,6 +41,7 @@ const FIGURES = {
   packages: packagesFigure,
   files: filesFigure,
   remote: remoteFigure,
+  'remote-window': remoteWindowFigure,
   migrate: migrateFigure,
   // Last: it fills the page's renderer with wasm memories.
   wall: wallFigure,

@@ -46,6 +46,10 @@ examples+=(ps spawner)
 examples+=(kv)
 example_args+=([kv]='["keys"]')
 example_args+=([ps]='[]' [spawner]='["hello", "from", "spawner"]')
+# An Extism plugin built with Extism's C PDK: a service (a reactor), called from Services.
+examples+=(vowels)
+example_args+=([vowels]='[]')
+declare -A example_flags=([vowels]='-mexec-model=reactor')
 
 # --strip-debug drops the DWARF that Debian's libc.a carries; custom sections
 # from object files, the manifest included, stay.
@@ -83,7 +87,8 @@ wait_all() {
 mkdir -p "$out" "$fixtures_out"
 
 for name in "${examples[@]}"; do
-  compile "$src/$name.c" "$out/$name.wasm" &
+  # shellcheck disable=SC2086 # the flags are words
+  compile "$src/$name.c" "$out/$name.wasm" ${example_flags[$name]:-} &
   pids+=($!)
 done
 
@@ -107,6 +112,17 @@ pids+=($!)
 compile "$fixtures_src/plugin.c" "$fixtures_out/plugin.wasm" -mexec-model=reactor &
 pids+=($!)
 compile "$fixtures_src/plugin.c" "$fixtures_out/plugin-b.wasm" -mexec-model=reactor -DPLUGIN_B &
+pids+=($!)
+# Extism plugins built with Extism's C PDK; mathlib is a bare wasm library (no
+# libc) that calc links by name, twice: calc-nolib names a module not installed.
+compile "$fixtures_src/pdkprobe.c" "$fixtures_out/pdkprobe.wasm" -mexec-model=reactor &
+pids+=($!)
+compile "$fixtures_src/calc.c" "$fixtures_out/calc.wasm" -mexec-model=reactor &
+pids+=($!)
+compile "$fixtures_src/calc.c" "$fixtures_out/calc-nolib.wasm" -mexec-model=reactor -DNOLIB &
+pids+=($!)
+"$clang" --target=wasm32 -nostdlib -O2 -I "$root/modules/include" -Wl,--no-entry -Wl,--strip-debug \
+  "$fixtures_src/mathlib.c" -o "$fixtures_out/mathlib.wasm" &
 pids+=($!)
 # The update tests' package: a bus echo and a service, each as version 1 and 2.
 for v in 1 2; do

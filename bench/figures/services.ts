@@ -2,12 +2,14 @@
  * Service calls: `kernel.call` round trip of a tiny function (the plugin fixture's `echo` of 16
  * bytes) from the page, vs a postMessage round trip to a raw worker that answers each message
  * (a MessagePort echo: the least a call into a worker can cost), alternated call by call. Breakdown: a nested call, page ->
- * plugin -> plugin-b (`relay`), and calls per second with 64 calls in flight.
+ * plugin -> plugin-b (`relay`), and calls per second with 64 calls in flight. The peer, the Extism
+ * JS SDK calling the same C PDK plugin, is extism-peer.ts.
  */
 import { createKernel } from '../../src/kernel';
 import { fixtureBytes } from '../lib/modules';
 import { median, quantile, row, samples, type FigureResult } from '../lib/report';
 import { moduleCallRows } from './module-calls';
+import { extismPeerRows } from './extism-peer';
 import { rawEcho } from '../lib/raw';
 
 const WARMUP = 50;
@@ -25,6 +27,7 @@ export async function servicesFigure(): Promise<FigureResult> {
   let perSecond = 0;
   const echo = rawEcho();
   let m2m: Awaited<ReturnType<typeof moduleCallRows>> | undefined;
+  let peer: Awaited<ReturnType<typeof extismPeerRows>> | undefined;
   try {
     // Alternated, so both meet the same load.
     for (let i = 0; i < WARMUP + RUNS; i++) {
@@ -58,6 +61,7 @@ export async function servicesFigure(): Promise<FigureResult> {
     await Promise.all(Array.from({ length: 64 }, lane));
     perSecond = N / ((performance.now() - t0) / 1000);
     m2m = await moduleCallRows(kernel);
+    peer = await extismPeerRows(kernel);
   } finally {
     echo.close();
     kernel.dispose();
@@ -67,12 +71,14 @@ export async function servicesFigure(): Promise<FigureResult> {
     rows: [
       row({ id: 'svc.p50', figure: 'kernel.call round trip of a tiny function, page -> service, p50', unit: 'ms', better: 'lower', webmk: median(webmk), baseline, raw: median(raw), note: 'echo of 16 bytes (Extism ABI)' }),
       row({ id: 'svc.p99', figure: 'kernel.call round trip of a tiny function, page -> service, p99', unit: 'ms', better: 'lower', webmk: quantile(webmk, 0.99), baseline, raw: quantile(raw, 0.99) }),
+      ...(peer?.rows ?? []),
       ...(m2m?.rows ?? []),
     ],
     breakdown: [
       { id: 'svc.nested.p50', what: 'page -> plugin -> plugin-b (webmk_call) -> back, p50', value: median(nested), unit: 'ms' },
       { id: 'svc.rate', what: 'kernel.call echo calls per second, 64 in flight, one service', value: perSecond, unit: 'calls/s' },
+      ...(peer?.breakdown ?? []),
     ],
-    detail: { webmk: samples(webmk), raw: samples(raw), nested: samples(nested), ...m2m?.detail },
+    detail: { webmk: samples(webmk), raw: samples(raw), nested: samples(nested), ...m2m?.detail, ...peer?.detail },
   };
 }

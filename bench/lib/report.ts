@@ -18,6 +18,8 @@ export interface Row {
   /** The target on the ratio, if the issue sets one. */
   target?: { op: '<=' | '>='; ratio: number };
   note?: string;
+  /** The peer that does the same job (another project), measured in the same run; `ratio` is webmk / its value. */
+  peer?: { name: string; value: number | null; ratio: number | null };
 }
 
 /** A webmk-only measurement that explains where a figure's time goes. */
@@ -36,9 +38,10 @@ export interface FigureResult {
 }
 
 /** A row with its ratio filled in. */
-export function row(r: Omit<Row, 'ratio'>): Row {
-  const ratio = r.webmk !== null && r.raw !== null && r.raw !== 0 ? r.webmk / r.raw : null;
-  return { ...r, ratio };
+export function row(r: Omit<Row, 'ratio' | 'peer'> & { peer?: { name: string; value: number | null } }): Row {
+  const of = (x: number | null): number | null => (r.webmk !== null && x !== null && x !== 0 ? r.webmk / x : null);
+  const { peer, ...rest } = r;
+  return { ...rest, ratio: of(r.raw), ...(peer !== undefined ? { peer: { ...peer, ratio: of(peer.value) } } : {}) };
 }
 
 /** The value at quantile `q` (0..1) of `xs`, nearest rank. */

@@ -19,5 +19,5 @@ export {
   manifestConfig,
 } from './supervision';
 export { sharesMemory } from './modes';
-export { MAX_CALL_TIMEOUT_MS, serviceSettings, type ServiceSettings } from './service-manifest';
+export { MAX_CALL_TIMEOUT_MS, hostAllowed, isHostPattern, serviceSettings, type ServiceSettings } from './service-manifest';
 export { BLOCKING_IMPORTS, GLOBAL_EXPORT_PREFIX } from './migrate';

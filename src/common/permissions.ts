@@ -4,10 +4,11 @@
  */
 import { KernelError } from './errors';
 import { isModuleName, isTopic } from './names';
+import { isHostPattern, serviceSettings } from './service-manifest';
 import type { Grants, KernelCall, ModuleManifest } from './types';
 
 export const KERNEL_CALLS: readonly KernelCall[] = ['list', 'spawn', 'kill', 'ps'];
-const KINDS = ['publish', 'subscribe', 'kernel', 'run', 'call', 'kv'] as const;
+const KINDS = ['publish', 'subscribe', 'kernel', 'run', 'call', 'kv', 'http'] as const;
 type Kind = (typeof KINDS)[number];
 /**
  * Execution modes a module must be granted: `run:inpage` (on the page's own thread), and for a JS
@@ -23,7 +24,10 @@ export function noGrants(): Grants {
 /** The permissions a manifest asks for, as `kind:value` strings; throws on a malformed request. */
 export function requestedPermissions(manifest: ModuleManifest): string[] {
   const p = manifest.permissions;
-  if (p === undefined) return manifest.mode === 'inpage' ? ['run:inpage'] : [];
+  // An Extism plugin's allowed_hosts are asked for as http permissions: the person grants them.
+  const settings = serviceSettings(manifest);
+  const hosts = typeof settings === 'string' ? [] : settings.allowedHosts.map((h) => `http:${h}`);
+  if (p === undefined) return [...(manifest.mode === 'inpage' ? ['run:inpage'] : []), ...hosts];
   if (typeof p !== 'object' || p === null || Array.isArray(p)) {
     throw new KernelError('registry/invalid-manifest', 'manifest "permissions" must be an object');
   }
@@ -43,14 +47,16 @@ export function requestedPermissions(manifest: ModuleManifest): string[] {
               ? isModuleName(value)
               : kind === 'kv'
                 ? isKvPermission(value)
-                : isTopic(value, true);
+                : kind === 'http'
+                  ? isHostPattern(value)
+                  : isTopic(value, true);
       if (!ok) throw new KernelError('registry/invalid-manifest', `"${value}" is not a valid ${kind} permission`);
       out.push(`${kind}:${value}`);
     }
   }
   // A manifest that asks to run on the page asks for the grant it needs.
   if (manifest.mode === 'inpage') out.push('run:inpage');
-  return [...new Set(out)];
+  return [...new Set([...out, ...hosts])];
 }
 
 /** Grants: what was asked AND given (`'all'` gives everything asked); anything else is ignored. */
@@ -82,6 +88,7 @@ export function describePermission(perm: string): string {
   if (kind === 'run' && value === 'worker') return "run as a JS module in a worker of the app's origin: not isolated from the app's storage and network";
   if (kind === 'kv') return `${value.startsWith('read:') ? 'read' : 'change'} the stored values of group "${value.slice(value.indexOf(':') + 1)}"`;
   if (kind === 'call') return `call the functions of the service module "${value}"`;
+  if (kind === 'http') return `send HTTP requests to ${value === '*' ? 'any host' : /[*?]/.test(value) ? `hosts matching "${value}"` : `"${value}"`}`;
   if (kind === 'run') return 'run on the page itself: fastest, but not isolated from the app, and a loop holds the page until its next call';
   const calls: Record<string, string> = {
     list: 'see which modules are installed',

@@ -23,7 +23,8 @@ export function checkRestartPolicy(x: unknown): RestartPolicy | string {
   const problem =
     nonNegative(x.intensity, 'restart.intensity', true) ??
     nonNegative(x.periodMs, 'restart.periodMs') ??
-    (x.backoff !== undefined && !isRecord(x.backoff) ? 'restart.backoff must be an object' : undefined);
+    (x.backoff !== undefined && !isRecord(x.backoff) ? 'restart.backoff must be an object' : undefined) ??
+    (x.fallback !== undefined && (typeof x.fallback !== 'string' || x.fallback === '' || x.fallback.length > 128) ? 'restart.fallback must be "local" or a node id' : undefined);
   if (problem !== undefined) return problem;
   const b = isRecord(x.backoff) ? x.backoff : {};
   const bad =
@@ -34,7 +35,7 @@ export function checkRestartPolicy(x: unknown): RestartPolicy | string {
   if (bad !== undefined) return bad;
   const pick = <T extends Record<string, unknown>>(o: T, keys: Array<keyof T>): Partial<T> =>
     Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<T>;
-  const policy: RestartPolicy = { restart: x.restart as RestartPolicy['restart'], ...pick(x, ['intensity', 'periodMs']) };
+  const policy: RestartPolicy = { restart: x.restart as RestartPolicy['restart'], ...pick(x, ['intensity', 'periodMs', 'fallback']) };
   if (isRecord(x.backoff)) policy.backoff = pick(b, ['initialMs', 'factor', 'maxMs', 'resetAfterMs']);
   return policy;
 }

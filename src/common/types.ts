@@ -29,6 +29,7 @@ export type Capability =
   | 'exit'
   | 'sockets'
   | 'webmk'
+  | 'extism'
   | 'unknown-imports';
 
 /** The JSON manifest a module carries (custom section `webmk.manifest`) or is defaulted to. */
@@ -114,6 +115,8 @@ export interface Grants {
   call?: string[];
   /** Key-value groups it may read or write (`kv:read:<group>`, `kv:write:<group>`). Absent in records from before. */
   kv?: string[];
+  /** Host patterns an Extism plugin's `http_request` may reach (`http:<pattern>`). Absent in records from before. */
+  http?: string[];
 }
 
 /**
@@ -166,6 +169,13 @@ export interface RestartPolicy {
   periodMs?: number;
   /** Default `{ initialMs: 100, factor: 2, maxMs: 30_000, resetAfterMs: 60_000 }`. */
   backoff?: { initialMs?: number; factor?: number; maxMs?: number; resetAfterMs?: number };
+  /**
+   * A remote process whose link was lost (`link-lost`) and that the policy restarts: `'local'`
+   * restarts it on this node (its module installed here, in its configured mode, else a worker);
+   * a node id restarts it on that node if it is connected and runs it (else on this node);
+   * absent, the restart goes to the same node (and ends `link-lost` again while it is gone).
+   */
+  fallback?: string;
 }
 
 /** How a process ended: its exit code, the reason, and a human explanation. */

@@ -5,5 +5,6 @@
  */
 export { gfxService, GfxEvents, type GfxApi, type GfxWindowInfo } from './service';
 export { canvasRequest, type CanvasRequest } from './manifest';
+export type { ShownWindow, WindowShare, WindowSink } from './remote';
 export { EventType, Key, Mod, EVENT_BYTES, MAX_PIXELS, MAX_SIDE, type GfxEvent, type EventTypeCode } from '../ipc';
 export { keyCode, keyEvent, modsOf, plainEvent, wheelPixels, type ModifierState } from './input';

@@ -20,6 +20,7 @@ import {
 } from '../ipc';
 import { plainEvent } from './input';
 import { canvasRequest, type CanvasRequest } from './manifest';
+import { Outgoing, decodeFrame, type ShownWindow, type WindowShare, type WindowSink } from './remote';
 
 /** Events the service dispatches on the kernel. */
 export const GfxEvents = {
@@ -42,6 +43,8 @@ export interface GfxWindowInfo {
   state: 'waiting' | 'live';
   /** The element that shows the module's frames: place it, size it with CSS, never draw on it. */
   canvas: HTMLCanvasElement;
+  /** The node its process runs on, for a window shown here of a process on another node. */
+  node?: string;
 }
 
 /** `kernel.gfx`: the windows modules draw into. */
@@ -58,12 +61,21 @@ export interface GfxApi {
    * window, tells the module (a `close` event) and lets it run on. Unknown ids are ignored.
    */
   close(id: number): Promise<void>;
+  /**
+   * Remote mode, on the node that runs process `pid` for another: its window's frames go to
+   * `sink` (PNG, one at a time) and the other node's input comes back through the share.
+   */
+  share(pid: number, sink: WindowSink): WindowShare;
+  /** Remote mode, on the spawning node: a window here for process `pid` that runs on `node`; its input goes to `input`. */
+  show(pid: number, node: string, width: number, height: number, input: (event: number[]) => void): ShownWindow;
 }
 
 interface Win extends GfxWindowInfo {
   ring: EventRing;
   /** Set when the module sends frames (it could not be given the canvas): what shows them. */
   renderer?: ImageBitmapRenderingContext;
+  /** A window of a process on another node: its input goes there. */
+  forward?: (event: number[]) => void;
 }
 
 /** The graphics service (`kernel.gfx`). */
@@ -76,6 +88,8 @@ class Windows {
   private nextId = 1;
   /** The canvas the manifest asks for, of processes that could not be given one at spawn. */
   private readonly manifestCanvas = new Map<number, CanvasRequest>();
+  /** Windows of processes run here for another node, by pid: their frames go there. */
+  private readonly outgoing = new Map<number, Outgoing>();
 
   constructor(private readonly host: CapabilityHost) {
     host.calls.handle(GfxCall.open, (caller, args) => this.open(caller, args));
@@ -86,6 +100,8 @@ class Windows {
     host.onEnd((p) => {
       this.manifestCanvas.delete(p.pid);
       this.drop((w) => w.pid === p.pid);
+      this.outgoing.get(p.pid)?.stop();
+      this.outgoing.delete(p.pid);
     });
     host.onSpawn((pid, info) => this.spawned(pid, info));
     host.resources('gfx', () => ({ windows: this.wins.size, canvasesAsked: this.manifestCanvas.size }));
@@ -93,9 +109,11 @@ class Windows {
 
   api(): GfxApi {
     return {
-      windows: () => [...this.wins.values()].map(({ ring: _ring, renderer: _renderer, ...w }) => ({ ...w })),
-      input: (id, event) => this.wins.get(id)?.ring.push(eventWords(event)) ?? false,
+      windows: () => [...this.wins.values()].map(({ ring: _ring, renderer: _renderer, forward: _forward, ...w }) => ({ ...w })),
+      input: (id, event) => this.input(id, event),
       close: (id) => this.close(id),
+      share: (pid, sink) => this.share(pid, sink),
+      show: (pid, node, width, height, input) => this.show(pid, node, width, height, input),
     };
   }
 
@@ -113,14 +131,14 @@ class Windows {
     this.create(pid, info.name, req.width, req.height, req.detach);
   }
 
-  private create(pid: number, name: string, width: number, height: number, detach: boolean): Win {
+  private create(pid: number, name: string, width: number, height: number, detach: boolean, remote?: { node: string; forward: (event: number[]) => void }): Win {
     const canvas = document.createElement('canvas');
     canvas.width = width;
     canvas.height = height;
     const id = this.nextId++;
     canvas.dataset.window = String(id);
     const ring = new EventRing(allocateEventRing(EVENT_CAPACITY, EVENT_WORDS));
-    const win: Win = { id, pid, name, width, height, detach, state: 'waiting', canvas, ring };
+    const win: Win = { id, pid, name, width, height, detach, state: 'waiting', canvas, ring, ...remote };
     this.wins.set(id, win);
     this.host.emit(GfxEvents.windows);
     return win;
@@ -150,13 +168,19 @@ class Windows {
     }
     win.state = 'live';
     this.host.emit(GfxEvents.windows);
-    if (!sharesMemory(row.mode)) {
+    // Run here for another node (listed with that node): its frames are sent there.
+    const elsewhere = row.node !== undefined && row.mode !== 'remote';
+    if (elsewhere) {
+      const out = this.outgoingOf(caller.pid);
+      out.sink?.open(win.width, win.height);
+    }
+    if (elsewhere || !sharesMemory(row.mode)) {
       // Never transfer this canvas out of the agent cluster (it would crash a renderer): the
       // module draws on its own and sends frames, shown here as they come.
       const renderer = win.canvas.getContext('bitmaprenderer');
       if (renderer === null) throw new KernelError('gfx/busy', `window ${win.id} has no bitmap renderer`);
       win.renderer = renderer;
-      return { value: { id: win.id, width: win.width, height: win.height, events: win.ring.sab }, transfer: [] };
+      return { value: { id: win.id, width: win.width, height: win.height, events: win.ring.sab, ...(elsewhere ? { frames: true as const } : {}) }, transfer: [] };
     }
     const offscreen = win.canvas.transferControlToOffscreen();
     const value: OpenReply = { id: win.id, width: win.width, height: win.height, canvas: offscreen, events: win.ring.sab };
@@ -176,8 +200,78 @@ class Windows {
       win.canvas.height = win.height = bitmap.height;
       this.host.emit(GfxEvents.windows);
     }
-    win.renderer.transferFromImageBitmap(bitmap);
+    const out = this.outgoing.get(caller.pid);
+    if (out !== undefined) out.offer(bitmap);
+    else win.renderer.transferFromImageBitmap(bitmap);
     return { value: null };
+  }
+
+  /** The outgoing frames of process `pid` (made on first use): shown here as they are sent. */
+  private outgoingOf(pid: number): Outgoing {
+    let out = this.outgoing.get(pid);
+    if (out === undefined) {
+      out = new Outgoing((bitmap) => {
+        const win = [...this.wins.values()].find((w) => w.pid === pid);
+        if (win?.renderer !== undefined) win.renderer.transferFromImageBitmap(bitmap);
+        else bitmap.close();
+      });
+      this.outgoing.set(pid, out);
+    }
+    return out;
+  }
+
+  private share(pid: number, sink: WindowSink): WindowShare {
+    const out = this.outgoingOf(pid);
+    out.sink = sink;
+    const win = [...this.wins.values()].find((w) => w.pid === pid && w.state === 'live');
+    if (win !== undefined) sink.open(win.width, win.height);
+    void out.pump();
+    return {
+      input: (event) => {
+        const w = [...this.wins.values()].find((x) => x.pid === pid);
+        return w?.ring.push(event) ?? false;
+      },
+      stop: () => {
+        out.stop();
+        if (this.outgoing.get(pid) === out) this.outgoing.delete(pid);
+      },
+    };
+  }
+
+  private show(pid: number, node: string, width: number, height: number, input: (event: number[]) => void): ShownWindow {
+    if (!validSize(width, height)) throw new KernelError('gfx/bad-size', `not a canvas size: ${width} x ${height}`);
+    if (this.wins.size >= MAX_WINDOWS) throw new KernelError('gfx/limit', `${MAX_WINDOWS} windows are open already`);
+    const name = this.host.process(pid)?.name ?? `pid ${pid}`;
+    const win = this.create(pid, name, width, height, false, { node, forward: input });
+    const renderer = win.canvas.getContext('bitmaprenderer');
+    if (renderer !== null) win.renderer = renderer;
+    win.state = 'live';
+    this.host.emit(GfxEvents.windows);
+    return {
+      frame: async (png, w, h) => {
+        const bitmap = await decodeFrame(png);
+        if (bitmap === undefined) return;
+        if (this.wins.get(win.id) !== win || win.renderer === undefined || bitmap.width !== w || bitmap.height !== h || !validSize(w, h)) {
+          bitmap.close();
+          return;
+        }
+        if (win.canvas.width !== w || win.canvas.height !== h) {
+          win.canvas.width = win.width = w;
+          win.canvas.height = win.height = h;
+          this.host.emit(GfxEvents.windows);
+        }
+        win.renderer.transferFromImageBitmap(bitmap);
+      },
+      close: () => this.drop((w) => w === win),
+    };
+  }
+
+  private input(id: number, event: GfxEvent): boolean {
+    const win = this.wins.get(id);
+    if (win === undefined) return false;
+    if (win.forward === undefined) return win.ring.push(eventWords(event));
+    win.forward(eventWords(event));
+    return true;
   }
 
   private resized(caller: Caller, args: unknown): { value: null } {
@@ -223,6 +317,7 @@ class Windows {
       if (!which(w)) continue;
       w.ring.close();
       this.wins.delete(w.id);
+      this.outgoing.get(w.pid)?.sink?.close();
       changed = true;
     }
     if (changed) this.host.emit(GfxEvents.windows);

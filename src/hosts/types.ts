@@ -3,7 +3,7 @@
  * the kernel never asks which one it is talking to.
  */
 import type { CallResult, ExecutionMode, Grants, ProcessExit } from '../common';
-import type { WasiProcessOptions } from '../ipc';
+import type { ExtismStart, WasiProcessOptions } from '../ipc';
 
 /**
  * What a process runs: a WebAssembly module compiled under the memory cap (with its bytes, for a
@@ -32,6 +32,8 @@ export interface HostStart extends WasiProcessOptions {
   serve?: boolean;
   /** A service's config values, read with Extism's `config_get`. */
   serviceConfig?: Record<string, string>;
+  /** A service's Extism limits and linked modules. */
+  extism?: ExtismStart;
   /** The node it runs on, for the `remote` mode (`kernel.nodes()`). */
   node?: string;
   /** Answers the process's calls into the kernel; rejects with a KernelError to refuse. */

@@ -34,6 +34,8 @@ export interface OpenReply {
   height: number;
   canvas?: OffscreenCanvas;
   events: SharedArrayBuffer;
+  /** No canvas on purpose: the module draws on its own and sends frames (its window is shown on another node). */
+  frames?: true;
 }
 
 /** `gfx.frame`. */

@@ -16,6 +16,19 @@ function isGrants(x: unknown): boolean {
   return isStrings(g.publish) && isStrings(g.subscribe) && isStrings(g.kernel);
 }
 
+/** An Extism start's limits and linked modules. */
+function isExtismStart(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const e = x as Record<string, unknown>;
+  return (
+    (e.maxBytes === undefined || isInt(e.maxBytes)) &&
+    (e.maxVarBytes === undefined || isInt(e.maxVarBytes)) &&
+    (e.linked === undefined ||
+      (Array.isArray(e.linked) &&
+        e.linked.every((l: unknown) => typeof l === 'object' && l !== null && typeof (l as { name?: unknown }).name === 'string' && (l as { module?: unknown }).module instanceof WebAssembly.Module)))
+  );
+}
+
 /** Page to worker. */
 export function parseToWorker(data: unknown): ToWorkerMessage {
   const r = record(data);
@@ -60,6 +73,7 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
     (r.serve === undefined || typeof r.serve === 'boolean') &&
     (r.serviceConfig === undefined ||
       (typeof r.serviceConfig === 'object' && r.serviceConfig !== null && Object.values(r.serviceConfig).every((x) => typeof x === 'string'))) &&
+    (r.extism === undefined || isExtismStart(r.extism)) &&
     isInt(r.maxPages) &&
     isGrants(r.grants) &&
     r.syscall instanceof SharedArrayBuffer &&

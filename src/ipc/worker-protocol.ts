@@ -104,6 +104,18 @@ export interface StartMessage extends WasiProcessOptions {
   serve?: boolean;
   /** A service's config values (its manifest's `service.config`), read with Extism's `config_get`. */
   serviceConfig?: Record<string, string>;
+  /** The rest of a service's Extism manifest: limits, and modules linked into it. */
+  extism?: ExtismStart;
+}
+
+/** What an Extism plugin's instance is given beyond its config (ADR 0026). */
+export interface ExtismStart {
+  /** Bytes its Extism memory blocks may hold at once (the manifest's `memory.max_pages`, in bytes). */
+  maxBytes?: number;
+  /** Bytes of vars it may keep (`memory.max_var_bytes`). */
+  maxVarBytes?: number;
+  /** Modules linked into it by name (`wasm`): its imports from namespace `name` are `module`'s exports. */
+  linked?: Array<{ name: string; module: WebAssembly.Module }>;
 }
 
 /** Call export `fn` of a service process with `input` (the Extism ABI: bytes in, bytes out). */

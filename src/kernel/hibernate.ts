@@ -24,6 +24,8 @@ export interface HibernateOptions {
   deadlineMs?: number;
   /** If it cannot be parked (busy past the deadline, or not migratable), restart it instead: its state is lost. */
   orRestart?: boolean;
+  /** `setMode(pid, 'remote', { node })`: the node it moves to. */
+  node?: string;
 }
 
 /** What the kernel gives hibernation: its processes, and how to bring back one stored before a reload. */
@@ -43,7 +45,7 @@ export interface HibernationDeps {
 }
 
 /** Checks hibernate options from an untrusted caller. */
-export function checkHibernateOptions(opts: unknown): { deadlineMs: number; orRestart: boolean } {
+export function checkHibernateOptions(opts: unknown): { deadlineMs: number; orRestart: boolean; node?: string } {
   if (opts === undefined) return { deadlineMs: DEFAULT_PARK_DEADLINE_MS, orRestart: false };
   if (typeof opts !== 'object' || opts === null) throw new KernelError('kernel/bad-argument', 'options must be an object');
   const o = opts as Record<string, unknown>;
@@ -52,7 +54,8 @@ export function checkHibernateOptions(opts: unknown): { deadlineMs: number; orRe
     throw new KernelError('kernel/bad-argument', 'deadlineMs must be a number of milliseconds in [0, 600000]');
   }
   if (o.orRestart !== undefined && typeof o.orRestart !== 'boolean') throw new KernelError('kernel/bad-argument', 'orRestart must be a boolean');
-  return { deadlineMs, orRestart: o.orRestart === true };
+  if (o.node !== undefined && typeof o.node !== 'string') throw new KernelError('kernel/bad-argument', 'node must be a node id');
+  return { deadlineMs, orRestart: o.orRestart === true, ...(typeof o.node === 'string' ? { node: o.node } : {}) };
 }
 
 export class Hibernation {
@@ -153,9 +156,12 @@ export class Hibernation {
    * hand; its pid, rings and handle stay, and what is written to it meanwhile waits in its rings.
    * A start that fails ends it as any failed start does (its policy may restart it).
    */
-  async move(lc: Lifecycle, mode: ExecutionMode, opts: { deadlineMs: number; orRestart: boolean }): Promise<void> {
-    if (mode !== 'worker' && mode !== 'iframe') {
-      throw new KernelError('migrate/unsupported', `a running process moves between worker and iframe only for now, not to "${mode}"`, { mode });
+  async move(lc: Lifecycle, mode: ExecutionMode, opts: { deadlineMs: number; orRestart: boolean; node?: string }): Promise<void> {
+    if (mode !== 'worker' && mode !== 'iframe' && !(mode === 'remote' && opts.node !== undefined)) {
+      throw new KernelError('migrate/unsupported', `a running process moves between worker and iframe, or to another node, only for now, not to "${mode}"`, { mode });
+    }
+    if (lc.row.mode === 'remote') {
+      throw new KernelError('migrate/unsupported', `process ${lc.row.pid} runs on another node: it cannot be parked from here`, { pid: lc.row.pid });
     }
     this.refuseWindows(lc);
     if (!lc.ready.info.command && mode !== 'worker') {
@@ -174,7 +180,7 @@ export class Hibernation {
       await lc.restartNow();
       return;
     }
-    lc.moveTo(mode, snap);
+    lc.moveTo(mode, snap, opts.node);
     await lc.whenRunning().catch(() => {});
     if (lc.row.mode !== mode) {
       throw new KernelError('migrate/failed', `process ${lc.row.pid} could not start in "${mode}": it carries on in "${lc.row.mode}"`, { pid: lc.row.pid, mode, rolledBack: true });

@@ -5,17 +5,18 @@
  */
 import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
-import { KernelError, serviceSettings, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
+import { KernelError, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
 import type { KvApi } from '../kv';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
-import { allocateRing, feed } from '../ipc';
+import { allocateRing, feed, type Snapshot } from '../ipc';
 import { homeDirectory, type HibernatedRecord } from '../registry';
 import { runAutostart } from './autostart';
 import { Capabilities } from './capabilities';
 import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
+import { pluginReady, registerExtismCalls } from './extism';
 import { registerHomeCalls } from './home-calls';
 import { Providers, registerImportCalls, type ProvidedFunction } from './providers';
 import { Transforms } from './transforms';
@@ -30,7 +31,7 @@ import { Pacer } from './pacer';
 import { MemorySlots, slotOf, spaceOf, type AddressSpace, type SlotUse } from './memory-slots';
 import { effectiveSpawn } from './spawn-config';
 import { checkSpawnOptions, type CheckedSpawn } from './spawn-options';
-import { remoteReady, startRemote } from './remote-mode';
+import { checkRemoteMove, relocate, remoteReady, startRemote } from './remote-mode';
 import type { Link, NodeInfo, Remote, RemoteOptions } from '../remote';
 import { RemoteRequests, type RemoteAnswer, type RemoteRequest } from './remote-requests';
 import {
@@ -139,6 +140,7 @@ export class Kernel extends EventTarget implements KernelApi {
       denied: (caller, permission) => this.caps.deny(caller, permission),
     });
     registerServiceCalls(this.caps.calls, this.services);
+    registerExtismCalls(this.caps.calls, (n) => this.catalog.lookup(n), (caller, permission) => this.caps.deny(caller, permission));
     this.providers = new Providers(this.services, (caller, permission) => this.caps.deny(caller, permission));
     registerImportCalls(this.caps.calls, this.providers);
     registerHomeCalls(
@@ -165,6 +167,7 @@ export class Kernel extends EventTarget implements KernelApi {
         this.prune();
       },
       uses: this.catalog,
+      relocate: (ready, fallback) => relocate(this.remote, ready, fallback, { lookup: (n) => this.catalog.lookup(n), runnable: (i) => this.catalog.runnable(i), pkg: (n) => this.packageOf(n) }),
     };
     this.remote = startRemote(
       { namespace: opts.dbName ?? 'webmk', ...opts.remote },
@@ -174,6 +177,7 @@ export class Kernel extends EventTarget implements KernelApi {
           return this.catalog.lookup(name);
         },
         spawn: (name, o) => this.spawn(name, o),
+        resume: (name, o, snapshot, sha256) => this.resumeHere(name, o, snapshot, sha256),
         bus: () => {
           try {
             return this.bus;
@@ -183,7 +187,16 @@ export class Kernel extends EventTarget implements KernelApi {
         },
         row: (pid) => this.procs.get(pid)?.row,
         processesChanged: () => this.emit(KernelEvents.processes),
-        admit: (link, module, at) => this.requests.admit(link, module, at),
+        admit: (link, module, at, bytes) => this.requests.admit(link, module, at, bytes),
+        // The person there allowed it (remote-requests.ts): that is the agreement an unsigned package needs.
+        install: async (pkg) => [await this.install(pkg, { untrusted: true })].flat(),
+        windows: () => {
+          try {
+            return this.gfx;
+          } catch {
+            return undefined; // a kernel started without graphics
+          }
+        },
         nodesChanged: (gone) => this.dispatchEvent(new CustomEvent(KernelEvents.nodes, { detail: gone === undefined ? {} : { gone } })),
       },
     );
@@ -355,12 +368,18 @@ export class Kernel extends EventTarget implements KernelApi {
     if (!globalThis.crossOriginIsolated) {
       throw new KernelError('kernel/not-isolated', 'this page is not cross-origin isolated, so modules cannot run (no SharedArrayBuffer)');
     }
-    if (asked.mode === 'remote') return remoteReady(this.remote, name, asked);
+    if (asked.mode === 'remote') return remoteReady(this.remote, name, asked, (n) => this.packageOf(n));
     const info = await this.catalog.lookup(name);
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
     const o = effectiveSpawn(asked, info);
     await loadMounts(o, info.name);
     return { info, o, runnable: await this.catalog.runnable(info) };
+  }
+
+  /** The package of module `name` as installed here (to send to a node that lacks it), if any. */
+  private async packageOf(name: string): Promise<Uint8Array | undefined> {
+    const info = await this.catalog.lookup(name);
+    return info === undefined ? undefined : this.catalog.exportPackage(info.package);
   }
 
   /** Refuses at once, with `kernel/no-memory-slot`, processes whose renderer is at its wall. */
@@ -474,9 +493,7 @@ export class Kernel extends EventTarget implements KernelApi {
     if (o.mode !== 'worker') {
       throw new KernelError('kernel/unsupported', `a service runs in the worker mode for now, not "${o.mode}"`, { name, mode: o.mode });
     }
-    const settings = serviceSettings(info.manifest);
-    const config = typeof settings === 'string' ? {} : settings.config;
-    const serving: Ready = { ...ready, o: { ...o, restart: o.restart ?? SERVICE_RESTART }, serve: { config } };
+    const serving: Ready = await pluginReady({ ...ready, o: { ...o, restart: o.restart ?? SERVICE_RESTART } }, this.catalog);
     return this.pacer.run(() => {
       this.checkSlots([serving]);
       const p = this.launch(serving, {});
@@ -583,14 +600,19 @@ export class Kernel extends EventTarget implements KernelApi {
   }
 
   /**
-   * Moves a running migratable process to a fresh host of `mode` (`worker` or `iframe`): parked
-   * at its next blocking read, resumed there; pid, streams and handle stay, stdin written
-   * meanwhile waits in its ring. Settles once it runs again. Rejects like `hibernate`, with
-   * `migrate/unsupported` for another mode, and `migrate/failed` when the target could not
-   * start it (it carries on where it was: rolled back).
+   * Moves a running migratable process to a fresh host of `mode` (`worker` or `iframe`, or
+   * `remote` with `opts.node`: another node, where it must be installed migratable from the same
+   * bytes): parked at its next blocking read, resumed there; pid, streams and handle stay, stdin
+   * written meanwhile waits in its ring. Settles once it runs again. Rejects like `hibernate`,
+   * with `migrate/unsupported` for another mode (or a remote process, or another build on the
+   * node), `remote/unknown-node`, `remote/not-installed`, `remote/refused`, and `migrate/failed`
+   * when the target could not start it (it carries on where it was: rolled back).
    */
   async setMode(pid: number, mode: ExecutionMode, opts?: HibernateOptions): Promise<void> {
-    await this.hibernation.move(this.lifecycle(pid), mode, checkHibernateOptions(opts));
+    const lc = this.lifecycle(pid);
+    const checked = checkHibernateOptions(opts);
+    if (mode === 'remote') await checkRemoteMove(this.remote, lc, checked.node);
+    await this.hibernation.move(lc, mode, checked);
   }
 
   /**
@@ -619,6 +641,20 @@ export class Kernel extends EventTarget implements KernelApi {
     const lc = typeof pid === 'number' ? this.procs.get(pid) : undefined;
     if (lc === undefined) throw new KernelError('kernel/unknown-process', `no process ${String(pid)}`, { pid });
     return lc;
+  }
+
+  /** A process another node moved here (`setMode(pid, 'remote')` there): started from its snapshot. */
+  private async resumeHere(name: string, opts: SpawnOptions, snapshot: Snapshot, sha256: string): Promise<Process> {
+    const ready = await this.ready4spawn(name, opts);
+    if (ready.info.migratable?.sha256 !== sha256) {
+      throw new KernelError('migrate/unsupported', `"${name}" is not installed here migratable from the same bytes as on the node it comes from`, { name });
+    }
+    if (ready.o.mode !== 'iframe') ready.o.mode = 'worker';
+    return this.pacer.run(() => {
+      const p = this.launch(ready, {}, undefined, undefined, { startedAt: Date.now() });
+      this.procs.get(p.pid)?.resume(snapshot);
+      return p;
+    });
   }
 
   /** A process stored hibernated before a reload, back in the table under its pid. */

@@ -8,7 +8,7 @@
 import type { Caller } from '../capability';
 import { EXIT_CODES, KernelError, type ExecutionMode, type ModuleInfo, type ProcessExit, type ProcessInfo, type StateReason } from '../common';
 import type { Host, HostedProcess } from '../hosts';
-import { BusArena, PARK_CALL, Ring, ringReadable, ringWritable, sleepUnthrottled, type Snapshot } from '../ipc';
+import { BusArena, PARK_CALL, Ring, ringReadable, ringWritable, sleepUnthrottled, type ExtismStart, type Snapshot } from '../ipc';
 import type { Capabilities } from './capabilities';
 import { Migration } from './migration';
 import { isWall, slotOf, type AddressSpace, type MemorySlots } from './memory-slots';
@@ -24,7 +24,7 @@ export interface Ready {
   o: CheckedSpawn;
   runnable: Runnable;
   /** A service module: its host serves calls instead of running `_start` (services.ts), with these config values. */
-  serve?: { config: Record<string, string> };
+  serve?: { config: Record<string, string>; extism?: ExtismStart };
 }
 
 /** The rings of a process's standard streams; a pipe is shared with a neighbouring stage. */
@@ -51,6 +51,8 @@ export interface LifecycleDeps {
   gone(row: ProcessInfo): void;
   /** Counts which module bytes run (an incarnation takes its module's hash, and drops it when it ends). */
   uses: { take(sha256: string): void; drop(sha256: string): void };
+  /** What a remote process runs instead after `link-lost`, where its policy's `fallback` says (`local` or a node id). */
+  relocate?(ready: Ready, fallback: string): Promise<Ready>;
 }
 
 /** Where a new process's counts start (a process started again after it ended continues them). */
@@ -237,7 +239,7 @@ export class Lifecycle {
             tty: o.tty,
             // A process that may be restarted leaves its streams open for the next incarnation.
             keepStdio: row.restart !== 'temporary',
-            ...(this.current.serve !== undefined ? { serve: true, serviceConfig: this.current.serve.config } : {}),
+            ...(this.current.serve !== undefined ? { serve: true, serviceConfig: this.current.serve.config, ...(this.current.serve.extism !== undefined ? { extism: this.current.serve.extism } : {}) } : {}),
             ...migrate,
             grants: info.grants,
             shared: this.deps.caps.shared,
@@ -321,19 +323,29 @@ export class Lifecycle {
    * Starts a parked (`switching`) process in `mode` from `snapshot`; if that start fails before
    * it runs, it starts again where it was, from the same snapshot (rolled back).
    */
-  moveTo(mode: ExecutionMode, snapshot: Snapshot): void {
+  moveTo(mode: ExecutionMode, snapshot: Snapshot, node?: string): void {
     if (this.row.state !== 'switching') {
       throw new KernelError('migrate/bad-state', `process ${this.row.pid} is ${this.row.state}, not switching`, { pid: this.row.pid, state: this.row.state });
     }
     this.migration.setFallback({ mode: this.row.mode, snapshot });
-    this.setMode(mode);
+    this.setMode(mode, node);
     this.migration.setResume(snapshot);
     this.begin('requested');
   }
 
-  private setMode(mode: ExecutionMode): void {
+  private setMode(mode: ExecutionMode, node?: string): void {
+    const wasRemote = this.row.mode === 'remote';
     this.ready.o.mode = mode;
     this.row.mode = mode;
+    // Moved to another node (ADR 0029), or back from a move there that failed.
+    if (mode === 'remote') {
+      this.ready.o.node = node;
+      if (node !== undefined) this.row.node = node;
+    } else if (wasRemote) {
+      this.ready.o.node = undefined;
+      delete this.row.node;
+      delete this.row.remotePid;
+    }
   }
 
   /** A process restored after a reload: hibernated, its snapshot in storage. */
@@ -438,9 +450,15 @@ export class Lifecycle {
     this.deps.caps.ended(row, false);
     this.deps.changed(row, end.reason);
     const incarnation = row.incarnation;
-    void sleepUnthrottled(decision.delayMs).then(() => {
+    // Its node is gone and its policy says where else: here, or another node (ADR 0029).
+    const fallback = this.history.policy.fallback;
+    const elsewhere = end.reason === 'link-lost' && row.mode === 'remote' && fallback !== undefined ? this.deps.relocate?.(this.current, fallback) : undefined;
+    void Promise.all([sleepUnthrottled(decision.delayMs), elsewhere?.catch((e: unknown) => KernelError.from(e))]).then(([, moved]) => {
       // A kill or an explicit restart may have come first.
-      if (row.state === 'backoff' && row.incarnation === incarnation) this.next(end.reason);
+      if (row.state !== 'backoff' || row.incarnation !== incarnation) return;
+      if (moved instanceof KernelError) return this.finish({ ...end, message: `${end.message ?? 'link lost'}; it cannot start on this node: ${moved.message}` });
+      if (moved !== undefined) this.relocated(moved);
+      this.next(end.reason);
     });
   }
 
@@ -454,6 +472,16 @@ export class Lifecycle {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.fail(new KernelError('migrate/failed', `process ${row.pid} could not be resumed (${why}); it stays hibernated`, { pid: row.pid, reason: end.reason }));
+  }
+
+  /** Runs where its `fallback` put it from now on: its row names that node, or none (here). */
+  private relocated(ready: Ready): void {
+    this.current = ready;
+    this.pending = undefined;
+    this.row.mode = ready.o.mode;
+    delete this.row.remotePid;
+    if (ready.o.mode === 'remote' && ready.o.node !== undefined) this.row.node = ready.o.node;
+    else delete this.row.node;
   }
 
   /** The next incarnation. */

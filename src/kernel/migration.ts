@@ -66,6 +66,11 @@ export class Migration {
   /** What a start adds to the host's request: a fresh control buffer, and the snapshot if it resumes. */
   startFields(mode: ExecutionMode, resume: Snapshot | undefined): { migrate?: MigrateStart } {
     this.snapshot = undefined;
+    if (mode === 'remote' && resume !== undefined) {
+      // Moved to another node: it resumes there, and cannot be parked from here again.
+      this.control = undefined;
+      return { migrate: { control: new MigrateControl().sab, resume } };
+    }
     if (!this.migratable || !PARKABLE_MODES.includes(mode)) {
       this.control = undefined;
       return {};

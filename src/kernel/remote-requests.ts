@@ -20,6 +20,8 @@ export interface RemoteRequest {
   nodeName: string;
   /** The module it asks to run. */
   module: string;
+  /** Set when the module is not installed here: the device sent its package (this many bytes), to be installed first. */
+  install?: { bytes: number };
   /** When it asked (ms since the epoch); refused unanswered at `at + REMOTE_ASK_MS`. */
   at: number;
 }
@@ -49,14 +51,15 @@ export class RemoteRequests {
    * at the lookup lets the spawn that follows through; a spawn without one asks (a peer may skip
    * the lookup).
    */
-  async admit(link: Link, module: string, at: 'lookup' | 'spawn'): Promise<void> {
+  async admit(link: Link, module: string, at: 'lookup' | 'spawn' | 'install', bytes?: number): Promise<void> {
     if (link.kind === 'tab') return;
     const passes = this.passes.get(link) ?? [];
     if (at === 'spawn' && passes.includes(module)) {
       passes.splice(passes.indexOf(module), 1);
       return;
     }
-    const allowed: string[] = await loadAllowed(link.peer).catch(() => []);
+    // "Always" allows running a module installed here, not installing one: that is asked each time.
+    const allowed: string[] = at === 'install' ? [] : await loadAllowed(link.peer).catch(() => []);
     if (allowed.includes(module)) return;
     const name = link.name ?? link.peer;
     const answer = await new Promise<RemoteAnswer | 'timeout' | 'gone'>((resolve) => {
@@ -68,6 +71,7 @@ export class RemoteRequests {
         nodeName: name,
         module,
         at: Date.now(),
+        ...(at === 'install' ? { install: { bytes: bytes ?? 0 } } : {}),
         settle: (a) => {
           if (!this.waiting.delete(id)) return;
           clearTimeout(timer);
@@ -82,7 +86,7 @@ export class RemoteRequests {
     });
     if (answer === 'always') await allowAlways(link.peer, module).catch(() => {});
     if (answer === 'once' || answer === 'always') {
-      if (at === 'lookup' && answer === 'once') this.passes.set(link, [...passes, module]);
+      if (at !== 'spawn' && answer === 'once') this.passes.set(link, [...passes, module]);
       return;
     }
     const why = answer === 'timeout' ? 'was not answered in time' : answer === 'gone' ? 'ended with the link' : 'was denied';
@@ -91,7 +95,7 @@ export class RemoteRequests {
 
   /** The requests waiting, oldest first. */
   list(): RemoteRequest[] {
-    return [...this.waiting.values()].map(({ id, node, nodeName, module, at }) => ({ id, node, nodeName, module, at }));
+    return [...this.waiting.values()].map(({ id, node, nodeName, module, at, install }) => ({ id, node, nodeName, module, at, ...(install !== undefined ? { install: { ...install } } : {}) }));
   }
 
   /** Answers request `id`; throws `kernel/bad-argument` if none waits with that id. */

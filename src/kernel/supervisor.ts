@@ -14,6 +14,8 @@ export interface Policy {
   factor: number;
   maxMs: number;
   resetAfterMs: number;
+  /** Where a remote process restarts after `link-lost`: `local`, or a node id (absent: the same node). */
+  fallback?: string;
 }
 
 /** The defaults: 3 restarts a minute, waiting 100 ms, doubling up to 30 s, reset after a quiet minute. */
@@ -41,6 +43,7 @@ export function policyOf(p: RestartPolicy | undefined): Policy {
     factor: b.factor ?? DEFAULT_POLICY.factor,
     maxMs: b.maxMs ?? DEFAULT_POLICY.maxMs,
     resetAfterMs: b.resetAfterMs ?? DEFAULT_POLICY.resetAfterMs,
+    ...(p?.fallback !== undefined ? { fallback: p.fallback } : {}),
   };
 }
 

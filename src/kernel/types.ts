@@ -278,8 +278,8 @@ export interface KernelApi extends EventTarget {
   hibernate(pid: number, opts?: { deadlineMs?: number; orRestart?: boolean }): Promise<void>;
   /** Resumes a hibernated process (writing to its stdin does too). */
   resume(pid: number): Promise<void>;
-  /** Moves a running migratable process to a fresh host of that mode (worker for now). */
-  setMode(pid: number, mode: ExecutionMode, opts?: { deadlineMs?: number; orRestart?: boolean }): Promise<void>;
+  /** Moves a running migratable process to a fresh host of that mode, or to another node (`remote` with `opts.node`). */
+  setMode(pid: number, mode: ExecutionMode, opts?: { deadlineMs?: number; orRestart?: boolean; node?: string }): Promise<void>;
   /** Hibernates idle migratable processes to keep live wasm memories per renderer under a budget (null: off). */
   setAutoHibernate(policy: { maxLive?: number; atWall?: boolean } | null): void;
   /** The handle of a live process (after a reload: of a hibernated one). */

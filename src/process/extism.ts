@@ -5,20 +5,40 @@
  * shifted left by 48 bits plus an offset into it, and 0 is no block. A plugin reads its input
  * and writes its output through these calls, never through pointers into its own memory, so any
  * plugin built with an Extism PDK runs unmodified. Anything the plugin imports from the module
- * that is not here traps when it is called (see run.ts).
+ * that is not here traps when it is called (see run.ts). `http_request` is answered by the kernel
+ * (`http`, a blocking call), which alone decides which hosts a plugin may reach (ADR 0026).
  */
 import { Ring } from '../ipc';
 
 const SHIFT = 48n;
 const OFFSET_MASK = (1n << SHIFT) - 1n;
-/** Blocks a call may hold at once, and bytes in all: past either, `alloc` traps the call. */
+/** Blocks a call may hold at once, and bytes in all (unless the manifest says fewer): past either, `alloc` traps the call. */
 const MAX_BLOCKS = 1 << 16;
 const MAX_BYTES = 256 * 1024 * 1024;
-/** Vars kept per instance (bytes of keys and values in all). */
+/** Vars kept per instance (bytes of keys and values in all), unless the manifest says fewer. */
 const MAX_VAR_BYTES = 1024 * 1024;
 
 /** An Extism call went wrong on the host side: the plugin is trapped, the call fails `service/error`. */
 export class ExtismFault extends Error {}
+
+/** A plugin went past its memory limit on the host side: the call fails `service/memory-exceeded`. */
+export class ExtismMemoryFault extends ExtismFault {}
+
+/** The kernel's answer to an `http_request`: the status and the body. */
+export interface HttpAnswer {
+  status: number;
+  body: Uint8Array;
+}
+
+/** What a plugin instance is given besides its config. */
+export interface ExtismOptions {
+  /** Bytes its blocks may hold at once. */
+  maxBytes?: number;
+  /** Bytes of vars it may keep. */
+  maxVarBytes?: number;
+  /** Sends an HTTP request (its JSON, and a body) through the kernel; throws to refuse it. */
+  http?: (req: string, body: Uint8Array | undefined) => HttpAnswer;
+}
 
 const dec = new TextDecoder();
 
@@ -34,10 +54,19 @@ export class ExtismHost {
   private readonly stderr: Ring;
 
   private readonly config: Map<string, Uint8Array>;
+  private readonly maxBytes: number;
+  private readonly maxVarBytes: number;
+  private status = 0;
 
-  constructor(stderr: SharedArrayBuffer, config: Record<string, string>) {
+  constructor(
+    stderr: SharedArrayBuffer,
+    config: Record<string, string>,
+    private readonly opts: ExtismOptions = {},
+  ) {
     this.stderr = new Ring(stderr);
     this.config = new Map(Object.entries(config).map(([k, v]) => [k, new TextEncoder().encode(v)]));
+    this.maxBytes = Math.min(opts.maxBytes ?? MAX_BYTES, MAX_BYTES);
+    this.maxVarBytes = Math.min(opts.maxVarBytes ?? MAX_VAR_BYTES, MAX_VAR_BYTES);
   }
 
   /** Starts a call with `input`; what the previous call left is let go. */
@@ -109,16 +138,21 @@ export class ExtismHost {
       log_error: (addr) => this.log('error', addr),
       log_trace: (addr) => this.log('trace', addr),
       get_log_level: () => 0,
-      http_request: () => {
-        throw new ExtismFault('http_request is not offered to plugins yet');
+      http_request: (req, body) => {
+        if (this.opts.http === undefined) throw new ExtismFault('http_request is not offered here');
+        const answer = this.opts.http(this.text(req), body === 0n ? undefined : this.block(body));
+        this.status = answer.status;
+        return this.store(answer.body);
       },
-      http_status_code: () => 0,
+      http_status_code: () => this.status,
     };
   }
 
   private size(n: bigint): number {
     const size = Number(BigInt.asUintN(64, n));
-    if (size > MAX_BYTES - this.held || this.blocks.length >= MAX_BLOCKS) throw new ExtismFault(`alloc of ${size} bytes is over the plugin's limit`);
+    if (size > this.maxBytes - this.held || this.blocks.length >= MAX_BLOCKS) {
+      throw new ExtismMemoryFault(`alloc of ${size} bytes is over the plugin's memory limit (${this.held} of ${this.maxBytes} bytes held)`);
+    }
     return size;
   }
 
@@ -168,7 +202,7 @@ export class ExtismHost {
     }
     let total = key.length + value.length;
     for (const [k, v] of this.vars) if (k !== key) total += k.length + v.length;
-    if (total > MAX_VAR_BYTES) throw new ExtismFault(`vars are over ${MAX_VAR_BYTES} bytes`);
+    if (total > this.maxVarBytes) throw new ExtismMemoryFault(`vars are over ${this.maxVarBytes} bytes`);
     this.vars.set(key, value.slice());
   }
 

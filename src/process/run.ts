@@ -4,10 +4,10 @@
  * (JSPI) runs through `WebAssembly.promising`, so the worker's event loop turns while it waits.
  */
 import { EXIT_CODES, Errno, type ProcessExit } from '../common';
-import { PARK_CALL, WatchWriter, killedFlag, type FromWorkerMessage, type Snapshot, type StartMessage } from '../ipc';
+import { PARK_CALL, WatchWriter, fromBase64, killedFlag, toBase64, type FromWorkerMessage, type Snapshot, type StartMessage } from '../ipc';
 import { Parkable, isInstrumented } from './asyncify';
 import { isLinkedNamespace, linkedImport } from './capabilities/linked';
-import { ExtismHost } from './extism';
+import { ExtismHost, ExtismFault, type HttpAnswer } from './extism';
 import { ProcessKilled, createGuestContext, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
 import { EXTISM_ENV, serveLoop } from './serve';
 import { runScript } from './script';
@@ -60,13 +60,23 @@ export function runProcess(
     if (files !== undefined) proc.restoreFiles(files);
   }
   const webmk: GuestImports = Object.assign({}, ...providers.map((p) => p(ctx)));
-  const extism = m.serve === true ? new ExtismHost(m.stderr, m.serviceConfig ?? {}) : undefined;
+  const extism =
+    m.serve === true
+      ? new ExtismHost(m.stderr, m.serviceConfig ?? {}, {
+          ...(m.extism?.maxBytes !== undefined ? { maxBytes: m.extism.maxBytes } : {}),
+          ...(m.extism?.maxVarBytes !== undefined ? { maxVarBytes: m.extism.maxVarBytes } : {}),
+          ...(!suspend ? { http: (req: string, body: Uint8Array | undefined) => httpAnswer(ctx.callSync('extism.http', { req, ...(body !== undefined ? { body: toBase64(body) } : {}) })) } : {}),
+        })
+      : undefined;
   if (extism !== undefined) {
     const served = serveLoop({
       proc,
       extism,
       keepStdio: m.keepStdio,
-      instantiate: () => new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, extism.imports(), (ns, n) => linkedImport(ctx, ns, n))),
+      instantiate: () => {
+        const named = instantiateLinked(m.extism?.linked ?? [], extism.imports(), watch);
+        return new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, extism.imports(), (ns, n) => linkedImport(ctx, ns, n), named));
+      },
       bindMemory: (mem) => (memory = mem),
       onRunning,
       startFailure,
@@ -121,6 +131,33 @@ export function runProcess(
   return { exit, settle };
 }
 
+/**
+ * Instantiates the modules an Extism plugin links by name, in order, as Extism does: each sees
+ * the same Extism host and the exports of those before it; WASI and `webmk` calls answer ENOSYS
+ * (they have no memory of the process's to work on). Their `_initialize` runs, if they export one.
+ */
+function instantiateLinked(
+  linked: ReadonlyArray<{ name: string; module: WebAssembly.Module }>,
+  extism: Record<string, (...args: bigint[]) => unknown>,
+  watch: Watch | undefined,
+): Record<string, WebAssembly.Exports> {
+  const named: Record<string, WebAssembly.Exports> = {};
+  for (const l of linked) {
+    const inst = new WebAssembly.Instance(l.module, link(l.module, {}, {}, watch, extism, undefined, named));
+    const init = inst.exports._initialize;
+    if (typeof init === 'function') (init as () => unknown)();
+    named[l.name] = inst.exports;
+  }
+  return named;
+}
+
+/** The kernel's answer to `extism.http`, checked. */
+function httpAnswer(a: unknown): HttpAnswer {
+  const r = (typeof a === 'object' && a !== null ? a : {}) as { status?: unknown; body?: unknown };
+  if (typeof r.status !== 'number' || typeof r.body !== 'string') throw new ExtismFault('the kernel answered http_request in an unknown shape');
+  return { status: r.status, body: fromBase64(r.body) };
+}
+
 /** True when the module imports a suspending function, so `_start` must run promising. */
 function suspends(module: WebAssembly.Module, webmk: GuestImports): boolean {
   return WebAssembly.Module.imports(module).some((i) => i.module === 'webmk' && webmk[i.name] instanceof WebAssembly.Suspending);
@@ -139,7 +176,8 @@ async function runStart(proc: WasiProcess, instance: WebAssembly.Instance, start
 }
 
 /**
- * WASI calls from the process, `webmk` calls from the providers, a module-named namespace linked
+ * WASI calls from the process, `webmk` calls from the providers, an Extism plugin's linked modules
+ * by name (`named`), a module-named namespace linked
  * through the kernel (capabilities/linked.ts); an unknown WASI call answers ENOSYS, an unknown
  * `webmk` call -ENOSYS, and any other import traps if it is ever called. With
  * a watchdog, every call is bracketed for it (suspending imports bracket themselves).
@@ -151,10 +189,18 @@ function link(
   watch: Watch | undefined,
   extism?: Record<string, (...args: bigint[]) => unknown>,
   linked?: (namespace: string, name: string) => GuestImports[string],
+  named?: Record<string, WebAssembly.Exports>,
 ): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ExportValue>> = {};
   for (const imp of WebAssembly.Module.imports(module)) {
     const ns = (imports[imp.module] ??= {});
+    // A module an Extism plugin links by this name: its exports as they are, of any kind.
+    const from = named?.[imp.module];
+    if (from !== undefined) {
+      const v = from[imp.name];
+      if (v !== undefined) ns[imp.name] = v;
+      continue; // missing: instantiation reports it (a LinkError naming the import)
+    }
     if (imp.kind !== 'function') continue; // unsatisfiable: instantiation reports it
     if (WASI_MODULES.includes(imp.module)) {
       const f = wasi[imp.name];

@@ -3,11 +3,13 @@
  * one exported function per call, to its end, with the Extism ABI: the function takes no
  * arguments and returns an i32, 0 for success; its input and output go through
  * `extism:host/env` (extism.ts). A trap, an exit, or a fault in the ABI ends the instance: the
- * call fails `service/error` and the process ends (crashed), so the kernel starts it fresh.
+ * call fails `service/error` (`service/memory-exceeded` past the plugin's memory limit,
+ * `service/host-not-allowed` for a refused `http_request`) and the process ends, so the kernel
+ * starts it fresh.
  */
 import { EXIT_CODES, KernelError, type ProcessExit } from '../common';
 import type { MigrateStart, Snapshot } from '../ipc';
-import type { ExtismHost } from './extism';
+import { ExtismMemoryFault, type ExtismHost } from './extism';
 import { restoreService, watchPark } from './serve-park';
 import type { RunningProcess, ServeOutcome, Watch } from './guest';
 import { WASIProcExit, type WasiProcess } from './wasi';
@@ -92,10 +94,18 @@ export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> {
       s.watch?.enter();
     } catch (e) {
       s.extism.end();
-      const how = e instanceof WASIProcExit ? { code: e.code, reason: 'exited' as const } : s.trapped(e, memory);
+      const how: ProcessExit =
+        e instanceof WASIProcExit
+          ? { code: e.code, reason: 'exited' }
+          : e instanceof ExtismMemoryFault
+            ? { code: EXIT_CODES['memory-exceeded'], reason: 'memory-exceeded', message: e.message }
+            : s.trapped(e, memory);
       finish(how);
+      // A refusal from the kernel (a host not allowed) keeps its code; so does a memory limit.
+      if (e instanceof KernelError && e.code === 'service/host-not-allowed') return refuse(e.code, e.message, fn, { ...e.details, reason: how.reason });
       const why = how.message ?? `it exited with code ${how.code}`;
-      return refuse('service/error', `${fn} ended the service (${how.reason}): ${why}`, fn, { reason: how.reason });
+      const code = how.reason === 'memory-exceeded' ? 'service/memory-exceeded' : 'service/error';
+      return refuse(code, `${fn} ended the service (${how.reason}): ${why}`, fn, { reason: how.reason });
     }
     const { output, error } = s.extism.end();
     if (error !== undefined) return refuse('service/error', error, fn);
@@ -105,6 +115,6 @@ export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> {
   return { exit, serve };
 }
 
-function refuse(code: 'service/error' | 'service/no-such-function', message: string, fn: string, details: Record<string, unknown> = {}): ServeOutcome {
+function refuse(code: 'service/error' | 'service/no-such-function' | 'service/host-not-allowed' | 'service/memory-exceeded', message: string, fn: string, details: Record<string, unknown> = {}): ServeOutcome {
   return { ok: false, error: new KernelError(code, message, { fn, ...details }).toJSON() };
 }

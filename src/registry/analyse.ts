@@ -88,6 +88,8 @@ export function capabilities(imports: ModuleSymbol[]): Capability[] {
       for (const [re, cap] of WASI_CAPABILITIES) if (re.test(i.name)) caps.add(cap);
     } else if (i.module === 'webmk') {
       caps.add('webmk');
+    } else if (i.module === 'extism:host/env') {
+      caps.add('extism');
     } else {
       caps.add('unknown-imports');
     }

@@ -11,6 +11,8 @@ import { Ring } from '../ipc';
 import { BusBridge, type BusLike } from './bus-bridge';
 import type { Link } from './link';
 import { RemoteTag, type RemoteMessage, type RemoteModule, type RemoteUnsent } from './protocol';
+import { ShownWindowRelay, type WindowsLike } from './windows';
+import { toWire } from './snapshot-wire';
 
 /** Bytes of one stream allowed on the way before the receiver took them. */
 export const WINDOW = 1024 * 1024;
@@ -93,6 +95,8 @@ interface Call {
   bridge?: BusBridge;
   /** Output bytes written into each ring (fd 1, 2) not yet reported as credit. */
   consumed: [Consumed, Consumed];
+  /** Its window, shown here once the other node says it opened. */
+  window?: ShownWindowRelay;
 }
 
 /** What the caller side needs of the kernel around it. */
@@ -101,6 +105,8 @@ export interface CallerDeps {
   bus(): BusLike | undefined;
   /** The other node told the pid it runs the process under. */
   spawned(pid: number, node: string, remotePid: number): void;
+  /** This node's windows, if it has them: a remote process's window shows here. */
+  windows(): WindowsLike | undefined;
 }
 
 /** The processes this node runs on one other node, and its lookups there. */
@@ -126,6 +132,19 @@ export class Caller {
     });
   }
 
+  /**
+   * Sends module `name` (its package, as this node's registry keeps it) to the other node, which
+   * installs it if the person there allows; resolves with it as installed there. Rejects with
+   * `remote/refused`, `remote/link-lost`, or the code the install there failed with.
+   */
+  carry(name: string, pkg: Uint8Array): Promise<RemoteModule> {
+    const id = this.nextId++;
+    return new Promise((ok, fail) => {
+      this.lookups.set(id, { ok, fail });
+      this.send({ type: RemoteTag.carry, id, name, package: pkg });
+    });
+  }
+
   /** Starts the process there; its ends are the rings of `start`. */
   spawn(start: HostStart): HostedProcess {
     const id = this.nextId++;
@@ -139,11 +158,23 @@ export class Caller {
       this.send({
         type: RemoteTag.spawn,
         id,
-        spawn: { name: start.name, pid: start.pid, args: start.args.slice(1), env: start.env, tty: start.tty, preopens: start.preopens, files: start.files },
+        spawn: {
+          name: start.name,
+          pid: start.pid,
+          args: start.args.slice(1),
+          env: start.env,
+          tty: start.tty,
+          preopens: start.preopens,
+          files: start.files,
+          // A process moved there (`setMode`): it goes on from its snapshot.
+          ...(start.migrate?.resume !== undefined ? { resume: { sha256: start.program.sha256, snapshot: toWire(start.migrate.resume) } } : {}),
+        },
       });
-    } catch {
+    } catch (e) {
+      // A message the link cannot carry (a moved process's snapshot past a device link's frame) fails the start.
+      if (e instanceof KernelError && e.code !== 'remote/link-lost') this.end(id, { code: EXIT_CODES.failed, reason: 'failed', message: `${e.code}: ${e.message}` });
       // The link ended since the spawn was checked: the process ends as every other on it did.
-      this.end(id, { code: EXIT_CODES['link-lost'], reason: 'link-lost', message: `the link to node ${this.link.peer} was lost` });
+      else this.end(id, { code: EXIT_CODES['link-lost'], reason: 'link-lost', message: `the link to node ${this.link.peer} was lost` });
     }
     void exited.then(() => {
       call.over = true;
@@ -216,6 +247,15 @@ export class Caller {
       case RemoteTag.busOut:
         call.bridge?.deliver(m.topic, m.data);
         return;
+      case RemoteTag.winOpen:
+        this.windowOf(m.id, call).open(m.width, m.height);
+        return;
+      case RemoteTag.winFrame:
+        this.windowOf(m.id, call).frame(m.data, m.width, m.height);
+        return;
+      case RemoteTag.winClose:
+        call.window?.close();
+        return;
       case RemoteTag.exit: {
         const end: ProcessExit = { code: m.code, reason: m.reason, ...(m.message !== undefined ? { message: m.message } : {}) };
         // Everything it printed is in the rings before its end is told.
@@ -247,6 +287,18 @@ export class Caller {
     if (call === undefined || call.over) return;
     call.over = true;
     call.exit(end);
+  }
+
+  /** The relay of its window: input goes back, each frame shown is acknowledged. */
+  private windowOf(id: number, call: Call): ShownWindowRelay {
+    call.window ??= new ShownWindowRelay(
+      this.deps.windows(),
+      call.start.pid,
+      this.link.peer,
+      (event) => this.trySend({ type: RemoteTag.winInput, id, event }),
+      () => this.trySend({ type: RemoteTag.winAck, id }),
+    );
+    return call.window;
   }
 
   /** What it may subscribe to (its grants where it runs) is heard here and sent to it. */

@@ -5,6 +5,8 @@ export type { NodeInfo, NodeGone } from './nodes';
 export type { RemoteModule, SpawnRequest } from './protocol';
 export type { ServedProcess } from './serve';
 export type { BusLike } from './bus-bridge';
+export type { WindowSink, WindowsLike } from './windows';
+export { fromWire } from './snapshot-wire';
 export {
   allowAlways,
   createDevicesHandle,

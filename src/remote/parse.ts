@@ -1,12 +1,15 @@
 /** Parses what arrives on a link about processes: `unknown` until it is a well-formed RemoteMessage. */
 import { KernelError, type ExitReason, type KernelErrorData } from '../common';
 import { REMOTE_WIRE_VERSION, RemoteTag, type RemoteMessage, type RemoteModule, type SpawnRequest } from './protocol';
+import { fromWire, type WireSnapshot } from './snapshot-wire';
 
 const TAGS: ReadonlySet<string> = new Set(Object.values(RemoteTag));
 const REASONS: ReadonlySet<string> = new Set<ExitReason>(['exited', 'crashed', 'memory-exceeded', 'killed', 'failed', 'no-memory-slot', 'watchdog-expired', 'restart-limit', 'shutdown', 'link-lost']);
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isId = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+/** A window side in pixels (gfx checks the area). */
+const isSize = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x > 0 && x <= 16384;
 const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
 
 function fail(why: string): never {
@@ -57,6 +60,23 @@ export function parseRemote(data: unknown): RemoteMessage {
       if (typeof code !== 'number' || !Number.isInteger(code) || typeof reason !== 'string' || !REASONS.has(reason)) fail('bad exit');
       return { v, type, id, code, reason: reason as ExitReason, ...(typeof message === 'string' ? { message: message.slice(0, 2000) } : {}) };
     }
+    case RemoteTag.carry:
+      if (typeof data.name !== 'string' || !(data.package instanceof Uint8Array)) fail('bad carry');
+      return { v, type, id, name: data.name, package: data.package };
+    case RemoteTag.winOpen:
+      if (!isSize(data.width) || !isSize(data.height)) fail('bad window');
+      return { v, type, id, width: data.width, height: data.height };
+    case RemoteTag.winFrame:
+      if (!isSize(data.width) || !isSize(data.height) || !(data.data instanceof Uint8Array)) fail('bad frame');
+      return { v, type, id, width: data.width, height: data.height, data: data.data };
+    case RemoteTag.winAck:
+    case RemoteTag.winClose:
+      return { v, type, id };
+    case RemoteTag.winInput: {
+      const ev = data.event;
+      if (!Array.isArray(ev) || ev.length !== 6 || !ev.every((x) => typeof x === 'number' && Number.isInteger(x) && Math.abs(x) <= 0x7fffffff)) fail('bad input');
+      return { v, type, id, event: ev as number[] };
+    }
     default:
       return fail(`unknown type ${type}`);
   }
@@ -64,10 +84,11 @@ export function parseRemote(data: unknown): RemoteMessage {
 
 function parseModule(x: unknown): RemoteModule {
   if (!isRecord(x)) fail('bad module');
-  const { name, version, description, kind, command, sha256, size } = x;
+  const { name, version, description, kind, command, sha256, size, migratable } = x;
   if (typeof name !== 'string' || typeof version !== 'string' || typeof description !== 'string' || (kind !== 'wasm' && kind !== 'js')) fail('bad module');
   if (typeof command !== 'boolean' || typeof sha256 !== 'string' || !isId(size)) fail('bad module');
-  return { name, version, description, kind, command, sha256, size };
+  if (migratable !== undefined && typeof migratable !== 'string') fail('bad module');
+  return { name, version, description, kind, command, sha256, size, ...(migratable !== undefined ? { migratable } : {}) };
 }
 
 function parseSpawn(x: unknown): SpawnRequest {
@@ -79,7 +100,11 @@ function parseSpawn(x: unknown): SpawnRequest {
     if (!Array.isArray(f) || typeof f[0] !== 'string' || !(f[1] instanceof Uint8Array)) fail('bad file');
     return [f[0], f[1]];
   });
-  return { name, pid, args, env, tty, preopens, files: checked };
+  const resume = x.resume;
+  if (resume === undefined) return { name, pid, args, env, tty, preopens, files: checked };
+  if (!isRecord(resume) || typeof resume.sha256 !== 'string') fail('bad resume');
+  fromWire(resume.snapshot); // throws remote/malformed
+  return { name, pid, args, env, tty, preopens, files: checked, resume: { sha256: resume.sha256, snapshot: resume.snapshot as WireSnapshot } };
 }
 
 function parseError(x: unknown): KernelErrorData {

@@ -4,6 +4,7 @@
  * chose, unique on that link; a process is named by the id of the `spawn` that made it.
  */
 import type { ExitReason, KernelErrorData } from '../common';
+import type { WireSnapshot } from './snapshot-wire';
 
 /** The version every message carries. */
 export const REMOTE_WIRE_VERSION = 1;
@@ -30,6 +31,20 @@ export const RemoteTag = {
   /** A bus message the process published (to the caller), or one for it (to the node that runs it). */
   busOut: 'bus-out',
   busIn: 'bus-in',
+  /**
+   * The caller's module for a node that lacks it: its package (a zip, as the caller's registry
+   * keeps it: manifest, signature, bytes). Answered by `found` once installed there, or `fail`.
+   */
+  carry: 'carry',
+  /** The process's window opened there (or changed size): its frames follow. */
+  winOpen: 'win-open',
+  /** One frame of it (PNG); the next is sent once the caller acknowledges this one (`win-ack`). */
+  winFrame: 'win-frame',
+  winAck: 'win-ack',
+  /** An input event for its window (six integers: type, x, y, button, key, mods). */
+  winInput: 'win-input',
+  /** Its window closed there. */
+  winClose: 'win-close',
   /** A message the receiver could not parse. */
   error: 'error',
 } as const;
@@ -43,6 +58,8 @@ export interface RemoteModule {
   command: boolean;
   sha256: string;
   size: number;
+  /** The hash of its instrumented bytes, when it is migratable there (a process moves only onto the same ones). */
+  migratable?: string;
 }
 
 /** What a caller asks to run. */
@@ -57,6 +74,8 @@ export interface SpawnRequest {
   tty: boolean;
   preopens: string[];
   files: Array<[string, Uint8Array]>;
+  /** A process moved here (`setMode(pid, 'remote')`): it resumes from this snapshot of the instrumented bytes `sha256`. */
+  resume?: { sha256: string; snapshot: WireSnapshot };
 }
 
 interface Base {
@@ -76,6 +95,11 @@ export type RemoteMessage =
   | (Base & { type: typeof RemoteTag.out; id: number; fd: 1 | 2; data: Uint8Array })
   | (Base & { type: typeof RemoteTag.credit; id: number; fd: 0 | 1 | 2; bytes: number })
   | (Base & { type: typeof RemoteTag.exit; id: number; code: number; reason: ExitReason; message?: string })
+  | (Base & { type: typeof RemoteTag.carry; id: number; name: string; package: Uint8Array })
+  | (Base & { type: typeof RemoteTag.winOpen; id: number; width: number; height: number })
+  | (Base & { type: typeof RemoteTag.winFrame; id: number; width: number; height: number; data: Uint8Array })
+  | (Base & { type: typeof RemoteTag.winAck | typeof RemoteTag.winClose; id: number })
+  | (Base & { type: typeof RemoteTag.winInput; id: number; event: number[] })
   | (Base & { type: typeof RemoteTag.error; message: string });
 
 /** A message before the version is added. */

@@ -83,6 +83,11 @@ export class Remote {
     return this.session(node).caller.lookup(name);
   }
 
+  /** Sends module `name`'s package to node `node` to be installed there; see `Caller.carry`. */
+  carry(node: string, name: string, pkg: Uint8Array): Promise<RemoteModule> {
+    return this.session(node).caller.carry(name, pkg);
+  }
+
   resources(): RemoteResources {
     let calls = 0;
     let served = 0;

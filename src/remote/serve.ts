@@ -8,6 +8,7 @@ import { Consumed, Credit, LATE_BUS_MS } from './caller';
 import { BusBridge, type BusLike } from './bus-bridge';
 import type { Link } from './link';
 import { RemoteTag, type RemoteMessage, type RemoteModule, type RemoteUnsent, type SpawnRequest } from './protocol';
+import { SharedWindow, type WindowsLike } from './windows';
 
 /** A local process run for another node. */
 export interface ServedProcess {
@@ -32,7 +33,14 @@ export interface ServeDeps {
    * rejects `remote/refused`. Asked at the lookup that precedes a spawn (so the caller's spawn
    * rejects with the refusal), and again at the spawn, which a yes at the lookup lets through once.
    */
-  admit(link: Link, module: string, at: 'lookup' | 'spawn'): Promise<void>;
+  admit(link: Link, module: string, at: 'lookup' | 'spawn' | 'install', bytes?: number): Promise<void>;
+  /**
+   * Installs a module another node sent (its package), once `admit` allowed it; resolves with
+   * module `name` as installed, or rejects (`remote/not-installed` if the package lacks it).
+   */
+  install(name: string, pkg: Uint8Array): Promise<RemoteModule>;
+  /** This node's windows, if it has them: a served process's window is shown on its caller. */
+  windows(): WindowsLike | undefined;
   /** Runs it here for node `node`; rejects with a KernelError. */
   spawn(req: SpawnRequest, node: string): Promise<ServedProcess>;
   /** How process `pid` ended, once it has. */
@@ -49,6 +57,7 @@ interface Served {
   consumed: Consumed;
   over: boolean;
   bridge?: BusBridge;
+  window?: SharedWindow;
 }
 
 /** The processes this node runs for one other node. */
@@ -97,6 +106,15 @@ export class Server {
       case RemoteTag.busIn:
         this.served.get(m.id)?.bridge?.deliver(m.topic, m.data);
         return;
+      case RemoteTag.carry:
+        void this.carry(m.id, m.name, m.package);
+        return;
+      case RemoteTag.winAck:
+        this.served.get(m.id)?.window?.ack();
+        return;
+      case RemoteTag.winInput:
+        this.served.get(m.id)?.window?.input(m.event);
+        return;
       case RemoteTag.kill:
         void this.served.get(m.id)?.proc.then((p) => p.kill()).catch(() => {});
         return;
@@ -112,6 +130,7 @@ export class Server {
       s.credit[1].wake();
       s.credit[2].wake();
       s.bridge?.close();
+      s.window?.stop();
       void s.proc.then((p) => p.kill()).catch(() => {});
     }
     this.served.clear();
@@ -133,6 +152,23 @@ export class Server {
     }
   }
 
+  /** A module sent along: installed if the person here allows it (devices), then described as a lookup is. */
+  private async carry(id: number, name: string, pkg: Uint8Array): Promise<void> {
+    try {
+      let module = await this.deps.lookup(name);
+      if (module === undefined) {
+        await this.deps.admit(this.link, name, 'install', pkg.length);
+        module = await this.deps.install(name, pkg);
+      } else {
+        // Installed meanwhile (another tab, another node): asked as any lookup is.
+        await this.deps.admit(this.link, name, 'lookup');
+      }
+      this.trySend({ type: RemoteTag.found, id, module });
+    } catch (e) {
+      this.trySend({ type: RemoteTag.fail, id, error: KernelError.from(e).toJSON() });
+    }
+  }
+
   private spawn(id: number, req: SpawnRequest): void {
     const proc = this.deps.admit(this.link, req.name, 'spawn').then(() => this.deps.spawn(req, this.link.peer));
     const s: Served = { proc, stdin: proc.then((p) => p.stdin.getWriter()), credit: { 1: new Credit(), 2: new Credit() }, consumed: new Consumed(), over: false };
@@ -145,6 +181,8 @@ export class Server {
           s.bridge = new BusBridge(bus, (topic, data) => this.trySend({ type: RemoteTag.busOut, id, topic, data }));
           s.bridge.listen(p.grants.publish);
         }
+        const windows = this.deps.windows();
+        if (windows !== undefined && !s.over) s.window = new SharedWindow(windows, p.pid, (w) => this.trySend({ ...w, id }));
         this.trySend({ type: RemoteTag.spawned, id, pid: p.pid, subscribe: p.grants.subscribe });
         void this.run(id, s, p);
       },
@@ -162,6 +200,7 @@ export class Server {
     // What it published just before it ended is still on its way through this node's bus.
     const bridge = s.bridge;
     if (bridge !== undefined) setTimeout(() => bridge.close(), LATE_BUS_MS);
+    s.window?.stop();
     if (s.over) return;
     this.served.delete(id);
     const how = this.deps.ended(p.pid) ?? { reason: 'exited' as const };
@@ -186,11 +225,14 @@ export class Server {
     await reader.cancel().catch(() => {});
   }
 
-  private trySend(m: RemoteUnsent): void {
+  /** Sends `m`; false if the link could not take it. */
+  private trySend(m: RemoteUnsent): boolean {
     try {
       this.send(m);
+      return true;
     } catch {
-      // The link has ended; `lost` ends what runs for it.
+      // The link has ended (`lost` ends what runs for it), or the message is past its size.
+      return false;
     }
   }
 }

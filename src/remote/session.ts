@@ -22,6 +22,9 @@ function forCaller(m: RemoteMessage): boolean {
     case RemoteTag.out:
     case RemoteTag.exit:
     case RemoteTag.busOut:
+    case RemoteTag.winOpen:
+    case RemoteTag.winFrame:
+    case RemoteTag.winClose:
       return true;
     case RemoteTag.credit:
       return m.fd === 0;

@@ -1,6 +1,7 @@
 /**
- * The bus view: a collapsible panel with the topics seen while it is open (publishers, rate, the
- * last messages), every subscription's inbox, the global topics, and recently refused attempts.
+ * The bus view: the topics seen while it is shown (publishers, rate, the last messages), every
+ * subscription's inbox, the global topics, and recently refused attempts. The desktop opens it
+ * (and the kernel records topics) while the Bus view is the one picked.
  */
 import { LitElement, html, nothing } from 'lit';
 import type { BusStats, TopicStats } from '../bus';
@@ -9,7 +10,7 @@ import { emit } from './events';
 
 const SHOW_DENIED = 20;
 
-/** Renders what the desktop's `BusWatch` holds; opening and declaring go up as events. */
+/** Renders what the desktop's `BusWatch` holds; declaring goes up as an event. */
 export class BusView extends LitElement {
   static override properties = {
     open: { type: Boolean },
@@ -35,17 +36,8 @@ export class BusView extends LitElement {
 
   protected override render() {
     const refused = this.denied.length;
-    return html`<h2 id="bus-heading" class="collapsible">
-        <button
-          type="button"
-          class="disclosure"
-          aria-expanded=${this.open ? 'true' : 'false'}
-          aria-controls="bus-body"
-          @click=${() => emit(this, 'webmk-bus-open', { open: !this.open })}
-        >
-          <span class="chevron" aria-hidden="true"></span>Bus
-          ${refused > 0 ? html`<span class="count-badge" title="Refused attempts">${refused} refused</span>` : nothing}
-        </button>
+    return html`<h2 id="bus-heading">
+        Bus ${refused > 0 ? html`<span class="count-badge" title="Refused attempts">${refused} refused</span>` : nothing}
       </h2>
       <div id="bus-body" ?hidden=${!this.open}>${this.open ? this.#body() : nothing}</div>`;
   }

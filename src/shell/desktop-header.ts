@@ -1,24 +1,11 @@
-/** The top of the desktop: the title bar (isolation chip, install button) and the banners under it. */
+/** The top of the desktop: the title bar (the install button) and the banners under it. */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { BootStatus } from './types';
 
-/** The title bar; `pick` opens the file picker (`#install-input`), `picked` takes its choice; `nodes`: other nodes connected. */
-export function renderHeader(status: BootStatus | undefined, pick: () => void, picked: (e: Event) => void, nodes = 0): TemplateResult {
-  const sw = status?.serviceWorker;
-  const swText = sw === 'active' ? 'works offline' : sw === 'installing' ? 'getting ready for offline use' : '';
+/** The title bar; `pick` opens the file picker (`#install-input`), `picked` takes its choice. Isolation and nodes are on the status line. */
+export function renderHeader(pick: () => void, picked: (e: Event) => void): TemplateResult {
   return html`<header class="topbar">
     <h1 class="brand">webmk</h1>
-    ${status === undefined
-      ? nothing
-      : html`<span
-          class="iso-chip ${status.isolated ? 'ok' : 'bad'}"
-          title=${status.isolated ? 'Cross-origin isolated: SharedArrayBuffer is available' : (status.reason ?? '')}
-        >
-          ${status.isolated ? 'isolated' : 'not isolated'}${swText ? html`<span class="sw"> · ${swText}</span>` : nothing}
-        </span>`}
-    ${nodes > 0
-      ? html`<a class="nodes-chip" href="#nodes-heading" title="Other nodes connected: see Nodes">${nodes} ${nodes === 1 ? 'node' : 'nodes'}</a>`
-      : nothing}
     <span class="spacer"></span>
     <button type="button" class="primary" @click=${pick}>Install module…</button>
     <input

@@ -19,8 +19,8 @@ export interface ShellEventDetail {
   'webmk-hibernate': { pid: number };
   /** Resume a hibernated process, opening a terminal on it if none shows it. */
   'webmk-resume': { pid: number };
-  /** Move a migratable process to another execution mode (`kernel.setMode`). */
-  'webmk-move': { pid: number; mode: ExecutionMode };
+  /** Move a migratable process to another execution mode, or another node (`kernel.setMode`). */
+  'webmk-move': { pid: number; mode: ExecutionMode; node?: string };
   /** Close a terminal window (killing its process if it still runs). */
   'webmk-close': { pid: number };
   /** Run stages connected by pipes in one terminal window; `line` is what was typed. */
@@ -40,7 +40,6 @@ export interface ShellEventDetail {
   /** Pick a folder to mount at /data when the module runs (or, with `drop`, stop mounting it). */
   'webmk-mount-folder': { name: string; drop?: boolean };
   /** The bus view was opened or closed (the kernel records topics only while it is open). */
-  'webmk-bus-open': { open: boolean };
   /** Declare a topic pattern global (reaching this app in other tabs). */
   'webmk-declare-global': { pattern: string };
   /** Uninstall a package (already confirmed; `force` when others depend on it and the person agreed). */
@@ -81,7 +80,6 @@ declare global {
     'webmk-config-answer': CustomEvent<ShellEventDetail['webmk-config-answer']>;
     'webmk-files': CustomEvent<ShellEventDetail['webmk-files']>;
     'webmk-files-close': CustomEvent<ShellEventDetail['webmk-files-close']>;
-    'webmk-bus-open': CustomEvent<ShellEventDetail['webmk-bus-open']>;
     'webmk-declare-global': CustomEvent<ShellEventDetail['webmk-declare-global']>;
     'webmk-uninstall-package': CustomEvent<ShellEventDetail['webmk-uninstall-package']>;
     'webmk-trust': CustomEvent<ShellEventDetail['webmk-trust']>;

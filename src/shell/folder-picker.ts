@@ -5,7 +5,10 @@
 
 /** The picker and the permission calls, where the browser has them (Chromium; not Firefox or Safari). */
 type Picker = (opts: { mode: 'readwrite'; id?: string }) => Promise<FileSystemDirectoryHandle>;
-type Asking = FileSystemDirectoryHandle & { requestPermission?: (d: { mode: 'readwrite' }) => Promise<string> };
+type Asking = FileSystemDirectoryHandle & {
+  requestPermission?: (d: { mode: 'readwrite' }) => Promise<string>;
+  queryPermission?: (d: { mode: 'readwrite' }) => Promise<string>;
+};
 
 /** Where a picked folder appears to the module. */
 export const FOLDER_MOUNT = '/data';
@@ -24,7 +27,18 @@ export async function pickFolder(): Promise<FileSystemDirectoryHandle | undefine
     if (e instanceof DOMException && e.name === 'AbortError') return undefined;
     throw e;
   }
-  const state = (await handle.requestPermission?.({ mode: 'readwrite' })) ?? 'granted';
-  if (state !== 'granted') throw new Error(`the browser did not allow changes to "${handle.name}" (${state})`);
+  await allowChanges(handle);
   return handle;
+}
+
+/**
+ * Makes sure the page may write `handle`: a folder remembered from an earlier visit is asked
+ * for again (the browser prompts, within the click that runs the module). Throws, with a
+ * sentence for a toast, when the person or the browser says no.
+ */
+export async function allowChanges(handle: FileSystemDirectoryHandle): Promise<void> {
+  const h = handle as Asking;
+  const now = (await h.queryPermission?.({ mode: 'readwrite' })) ?? 'granted';
+  const state = now === 'granted' ? now : ((await h.requestPermission?.({ mode: 'readwrite' })) ?? 'granted');
+  if (state !== 'granted') throw new Error(`the browser did not allow changes to "${handle.name}" (${state})`);
 }

@@ -6,6 +6,18 @@ export function formatKiB(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
+/** A size in the largest binary unit that keeps it at least 1 (`512 B`, `3.4 MiB`, `9.8 GiB`). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u += 1;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
 /** A duration as `42s`, `3m 07s`, `1h 02m`. */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -63,6 +75,7 @@ export const CAPABILITY_WORDS: Record<Capability, { label: string; title: string
   exit: { label: 'exit', title: 'Ends itself with an exit code' },
   sockets: { label: 'network', title: 'Uses sockets' },
   webmk: { label: 'webmk', title: 'Uses webmk system calls' },
+  extism: { label: 'Extism plugin', title: "Uses Extism's host ABI: a service, called with kernel.call or from Services and store" },
   'unknown-imports': { label: 'unknown imports', title: 'Imports functions webmk does not provide' },
 };
 

@@ -105,7 +105,11 @@ export class GfxWindow extends LitElement {
         @keydown=${this.#barKey}
       >
         <span class="gfx-title">${win.name}</span>
-        <span class="gfx-meta">pid ${win.pid} · ${win.width}×${win.height}</span>
+        <span class="gfx-meta"
+          >pid ${win.pid} · ${win.width}×${win.height}${win.node !== undefined
+            ? html` · <span class="gfx-node" title=${`It runs on node ${win.node}: its frames come over the link, input goes back`}>on ${win.node.slice(0, 8)}</span>`
+            : nothing}</span
+        >
         <button
           type="button"
           class="icon close"

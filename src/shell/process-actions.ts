@@ -42,12 +42,13 @@ export class ProcessActions {
     this.#feed.refreshProcesses();
   }
 
-  async move(pid: number, mode: ExecutionMode): Promise<void> {
+  async move(pid: number, mode: ExecutionMode, node?: string): Promise<void> {
+    const where = node === undefined ? mode : `node ${node.slice(0, 8)}`;
     try {
-      await this.#feed.need().setMode(pid, mode);
-      this.#toasts.show('ok', `Moved pid ${pid} to ${mode}.`);
+      await this.#feed.need().setMode(pid, mode, node === undefined ? undefined : { node });
+      this.#toasts.show('ok', `Moved pid ${pid} to ${where}.`);
     } catch (e) {
-      this.#toasts.show('error', `Could not move pid ${pid} to ${mode}: ${describeError(e)}`);
+      this.#toasts.show('error', `Could not move pid ${pid} to ${where}: ${describeError(e)}`);
     }
     this.#feed.refreshProcesses();
   }

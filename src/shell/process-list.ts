@@ -4,7 +4,7 @@
  * process, Hibernate, Resume and Move to… (ADR 0019).
  */
 import { LitElement, html, nothing } from 'lit';
-import type { AddressSpace, ProcessInfo, SlotUse } from '../kernel';
+import type { AddressSpace, NodeInfo, ProcessInfo, SlotUse } from '../kernel';
 import { emit } from './events';
 import { describeEnd, describeRestart, formatDuration } from './format';
 
@@ -24,6 +24,7 @@ export class ProcessList extends LitElement {
     killable: { attribute: false },
     slots: { attribute: false },
     migratable: { attribute: false },
+    nodes: { attribute: false },
     now: { type: Number },
     _hidden: { state: true },
     _all: { state: true },
@@ -35,6 +36,8 @@ export class ProcessList extends LitElement {
   declare slots: Record<AddressSpace, SlotUse> | undefined;
   /** Names of the migratable modules: their processes can be hibernated and moved. */
   declare migratable: ReadonlySet<string>;
+  /** The other nodes reachable now: a migratable process can be moved to one. */
+  declare nodes: NodeInfo[];
   /** The clock the uptimes are measured against (the desktop ticks it while something runs). */
   declare now: number;
   /** Finished processes the person cleared from view (the kernel keeps them). */
@@ -48,6 +51,7 @@ export class ProcessList extends LitElement {
     this.killable = new Set();
     this.slots = undefined;
     this.migratable = new Set();
+    this.nodes = [];
     this.now = Date.now();
     this._hidden = new Set();
     this._all = false;
@@ -159,8 +163,11 @@ export class ProcessList extends LitElement {
         Resume
       </button>`;
     }
-    if (p.state !== 'running' || !this.migratable.has(p.name)) return nothing;
+    // One on another node is not parked from here (ADR 0029).
+    if (p.state !== 'running' || !this.migratable.has(p.name) || p.mode === 'remote') return nothing;
     const targets = MOVE_TARGETS.filter((m) => m !== p.mode);
+    // Not back to the node that asked for it (it runs here for that node).
+    const nodes = this.nodes.filter((n) => n.connected && n.id !== p.node);
     return html`<button
         type="button"
         class="small"
@@ -171,16 +178,19 @@ export class ProcessList extends LitElement {
       </button>
       <select
         class="small move-to"
-        aria-label=${`Move ${p.name} (pid ${p.pid}) to another mode`}
+        aria-label=${`Move ${p.name} (pid ${p.pid}) to another mode or node`}
         @change=${(e: Event) => {
           const sel = e.target as HTMLSelectElement;
           const mode = MOVE_TARGETS.find((m) => m === sel.value);
+          const node = nodes.find((n) => `node:${n.id}` === sel.value);
           sel.value = '';
           if (mode !== undefined) emit(this, 'webmk-move', { pid: p.pid, mode });
+          else if (node !== undefined) emit(this, 'webmk-move', { pid: p.pid, mode: 'remote', node: node.id });
         }}
       >
         <option value="" selected>Move to…</option>
         ${targets.map((m) => html`<option value=${m}>${m}</option>`)}
+        ${nodes.map((n) => html`<option value=${`node:${n.id}`}>${n.name} (${n.kind})</option>`)}
       </select>`;
   }
 

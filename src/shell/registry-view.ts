@@ -231,7 +231,7 @@ export class RegistryView extends LitElement {
           </ul>`
         : nothing}
       ${this.#permissions(m)} ${configSummary(m)}
-      ${m.command ? nothing : html`<p class="note">Not a WASI command (no <code>_start</code>).</p>`}
+      ${m.command ? nothing : html`<p class="note">A service, not a WASI command (no <code>_start</code>): call its functions in Services and store.</p>`}
       <form
         class="run-row"
         @submit=${(e: Event) => {

@@ -1,10 +1,11 @@
 /**
  * The question a device's remote spawn puts to the person here (`kernel.remoteRequests()`):
- * "Device <name> asks to run <module>", answered once, always for this device and module, or
+ * "Device <name> asks to run <module>" (or to install it first, when it sent the module along), answered once, always for this device and module, or
  * denied. One at a time, oldest first; unanswered, the kernel refuses it after a while.
  */
 import { LitElement, html, nothing } from 'lit';
 import { KernelEvents, type KernelApi, type RemoteAnswer, type RemoteRequest } from '../kernel';
+import { formatKiB } from './format';
 
 /** `<webmk-remote-request-dialog>`: give it the kernel; it follows the requests itself. */
 export class RemoteRequestDialog extends LitElement {
@@ -75,9 +76,17 @@ export class RemoteRequestDialog extends LitElement {
     return html`<dialog class="remote-request-dialog" aria-labelledby="remote-request-title" @cancel=${this.#cancel}>
       ${r === undefined
         ? nothing
-        : html`<h2 id="remote-request-title">Device <span class="device-name">${r.nodeName}</span> asks to run <code>${r.module}</code></h2>
+        : html`<h2 id="remote-request-title">
+              Device <span class="device-name">${r.nodeName}</span> asks to ${r.install !== undefined ? 'install and run' : 'run'} <code>${r.module}</code>
+            </h2>
+            ${r.install === undefined
+              ? nothing
+              : html`<p class="remote-install">
+                  <code>${r.module}</code> is not installed here: the device sent its package (${formatKiB(r.install.bytes)}), with its
+                  manifest and signature as it keeps them. Allowing installs it here, signed or not (a signature that does not verify is still refused).
+                </p>`}
             <p>
-              It runs here, with what <code>${r.module}</code> was granted on this device; its output goes to the other device.
+              It runs here, with what <code>${r.module}</code> ${r.install !== undefined ? 'is granted here: nothing until you grant it' : 'was granted on this device'}; its output, and its window if it opens one, go to the other device.
               <span class="note-muted">Device id <code title=${r.node}>${r.node.slice(0, 8)}…${r.node.slice(-6)}</code> (the name is the one it gave).</span>
             </p>
             <div class="dialog-actions">

@@ -1,9 +1,11 @@
 /**
  * The "Services and store" view: the service modules (no `_start`) with their functions, a form
  * to call one with text and see its output, the key-value store by group (kept current by a
- * watch on every group), and the transforms registered. Collapsed, it reads nothing.
+ * watch on every group), and the transforms registered. It reads all that only while `active`
+ * (the desktop sets it while this view is the one picked).
  */
 import { LitElement, html, nothing } from 'lit';
+import { serviceSettings } from '../common';
 import { KernelEvents, type KernelApi, type KvGroupInfo, type ModuleInfo, type ServiceStats, type TransformInfo } from '../kernel';
 
 interface Entry {
@@ -14,6 +16,19 @@ interface Entry {
 /** Functions a service module serves: exported functions, not the `_`-prefixed plumbing. */
 function servedFunctions(m: ModuleInfo): string[] {
   return m.exports.filter((e) => e.kind === 'function' && !e.name.startsWith('_')).map((e) => e.name);
+}
+
+/** What its manifest's Extism fields give a plugin, in words: hosts granted, memory limit, deadline, linked modules. */
+function pluginTerms(m: ModuleInfo): string[] {
+  const s = serviceSettings(m.manifest);
+  if (typeof s === 'string') return [];
+  const out: string[] = [];
+  const hosts = m.grants.http ?? [];
+  if (s.allowedHosts.length > 0) out.push(hosts.length > 0 ? `HTTP to ${hosts.join(', ')}` : 'HTTP asked for, not granted');
+  if (s.memory.maxPages !== undefined) out.push(`memory at most ${s.memory.maxPages} pages (${(s.memory.maxPages * 64).toLocaleString('en-US')} KiB)`);
+  if (s.timeoutMs !== undefined) out.push(`deadline ${s.timeoutMs} ms`);
+  for (const w of s.wasm) out.push(`links ${w.module} as ${w.name}`);
+  return out;
 }
 
 /** A value as the view shows it: text when it is text (or valid UTF-8), else its size. */
@@ -31,7 +46,7 @@ function showValue(v: Uint8Array | string | undefined): string {
 export class ServicesView extends LitElement {
   static override properties = {
     kernel: { attribute: false },
-    open: { state: true },
+    active: { type: Boolean },
     services: { state: true },
     groups: { state: true },
     group: { state: true },
@@ -43,7 +58,8 @@ export class ServicesView extends LitElement {
   };
 
   declare kernel: KernelApi | undefined;
-  declare open: boolean;
+  /** Shown: it reads and watches only then. */
+  declare active: boolean;
   declare services: ModuleInfo[];
   declare groups: KvGroupInfo[];
   declare group: string | undefined;
@@ -59,7 +75,7 @@ export class ServicesView extends LitElement {
   constructor() {
     super();
     this.kernel = undefined;
-    this.open = false;
+    this.active = false;
     this.services = [];
     this.groups = [];
     this.group = undefined;
@@ -79,10 +95,10 @@ export class ServicesView extends LitElement {
     this.#stop();
   }
 
-  #toggle(): void {
-    this.open = !this.open;
-    if (this.open) this.#start();
-    else this.#stop();
+  protected override updated(changed: Map<PropertyKey, unknown>): void {
+    if (!changed.has('active') && !changed.has('kernel')) return;
+    this.#stop();
+    if (this.active) this.#start();
   }
 
   #start(): void {
@@ -174,12 +190,8 @@ export class ServicesView extends LitElement {
   };
 
   protected override render() {
-    return html`<h2 id="services-heading" class="collapsible">
-        <button type="button" class="disclosure" aria-expanded=${this.open ? 'true' : 'false'} aria-controls="services-body" @click=${() => this.#toggle()}>
-          <span class="chevron" aria-hidden="true"></span>Services and store
-        </button>
-      </h2>
-      <div id="services-body" ?hidden=${!this.open}>${this.open ? this.#body() : nothing}</div>`;
+    return html`<h2 id="services-heading">Services and store</h2>
+      <div id="services-body">${this.active ? this.#body() : nothing}</div>`;
   }
 
   #body() {
@@ -193,6 +205,7 @@ export class ServicesView extends LitElement {
               (m) => html`<li class="card" data-service=${m.name}>
                 <div class="card-head"><strong>${m.name}</strong> <span class="meta">${m.version}</span></div>
                 <p class="meta">${servedFunctions(m).join(', ') || 'no functions'}</p>
+                ${pluginTerms(m).length > 0 ? html`<p class="meta plugin-terms">${pluginTerms(m).join(' · ')}</p>` : nothing}
                 ${this.#liveLine(m.name)}
               </li>`,
             )}

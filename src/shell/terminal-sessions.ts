@@ -5,10 +5,11 @@
 import type { ReactiveControllerHost } from 'lit';
 import { isKernelError, type ExecutionMode, type Process } from '../kernel';
 import type { CommandStage } from './command-line';
-import { FOLDER_MOUNT, pickFolder } from './folder-picker';
+import { allowChanges, FOLDER_MOUNT, pickFolder } from './folder-picker';
 import { describeError } from './format';
 import type { KernelFeed } from './kernel-feed';
 import type { Session, TerminalWindow } from './terminal-window';
+import { rememberedFolders, rememberFolder } from './remembered-folders';
 import type { Toasts } from './toasts';
 
 /** Owned by the desktop; `sessions` are the terminal windows it shows, oldest first. */
@@ -19,7 +20,7 @@ export class TerminalSessions {
   readonly #host: ReactiveControllerHost & HTMLElement;
   readonly #feed: KernelFeed;
   readonly #toasts: Toasts;
-  /** The folder each module gets at /data when it runs, as the person picked it. */
+  /** The folder each module gets at /data when it runs, as the person picked it (remembered across reloads). */
   readonly #folders = new Map<string, FileSystemDirectoryHandle>();
 
   /** `host` is the element the terminal windows render into. */
@@ -27,6 +28,10 @@ export class TerminalSessions {
     this.#host = host;
     this.#feed = feed;
     this.#toasts = toasts;
+    void rememberedFolders().then((known) => {
+      for (const [m, h] of known) if (!this.#folders.has(m)) this.#folders.set(m, h);
+      if (known.size > 0) host.requestUpdate();
+    });
   }
 
   /** The name of the folder each module gets at /data, by module. */
@@ -41,6 +46,7 @@ export class TerminalSessions {
       if (handle !== undefined) this.#folders.set(name, handle);
       else if (drop) this.#folders.delete(name);
       else return;
+      await rememberFolder(name, handle).catch((e: unknown) => this.#toasts.show('error', `The folder for ${name} will not be remembered after a reload: ${describeError(e)}`));
       this.#toasts.show('ok', handle !== undefined ? `${name} gets the folder ${handle.name} at ${FOLDER_MOUNT} when it runs.` : `${name} runs without a folder.`);
       this.#host.requestUpdate();
     } catch (e) {
@@ -51,6 +57,10 @@ export class TerminalSessions {
   /** Spawns `name` with a terminal (in `mode`, default a worker) and opens its window. */
   async run(name: string, args: string[], mode?: ExecutionMode, node?: string): Promise<void> {
     try {
+      // A folder the person picked for it (Mount a folder…) is at /data, whatever the module asks;
+      // one remembered from an earlier visit needs their permission again, asked within this click.
+      const folder = this.#folders.get(name);
+      if (folder !== undefined) await allowChanges(folder);
       // A module that works with files gets an empty scratch directory at `/` (so `files ls /`
       // lists something), its home at `/home` and a fresh `/tmp`. Where no home can be kept
       // (a module configured for iframe or in-page mode), it runs without one.
@@ -58,8 +68,6 @@ export class TerminalSessions {
       const kernel = this.#feed.need();
       const opts = { args, tty: true, ...(mode !== undefined ? { mode } : {}), ...(node !== undefined ? { node } : {}) };
       const files = { preopens: ['/'], mounts: { '/tmp': 'tmp' as const } };
-      // A folder the person picked for it (Mount a folder…) is at /data, whatever the module asks.
-      const folder = this.#folders.get(name);
       const process = folder !== undefined
         ? await kernel.spawn(name, { ...opts, ...files, mounts: { ...files.mounts, ...(wantsFiles ? { '/home': 'home' as const } : {}), [FOLDER_MOUNT]: folder } })
         : !wantsFiles

@@ -28,7 +28,8 @@ export async function startWorld(ns: Namespace): Promise<DeviceWorld> {
   // A fresh namespace has every port free: fixed ones are safe here.
   const preview = ns.spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--port', '4173', '--strictPort', '--host', '127.0.0.1'], ROOT);
   const url = firstLine(preview, (line) => (line.includes('4173') ? 'http://127.0.0.1:4173/' : undefined));
-  return { relay: await relay, url: await url };
+  const [r, u] = await Promise.all([relay, url]);
+  return { relay: r, url: u };
 }
 
 /** One device: its own Chromium process and a page of the app. */

@@ -7,6 +7,7 @@
  * a killed browser ends what ran on it with `link-lost`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { showView } from './harness';
 import { launchDevice, startWorld, turnOn, waitEvent, type Device, type DeviceWorld } from './device-helpers';
 import { install, waitExit, waitOutput } from './kernel-helpers';
 import { makeNamespace, namespaceUnavailable, type Namespace } from './netns';
@@ -55,6 +56,7 @@ describe.skipIf(unavailable !== undefined)(`remote spawns to a device${unavailab
     await waitNode(b.page, idA);
     await a.page.waitForFunction((n) => window.kernel.nodes().find((x) => x.id === n)?.rttMs !== undefined, idB, { timeout: 30_000 });
     // The shell's Nodes panel lists it, above the Devices panel it holds.
+    await showView(a.page, 'Nodes');
     const row = a.page.locator(`webmk-nodes tr[data-node="${idB}"]`);
     await row.waitFor({ timeout: 30_000 });
     expect(await row.innerText()).toContain('device');
@@ -122,7 +124,7 @@ describe.skipIf(unavailable !== undefined)(`remote spawns to a device${unavailab
     expect(req).toMatchObject({ node: idA, module: 'spin' });
     await b.page.evaluate((id) => window.kernel.answerRemote(id, 'once'), req.id);
     await waitOutput(a.page, await started, 'spinning');
-  }, 120_000);
+  }, 240_000);
 
   it('a killed browser ends what ran on it with link-lost', async () => {
     const pid = await a.page.evaluate(() => window.kernel.processes().find((x) => x.mode === 'remote' && x.state === 'running')?.pid ?? -1);

@@ -26,7 +26,7 @@ describe.skipIf(unavailable !== undefined)(`devices over libp2p${unavailable !==
     world = await startWorld(ns);
     [a, b] = await Promise.all([launchDevice(ns, world.url, 'a'), launchDevice(ns, world.url, 'b')]);
     [idA, idB] = await Promise.all([turnOn(a.page, world.relay), turnOn(b.page, world.relay)]);
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await a?.browser.close().catch(() => {});

@@ -163,3 +163,13 @@ export function moduleBytes(name: string): number[] {
   }
   throw new Error(`no module ${name}.wasm or ${name}.js in public/modules or tests/fixtures`);
 }
+
+/**
+ * Shows a view of the shell's workbench by its name in the activity bar: Modules, Processes, Bus,
+ * Services and store, Files, Nodes, Settings (and Terminals on a narrow screen). One view shows at a time.
+ */
+export async function showView(page: Page, name: 'Modules' | 'Processes' | 'Bus' | 'Services and store' | 'Files' | 'Nodes' | 'Settings' | 'Terminals'): Promise<void> {
+  const tab = page.getByRole('tab', { name, exact: true });
+  if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
+  await page.locator(`[role="tab"][aria-label="${name}"][aria-selected="true"]`).waitFor();
+}

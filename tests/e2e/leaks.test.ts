@@ -69,7 +69,9 @@ function cycles(p: Page, from: number, to: number): Promise<{ ok: number; bad: s
         if (kind === 1 || kind === 2) {
           const proc = await k.spawn(kind === 1 ? 'hello' : 'hello-page', { mode: kind === 1 ? 'iframe' : 'inpage' });
           const [out, code] = await Promise.all([text(proc.stdout), proc.exit, text(proc.stderr)]);
-          return code === 0 && out.length > 0 ? null : `hello ${kind}: ${code}`;
+          if (code === 0 && out.length > 0) return null;
+          const row = k.processes().find((r) => r.pid === proc.pid);
+          return `hello ${kind}: ${code} ${row?.reason ?? ''} ${row?.message ?? ''}`;
         }
         if (kind === 3) {
           const proc = await k.spawn('upper', { args: ['abc'] });

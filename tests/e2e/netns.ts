@@ -70,7 +70,7 @@ export async function makeNamespace(): Promise<Namespace> {
 }
 
 /** Resolves with the first line of `child`'s stdout that `pick` accepts (its value). */
-export function firstLine<T>(child: ChildProcess, pick: (line: string) => T | undefined, timeoutMs = 30_000): Promise<T> {
+export function firstLine<T>(child: ChildProcess, pick: (line: string) => T | undefined, timeoutMs = 90_000): Promise<T> {
   return new Promise((resolve, reject) => {
     let text = '';
     let err = '';

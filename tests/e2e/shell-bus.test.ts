@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { launchBrowser, moduleBytes, openApp, showView, startServer, type StaticServer, type TestBrowser } from './harness';
 import { install, run } from './kernel-helpers';
 
 let server: StaticServer;
@@ -70,8 +70,7 @@ async function waitForTerminalText(pid: number, needle: string): Promise<string>
 }
 
 async function openBusView(): Promise<void> {
-  const toggle = page.locator('webmk-bus-view button.disclosure');
-  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  await showView(page, 'Bus');
   await page.locator('#bus-body').getByRole('heading', { name: 'Topics', exact: true }).waitFor();
 }
 
@@ -134,6 +133,7 @@ describe('shell: permissions, bus view, pipelines', () => {
   });
 
   it('Permissions… changes the grant; the next run may publish', async () => {
+    await showView(page, 'Modules');
     const card = page.locator('webmk-registry li.module[data-name="bustool"]');
     const opener = card.getByRole('button', { name: 'Permissions of bustool…' });
     await opener.click();
@@ -152,6 +152,7 @@ describe('shell: permissions, bus view, pipelines', () => {
   });
 
   it('Escape closes the Permissions… dialog without changing anything', async () => {
+    await showView(page, 'Modules');
     const card = page.locator('webmk-registry li.module[data-name="bustool"]');
     await card.getByRole('button', { name: 'Permissions of bustool…' }).click();
     await dialog().waitFor({ state: 'visible' });
@@ -256,10 +257,10 @@ describe('shell: permissions, bus view, pipelines', () => {
     await expect(page.evaluate(() => window.kernel.bus.stats().globals)).resolves.toContain('shared/*');
   });
 
-  it('closing the bus view stops recording topics', async () => {
+  it('leaving the bus view stops recording topics', async () => {
     await openBusView();
     await expect(page.evaluate(() => window.kernel.bus.stats().watching)).resolves.toBe(true);
-    await page.locator('webmk-bus-view button.disclosure').click();
+    await showView(page, 'Modules');
     await expect(page.evaluate(() => window.kernel.bus.stats().watching)).resolves.toBe(false);
   });
 
@@ -272,6 +273,7 @@ describe('shell: permissions, bus view, pipelines', () => {
     await page.locator('webmk-bus-view').scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SHOTS}/webmk-bus-view-360.png` });
 
+    await showView(page, 'Modules');
     await page.locator('webmk-registry li.module[data-name="bustool"]').getByRole('button', { name: 'Permissions of bustool…' }).click();
     await dialog().waitFor({ state: 'visible' });
     const box = await dialog().boundingBox();

@@ -5,6 +5,7 @@
  * with a message; forgetting empties the list. Screenshots wide and at phone width.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { showView } from './harness';
 import { launchDevice, startWorld, type Device, type DeviceWorld } from './device-helpers';
 import { makeNamespace, namespaceUnavailable, type Namespace } from './netns';
 
@@ -22,7 +23,7 @@ describe.skipIf(unavailable !== undefined)(`the Devices panel${unavailable !== u
     ns = await makeNamespace();
     world = await startWorld(ns);
     [a, b] = await Promise.all([launchDevice(ns, world.url, 'a'), launchDevice(ns, world.url, 'b')]);
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await a?.browser.close().catch(() => {});
@@ -41,6 +42,7 @@ describe.skipIf(unavailable !== undefined)(`the Devices panel${unavailable !== u
   }
 
   async function turnOnFromPanel(d: Device): Promise<void> {
+    await showView(d.page, 'Nodes');
     const panel = d.page.locator('webmk-devices-panel');
     await panel.getByLabel('Relay address').fill(world.relay);
     await panel.getByRole('button', { name: 'Turn devices on' }).click();
@@ -58,7 +60,7 @@ describe.skipIf(unavailable !== undefined)(`the Devices panel${unavailable !== u
     const link = await panelA.getByLabel('Pairing link (one use)').inputValue();
     expect(link).toMatch(/#pair=12D3Koo\w+&relay=.+&secret=[\w-]+$/);
 
-    // b opens the link: the relay address and the link wait in its panel.
+    // b opens the link: the Nodes view shows, with the relay address and the link waiting in its panel.
     await b.page.goto(link);
     await b.page.reload();
     await b.page.waitForFunction(() => 'webmkDevices' in globalThis);

@@ -133,7 +133,7 @@ describe('shell: Files…', () => {
     await close();
   }, 60_000);
 
-  it('Mount a folder… gives the next runs the picked folder at /data, reading and writing it', async () => {
+  it('Mount a folder… gives the next runs the picked folder at /data, reading and writing it, also after a reload', async () => {
     await page.evaluate(async () => {
       const picked = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked-in-shell', { create: true });
       const w = await (await picked.getFileHandle('letter.txt', { create: true })).createWritable();
@@ -163,6 +163,25 @@ describe('shell: Files…', () => {
       return (await (await picked.getFileHandle('reply.txt')).getFile()).text();
     });
     expect(reply).toBe('written through the mount\n');
+
+    // The folder is remembered: after a reload the module still gets it, once the page may write it.
+    await page.reload();
+    await expect(card().locator('.mounted-folder').textContent()).resolves.toContain('picked-in-shell');
+    expect(await runIn('cat /data/reply.txt')).toContain('written through the mount');
+    // Where the browser asks again and the person says no, the run is refused with the reason.
+    await page.evaluate(() => {
+      const proto = FileSystemDirectoryHandle.prototype as unknown as Record<string, unknown>;
+      proto.queryPermission = async () => 'prompt';
+      proto.requestPermission = async () => 'denied';
+    });
+    await card().getByLabel('Arguments').fill('ls /data');
+    await card().getByRole('button', { name: 'Run files' }).click();
+    await page.locator('.toast[data-kind="error"]', { hasText: 'did not allow changes to "picked-in-shell"' }).waitFor();
+    await page.evaluate(() => {
+      const proto = FileSystemDirectoryHandle.prototype as unknown as Record<string, unknown>;
+      delete proto.queryPermission;
+      delete proto.requestPermission;
+    });
 
     // Narrow screens: the folder row and the Files view with a rename open fit without scrolling sideways.
     await page.setViewportSize({ width: 360, height: 800 });

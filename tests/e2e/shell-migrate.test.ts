@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, moduleBytes, openApp, startServer, waitForKernel, type StaticServer, type TestBrowser } from './harness';
+import { launchBrowser, moduleBytes, openApp, showView, startServer, type StaticServer, type TestBrowser, waitForKernel } from './harness';
 
 const SHOTS = process.env.WEBMK_SHOTS ?? '/tmp';
 
@@ -78,6 +78,7 @@ describe('hibernate and move from the shell', () => {
     await typeLine(pid, '10');
     await waitText(pid, 'n=1 total=10 ');
 
+    await showView(page, 'Processes');
     await row(pid).getByLabel(`Move accum (pid ${pid}) to another mode`).selectOption('iframe');
     await page.waitForFunction((p) => window.kernel.processes().find((r) => r.pid === p)?.mode === 'iframe', pid);
     await waitState(pid, 'running');

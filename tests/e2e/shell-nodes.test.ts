@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser, showView } from './harness';
 import { install } from './kernel-helpers';
 import { nodeOf, waitNode } from './remote-helpers';
 
@@ -36,17 +36,23 @@ afterAll(async () => {
 });
 
 it('the Nodes view shows this node and the other tab with its round trip', async () => {
+  await showView(a, 'Nodes');
   const view = a.locator('webmk-nodes');
   await expect(view.locator('.node-self').textContent()).resolves.toContain(idA);
   const row = view.locator(`tr[data-node="${idB}"]`);
   await row.waitFor();
   await expect(row.textContent()).resolves.toContain('tab');
   await a.waitForFunction((n) => /\d ms/.test(document.querySelector(`webmk-nodes tr[data-node="${n}"] .rtt`)?.textContent ?? ''), idB);
-  // The title bar says how many other nodes are connected, and leads to the view.
-  await expect(a.locator('header .nodes-chip').textContent()).resolves.toBe('1 node');
+  // The status line says how many other nodes are connected, and leads to the view.
+  await expect(a.locator('.statusline .nodes-chip').textContent()).resolves.toBe('1 node');
+  await showView(a, 'Modules');
+  await a.locator('.statusline .nodes-chip').click();
+  await a.locator('#view-nodes webmk-nodes').waitFor();
 });
 
 it('"Run on…" runs a module on the other tab in a terminal here, marked in both process lists', async () => {
+  await showView(a, 'Modules');
+  await showView(b, 'Modules');
   await b.locator('webmk-registry li.module[data-name="cat"]').waitFor();
   const card = a.locator('webmk-registry li.module[data-name="cat"]');
   await card.waitFor();
@@ -63,9 +69,11 @@ it('"Run on…" runs a module on the other tab in a terminal here, marked in bot
   await expect(mine.textContent()).resolves.toMatch(new RegExp(`remote\\s+on ${idB.slice(0, 4)}`));
   const remotePid = await a.evaluate((p) => window.kernel.processes().find((x) => x.pid === p)?.remotePid, pid);
   expect(remotePid).toBeGreaterThan(0);
+  await showView(b, 'Processes');
   const theirs = b.locator(`webmk-processes tr[data-pid="${remotePid}"] .mode`);
   await theirs.waitFor();
   await expect(theirs.textContent()).resolves.toMatch(new RegExp(`for ${idA.slice(0, 4)}`));
+  await showView(a, 'Nodes');
   await a.locator('webmk-nodes').scrollIntoViewIfNeeded();
   await a.screenshot({ path: `${SHOTS}/webmk-nodes-desktop.png` });
   await a.setViewportSize({ width: 360, height: 800 });

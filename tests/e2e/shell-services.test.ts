@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser, showView } from './harness';
 import { installWith } from './kernel-helpers';
 
 let server: StaticServer;
@@ -30,7 +30,7 @@ afterAll(async () => {
 
 describe('the services and store view', () => {
   it('lists service modules with their functions and calls one with text', async () => {
-    await page.getByRole('button', { name: 'Services and store' }).click();
+    await showView(page, 'Services and store');
     const card = page.locator('webmk-services-view [data-service="plugin"]');
     await card.waitFor();
     expect(await card.textContent()).toContain('upper');

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { launchBrowser, moduleBytes, openApp, showView, startServer, type StaticServer, type TestBrowser } from './harness';
 import { withManifest } from './kernel-helpers';
 
 let server: StaticServer;
@@ -48,11 +48,13 @@ async function ensureInstalled(name: string, file = name): Promise<void> {
     },
     { name, bytes: moduleBytes(file) },
   );
+  await showView(page, 'Modules');
   await page.locator(`webmk-registry li.module[data-name="${name}"]`).waitFor();
 }
 
 /** Clicks Run for a module and returns the pid of the terminal window it opened. */
 async function run(name: string, args?: string): Promise<number> {
+  await showView(page, 'Modules');
   const card = page.locator(`webmk-registry li.module[data-name="${name}"]`);
   if (args !== undefined) await card.getByLabel('Arguments').fill(args);
   const before = await page.locator(`webmk-terminal[data-name="${name}"]`).count();
@@ -180,6 +182,7 @@ describe('shell', () => {
     await waitForTerminalText(pid, '[exited with code 0]');
     const row = page.locator(`webmk-processes tr[data-pid="${pid}"]`);
     await expect(row.locator('.mode').textContent()).resolves.toBe('iframe');
+    await showView(page, 'Modules');
     await card.getByLabel('Run hello in').selectOption('worker');
   });
 
@@ -202,6 +205,7 @@ describe('shell', () => {
     await ensureInstalled('hello');
     const pid = await run('hello', 'once');
     await waitForTerminalText(pid, '[exited with code 0]');
+    await showView(page, 'Processes');
     const row = page.locator(`webmk-processes tr[data-pid="${pid}"]`);
     await row.getByRole('button', { name: `Restart hello (pid ${pid})` }).click();
     await page.waitForFunction(
@@ -218,6 +222,7 @@ describe('shell', () => {
   it('Kill in the process list ends a spinning process', async () => {
     await ensureInstalled('spin');
     const pid = await run('spin', '');
+    await showView(page, 'Processes');
     const row = page.locator(`webmk-processes tr[data-pid="${pid}"]`);
     await row.waitFor();
     // The row appears while the process is still starting (a loaded machine takes a while).
@@ -275,6 +280,7 @@ describe('shell', () => {
   });
 
   it('Install .wasm… installs the chosen files', async () => {
+    await showView(page, 'Modules');
     await page.locator('#install-input').setInputFiles({
       name: 'picked-hello.wasm',
       mimeType: 'application/wasm',
@@ -305,11 +311,76 @@ describe('shell', () => {
     await card.waitFor({ state: 'detached', timeout: 10_000 });
   });
 
-  it('has no horizontal scroll at phone width (360px)', async () => {
+  it('has no horizontal scroll at phone width (360px), in any view', async () => {
     await page.setViewportSize({ width: 360, height: 760 });
-    await page.waitForTimeout(300);
-    const width = await page.evaluate(() => document.scrollingElement?.scrollWidth ?? Infinity);
-    expect(width).toBeLessThanOrEqual(360);
+    for (const view of ['Modules', 'Processes', 'Bus', 'Services and store', 'Files', 'Nodes', 'Settings', 'Terminals'] as const) {
+      await showView(page, view);
+      const width = await page.evaluate(() => document.scrollingElement?.scrollWidth ?? Infinity);
+      expect(width, view).toBeLessThanOrEqual(360);
+    }
     await page.setViewportSize({ width: 1280, height: 900 });
+    await showView(page, 'Modules');
+  });
+
+  it('is one workbench: the bar picks one view at a time (also by Alt+digit and arrow keys), the status line tells what runs, and Ctrl+K goes to the command line', async () => {
+    await showView(page, 'Modules');
+    const shown = () => page.evaluate(() => [...document.querySelectorAll<HTMLElement>('.view')].filter((v) => !v.hidden).map((v) => v.id));
+    expect(await shown()).toEqual(['view-modules']);
+    await page.keyboard.press('Alt+2');
+    expect(await shown()).toEqual(['view-processes']);
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('tab-processes');
+    await page.keyboard.press('ArrowDown');
+    expect(await shown()).toEqual(['view-bus']);
+    // The bus view records topics only while it is shown.
+    await expect(page.evaluate(() => window.kernel.bus.stats().watching)).resolves.toBe(true);
+    await page.keyboard.press('ArrowDown');
+    expect(await shown()).toEqual(['view-services']);
+    await expect(page.evaluate(() => window.kernel.bus.stats().watching)).resolves.toBe(false);
+    // The status line counts the processes that run, and takes the person to them.
+    await ensureInstalled('spin');
+    const pid = await run('spin', '');
+    await page.locator('.statusline', { hasText: /[1-9]\d* running/ }).waitFor();
+    await page.locator('.statusline').getByRole('button', { name: /running/ }).click();
+    expect(await shown()).toEqual(['view-processes']);
+    await page.locator(`webmk-processes tr[data-pid="${pid}"]`).waitFor();
+    await page.screenshot({ path: `${process.env.WEBMK_SHOTS ?? '/tmp'}/webmk-workbench-processes.png` });
+    // Ctrl+K from anywhere but a terminal goes to the command line.
+    await page.getByRole('tab', { name: 'Processes', exact: true }).focus();
+    await page.keyboard.press('Control+K');
+    await expect(page.evaluate(() => document.activeElement?.closest('webmk-command-bar') !== null)).resolves.toBe(true);
+    await page.evaluate((p) => window.kernel.kill(p), pid);
+    // Files gathers every module's home and mounted folder; its Home… opens the module's files.
+    await ensureInstalled('files');
+    await showView(page, 'Files');
+    await page.locator('webmk-files-view li[data-name="files"]').getByRole('button', { name: 'Browse the home of files' }).click();
+    await page.locator('dialog.files-dialog').waitFor({ state: 'visible' });
+    await expect(page.locator('#files-title').textContent()).resolves.toBe('Files of files');
+    await page.locator('dialog.files-dialog').getByRole('button', { name: 'Close' }).click();
+    await page.locator('dialog.files-dialog').waitFor({ state: 'hidden' });
+    // Settings tells what the site stores, and turns hibernation at the wall on in the kernel.
+    await showView(page, 'Settings');
+    const estimate = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+    await expect(page.locator('webmk-settings-view .storage-use').textContent()).resolves.toMatch(/This site stores [\d.]+ (B|KiB|MiB|GiB) of the [\d.]+ (KiB|MiB|GiB|TiB)/);
+    expect(estimate).toBeGreaterThan(0);
+    await page.evaluate(() => {
+      const k = window.kernel as unknown as { setAutoHibernate(p: unknown): void; policies?: unknown[] };
+      const real = k.setAutoHibernate.bind(k);
+      k.policies = [];
+      k.setAutoHibernate = (p) => {
+        k.policies?.push(p);
+        real(p);
+      };
+    });
+    await page.locator('#auto-hibernate').check();
+    await expect(page.evaluate(() => (window.kernel as unknown as { policies: unknown[] }).policies)).resolves.toEqual([{ atWall: true }]);
+    await page.screenshot({ path: `${process.env.WEBMK_SHOTS ?? '/tmp'}/webmk-workbench-settings.png` });
+    await page.locator('#auto-hibernate').uncheck();
+    await expect(page.evaluate(() => (window.kernel as unknown as { policies: unknown[] }).policies)).resolves.toEqual([{ atWall: true }, null]);
+    await showView(page, 'Processes');
+    // The choice of view survives a reload.
+    await page.reload();
+    await page.locator('#view-processes').waitFor();
+    expect(await shown()).toEqual(['view-processes']);
+    await showView(page, 'Modules');
   });
 });

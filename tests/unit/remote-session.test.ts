@@ -56,7 +56,7 @@ function pair(): [MemLink, MemLink] {
   return [a, b];
 }
 
-const noBus = { bus: () => undefined };
+const noBus = { bus: () => undefined, windows: () => undefined, install: () => Promise.reject(new Error('no')) };
 
 /** Deps of the caller's side: it serves nothing. */
 const callerDeps: SessionDeps = { ...noBus, spawned: () => {}, lookup: async () => undefined, admit: async () => {}, spawn: () => Promise.reject(new Error('no')), ended: () => undefined };

@@ -158,8 +158,8 @@ describe('the call grant', () => {
 
 describe("a manifest's service field", () => {
   it('gives config strings and a deadline; anything malformed is a message, and __proto__ is a plain key', () => {
-    expect(serviceSettings({})).toEqual({ config: {} });
-    expect(serviceSettings({ service: { config: { a: 'b' }, timeoutMs: 500 } })).toEqual({ config: { a: 'b' }, timeoutMs: 500 });
+    expect(serviceSettings({})).toMatchObject({ config: {} });
+    expect(serviceSettings({ service: { config: { a: 'b' }, timeoutMs: 500 } })).toMatchObject({ config: { a: 'b' }, timeoutMs: 500 });
     for (const bad of [3, [], { config: [] }, { config: { a: 1 } }, { timeoutMs: 0 }, { timeoutMs: 700_000 }, { timeoutMs: '5' }]) {
       expect(typeof serviceSettings({ service: bad })).toBe('string');
     }

@@ -58,3 +58,39 @@ describe('parseToWorker', () => {
     expect(r).toMatchObject({ type: 'reply', ok: false, error: { code: 'bus/denied' } });
   });
 });
+
+describe("a service start's Extism fields", () => {
+  // The smallest module: magic and version.
+  const module = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+  const sab = (): SharedArrayBuffer => new SharedArrayBuffer(64);
+  const start = (extism: unknown): unknown => ({
+    v: 1,
+    type: 'start',
+    pid: 1,
+    module,
+    args: [],
+    env: [],
+    preopens: [],
+    files: [],
+    stdin: sab(),
+    stdout: sab(),
+    stderr: sab(),
+    tty: false,
+    stdoutIsPipe: false,
+    keepStdio: true,
+    serve: true,
+    maxPages: 16,
+    grants: { publish: [], subscribe: [], kernel: [] },
+    syscall: sab(),
+    shared: {},
+    ...(extism !== undefined ? { extism } : {}),
+  });
+
+  it('takes limits and linked compiled modules, and refuses anything else in their place', () => {
+    expect(code(() => parseToWorker(start(undefined)))).toBe('accepted');
+    expect(code(() => parseToWorker(start({ maxBytes: 65536, maxVarBytes: 10, linked: [{ name: 'math', module }] })))).toBe('accepted');
+    for (const bad of [7, { maxBytes: '1' }, { maxBytes: 1.5 }, { linked: {} }, { linked: [{ name: 'math', module: new Uint8Array(8) }] }, { linked: [{ module }] }]) {
+      expect(code(() => parseToWorker(start(bad)))).toBe('ipc/malformed');
+    }
+  });
+});

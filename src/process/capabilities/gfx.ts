@@ -145,14 +145,14 @@ class Graphics {
 
 /**
  * The held window from a `gfx.open` answer; throws (EIO) on any other shape. A relayed process
- * gets no canvas and draws on one of its own.
+ * gets no canvas and draws on one of its own, and so does one whose window is shown on another node.
  */
 function accept(reply: unknown, relayed: boolean): Held {
   const r = typeof reply === 'object' && reply !== null ? (reply as Record<string, unknown>) : {};
   const events = EventRing.from(r.events);
   if (typeof r.id !== 'number' || events === null) throw new Error('malformed gfx.open answer');
   if (r.canvas instanceof OffscreenCanvas) return { id: r.id, presenter: new Presenter(r.canvas), events, sends: false };
-  if (!relayed || typeof r.width !== 'number' || typeof r.height !== 'number' || !validSize(r.width, r.height)) {
+  if (!(relayed || r.frames === true) || typeof r.width !== 'number' || typeof r.height !== 'number' || !validSize(r.width, r.height)) {
     throw new Error('malformed gfx.open answer');
   }
   return { id: r.id, presenter: new Presenter(new OffscreenCanvas(r.width, r.height)), events, sends: true };
