@@ -127,6 +127,8 @@ describe('hibernate and move from the shell', () => {
     await more.waitFor();
     await page.waitForFunction((n) => document.querySelector('webmk-processes .more-processes')?.textContent?.includes(`${n} processes`) === true, total);
     expect(await more.textContent()).toMatch(/\d+ hibernated/);
+    // The status line counts them apart from those that run.
+    await page.locator('.statusline', { hasText: /\d+ running · \d+ hibernated/ }).waitFor();
     expect(await page.locator('webmk-processes tbody tr').count()).toBe(100);
     // The newest first: the last one started is drawn, the first is not.
     expect(await row(pids[pids.length - 1] ?? 0).count()).toBe(1);
