@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { build, runnerImport } from 'vite';
 import { chromium } from 'playwright-core';
 import { serveStatic } from './lib/serve.mjs';
+import { exposeMemory } from './lib/cdp-memory.mjs';
 
 const HERE = import.meta.dirname;
 const DIST = join(HERE, 'dist');
@@ -80,6 +81,8 @@ async function pageFigures(figures, asked) {
     const page = await context.newPage();
     page.on('pageerror', (e) => console.error('[pageerror]', e.message));
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.error(`[page ${m.type()}]`, m.text()); });
+    // window.benchMemory(): what hibernation lets go, as the browser sees it (the migrate figure).
+    await exposeMemory(context, page, profile);
     await page.goto(server.url);
     await page.waitForFunction(() => document.body.dataset.ready === 'true');
     if (!(await page.evaluate(() => globalThis.crossOriginIsolated))) throw new Error('the bench page is not cross-origin isolated');

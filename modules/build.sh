@@ -92,7 +92,7 @@ for name in "${examples[@]}"; do
   pids+=($!)
 done
 
-for name in trap sock stdin-poll bustool pipetool busbench crashy holder hostile caller fsbench importer callbench kvpong accum homeprobe callseq; do
+for name in trap sock stdin-poll bustool pipetool busbench crashy holder hostile caller fsbench importer callbench kvpong accum homeprobe callseq filekeep; do
   compile "$fixtures_src/$name.c" "$fixtures_out/$name.wasm" &
   pids+=($!)
 done

@@ -9,6 +9,7 @@
 import type { Kernel, Process } from '../../src/kernel';
 import { benchKernel, drain, fixtureBytes, wasmBytes } from '../lib/modules';
 import { median, round, row, samples, type FigureResult, type Part, type Row } from '../lib/report';
+import { memoryProbe, memoryRows, pastTheWall, type MemoryProbe } from './migrate-memory';
 
 const MiB = 1024 * 1024;
 const STREAM = 64 * MiB;
@@ -118,14 +119,22 @@ async function parking(kernel: Kernel, mib: number) {
   const spawn: number[] = [];
   /** Of each resume, the time until it starts (the snapshot read back): the rest is the start. */
   const read: number[] = [];
+  /** Through CDP, before each hibernation (running) and after it (hibernated). */
+  const memBefore: MemoryProbe[] = [];
+  const memAfter: MemoryProbe[] = [];
+  const probe = memoryProbe();
+  // The renderer before the process exists: what a hibernated one leaves is measured against it.
+  const baseline = probe !== undefined ? await probe() : undefined;
   const s = await session(kernel, mib);
   let bytes = 0;
   try {
     for (let i = 0; i < CYCLES; i++) {
       still.push(await roundTrip(s, i));
+      if (probe !== undefined) memBefore.push(await probe());
       let t0 = performance.now();
       await kernel.hibernate(s.p.pid);
       hib.push(performance.now() - t0);
+      if (probe !== undefined) memAfter.push(await probe());
       bytes = kernel.processes().find((p) => p.pid === s.p.pid)?.snapshotBytes ?? 0;
       t0 = performance.now();
       let resuming = NaN;
@@ -157,7 +166,7 @@ async function parking(kernel: Kernel, mib: number) {
   }
   const idb: Array<{ put: number; get: number }> = [];
   for (let i = 0; i < CYCLES; i++) idb.push(await rawIdb(bytes));
-  return { hib, res, read, move, still, spawn, bytes, put: idb.map((x) => x.put), get: idb.map((x) => x.get) };
+  return { hib, res, read, move, still, spawn, bytes, put: idb.map((x) => x.put), get: idb.map((x) => x.get), memBefore, memAfter, baseline };
 }
 
 export async function migrateFigure(): Promise<FigureResult> {
@@ -207,8 +216,18 @@ export async function migrateFigure(): Promise<FigureResult> {
         { id: `resume.${label}.read`, what: `resume (${what}): reading the snapshot back, until it starts`, value: median(r.read), unit: 'ms' },
         { id: `resume.${label}.start`, what: `resume (${what}): starting from it, until it runs`, value: median(r.res) - median(r.read), unit: 'ms' },
       );
+      if (r.memBefore.length > 0) {
+        const m = memoryRows(label, what, r.memBefore, r.memAfter, r.bytes, r.baseline);
+        rows.push(...m.rows);
+        breakdown.push(...m.breakdown);
+        detail[`memory-${label}`] = { before: r.memBefore, after: r.memAfter };
+      }
       detail[`park-${label}`] = { memoryBytes: r.bytes, read: samples(r.read), hibernate: samples(r.hib), resume: samples(r.res), move: samples(r.move), still: samples(r.still), spawn: samples(r.spawn), put: samples(r.put), get: samples(r.get) };
     }
+    const wall = await pastTheWall(kernel);
+    rows.push(...wall.rows);
+    breakdown.push(...wall.breakdown);
+    detail.pastTheWall = wall.detail;
   } finally {
     kernel.dispose();
   }

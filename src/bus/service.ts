@@ -46,6 +46,13 @@ export interface BusApi {
   stats(): BusStats;
   /** Starts or stops recording topics, publishers, rates and last messages (the bus view). */
   watch(on: boolean): void;
+  /** The subscriptions a process holds, by slot (what a hibernated process's record keeps, ADR 0028). */
+  held(pid: number): Array<{ slot: number; pattern: string }>;
+  /**
+   * Opens anew, for a process brought back hibernated after a reload, its subscription to
+   * `pattern` (its grants checked by the caller): messages queue there until it resumes.
+   */
+  reopen(pid: number, pattern: string, incarnation: number): { slot: number; gen: number };
 }
 
 const PAGE_PID = 0;
@@ -91,6 +98,8 @@ function unavailable(): BusApi {
     declareGlobal: refuse,
     watch: () => {},
     stats: () => ({ subscriptions: [], topics: [], globals: [], watching: false }),
+    held: () => [],
+    reopen: refuse,
   };
 }
 
@@ -310,6 +319,17 @@ class Bus implements BusApi {
     } else if (m.type === 'hello') {
       for (const g of this.globals) this.channel().post({ type: 'declare', tab: this.tab, pattern: g });
     }
+  }
+
+  held(pid: number): Array<{ slot: number; pattern: string }> {
+    return [...this.subs.values()].filter((s) => s.owner === pid).map((s) => ({ slot: s.slot, pattern: s.pattern }));
+  }
+
+  reopen(pid: number, pattern: string, incarnation: number): { slot: number; gen: number } {
+    if (!isTopic(pattern, true)) throw new KernelError('bus/invalid-topic', 'not a valid topic pattern');
+    const sub = this.reattach(pid, pattern) ?? this.open(pattern, pid, this.inboxBytes, BUS_LIMITS.maxPerProcess);
+    sub.holder = incarnation;
+    return { slot: sub.slot, gen: sub.gen };
   }
 
   stats(): BusStats {

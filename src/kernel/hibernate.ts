@@ -4,10 +4,16 @@
  * listed again after a reload of the page, to be attached to and resumed.
  */
 import { KernelError, isExecutionMode, type ExecutionMode, type ModuleInfo } from '../common';
-import { BusArena, Ring, parseSnapshot, type Snapshot } from '../ipc';
+import { BusArena, Ring, parseSnapshot, sleepUnthrottled, type Snapshot } from '../ipc';
 import { SnapshotStore, type HibernatedRecord } from '../registry';
+import type { BusApi } from '../bus';
+import type { GfxApi } from '../gfx';
+import { reopenSubscriptions } from './hibernate-subscriptions';
 import type { Lifecycle } from './lifecycle';
 import type { CheckedSpawn } from './spawn-options';
+
+/** How long after a resume that could not start input for it tries again, ms. */
+const RETRY_RESUME_MS = 1_000;
 
 /** How long a hibernate or a move waits by default for a busy process to reach a safe point. */
 export const DEFAULT_PARK_DEADLINE_MS = 5_000;
@@ -30,6 +36,10 @@ export interface HibernationDeps {
   lookup(name: string): Promise<ModuleInfo | undefined>;
   /** The bus's shared arena, if the bus runs. */
   bus(): SharedArrayBuffer | undefined;
+  /** The bus, if the kernel runs one (its subscriptions are kept in a hibernated record). */
+  busApi(): BusApi | undefined;
+  /** How many windows the process has open. */
+  windows(pid: number): number;
   /** Before a resume takes a memory slot: room made by the policy (auto-hibernate.ts), if any. */
   makeRoom(lc: Lifecycle): Promise<void>;
 }
@@ -62,6 +72,7 @@ export class Hibernation {
 
   /** Parks the process, stores its snapshot, and wakes it again when its stdin has something for it. */
   async hibernate(lc: Lifecycle, opts: { deadlineMs: number; orRestart: boolean }): Promise<void> {
+    this.refuseWindows(lc);
     if (lc.row.mode !== 'worker' && lc.busSlots().length > 0) {
       throw new KernelError('migrate/unsupported', 'a process with bus subscriptions is parked in the worker mode only for now', { mode: lc.row.mode });
     }
@@ -86,6 +97,7 @@ export class Hibernation {
       restarts: lc.row.restarts,
       hibernatedAt: Date.now(),
       memoryBytes: snap.memory.byteLength,
+      subscriptions: this.deps.busApi()?.held(lc.row.pid) ?? [],
     };
     try {
       await (await this.store).put(record, snap);
@@ -126,9 +138,17 @@ export class Hibernation {
     await this.deps.makeRoom(lc);
     if (lc.row.state !== 'hibernated') return; // resumed meanwhile (by a second request, or killed)
     lc.resume(snap);
+    try {
+      await lc.whenRunning();
+    } catch (e) {
+      // It could not start and is hibernated again (lifecycle.ts), its snapshot still stored:
+      // input for it tries again, a while later (memories the browser has yet to let go).
+      if (lc.row.state !== 'hibernated') return; // ended meanwhile (killed): nothing to resume
+      void sleepUnthrottled(RETRY_RESUME_MS).then(() => this.wakeOnInput(lc));
+      throw e;
+    }
     // Not waited for: IndexedDB runs a later put for this pid (a next hibernation) after it.
     this.forget(pid);
-    await lc.whenRunning().catch(() => {});
   }
 
   /**
@@ -142,6 +162,10 @@ export class Hibernation {
     }
     if (lc.row.mode === 'remote') {
       throw new KernelError('migrate/unsupported', `process ${lc.row.pid} runs on another node: it cannot be parked from here`, { pid: lc.row.pid });
+    }
+    this.refuseWindows(lc);
+    if (!lc.ready.info.command && mode !== 'worker') {
+      throw new KernelError('migrate/unsupported', 'a service instance runs in the worker mode only', { mode });
     }
     // A frame keeps mirrors of the kernel's inboxes that a snapshot does not carry.
     if ((mode !== 'worker' || lc.row.mode !== 'worker') && lc.busSlots().length > 0) {
@@ -167,6 +191,16 @@ export class Hibernation {
   }
 
   /**
+   * A window's canvas was handed to the worker that draws in it, once (a canvas gives its control
+   * away only once): a fresh host could not draw there, so a process with a window stays (ADR 0028).
+   */
+  private refuseWindows(lc: Lifecycle): void {
+    const windows = this.deps.windows(lc.row.pid);
+    if (windows === 0) return;
+    throw new KernelError('migrate/unsupported', `process ${lc.row.pid} has a window open: a process drawing in a window is not moved or hibernated yet`, { pid: lc.row.pid, windows });
+  }
+
+  /**
    * Its stored snapshot no longer applies: it was resumed, it ended for good, or it was started
    * afresh (`kernel.restart` of a hibernated process). Else a reload would bring it back.
    */
@@ -182,7 +216,9 @@ export class Hibernation {
     for (const rec of await store.list()) {
       const info = await this.deps.lookup(rec.module);
       const spawn = parseSpawn(rec.spawn);
-      const sameCode = info !== undefined && (info.migratable?.sha256 ?? info.sha256) === rec.sha256;
+      // A service's instance is the service's only while this page's table of services knows it:
+      // after a reload, the next call starts a fresh one (ADR 0028).
+      const sameCode = info !== undefined && info.command && (info.migratable?.sha256 ?? info.sha256) === rec.sha256;
       if (info === undefined || spawn === undefined || !sameCode || this.deps.process(rec.pid) !== undefined || !(await this.deps.adopt(rec, spawn, info))) {
         // Its module was removed or replaced: the snapshot no longer fits any code.
         await store.delete(rec.pid).catch(() => {});
@@ -190,6 +226,8 @@ export class Hibernation {
       }
       top = Math.max(top, rec.pid);
       this.stored.add(rec.pid);
+      // Before it waits for input: its subscriptions' inboxes are among what wakes it.
+      await reopenSubscriptions(store, rec, info, this.deps.busApi()).catch(() => {});
       this.wakeOnInput(this.deps.process(rec.pid));
     }
     return top;
@@ -216,6 +254,15 @@ export class Hibernation {
     if (bus === undefined) return;
     const arena = new BusArena(bus);
     for (const slot of lc.busSlots()) void arena.waitDoorbellAsync(slot, arena.doorbell(slot)).then(wake);
+  }
+}
+
+/** How many windows `pid` has open; none in a kernel without graphics. */
+export function windowsOf(gfx: () => GfxApi, pid: number): number {
+  try {
+    return gfx().windows().filter((w) => w.pid === pid).length;
+  } catch {
+    return 0; // kernel/not-ready: no graphics here
   }
 }
 

@@ -22,7 +22,7 @@ import { Providers, registerImportCalls, type ProvidedFunction } from './provide
 import { Transforms } from './transforms';
 import { loadMounts, mountTable, type MountTable } from './mounts';
 import { AutoHibernate, checkAutoHibernate, type AutoHibernatePolicy } from './auto-hibernate';
-import { Hibernation, checkHibernateOptions, type HibernateOptions } from './hibernate';
+import { Hibernation, checkHibernateOptions, windowsOf, type HibernateOptions } from './hibernate';
 import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { packageInfos } from './packages';
 import { moveOnto } from './updates';
@@ -111,6 +111,8 @@ export class Kernel extends EventTarget implements KernelApi {
       lookup: (name) => this.catalog.lookup(name),
       adopt: (rec, spawn, info) => this.adopt(rec, spawn, info),
       bus: () => this.caps.shared.bus,
+      busApi: () => this.caps.shared.bus && this.bus,
+      windows: (pid) => windowsOf(() => this.gfx, pid),
       makeRoom: (lc) => this.auto.makeRoom(spaceOf(lc.row.mode), 1, lc.row.pid),
     });
     this.auto = new AutoHibernate({ processes: () => this.procs.values(), slots: this.slots, hibernate: (lc, o) => this.hibernation.hibernate(lc, o) });
@@ -130,6 +132,7 @@ export class Kernel extends EventTarget implements KernelApi {
     });
     this.services = new Services({
       start: (name) => this.startService(name),
+      resume: (lc) => this.hibernation.resume(lc),
       lookup: async (name) => {
         await this.ready;
         return this.catalog.lookup(name);

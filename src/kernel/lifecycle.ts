@@ -212,6 +212,7 @@ export class Lifecycle {
     if (resume === undefined) this.deps.caps.spawned(row.pid, info);
     const caller: Caller = { pid: row.pid, name: info.name, grants: info.grants, incarnation: row.incarnation };
     const space = slotOf(runnable, o.mode);
+    const migrate = this.migration.startFields(o.mode, resume);
     const wall = space === undefined ? undefined : this.deps.slots.refusal(space);
     if (space !== undefined && wall === undefined) this.deps.slots.take(space);
     this.slot = wall === undefined && space !== undefined ? { space, live: false } : undefined;
@@ -241,7 +242,7 @@ export class Lifecycle {
             // A process that may be restarted leaves its streams open for the next incarnation.
             keepStdio: row.restart !== 'temporary',
             ...(this.current.serve !== undefined ? { serve: true, serviceConfig: this.current.serve.config, ...(this.current.serve.extism !== undefined ? { extism: this.current.serve.extism } : {}) } : {}),
-            ...this.migration.startFields(o.mode, resume),
+            ...migrate,
             grants: info.grants,
             shared: this.deps.caps.shared,
             ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
@@ -258,6 +259,8 @@ export class Lifecycle {
       }
       row.state = 'running';
       this.migration.setFallback(undefined);
+      // The host keeps its start request while the process runs: not the snapshot in it.
+      delete migrate.migrate?.resume;
       this.deps.changed(row, reason);
       const waiters = this.waiters;
       this.waiters = [];
@@ -312,6 +315,8 @@ export class Lifecycle {
     if (this.row.state !== 'hibernated' && this.row.state !== 'switching') {
       throw new KernelError('migrate/bad-state', `process ${this.row.pid} is ${this.row.state}, not hibernated`, { pid: this.row.pid, state: this.row.state });
     }
+    // A resume that cannot start (the browser refusing a memory at the wall) leaves it hibernated.
+    if (this.row.state === 'hibernated') this.migration.setFallback({ mode: this.row.mode, snapshot, hibernated: true });
     this.migration.setResume(snapshot);
     this.begin('requested');
   }
@@ -414,6 +419,11 @@ export class Lifecycle {
     }
     // A move whose target could not start: back where it was, from the same snapshot.
     const back = row.state === 'resuming' && !this.stopping && !this.restarting ? this.migration.takeFallback() : undefined;
+    if (back?.hibernated === true) {
+      // Refused for want of address space: the browser's limit, learned as for a start.
+      if (slot !== undefined && isWall(end.message)) this.deps.slots.met(slot.space);
+      return this.backToHibernated(back.snapshot, end);
+    }
     if (back !== undefined) {
       this.setMode(back.mode);
       this.migration.setResume(back.snapshot);
@@ -457,6 +467,18 @@ export class Lifecycle {
       if (moved !== undefined) this.relocated(moved);
       this.next(end.reason);
     });
+  }
+
+  /** A resume that could not start: hibernated again, its stored snapshot kept; whoever waited is told. */
+  private backToHibernated(snapshot: Snapshot, end: ProcessExit): void {
+    const row = this.row;
+    row.state = 'hibernated';
+    row.snapshotBytes = snapshot.memory.byteLength;
+    this.deps.changed(row, 'failed');
+    const why = `${end.reason}${end.message !== undefined ? `: ${end.message}` : ''}`;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.fail(new KernelError('migrate/failed', `process ${row.pid} could not be resumed (${why}); it stays hibernated`, { pid: row.pid, reason: end.reason }));
   }
 
   /** Runs where its `fallback` put it from now on: its row names that node, or none (here). */

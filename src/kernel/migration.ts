@@ -11,6 +11,14 @@ import { MigrateControl, parseSnapshot, sleepUnthrottled, type MigrateStart, typ
 /** Modes whose host runs the migratable runtime (in a realm that may block). */
 const PARKABLE_MODES: readonly ExecutionMode[] = ['worker', 'iframe'];
 
+/** Where a start from a snapshot goes back to if it fails: its old mode, or hibernated. */
+export interface Fallback {
+  mode: ExecutionMode;
+  snapshot: Snapshot;
+  /** It was resumed from hibernation: it goes back to hibernated (its snapshot is still stored). */
+  hibernated?: boolean;
+}
+
 export class Migration {
   /** This incarnation's control words (absent: not migratable here). */
   private control: MigrateControl | undefined;
@@ -18,8 +26,11 @@ export class Migration {
   /** The snapshot the running incarnation sent, until its host has ended. */
   private snapshot: Snapshot | undefined;
   private waiting: { ok: (s: Snapshot) => void } | undefined;
-  /** While a move's target starts: where it came from and its snapshot, to go back if the start fails. */
-  private fallback: { mode: ExecutionMode; snapshot: Snapshot } | undefined;
+  /**
+   * While a move's target starts: where it came from and its snapshot, to go back if the start
+   * fails; while a resume starts (`hibernated`): back to hibernated if it fails (ADR 0028).
+   */
+  private fallback: Fallback | undefined;
 
   constructor(readonly migratable: boolean) {}
 
@@ -34,12 +45,12 @@ export class Migration {
   }
 
   /** Remembers where a move came from until its target runs (`undefined`: it runs; forget it). */
-  setFallback(f: { mode: ExecutionMode; snapshot: Snapshot } | undefined): void {
+  setFallback(f: Fallback | undefined): void {
     this.fallback = f;
   }
 
   /** The way back of a move whose target failed to start (once). */
-  takeFallback(): { mode: ExecutionMode; snapshot: Snapshot } | undefined {
+  takeFallback(): Fallback | undefined {
     const f = this.fallback;
     this.fallback = undefined;
     return f;

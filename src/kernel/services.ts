@@ -28,6 +28,8 @@ export interface ServiceDeps {
   denied(caller: Caller, permission: string): void;
   /** Whether process `pid` runs where it shares the call space and may block (the worker mode): it may be given direct paths. */
   directCaller(pid: number): boolean;
+  /** Resumes a hibernated instance (a migratable service parked between calls, ADR 0028). */
+  resume(lc: Lifecycle): Promise<void>;
 }
 
 /**
@@ -262,6 +264,8 @@ export class Services {
     });
     let hosted: HostedProcess | undefined;
     try {
+      // A call for a hibernated instance resumes it; its state is as it was after the last call.
+      if (inst.lc.row.state === 'hibernated') void this.deps.resume(inst.lc).catch(() => {});
       hosted = await Promise.race([inst.lc.whenRunning(), timer.then(() => undefined)]);
       if (hosted === undefined) return c.fail(timeout());
       if (hosted.serve === undefined) return c.fail(new KernelError('kernel/unsupported', `"${inst.name}" runs where it cannot serve calls yet`));

@@ -137,6 +137,8 @@ export class Parkable implements ParkHooks {
       const g = instance.exports[name];
       if (g instanceof WebAssembly.Global) g.value = value;
     }
+    // Copied in: the start message (kept while the process runs) need not hold a second copy.
+    snap.memory = new Uint8Array(0);
     this.asyncify().asyncify_start_rewind(snap.data);
   }
 

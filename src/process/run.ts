@@ -4,7 +4,7 @@
  * (JSPI) runs through `WebAssembly.promising`, so the worker's event loop turns while it waits.
  */
 import { EXIT_CODES, Errno, type ProcessExit } from '../common';
-import { PARK_CALL, WatchWriter, fromBase64, killedFlag, serveSlot, toBase64, type DirectServe, type FromWorkerMessage, type StartMessage } from '../ipc';
+import { PARK_CALL, WatchWriter, fromBase64, killedFlag, serveSlot, toBase64, type DirectServe, type FromWorkerMessage, type Snapshot, type StartMessage } from '../ipc';
 import { Parkable, isInstrumented } from './asyncify';
 import { isLinkedNamespace, linkedImport } from './capabilities/linked';
 import { ExtismHost, ExtismFault, type HttpAnswer } from './extism';
@@ -54,6 +54,12 @@ export function runProcess(
         }
       : {}),
   });
+  if (parkable !== undefined) {
+    // Its open files, their offsets and its in-memory tree go with it (ADR 0028).
+    parkable.keep('files', () => proc.captureFiles());
+    const files = parkable.kept('files');
+    if (files !== undefined) proc.restoreFiles(files);
+  }
   const webmk: GuestImports = Object.assign({}, ...providers.map((p) => p(ctx)));
   const extism =
     m.serve === true
@@ -78,6 +84,10 @@ export function runProcess(
       trapped: (e, mem) => trapped(e, mem, m.maxPages),
       ...(watch !== undefined ? { watch } : {}),
       ...(ctx.direct !== undefined ? { deadline: ctx.direct } : {}),
+      // A migratable service parks between two calls (ADR 0028).
+      ...(m.migrate !== undefined && !suspend && isInstrumented(module)
+        ? { migrate: m.migrate, parked: (snap: Snapshot) => ctx.notify(PARK_CALL, snap, [snap.memory.buffer]) }
+        : {}),
     });
     return { ...served, settle, ...directServer(m, ctx.direct, served) };
   }

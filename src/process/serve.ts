@@ -8,7 +8,9 @@
  * starts it fresh.
  */
 import { EXIT_CODES, KernelError, type ProcessExit } from '../common';
+import type { MigrateStart, Snapshot } from '../ipc';
 import { ExtismMemoryFault, type ExtismHost } from './extism';
+import { restoreService, watchPark } from './serve-park';
 import type { RunningProcess, ServeOutcome, Watch } from './guest';
 import { WASIProcExit, type WasiProcess } from './wasi';
 
@@ -29,6 +31,10 @@ export interface ServeSetup {
   watch?: Watch;
   /** Where the deadline of the call being served is kept, for the direct calls it makes (ADR 0027). */
   deadline?: { until: number };
+  /** A migratable service: it may be parked between two calls, and resumed from a snapshot (serve-park.ts). */
+  migrate?: MigrateStart;
+  /** Sends the snapshot of the service parked (before its exit). */
+  parked?(snapshot: Snapshot): void;
 }
 
 /** Instantiates the service and returns how it ends and how it serves a call. */
@@ -36,10 +42,13 @@ export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> & { end
   let end!: (e: ProcessExit) => void;
   const exit = new Promise<ProcessExit>((ok) => (end = ok));
   let ended = false;
-  const finish = (e: ProcessExit): void => {
+  let stopWatch = (): void => {};
+  const finish = (e: ProcessExit, parked = false): void => {
     if (ended) return;
     ended = true;
-    if (!s.keepStdio) s.proc.closeStdio();
+    stopWatch();
+    // Parked, its streams stay open for the instance that resumes it.
+    if (!s.keepStdio && !parked) s.proc.closeStdio();
     end(e);
   };
   let instance: WebAssembly.Instance;
@@ -57,13 +66,23 @@ export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> & { end
   s.bindMemory(memory);
   s.proc.bind(instance);
   const init = instance.exports._initialize;
+  const resume = s.migrate?.resume;
   try {
-    if (typeof init === 'function') (init as () => unknown)();
+    // Resumed, it was initialized already: its memory and globals say so.
+    if (resume !== undefined) restoreService(instance, memory, resume);
+    else if (typeof init === 'function') (init as () => unknown)();
   } catch (e) {
     finish(e instanceof WASIProcExit ? { code: e.code, reason: 'exited' } : s.trapped(e, memory));
     return { exit };
   }
   s.onRunning();
+  const migrate = s.migrate;
+  if (migrate !== undefined) {
+    stopWatch = watchPark(migrate, instance, memory, (snapshot) => {
+      s.parked?.(snapshot);
+      finish({ code: 0, reason: 'exited', message: 'parked' }, true);
+    });
+  }
   s.watch?.enter();
   const serve = (fn: string, input: Uint8Array, until = Infinity): ServeOutcome => {
     const f = instance.exports[fn];

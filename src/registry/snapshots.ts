@@ -20,6 +20,8 @@ export interface HibernatedRecord {
   hibernatedAt: number;
   /** Bytes of linear memory in the snapshot. */
   memoryBytes?: number;
+  /** Its bus subscriptions (their slots in the bus of the page that stored it), to open anew after a reload. */
+  subscriptions?: Array<{ slot: number; pattern: string }>;
 }
 
 interface SnapshotSchema extends DBSchema {

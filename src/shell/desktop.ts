@@ -212,6 +212,8 @@ export class Desktop extends LitElement {
     const current = this.#current();
     const side = this.#side;
     const running = feed.processes.filter((p) => p.state !== 'exited').length;
+    // Of those, the ones hibernated hold no memory: the status line says so apart.
+    const hibernated = feed.processes.filter((p) => p.state === 'hibernated').length;
     const pane = (id: ViewId, body: unknown) =>
       html`<div class="view" id=${`view-${id}`} role="tabpanel" aria-labelledby=${`tab-${id}`} ?hidden=${side !== id}>${body}</div>`;
     return html`
@@ -295,7 +297,7 @@ export class Desktop extends LitElement {
           </section>
         </main>
       </div>
-      ${renderStatusLine({ status, running, slots: feed.slots, nodes: feed.nodes.length, online: navigator.onLine }, (v) => this.#select(v, true))}
+      ${renderStatusLine({ status, running: running - hibernated, hibernated, slots: feed.slots, nodes: feed.nodes.length, online: navigator.onLine }, (v) => this.#select(v, true))}
       <webmk-gfx-layer .kernel=${this.kernel}></webmk-gfx-layer>
       <div class="drop-overlay" ?hidden=${!this.#files.dragging} aria-hidden="true">
         <p>Drop .wasm files to install (or .zip packages)</p>

@@ -8,6 +8,12 @@ import type { AddressSpace, NodeInfo, ProcessInfo, SlotUse } from '../kernel';
 import { emit } from './events';
 import { describeEnd, describeRestart, formatDuration } from './format';
 
+/**
+ * Rows drawn until the person asks for all: a thousand processes (hibernated ones, past the
+ * address-space wall) drawn every 100 ms would take the page's thread from the kernel.
+ */
+const ROWS_SHOWN = 100;
+
 /** The modes a running process can be moved to. */
 const MOVE_TARGETS = ['worker', 'iframe'] as const;
 
@@ -21,6 +27,7 @@ export class ProcessList extends LitElement {
     nodes: { attribute: false },
     now: { type: Number },
     _hidden: { state: true },
+    _all: { state: true },
   };
 
   declare processes: ProcessInfo[];
@@ -35,6 +42,8 @@ export class ProcessList extends LitElement {
   declare now: number;
   /** Finished processes the person cleared from view (the kernel keeps them). */
   declare _hidden: ReadonlySet<number>;
+  /** The person asked to see every row, past ROWS_SHOWN. */
+  declare _all: boolean;
 
   constructor() {
     super();
@@ -45,6 +54,7 @@ export class ProcessList extends LitElement {
     this.nodes = [];
     this.now = Date.now();
     this._hidden = new Set();
+    this._all = false;
   }
 
   protected override createRenderRoot(): HTMLElement {
@@ -54,6 +64,7 @@ export class ProcessList extends LitElement {
   protected override render() {
     const rows = this.processes.filter((p) => !this._hidden.has(p.pid)).sort((a, b) => b.pid - a.pid);
     const finished = rows.filter((p) => p.state === 'exited');
+    const shown = this._all ? rows : rows.slice(0, ROWS_SHOWN);
     return html`
       ${this.#slots()}
       ${rows.length === 0
@@ -70,15 +81,28 @@ export class ProcessList extends LitElement {
               </tr>
             </thead>
             <tbody>
-              ${rows.map((p) => this.#row(p))}
+              ${shown.map((p) => this.#row(p))}
             </tbody>
           </table>`}
+      ${this.#more(rows, shown.length)}
       ${finished.length > 0
         ? html`<button type="button" class="small quiet" @click=${() => this.#clearFinished(finished)}>
             Clear finished
           </button>`
         : nothing}
     `;
+  }
+
+  /** Past ROWS_SHOWN: how many rows are not drawn, by state, and a button to draw them all. */
+  #more(rows: ProcessInfo[], shown: number) {
+    if (rows.length <= ROWS_SHOWN) return nothing;
+    const states = new Map<string, number>();
+    for (const p of rows) states.set(p.state, (states.get(p.state) ?? 0) + 1);
+    const counts = [...states].map(([state, n]) => `${n} ${state}`).join(', ');
+    return html`<p class="more-processes">
+      ${rows.length} processes (${counts})${shown < rows.length ? `; the ${shown} newest shown` : ''}.
+      <button type="button" class="small quiet" @click=${() => (this._all = !this._all)}>${this._all ? `Show the ${ROWS_SHOWN} newest` : 'Show all'}</button>
+    </p>`;
   }
 
   /** How many wasm memory slots are in use, where any is. */

@@ -74,6 +74,8 @@ export function renderActivityBar(current: ViewId, select: (v: ViewId, focus?: b
 export interface StatusFacts {
   status: BootStatus | undefined;
   running: number;
+  /** Processes hibernated (not among `running`). */
+  hibernated?: number;
   slots: Record<AddressSpace, SlotUse> | undefined;
   nodes: number;
   online: boolean;
@@ -92,7 +94,7 @@ export function renderStatusLine(f: StatusFacts, show: (v: ViewId) => void): Tem
           ${s.isolated ? 'isolated' : 'not isolated'}
         </span>`}
     <span class="status-item" title="Whether the app and its modules load without a network">${f.online ? offline : `offline · ${offline}`}</span>
-    <button type="button" class="status-item link" @click=${() => show('processes')}>${f.running} running</button>
+    <button type="button" class="status-item link" @click=${() => show('processes')}>${f.running} running${(f.hibernated ?? 0) > 0 ? ` · ${f.hibernated} hibernated` : ''}</button>
     ${slots.length === 0
       ? nothing
       : html`<span class="status-item" title="Live WebAssembly memories per browser process (about 125 fit in each)">

@@ -106,4 +106,41 @@ describe('hibernate and move from the shell', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.evaluate((p) => window.kernel.kill(p), pid);
   }, 120_000);
+
+  it('with a hundred and more processes, lists the 100 newest with a count by state, and all on request', async () => {
+    const pids = await page.evaluate(async () => {
+      const k = window.kernel;
+      k.setAutoHibernate({ maxLive: 8 });
+      const out: number[] = [];
+      for (let i = 0; i < 110; i++) {
+        const p = await k.spawn('accum', {});
+        const r = p.stdout.getReader();
+        let text = '';
+        while (!text.includes('ready')) text += new TextDecoder().decode((await r.read()).value);
+        r.releaseLock();
+        out.push(p.pid);
+      }
+      return out;
+    });
+    const total = await page.evaluate(() => window.kernel.processes().length);
+    const more = page.locator('webmk-processes .more-processes');
+    await more.waitFor();
+    await page.waitForFunction((n) => document.querySelector('webmk-processes .more-processes')?.textContent?.includes(`${n} processes`) === true, total);
+    expect(await more.textContent()).toMatch(/\d+ hibernated/);
+    // The status line counts them apart from those that run.
+    await page.locator('.statusline', { hasText: /\d+ running · \d+ hibernated/ }).waitFor();
+    expect(await page.locator('webmk-processes tbody tr').count()).toBe(100);
+    // The newest first: the last one started is drawn, the first is not.
+    expect(await row(pids[pids.length - 1] ?? 0).count()).toBe(1);
+    expect(await row(pids[0] ?? 0).count()).toBe(0);
+    await more.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/webmk-process-list-more.png` });
+    await more.getByRole('button', { name: 'Show all' }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('webmk-processes tbody tr').length === n, total);
+    await page.evaluate(async (ps) => {
+      window.kernel.setAutoHibernate(null);
+      await Promise.all(ps.map((p) => window.kernel.kill(p)));
+    }, pids);
+  }, 180_000);
 });
+

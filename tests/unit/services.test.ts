@@ -43,6 +43,7 @@ function setup(impl: Record<string, Serve>) {
     },
     denied: (caller, permission) => void denied.push(`${caller.name} ${permission}`),
     directCaller: () => false,
+    resume: async () => {},
   });
   const caller = (name: string): Caller => ({ pid: pids.get(name) ?? -1, name, grants: { publish: [], subscribe: [], kernel: [], call: ['a', 'b', 'c'] }, incarnation: 1 });
   return { services, restarts, denied, caller };

@@ -11,20 +11,23 @@ import type { InstrumentReply } from './protocol';
 /** How long the pass may take before the install gives up (binaryen took 1.1-1.5 s on cat/wc). */
 const TRANSFORM_TIMEOUT_MS = 120_000;
 
-/** Exports a module must have to be instrumented: a WASI command with its memory. */
+/**
+ * Exports a module must have to be instrumented: its memory, and `_start` (a WASI command) or
+ * other functions (a service, parked between two calls: ADR 0028).
+ */
 function checkShape(module: WebAssembly.Module): void {
   const exports = WebAssembly.Module.exports(module);
   if (!exports.some((e) => e.name === 'memory' && e.kind === 'memory')) {
     throw new KernelError('registry/not-migratable', 'the module exports no memory: its state could not be captured');
   }
-  if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
-    throw new KernelError('registry/not-migratable', 'only a WASI command (with _start) can be made migratable for now');
+  if (!exports.some((e) => e.kind === 'function')) {
+    throw new KernelError('registry/not-migratable', 'the module exports no function: nothing of it runs');
   }
 }
 
 /**
  * The instrumented bytes of a WebAssembly module. Rejects with `registry/not-migratable` (the
- * pass refused or failed: shared memory, no memory, no `_start`, already instrumented, a
+ * pass refused or failed: shared memory, no memory, no function, already instrumented, a
  * timeout), carrying the reason in its message.
  */
 export async function instrumentAsyncify(bytes: Uint8Array): Promise<Uint8Array> {

@@ -10,9 +10,11 @@ import { buildPreopen, planPreopens } from './fs';
 import { pollOneoff, pollOneoffSuspending, type PollPark } from './poll';
 import { now, resolution } from './clock';
 import { vfsImports } from './vfs-imports';
-import { PageKeeper, keepFile, keepTree, type KernelCall } from './home';
+import { PageKeeper, keepFile, keepTree, type Keeper, type KernelCall } from './home';
 import { OpfsKeeper } from './home-opfs';
 import { FileFd } from './vfs-fd';
+import { captureFiles, restoreFiles, type HomeCalls } from './vfs-image';
+import type { DirNode } from './vfs';
 
 export { WASIProcExit };
 
@@ -28,6 +30,10 @@ export interface WasiProcess {
   closeStdio(): void;
   /** Writes back every home file still open and changed (a module need not close its files). */
   keepFiles(): void;
+  /** Its open files and their tree, as a snapshot carries them (vfs-image.ts). */
+  captureFiles(): unknown;
+  /** Puts back the files of a snapshot, before `_start` rewinds; false: not an image (the files stay as started). */
+  restoreFiles(image: unknown): boolean;
 }
 
 type Imports = Record<string, (...args: never[]) => number | void>;
@@ -59,17 +65,46 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
   const preopens = planPreopens(o.preopens, o.files).map(buildPreopen);
   const kernel = style.kernel;
   const opfs = style.fileChannel !== undefined && o.opfsHome !== undefined ? { keeper: new OpfsKeeper(style.fileChannel), dirs: o.opfsHome.dirs } : undefined;
+  // Each kept directory's calls name it, so the page finds its root (a home or a picked folder).
+  const homeCalls = new Map<string, KernelCall>();
+  if (kernel !== undefined) for (const dir of o.homes ?? []) homeCalls.set(dir, (call, args) => kernel(call, { ...(args as object), mount: dir }));
+  const keepers = new Map<Keeper, string>();
+  const roots = new WeakMap<DirNode, string>();
+  const keepAs = (root: DirNode, mount: string, keeper: Keeper): void => {
+    keepers.set(keeper, mount);
+    roots.set(root, mount);
+    keepTree(root, keeper);
+  };
+  // A tree restored from a snapshot (ADR 0028) has its bytes in the image: the page keeps it
+  // from then on (ADR 0018), one keeper per mount for its root and its open files alike.
+  const restored = new Map<string, PageKeeper>();
+  const restoredKeeper = (mount: string): PageKeeper | undefined => {
+    const call = homeCalls.get(mount);
+    if (call === undefined) return undefined;
+    let k = restored.get(mount);
+    if (k === undefined) restored.set(mount, (k = new PageKeeper(call)));
+    return k;
+  };
+  const homes: HomeCalls = {
+    mountOf: (keeper) => keepers.get(keeper),
+    keeperFor: (mount) => restoredKeeper(mount),
+    rootMount: (root) => roots.get(root),
+    keep: (root, mount) => {
+      const k = restoredKeeper(mount);
+      if (k !== undefined) keepAs(root, mount, k);
+    },
+  };
   for (const p of preopens) {
     const dir = p.preopen;
     if (dir === undefined) continue;
     if (opfs !== undefined && opfs.dirs.includes(dir)) {
       // The home: its names now, its bytes when read (ADR 0025).
       opfs.keeper.list(p.node);
-      keepTree(p.node, opfs.keeper);
+      keepAs(p.node, dir, opfs.keeper);
       continue;
     }
-    // Each kept directory's calls name it, so the page finds its root (a home or a picked folder).
-    if (kernel !== undefined && (o.homes ?? []).includes(dir)) keepTree(p.node, new PageKeeper((call, args) => kernel(call, { ...(args as object), mount: dir })));
+    const call = homeCalls.get(dir);
+    if (call !== undefined) keepAs(p.node, dir, new PageKeeper(call));
   }
   const fds: Fd[] = [stdin, stdout, stderr, ...preopens];
   const shim = new WASI(o.args, o.env, fds);
@@ -179,6 +214,13 @@ export function createWasiProcess(o: WasiProcessOptions, style: WaitStyle = { su
     },
     keepFiles: () => {
       for (const f of table()) if (f instanceof FileFd) keepFile(f, true);
+    },
+    captureFiles: () => captureFiles(table(), [stdin, stdout, stderr], homes),
+    restoreFiles: (image) => {
+      const restored = restoreFiles(image, [stdin, stdout, stderr], homes);
+      if (restored === undefined) return false;
+      shim.fds.splice(0, shim.fds.length, ...(restored as Fd[]));
+      return true;
     },
     closeStdio: () => {
       stdout.ring.closeWriter();
