@@ -166,6 +166,13 @@ export class CallSpace {
     Atomics.notify(w, SLOT.BELL);
   }
 
+  /** Host side: wakes the server's worker from its wait on the slot, to look at its other words (a request to park). */
+  wake(i: number): void {
+    const w = this.words(i);
+    Atomics.add(w, SLOT.BELL, 1);
+    Atomics.notify(w, SLOT.BELL);
+  }
+
   /** Host side: a message is on its way to the server's worker; `post` sends it. */
   mail(i: number, post: () => void): void {
     const w = this.words(i);

@@ -4,7 +4,7 @@
  * (JSPI) runs through `WebAssembly.promising`, so the worker's event loop turns while it waits.
  */
 import { EXIT_CODES, Errno, type ProcessExit } from '../common';
-import { PARK_CALL, WatchWriter, fromBase64, killedFlag, serveSlot, toBase64, type DirectServe, type FromWorkerMessage, type Snapshot, type StartMessage } from '../ipc';
+import { MIGRATE_CONTROL, PARK_CALL, WatchWriter, fromBase64, killedFlag, serveSlot, toBase64, type DirectServe, type FromWorkerMessage, type Snapshot, type StartMessage } from '../ipc';
 import { Parkable, isInstrumented } from './asyncify';
 import { isLinkedNamespace, linkedImport } from './capabilities/linked';
 import { ExtismHost, ExtismFault, type HttpAnswer } from './extism';
@@ -164,7 +164,9 @@ function httpAnswer(a: unknown): HttpAnswer {
 function directServer(m: StartMessage, direct: DirectCalls | undefined, served: ReturnType<typeof serveLoop>): Pick<RunningProcess, 'serveDirect'> {
   const slot = m.callSlot;
   const serve = served.serve;
-  const ended = served.ended;
+  // A request to park (ADR 0028) ends the wait on the slot too: the event loop then parks it.
+  const park = m.migrate === undefined ? undefined : new Int32Array(m.migrate.control);
+  const ended = served.ended === undefined ? undefined : (): boolean => served.ended?.() === true || (park !== undefined && Atomics.load(park, MIGRATE_CONTROL.park) !== 0);
   if (slot === undefined || direct === undefined || serve === undefined || ended === undefined) return {};
   const call: DirectServe = (fn, input, until) => serve(fn, input, until);
   return { serveDirect: (received) => serveSlot(direct.space, slot.slot, slot.serial, call, received, ended) };

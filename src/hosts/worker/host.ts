@@ -290,6 +290,8 @@ export class WorkerHost implements Host {
     if (direct !== undefined) void exited.then(() => this.pool?.release(direct.slot));
     return {
       ...(direct !== undefined ? { direct: { slot: direct.slot, serial: direct.serial } } : {}),
+      // A service asleep on its call slot (ADR 0027) sees a request to park (ADR 0028) once woken.
+      ...(direct !== undefined && this.pool !== undefined ? { park: (on: boolean) => on && this.pool?.space.wake(direct.slot) } : {}),
       running: runningP,
       exited,
       kill: async (end = { code: EXIT_CODES.killed, reason: 'killed', message: 'killed' }) => {
