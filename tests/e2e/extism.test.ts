@@ -131,7 +131,7 @@ describe('memory limits and timeout_ms from the manifest', () => {
   });
 
   it('timeout_ms is the deadline of a call that gives none', async () => {
-    await installAs('slow', 'plugin', { service: { timeout_ms: 300 } });
+    await installAs('slow', 'plugin', { service: { timeout_ms: 2000 } });
     const t = await call('slow', 'spin');
     expect(t).toMatchObject({ ok: false, code: 'kernel/timeout' });
     expect(await call('slow', 'echo', 'fresh')).toEqual({ ok: true, text: 'fresh' });
