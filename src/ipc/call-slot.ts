@@ -74,7 +74,10 @@ export const Closed = { OPEN: 0, CLOSING: 1, ENDED: 2 } as const;
 
 /** Allocates a call space (about 12 MiB of address space, touched only where used). */
 export function allocateCallSpace(): SharedArrayBuffer {
-  return new SharedArrayBuffer(SLOTS_AT + CALL_SLOTS * SLOT_BYTES);
+  const bytes = SLOTS_AT + CALL_SLOTS * SLOT_BYTES;
+  // A page that is not cross-origin isolated has no SharedArrayBuffer and runs no process:
+  // plain memory stands in, so the kernel still starts and says why nothing runs.
+  return typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : (new ArrayBuffer(bytes) as unknown as SharedArrayBuffer);
 }
 
 /** A view of a call space, with the operations every side shares. */
