@@ -32,7 +32,7 @@ export class FilesView extends LitElement {
     if (withFiles.length === 0) {
       return html`<p class="empty">No installed module works with files. Install <code>files</code> from the examples: it gets a home at <code>/home</code>.</p>`;
     }
-    return html`<p class="note">A module's home is its own folder, kept across runs and reloads; a folder of yours is given to its runs at <code>/data</code>.</p>
+    return html`<p class="hint">A module's home is its own folder, kept across runs and reloads; a folder of yours is given to its runs at <code>/data</code>.</p>
       <ul class="cards files-list">
         ${withFiles.map((m) => {
           const folder = this.folders.get(m.name);
@@ -43,7 +43,7 @@ export class FilesView extends LitElement {
             </div>
             <p class="folder-row">
               ${folder === undefined
-                ? html`<span class="muted">No folder of yours.</span>
+                ? html`<span class="hint">No folder of yours.</span>
                     <button type="button" class="small quiet" aria-label=${`Mount a folder for ${m.name}`} @click=${() => emit(this, 'webmk-mount-folder', { name: m.name })}>Mount a folder…</button>`
                 : html`<span class="mounted-folder">Folder <code>${folder}</code> at <code>/data</code></span>
                     <button type="button" class="small quiet" aria-label=${`Unmount the folder of ${m.name}`} @click=${() => emit(this, 'webmk-mount-folder', { name: m.name, drop: true })}>

@@ -85,7 +85,7 @@ export class SettingsView extends LitElement {
         <input type="checkbox" id="auto-hibernate" .checked=${hibernating} @change=${(e: Event) => this.#hibernation(e)} />
         Hibernate idle migratable programs when the browser has no room for one more
       </label>
-      <p class="note">A browser holds about 125 live WebAssembly memories per process. With this on, starting one more hibernates the program that waited longest for input; typing to it wakes it.</p>`;
+      <p class="hint">A browser holds about 125 live WebAssembly memories per process. With this on, starting one more hibernates the program that waited longest for input; typing to it wakes it.</p>`;
   }
 }
 
