@@ -14,8 +14,16 @@ export function openBroadcast(name: string, onMessage: (data: unknown) => void):
   const scope = typeof location === 'undefined' ? '' : new URL('./', location.href).pathname;
   const channel = new BroadcastChannel(`webmk:${scope}:${name}`);
   channel.onmessage = (e: MessageEvent<unknown>) => onMessage(e.data);
+  let closed = false;
   return {
-    post: (data) => channel.postMessage(data),
-    close: () => channel.close(),
+    // Work still under way when its kernel was disposed (a store write settling) may post after
+    // the close: nothing is left to hear it, so it goes nowhere instead of throwing.
+    post: (data) => {
+      if (!closed) channel.postMessage(data);
+    },
+    close: () => {
+      closed = true;
+      channel.close();
+    },
   };
 }
