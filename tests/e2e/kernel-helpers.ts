@@ -100,9 +100,10 @@ export function startBackground(
   page: Page,
   name: string,
   args: string[],
-  opts: { mode?: 'worker' | 'iframe' | 'inpage' | 'remote'; node?: string; env?: Record<string, string>; keepStdin?: boolean; mounts?: Record<string, 'home' | 'tmp'> } = {},
+  opts: { mode?: 'worker' | 'iframe' | 'inpage' | 'remote'; node?: string; env?: Record<string, string>; keepStdin?: boolean; mounts?: Record<string, 'home' | 'tmp'>; restart?: Record<string, unknown> } = {},
 ): Promise<number> {
   const where = {
+    ...(opts.restart !== undefined ? { restart: opts.restart } : {}),
     ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
     ...(opts.node !== undefined ? { node: opts.node } : {}),
     ...(opts.env !== undefined ? { env: opts.env } : {}),

@@ -155,22 +155,7 @@ it("a closed tab's process restarts on the node its fallback names, when that no
   const [c, d] = await Promise.all([openApp(browser.context, server.url), openApp(browser.context, server.url)]);
   const [idC, idD] = await Promise.all([nodeOf(c), nodeOf(d)]);
   await Promise.all([waitNode(a, idC), waitNode(a, idD)]);
-  const pid = await a.evaluate(async ([n, f]) => {
-    const w = window as unknown as { __out: Record<number, string>; __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> };
-    const p = await window.kernel.spawn('cat', { mode: 'remote', node: n, restart: { restart: 'transient', fallback: f } });
-    w.__stdin[p.pid] = p.stdin.getWriter();
-    w.__out[p.pid] = '';
-    void (async () => {
-      const dec = new TextDecoder();
-      const reader = p.stdout.getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        w.__out[p.pid] += dec.decode(value, { stream: true });
-      }
-    })();
-    return p.pid;
-  }, [idC, idD] as const);
+  const pid = await startBackground(a, 'cat', [], { mode: 'remote', node: idC, keepStdin: true, restart: { restart: 'transient', fallback: idD } });
   await writeStdin(a, pid, 'on c\n');
   await waitOutput(a, pid, 'on c\n');
   await c.close();
