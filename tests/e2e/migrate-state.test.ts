@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, moduleBytes, openApp, startServer, waitForKernel, type StaticServer, type TestBrowser } from './harness';
-import { installWith, waitOutput } from './kernel-helpers';
+import { installWith, startBackground, waitOutput } from './kernel-helpers';
 
 /** The failure code of a kernel verb run in the page on `pid`, or 'ok'. */
 function codeOf(script: string, pid: number): Promise<string> {
@@ -48,28 +48,8 @@ afterAll(async () => {
 });
 
 /** Starts a module with its stdin kept open (`window.__stdin[pid]`) and its output gathered (`window.__out[pid]`). */
-function start(name: string, opts: { args?: string[]; mounts?: Record<string, string> }): Promise<number> {
-  return page.evaluate(
-    async ([n, o]) => {
-      const w = window as unknown as { __out: Record<number, string>; __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> };
-      w.__out ??= {};
-      w.__stdin ??= {};
-      const p = await window.kernel.spawn(n, o);
-      w.__stdin[p.pid] = p.stdin.getWriter();
-      w.__out[p.pid] = '';
-      void (async () => {
-        const dec = new TextDecoder();
-        const reader = p.stdout.getReader();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          w.__out[p.pid] += dec.decode(value, { stream: true });
-        }
-      })();
-      return p.pid;
-    },
-    [name, opts] as const,
-  );
+function start(name: string, opts: { args?: string[]; mounts?: Record<string, 'home' | 'tmp'> }): Promise<number> {
+  return startBackground(page, name, opts.args ?? [], { keepStdin: true, ...(opts.mounts !== undefined ? { mounts: opts.mounts } : {}) });
 }
 
 /** Writes a line to its stdin and waits for `answer` in its output. */
