@@ -21,6 +21,14 @@ export interface CapabilityHost {
    */
   onEnd(listener: (p: ProcessInfo, final: boolean) => void): void;
   /**
+   * Called when a migratable process's host ended parked (moved, or hibernated): it runs again
+   * from its snapshot, in a fresh host, and what a capability gave the old host (a canvas) is
+   * gone with it. Its pid, and what the kernel holds for it, stay.
+   */
+  onPark(listener: (pid: number, parked: ParkedProcess) => void): void;
+  /** Resumes a hibernated process: something was addressed to it (input in its window). */
+  wake(pid: number): void;
+  /**
    * Registers how this capability holds a process still so it can be ended between two steps
    * (an update restarts it into new code): `hold` answers `held` (it is at such a point and is
    * kept there), `busy` (not yet: it may be asked to stop at its next such point, and `hold` is
@@ -41,6 +49,16 @@ export interface CapabilityHost {
    * read from the structure that holds them; `kernel.resources()` reports them under `name`.
    */
   resources(name: string, count: () => Record<string, number>): void;
+}
+
+/** What a parked process left: its memory, and what each provider in its runtime kept (by provider name). */
+export interface ParkedProcess {
+  memory: Uint8Array;
+  providers: Record<string, unknown>;
+  /** Its module. */
+  info: ModuleInfo;
+  /** Brought back hibernated after a reload of the page: nothing of it is shown yet. */
+  restored?: boolean;
 }
 
 /** A capability: started once per kernel; what `start` returns is exposed as `kernel[name]`. */

@@ -1,3 +1,3 @@
 /** The capability contract: how bus, graphics and later capabilities plug into the kernel. */
 export { CallTable, type CallHandler, type Caller } from './calls';
-export type { CapabilityHost, KernelCapability } from './contract';
+export type { CapabilityHost, KernelCapability, ParkedProcess } from './contract';

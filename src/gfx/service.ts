@@ -4,7 +4,7 @@
  * page's main thread never touches a pixel; input reaches the module through a shared ring it
  * polls without blocking. The shell shows `windows()` and feeds `input()`.
  */
-import type { Caller, CapabilityHost, KernelCapability } from '../capability';
+import type { Caller, CapabilityHost, KernelCapability, ParkedProcess } from '../capability';
 import { KernelError, sharesMemory, type ModuleInfo } from '../common';
 import {
   EVENT_CAPACITY,
@@ -72,6 +72,8 @@ export interface GfxApi {
 
 interface Win extends GfxWindowInfo {
   ring: EventRing;
+  /** Its canvas was given away or shows a still frame: the next open gives it a fresh one. */
+  spent?: boolean;
   /** Set when the module sends frames (it could not be given the canvas): what shows them. */
   renderer?: ImageBitmapRenderingContext;
   /** A window of a process on another node: its input goes there. */
@@ -104,12 +106,13 @@ class Windows {
       this.outgoing.delete(p.pid);
     });
     host.onSpawn((pid, info) => this.spawned(pid, info));
+    host.onPark((pid, parked) => this.parked(pid, parked));
     host.resources('gfx', () => ({ windows: this.wins.size, canvasesAsked: this.manifestCanvas.size }));
   }
 
   api(): GfxApi {
     return {
-      windows: () => [...this.wins.values()].map(({ ring: _ring, renderer: _renderer, forward: _forward, ...w }) => ({ ...w })),
+      windows: () => [...this.wins.values()].map(({ ring: _ring, renderer: _renderer, forward: _forward, spent: _spent, ...w }) => ({ ...w })),
       input: (id, event) => this.input(id, event),
       close: (id) => this.close(id),
       share: (pid, sink) => this.share(pid, sink),
@@ -131,12 +134,35 @@ class Windows {
     this.create(pid, info.name, req.width, req.height, req.detach);
   }
 
+  /**
+   * A process parked (moved, or hibernated) with its window: the canvas went with its old host,
+   * so the window shows the last frame it presented, read from its memory, on a canvas of its
+   * own, until the process opens it again from its next host (ADR 0034).
+   */
+  private parked(pid: number, parked: ParkedProcess): void {
+    const still = stillFrame(parked);
+    const wins = [...this.wins.values()].filter((w) => w.pid === pid && w.forward === undefined && w.state === 'live');
+    const open = (parked.providers.gfx as { open?: unknown } | undefined)?.open === true;
+    if (parked.restored === true && open && wins.length === 0 && this.wins.size < MAX_WINDOWS) {
+      // Hibernated before a reload with its window open: the window comes back, waiting for it.
+      wins.push(this.create(pid, parked.info.name, still?.width ?? 1, still?.height ?? 1, canvasRequest(parked.info.manifest)?.detach ?? false));
+    }
+    for (const win of wins) {
+      const canvas = windowCanvas(win.id, still?.width ?? win.width, still?.height ?? win.height);
+      if (still !== undefined) canvas.getContext('2d')?.putImageData(still, 0, 0);
+      win.canvas = canvas;
+      win.width = canvas.width;
+      win.height = canvas.height;
+      win.state = 'waiting';
+      win.spent = true;
+      delete win.renderer;
+    }
+    if (wins.length > 0) this.host.emit(GfxEvents.windows);
+  }
+
   private create(pid: number, name: string, width: number, height: number, detach: boolean, remote?: { node: string; forward: (event: number[]) => void }): Win {
-    const canvas = document.createElement('canvas');
-    canvas.width = width;
-    canvas.height = height;
     const id = this.nextId++;
-    canvas.dataset.window = String(id);
+    const canvas = windowCanvas(id, width, height);
     const ring = new EventRing(allocateEventRing(EVENT_CAPACITY, EVENT_WORDS));
     const win: Win = { id, pid, name, width, height, detach, state: 'waiting', canvas, ring, ...remote };
     this.wins.set(id, win);
@@ -163,9 +189,16 @@ class Windows {
           ? this.create(caller.pid, caller.name, asked.width, asked.height, asked.detach)
           : this.create(caller.pid, caller.name, width, height, asked?.detach ?? false);
     } else if (width !== 0) {
-      win.canvas.width = win.width = width;
-      win.canvas.height = win.height = height;
+      win.width = width;
+      win.height = height;
     }
+    if (win.spent === true) {
+      // Reopened by a process moved or resumed: its old canvas cannot be given away again.
+      win.canvas = windowCanvas(win.id, win.width, win.height);
+      win.spent = false;
+    }
+    win.canvas.width = win.width;
+    win.canvas.height = win.height;
     win.state = 'live';
     this.host.emit(GfxEvents.windows);
     // Run here for another node (listed with that node): its frames are sent there.
@@ -180,9 +213,11 @@ class Windows {
       const renderer = win.canvas.getContext('bitmaprenderer');
       if (renderer === null) throw new KernelError('gfx/busy', `window ${win.id} has no bitmap renderer`);
       win.renderer = renderer;
+      win.spent = true;
       return { value: { id: win.id, width: win.width, height: win.height, events: win.ring.sab, ...(elsewhere ? { frames: true as const } : {}) }, transfer: [] };
     }
     const offscreen = win.canvas.transferControlToOffscreen();
+    win.spent = true;
     const value: OpenReply = { id: win.id, width: win.width, height: win.height, canvas: offscreen, events: win.ring.sab };
     return { value, transfer: [offscreen] };
   }
@@ -242,7 +277,17 @@ class Windows {
     if (!validSize(width, height)) throw new KernelError('gfx/bad-size', `not a canvas size: ${width} x ${height}`);
     if (this.wins.size >= MAX_WINDOWS) throw new KernelError('gfx/limit', `${MAX_WINDOWS} windows are open already`);
     const name = this.host.process(pid)?.name ?? `pid ${pid}`;
-    const win = this.create(pid, name, width, height, false, { node, forward: input });
+    // A process moved to that node with its window open: the window it had here shows its frames.
+    const kept = [...this.wins.values()].find((w) => w.pid === pid && w.state === 'waiting' && w.spent === true && w.forward === undefined);
+    const win = kept ?? this.create(pid, name, width, height, false, { node, forward: input });
+    if (kept !== undefined) {
+      kept.canvas = windowCanvas(kept.id, width, height);
+      kept.width = width;
+      kept.height = height;
+      kept.node = node;
+      kept.forward = input;
+      kept.spent = false;
+    }
     const renderer = win.canvas.getContext('bitmaprenderer');
     if (renderer !== null) win.renderer = renderer;
     win.state = 'live';
@@ -269,7 +314,13 @@ class Windows {
   private input(id: number, event: GfxEvent): boolean {
     const win = this.wins.get(id);
     if (win === undefined) return false;
-    if (win.forward === undefined) return win.ring.push(eventWords(event));
+    if (win.forward === undefined) {
+      const queued = win.ring.push(eventWords(event));
+      // What the person does to a hibernated process's window resumes it; it finds the event
+      // queued. Focus, hovering and resizing are queued only: a window that merely shows does not.
+      if (WAKING.has(event.type) && this.host.process(win.pid)?.state === 'hibernated') this.host.wake(win.pid);
+      return queued;
+    }
     win.forward(eventWords(event));
     return true;
   }
@@ -322,6 +373,30 @@ class Windows {
     }
     if (changed) this.host.emit(GfxEvents.windows);
   }
+}
+
+/** The events that resume a hibernated process: a press, a key, a turn of the wheel. */
+const WAKING: ReadonlySet<number> = new Set([EventType.pointerDown, EventType.keyDown, EventType.wheel]);
+
+/** A window's `<canvas>` of `width` x `height` pixels. */
+function windowCanvas(id: number, width: number, height: number): HTMLCanvasElement {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  canvas.dataset.window = String(id);
+  return canvas;
+}
+
+/** The last frame a parked process presented, from its memory; undefined if it kept none that fits. */
+function stillFrame(parked: ParkedProcess): ImageData | undefined {
+  const kept = parked.providers.gfx as { frame?: { ptr?: unknown; width?: unknown; height?: unknown } } | undefined;
+  const f = kept?.frame;
+  if (f === undefined || typeof f.ptr !== 'number' || typeof f.width !== 'number' || typeof f.height !== 'number' || !validSize(f.width, f.height)) return undefined;
+  const bytes = f.width * f.height * 4;
+  if (f.ptr < 0 || f.ptr + bytes > parked.memory.byteLength) return undefined;
+  const rgba = new Uint8ClampedArray(bytes);
+  rgba.set(parked.memory.subarray(f.ptr, f.ptr + bytes));
+  return new ImageData(rgba, f.width, f.height);
 }
 
 function eventWords(e: GfxEvent): number[] {

@@ -3,7 +3,7 @@
  * their guest calls through one call table, hands processes their shared memory, tells them of
  * spawns and exits, and keeps the log of refused attempts.
  */
-import { CallTable, type Caller, type CapabilityHost, type KernelCapability } from '../capability';
+import { CallTable, type Caller, type CapabilityHost, type KernelCapability, type ParkedProcess } from '../capability';
 import { KernelError, type ModuleInfo, type ProcessInfo } from '../common';
 import { KernelEvents, type DeniedAttempt } from './types';
 
@@ -15,6 +15,8 @@ export interface CapabilityKernel {
   kill(pid: number): Promise<void>;
   process(pid: number): ProcessInfo | undefined;
   emit(type: string): void;
+  /** Resumes `pid` if it is hibernated (input addressed to it). */
+  wake(pid: number): void;
 }
 
 /** The started capabilities and what they registered. */
@@ -25,6 +27,7 @@ export class Capabilities {
   readonly shared: Record<string, SharedArrayBuffer> = {};
   private readonly endListeners: Array<(p: ProcessInfo, final: boolean) => void> = [];
   private readonly spawnListeners: Array<(pid: number, info: ModuleInfo) => void> = [];
+  private readonly parkListeners: Array<(pid: number, parked: ParkedProcess) => void> = [];
   private readonly holders: Array<{ hold: (pid: number) => 'held' | 'busy' | 'none'; release: (pid: number) => void }> = [];
   private readonly deniedLog: DeniedAttempt[] = [];
   private readonly apis = new Map<string, unknown>();
@@ -39,6 +42,8 @@ export class Capabilities {
       },
       onEnd: (listener) => this.endListeners.push(listener),
       onSpawn: (listener) => this.spawnListeners.push(listener),
+      onPark: (listener) => this.parkListeners.push(listener),
+      wake: (pid) => kernel.wake(pid),
       onHold: (hold, release) => this.holders.push({ hold, release }),
       kill: (pid) => kernel.kill(pid),
       process: (pid) => kernel.process(pid),
@@ -73,6 +78,17 @@ export class Capabilities {
         listener(row, final);
       } catch (e) {
         console.error('a capability failed on process exit', e);
+      }
+    }
+  }
+
+  /** A process's host ended parked: it runs again from its snapshot, in a fresh host. */
+  parked(pid: number, parked: ParkedProcess): void {
+    for (const listener of this.parkListeners) {
+      try {
+        listener(pid, parked);
+      } catch (e) {
+        console.error('a capability failed on a parked process', e);
       }
     }
   }

@@ -8,6 +8,7 @@ import { BusArena, Ring, parseSnapshot, sleepUnthrottled, type Snapshot } from '
 import { SnapshotStore, type HibernatedRecord } from '../registry';
 import type { BusApi } from '../bus';
 import type { GfxApi } from '../gfx';
+import type { ParkedProcess } from '../capability';
 import { reopenSubscriptions } from './hibernate-subscriptions';
 import type { Lifecycle } from './lifecycle';
 import type { CheckedSpawn } from './spawn-options';
@@ -40,6 +41,8 @@ export interface HibernationDeps {
   busApi(): BusApi | undefined;
   /** How many windows the process has open. */
   windows(pid: number): number;
+  /** Tells the capabilities of a process parked before the reload (its window is shown again). */
+  parked(pid: number, parked: ParkedProcess): void;
   /** Before a resume takes a memory slot: room made by the policy (auto-hibernate.ts), if any. */
   makeRoom(lc: Lifecycle): Promise<void>;
 }
@@ -72,7 +75,6 @@ export class Hibernation {
 
   /** Parks the process, stores its snapshot, and wakes it again when its stdin has something for it. */
   async hibernate(lc: Lifecycle, opts: { deadlineMs: number; orRestart: boolean }): Promise<void> {
-    this.refuseWindows(lc);
     if (lc.row.mode !== 'worker' && lc.busSlots().length > 0) {
       throw new KernelError('migrate/unsupported', 'a process with bus subscriptions is parked in the worker mode only for now', { mode: lc.row.mode });
     }
@@ -98,6 +100,7 @@ export class Hibernation {
       hibernatedAt: Date.now(),
       memoryBytes: snap.memory.byteLength,
       subscriptions: this.deps.busApi()?.held(lc.row.pid) ?? [],
+      ...(this.deps.windows(lc.row.pid) > 0 ? { window: true } : {}),
     };
     try {
       await (await this.store).put(record, snap);
@@ -163,7 +166,6 @@ export class Hibernation {
     if (lc.row.mode === 'remote') {
       throw new KernelError('migrate/unsupported', `process ${lc.row.pid} runs on another node: it cannot be parked from here`, { pid: lc.row.pid });
     }
-    this.refuseWindows(lc);
     if (!lc.ready.info.command && mode !== 'worker') {
       throw new KernelError('migrate/unsupported', 'a service instance runs in the worker mode only', { mode });
     }
@@ -188,16 +190,6 @@ export class Hibernation {
     if (lc.row.mode !== mode) {
       throw new KernelError('migrate/failed', `process ${lc.row.pid} could not start in "${mode}": it carries on in "${lc.row.mode}"`, { pid: lc.row.pid, mode, rolledBack: true });
     }
-  }
-
-  /**
-   * A window's canvas was handed to the worker that draws in it, once (a canvas gives its control
-   * away only once): a fresh host could not draw there, so a process with a window stays (ADR 0028).
-   */
-  private refuseWindows(lc: Lifecycle): void {
-    const windows = this.deps.windows(lc.row.pid);
-    if (windows === 0) return;
-    throw new KernelError('migrate/unsupported', `process ${lc.row.pid} has a window open: a process drawing in a window is not moved or hibernated yet`, { pid: lc.row.pid, windows });
   }
 
   /**
@@ -228,9 +220,18 @@ export class Hibernation {
       this.stored.add(rec.pid);
       // Before it waits for input: its subscriptions' inboxes are among what wakes it.
       await reopenSubscriptions(store, rec, info, this.deps.busApi()).catch(() => {});
+      if (rec.window === true) await this.reshowWindow(store, rec.pid, info).catch(() => {});
       this.wakeOnInput(this.deps.process(rec.pid));
     }
     return top;
+  }
+
+  /** A process hibernated with a window open, brought back after a reload: its window again, with its last frame. */
+  private async reshowWindow(store: SnapshotStore, pid: number, info: ModuleInfo): Promise<void> {
+    const stored = await store.snapshot(pid);
+    if (stored === undefined) return;
+    const snap = parseSnapshot(stored);
+    this.deps.parked(pid, { memory: snap.memory, providers: snap.providers, info, restored: true });
   }
 
   close(): void {

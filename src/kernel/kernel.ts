@@ -113,6 +113,7 @@ export class Kernel extends EventTarget implements KernelApi {
       bus: () => this.caps.shared.bus,
       busApi: () => this.caps.shared.bus && this.bus,
       windows: (pid) => windowsOf(() => this.gfx, pid),
+      parked: (pid, parked) => this.caps.parked(pid, parked),
       makeRoom: (lc) => this.auto.makeRoom(spaceOf(lc.row.mode), 1, lc.row.pid),
     });
     this.auto = new AutoHibernate({ processes: () => this.procs.values(), slots: this.slots, hibernate: (lc, o) => this.hibernation.hibernate(lc, o) });
@@ -122,7 +123,15 @@ export class Kernel extends EventTarget implements KernelApi {
       const top = await this.hibernation.restoreAll().catch(() => 0);
       this.nextPid = Math.max(this.nextPid, top + 1);
     });
-    this.caps = new Capabilities({ kill: (pid) => this.kill(pid), process: (pid) => this.procs.get(pid)?.row, emit: (type) => this.emit(type) });
+    this.caps = new Capabilities({
+      kill: (pid) => this.kill(pid),
+      process: (pid) => this.procs.get(pid)?.row,
+      emit: (type) => this.emit(type),
+      wake: (pid) => {
+        const lc = this.procs.get(pid);
+        if (lc?.row.state === 'hibernated') void this.hibernation.resume(lc).catch(() => {});
+      },
+    });
     registerKernelCalls(this.caps.calls, {
       modules: () => this.modules(),
       processes: () => this.processes(),

@@ -407,12 +407,14 @@ export class Lifecycle {
     this.slot = undefined;
     if (slot !== undefined) this.deps.slots.release(slot.space, slot.live);
     // Parked, not ended: its streams, pid and subscriptions stay; it waits to be resumed.
-    const parkedBytes = this.migration.endedParked();
-    if (parkedBytes !== undefined && !this.stopping && !this.restarting) {
+    const parked = this.migration.endedParked();
+    if (parked !== undefined && !this.stopping && !this.restarting) {
+      // What the old host held (a window's canvas) goes back to the capabilities.
+      this.deps.caps.parked(row.pid, { memory: parked.memory, providers: parked.providers, info: this.ready.info });
       // A move starts it again at once (its row stays `switching`); a hibernation waits.
       if (row.state !== 'switching') {
         row.state = 'hibernated';
-        row.snapshotBytes = parkedBytes;
+        row.snapshotBytes = parked.memory.byteLength;
         this.deps.changed(row, 'requested');
       }
       return;

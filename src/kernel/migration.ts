@@ -89,8 +89,8 @@ export class Migration {
     return { value: null };
   }
 
-  /** The memory bytes of the snapshot when the host that just ended had parked (once); undefined: it did not park. */
-  endedParked(): number | undefined {
+  /** The snapshot when the host that just ended had parked (once); undefined: it did not park. */
+  endedParked(): Snapshot | undefined {
     const s = this.snapshot;
     this.snapshot = undefined;
     this.control = undefined;
@@ -98,7 +98,7 @@ export class Migration {
     const w = this.waiting;
     this.waiting = undefined;
     w?.ok(s);
-    return s.memory.byteLength;
+    return s;
   }
 
   /**

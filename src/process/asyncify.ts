@@ -116,6 +116,11 @@ export class Parkable implements ParkHooks {
     return this.unwind(where);
   }
 
+  rewound(): void {
+    const ax = this.asyncify();
+    if (ax.asyncify_get_state() === STATE.rewinding) ax.asyncify_stop_rewind();
+  }
+
   keep(provider: string, capture: () => unknown): void {
     this.keepers.set(provider, capture);
   }

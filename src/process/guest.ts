@@ -92,6 +92,11 @@ function directCalls(m: StartMessage): DirectCalls | undefined {
 export interface ParkHooks {
   shouldPark(): boolean;
   park(where: string): number;
+  /**
+   * Called first by a blocking import that is not a plain function (a JSPI `Suspending`, which
+   * cannot be wrapped): a resume's rewind that has reached the call it was parked in ends here.
+   */
+  rewound(): void;
   keep(provider: string, capture: () => unknown): void;
   /** What `provider` kept, in the snapshot this start resumes (undefined on a first start). */
   kept(provider: string): unknown;

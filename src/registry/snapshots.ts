@@ -22,6 +22,8 @@ export interface HibernatedRecord {
   memoryBytes?: number;
   /** Its bus subscriptions (their slots in the bus of the page that stored it), to open anew after a reload. */
   subscriptions?: Array<{ slot: number; pattern: string }>;
+  /** It had a window open: after a reload the window is shown again with its last frame (ADR 0034). */
+  window?: boolean;
 }
 
 interface SnapshotSchema extends DBSchema {

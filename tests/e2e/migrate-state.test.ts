@@ -127,15 +127,15 @@ describe('bus subscriptions', () => {
   });
 });
 
-describe('refusals', () => {
-  it('a process drawing in a window is neither moved nor hibernated (migrate/unsupported); it goes on drawing', async () => {
+describe('parked in a present, and between calls', () => {
+  it('a process presenting flat out is parked at its next present: moved, it goes on drawing (ADR 0034)', async () => {
     const pid = await start('gfx-probe', { args: ['flood', '64', '48'] });
     await page.waitForFunction((p) => window.kernel.gfx.windows().some((w) => w.pid === p), pid);
     await waitOutput(page, pid, 'frames ');
-    expect(await codeOf("(k, pid) => k.setMode(pid, 'worker', { deadlineMs: 500 })", pid)).toBe('migrate/unsupported');
-    expect(await codeOf("(k, pid) => k.setMode(pid, 'iframe', { deadlineMs: 500 })", pid)).toBe('migrate/unsupported');
-    expect(await codeOf('(k, pid) => k.hibernate(pid, { deadlineMs: 500, orRestart: true })', pid)).toBe('migrate/unsupported');
-    expect((await row(pid))?.state).toBe('running');
+    await page.evaluate((p) => window.kernel.setMode(p, 'worker', { deadlineMs: 5_000 }), pid);
+    await page.evaluate((p) => window.kernel.setMode(p, 'iframe', { deadlineMs: 5_000 }), pid);
+    expect(await row(pid)).toMatchObject({ state: 'running', mode: 'iframe' });
+    expect(await page.evaluate((p) => window.kernel.gfx.windows().filter((w) => w.pid === p).length, pid)).toBe(1);
     const frames = (await page.evaluate((p) => (window as unknown as { __out: Record<number, string> }).__out[p] ?? '', pid)).split('frames ').length;
     await page.waitForFunction(([p, n]) => ((window as unknown as { __out: Record<number, string> }).__out[p] ?? '').split('frames ').length > n, [pid, frames] as const);
     await page.evaluate((p) => window.kernel.kill(p), pid);

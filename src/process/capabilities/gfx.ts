@@ -40,6 +40,10 @@ export function gfxImports(ctx: GuestContext): GuestImports {
     return { gfx_open: nosys, gfx_present: nosys, gfx_close: nosys, input_poll: nosys };
   }
   const g = new Graphics(ctx);
+  // A migratable process parked with a window (ADR 0034): the frame it showed, where its memory
+  // holds it, for the window to show while it has no host; its next host opens the window again.
+  ctx.parking?.keep('gfx', () => g.capture());
+  g.restore(ctx.parking?.kept('gfx'));
   return {
     gfx_open: ctx.suspending((w, h) => g.open((w ?? 0) >>> 0, (h ?? 0) >>> 0)),
     gfx_present: ctx.suspending((ptr, w, h) => g.present((ptr ?? 0) >>> 0, (w ?? 0) >>> 0, (h ?? 0) >>> 0)),
@@ -48,12 +52,35 @@ export function gfxImports(ctx: GuestContext): GuestImports {
   };
 }
 
+/** What a parked process's graphics keep (`ParkHooks.keep('gfx')`): the last frame shown, in its memory. */
+export interface KeptGraphics {
+  /** The window was open (the next present opens it again). */
+  open: boolean;
+  /** The person closed its detachable window: presents fail with -EPIPE until it opens one. */
+  closed: boolean;
+  /** The last frame presented: its place in memory and its size. */
+  frame?: { ptr: number; width: number; height: number };
+}
+
 class Graphics {
   private held: Held | undefined;
   /** Events of a window closed under the module, still to be polled (its `close` event). */
   private leftover: EventRing | undefined;
+  /** Resumed after the person closed its window (the ring of its `close` event stayed behind). */
+  private closedBefore = false;
+  private lastFrame: { ptr: number; width: number; height: number } | undefined;
 
   constructor(private readonly ctx: GuestContext) {}
+
+  capture(): KeptGraphics {
+    const open = this.live() !== undefined;
+    return { open, closed: !open && (this.leftover !== undefined || this.closedBefore), ...(this.lastFrame !== undefined ? { frame: this.lastFrame } : {}) };
+  }
+
+  restore(kept: unknown): void {
+    if (typeof kept !== 'object' || kept === null) return;
+    this.closedBefore = (kept as KeptGraphics).closed === true;
+  }
 
   async open(width: number, height: number): Promise<number> {
     const held = this.live();
@@ -69,6 +96,7 @@ class Graphics {
       const reply = await this.ctx.call(GfxCall.open, args);
       this.held = accept(reply, this.ctx.relayed);
       this.leftover = undefined;
+      this.closedBefore = false;
       return 0;
     } catch (e) {
       return -errnoOf(e);
@@ -76,10 +104,12 @@ class Graphics {
   }
 
   async present(ptr: number, width: number, height: number): Promise<number> {
+    // Resumed in this present: it runs again, drawing the same frame into the window reopened here.
+    this.ctx.parking?.rewound();
     if (!validSize(width, height)) return -Errno.INVAL;
     let held = this.live();
     if (held === undefined) {
-      if (this.leftover !== undefined) {
+      if (this.leftover !== undefined || this.closedBefore) {
         // The person closed the window: say so, slowly enough that a loop ignoring it idles.
         await new Promise((ok) => setTimeout(ok, CLOSED_WAIT_MS));
         return -Errno.PIPE;
@@ -97,6 +127,9 @@ class Graphics {
       const args: FrameArgs = { id: held.id, bitmap };
       this.ctx.notify(GfxCall.frame, args, [bitmap]);
     }
+    this.lastFrame = { ptr, width, height };
+    // A safe point (ADR 0034): parked with this frame on the screen, before waiting for the next.
+    if (this.ctx.parking?.shouldPark() === true) return this.ctx.parking.park('gfx_present');
     await nextFrame();
     return 0;
   }
