@@ -45,6 +45,8 @@ export interface GfxWindowInfo {
   canvas: HTMLCanvasElement;
   /** The node its process runs on, for a window shown here of a process on another node. */
   node?: string;
+  /** Its process is hibernated: the window shows its last frame; a press, a key or the wheel resumes it. */
+  asleep?: boolean;
 }
 
 /** `kernel.gfx`: the windows modules draw into. */
@@ -112,7 +114,11 @@ class Windows {
 
   api(): GfxApi {
     return {
-      windows: () => [...this.wins.values()].map(({ ring: _ring, renderer: _renderer, forward: _forward, spent: _spent, ...w }) => ({ ...w })),
+      windows: () =>
+        [...this.wins.values()].map(({ ring: _ring, renderer: _renderer, forward, spent: _spent, ...w }) => ({
+          ...w,
+          ...(forward === undefined && this.host.process(w.pid)?.state === 'hibernated' ? { asleep: true } : {}),
+        })),
       input: (id, event) => this.input(id, event),
       close: (id) => this.close(id),
       share: (pid, sink) => this.share(pid, sink),

@@ -409,14 +409,15 @@ export class Lifecycle {
     // Parked, not ended: its streams, pid and subscriptions stay; it waits to be resumed.
     const parked = this.migration.endedParked();
     if (parked !== undefined && !this.stopping && !this.restarting) {
-      // What the old host held (a window's canvas) goes back to the capabilities.
-      this.deps.caps.parked(row.pid, { memory: parked.memory, providers: parked.providers, info: this.ready.info });
       // A move starts it again at once (its row stays `switching`); a hibernation waits.
-      if (row.state !== 'switching') {
+      const hibernated = row.state !== 'switching';
+      if (hibernated) {
         row.state = 'hibernated';
         row.snapshotBytes = parked.memory.byteLength;
-        this.deps.changed(row, 'requested');
       }
+      // What the old host held (a window's canvas) goes back to the capabilities.
+      this.deps.caps.parked(row.pid, { memory: parked.memory, providers: parked.providers, info: this.ready.info });
+      if (hibernated) this.deps.changed(row, 'requested');
       return;
     }
     // A move whose target could not start: back where it was, from the same snapshot.

@@ -63,6 +63,9 @@ const STYLES: CSSResult = css`
     white-space: nowrap;
     color: var(--muted, #98a2ae);
   }
+  webmk-gfx-window .gfx-asleep {
+    font-style: italic;
+  }
   webmk-gfx-window .gfx-bar button.close {
     cursor: pointer;
   }

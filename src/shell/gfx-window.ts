@@ -108,6 +108,8 @@ export class GfxWindow extends LitElement {
         <span class="gfx-meta"
           >pid ${win.pid} · ${win.width}×${win.height}${win.node !== undefined
             ? html` · <span class="gfx-node" title=${`It runs on node ${win.node}: its frames come over the link, input goes back`}>on ${win.node.slice(0, 8)}</span>`
+            : nothing}${win.asleep === true
+            ? html` · <span class="gfx-asleep" title="Hibernated: it shows its last frame. A click, a key or the wheel here resumes it.">asleep</span>`
             : nothing}</span
         >
         <button

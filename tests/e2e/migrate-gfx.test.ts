@@ -133,7 +133,8 @@ describe('a graphics module moved while it draws', () => {
     await page.evaluate((p) => window.kernel.hibernate(p), pid);
     expect(await row(pid)).toMatchObject({ state: 'hibernated' });
     const win = await page.evaluate((p) => window.kernel.gfx.windows().find((w) => w.pid === p), pid);
-    expect(win).toMatchObject({ state: 'waiting', width: 160, height: 120 });
+    expect(win).toMatchObject({ state: 'waiting', width: 160, height: 120, asleep: true });
+    await expect(page.locator(`webmk-gfx-window[data-pid="${pid}"] .gfx-asleep`).textContent()).resolves.toBe('asleep');
     // Its last frame, shown with no worker behind it.
     await shows(pid, 'green');
     expect(await row(pid)).toMatchObject({ state: 'hibernated' });
@@ -141,6 +142,7 @@ describe('a graphics module moved while it draws', () => {
     expect(f2).toBeGreaterThan(f1);
     expect(await row(pid)).toMatchObject({ state: 'running' });
     await shows(pid, 'blue');
+    expect(await page.locator(`webmk-gfx-window[data-pid="${pid}"] .gfx-asleep`).count()).toBe(0);
   });
 
   it('hibernated across a reload: its window comes back with the last frame, and a click resumes it', async () => {
