@@ -106,10 +106,10 @@ export class GfxWindow extends LitElement {
       >
         <span class="gfx-title">${win.name}</span>
         <span class="gfx-meta"
-          >pid ${win.pid} · ${win.width}×${win.height}${win.node !== undefined
-            ? html` · <span class="gfx-node" title=${`It runs on node ${win.node}: its frames come over the link, input goes back`}>on ${win.node.slice(0, 8)}</span>`
-            : nothing}${win.asleep === true
+          >pid ${win.pid}${win.asleep === true
             ? html` · <span class="gfx-asleep" title="Hibernated: it shows its last frame. A click, a key or the wheel here resumes it.">asleep</span>`
+            : nothing} · ${win.width}×${win.height}${win.node !== undefined
+            ? html` · <span class="gfx-node" title=${`It runs on node ${win.node}: its frames come over the link, input goes back`}>on ${win.node.slice(0, 8)}</span>`
             : nothing}</span
         >
         <button
