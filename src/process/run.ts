@@ -9,7 +9,7 @@ import { Parkable, isInstrumented } from './asyncify';
 import { isLinkedNamespace, linkedImport } from './capabilities/linked';
 import { ExtismHost, ExtismFault, type HttpAnswer } from './extism';
 import { ProcessKilled, createGuestContext, type DirectCalls, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
-import { EXTISM_ENV, serveLoop } from './serve';
+import { CallExpired, EXTISM_ENV, serveLoop } from './serve';
 import { runScript } from './script';
 import { createWasiProcess, WASIProcExit, type WasiProcess } from './wasi';
 
@@ -31,8 +31,11 @@ export function runProcess(
   const watched0 = m.watch === undefined ? undefined : watcher(new WatchWriter(m.watch), m.refuseAfterMs);
   // Where nothing can terminate the module (the page), every host call first checks that the
   // kernel has not ended it: a killed process stops at its next call.
-  const watch = m.suspend === true ? stopsWhenKilled(killedFlag(m.syscall), watched0) : watched0;
   const suspend = m.suspend === true;
+  // A service on the page: no timer runs while its call computes, so the call's deadline is
+  // checked at each host call it makes, and at its return (ADR 0032).
+  const pageCall = suspend && m.serve === true ? { until: Infinity } : undefined;
+  const watch = suspend ? stopsWhenKilled(killedFlag(m.syscall), watched0, pageCall) : watched0;
   // A migratable module in a realm that may block: its blocking reads are safe points (ADR 0019).
   const parkable = m.migrate !== undefined && !suspend && m.serve !== true && isInstrumented(module) ? new Parkable(m.migrate, m.stdin) : undefined;
   const { ctx, settle } = createGuestContext(m, post, () => memory, watch, parkable);
@@ -83,7 +86,7 @@ export function runProcess(
       startFailure,
       trapped: (e, mem) => trapped(e, mem, m.maxPages),
       ...(watch !== undefined ? { watch } : {}),
-      ...(ctx.direct !== undefined ? { deadline: ctx.direct } : {}),
+      ...(ctx.direct !== undefined ? { deadline: ctx.direct } : pageCall !== undefined ? { deadline: pageCall, promising: true } : {}),
       // A migratable service parks between two calls (ADR 0028).
       ...(m.migrate !== undefined && !suspend && isInstrumented(module)
         ? { migrate: m.migrate, parked: (snap: Snapshot) => ctx.notify(PARK_CALL, snap, [snap.memory.buffer]) }
@@ -252,10 +255,11 @@ function watched(f: (...args: unknown[]) => unknown, watch: Watch | undefined): 
   }) as WebAssembly.ExportValue;
 }
 
-function stopsWhenKilled(killed: () => boolean, inner: Watch | undefined): Watch {
+function stopsWhenKilled(killed: () => boolean, inner: Watch | undefined, call: { until: number } | undefined): Watch {
   return {
     enter: () => {
       if (killed()) throw new ProcessKilled('the process was killed');
+      if (call !== undefined && performance.timeOrigin + performance.now() > call.until) throw new CallExpired('the call passed its deadline');
       inner?.enter();
     },
     leave: () => inner?.leave(),
