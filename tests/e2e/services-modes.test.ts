@@ -33,12 +33,15 @@ function call(module: string, fn: string, input?: string | number[], opts?: { ti
   );
 }
 
+/** The services of these tests, each allowed to call the others. */
+const SERVICES = ['plugin-b', 'loop-b', 'svc-iframe', 'svc-inpage'];
+
 /**
  * Installs fixture `from` as `name`, configured to run in `mode`: its code as built, its manifest
- * asking for what the mode needs (run:inpage) and for call:plugin-b, all granted.
+ * asking for what the mode needs (run:inpage) and to call the others, all granted.
  */
-async function installIn(name: string, from: string, mode: 'iframe' | 'inpage'): Promise<void> {
-  const manifest = { name, version: '1.0.0', description: 'test', permissions: { call: ['plugin-b'], run: ['inpage'] } };
+async function installIn(name: string, from: string, mode: 'worker' | 'iframe' | 'inpage'): Promise<void> {
+  const manifest = { name, version: '1.0.0', description: 'test', permissions: { call: SERVICES, run: ['inpage'] } };
   await page.evaluate(
     async ([n, bytes, m]) => {
       await window.kernel.install(new Uint8Array(bytes), { name: n, grant: 'all' });
@@ -58,6 +61,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   page = await openApp(browser.context, server.url);
   await installWith(page, 'plugin-b', 'all');
+  await installIn('loop-b', 'plugin-b', 'worker');
 }, 60_000);
 
 afterAll(async () => {
@@ -169,6 +173,48 @@ describe('a call past its deadline on the page (inpage)', () => {
     expect(await call(svc, 'grind', '400000000', { timeoutMs: 20 })).toMatchObject({ ok: false, code: 'kernel/timeout' });
     expect(await call(svc, 'count')).toMatchObject({ ok: true, text: '1' });
     expect(await call(svc, 'grind', '1000', { timeoutMs: 20_000 })).toMatchObject({ ok: true, text: 'done' });
+  });
+});
+
+describe('services calling services across modes', () => {
+  it('a service on the page and one in the container call each other, blocking or suspended', async () => {
+    expect(await call('svc-inpage', 'relay', 'svc-iframe upper page to frame')).toMatchObject({ ok: true, text: 'PAGE TO FRAME' });
+    expect(await call('svc-iframe', 'relay', 'svc-inpage upper frame to page')).toMatchObject({ ok: true, text: 'FRAME TO PAGE' });
+  });
+
+  it('refuses a loop through them at once with service/call-loop (EDEADLK, 16), and all stay usable', async () => {
+    // svc-X -> loop-b (a worker) -> svc-X; and svc-iframe -> svc-inpage -> svc-iframe.
+    expect(await call('svc-iframe', 'relay', 'loop-b relay svc-iframe echo x')).toMatchObject({ ok: true, text: 'errno 16' });
+    expect(await call('svc-inpage', 'relay', 'loop-b relay svc-inpage echo x')).toMatchObject({ ok: true, text: 'errno 16' });
+    expect(await call('svc-iframe', 'relay', 'svc-inpage relay svc-iframe echo x')).toMatchObject({ ok: true, text: 'errno 16' });
+    for (const s of ['svc-iframe', 'svc-inpage', 'loop-b']) expect(await call(s, 'echo', s)).toMatchObject({ ok: true, text: s });
+  });
+
+  it('a call suspended on the page in a nested call is refused kernel/timeout at its deadline, and the instance restarted', async () => {
+    expect(await call('svc-inpage', 'count')).toMatchObject({ ok: true });
+    // loop-b spins; the page's own call passes its deadline while it waits, suspended.
+    expect(await call('svc-inpage', 'relay', 'loop-b spin x', { timeoutMs: 400 })).toMatchObject({ ok: false, code: 'kernel/timeout' });
+    expect(await call('svc-inpage', 'count')).toMatchObject({ ok: true, text: '1' });
+  });
+});
+
+describe('a service in the container killed mid-call', () => {
+  it('fails its running and queued calls with service/error; the next call starts a new process', async () => {
+    await installIn('kill-iframe', 'plugin', 'iframe');
+    expect(await call('kill-iframe', 'count')).toMatchObject({ ok: true, text: '1' });
+    const r = await page.evaluate(async () => {
+      const k = window.kernel;
+      const pid = k.processes().find((p) => p.name === 'kill-iframe' && p.state !== 'exited')?.pid ?? -1;
+      const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code: string }) => e.code);
+      const spin = code(k.call('kill-iframe', 'spin', '', { timeoutMs: 20_000 }));
+      const queued = code(k.call('kill-iframe', 'count', '', { timeoutMs: 20_000 }));
+      await new Promise((ok) => setTimeout(ok, 200));
+      await k.kill(pid);
+      const codes = [await spin, await queued];
+      const next = new TextDecoder().decode(await k.call('kill-iframe', 'count'));
+      return { codes, next };
+    });
+    expect(r).toEqual({ codes: ['service/error', 'service/error'], next: '1' });
   });
 });
 
