@@ -28,7 +28,15 @@ const isSize = (x: unknown): boolean => isInt(x) && x >= 16 && x <= 2 ** 30 && (
 const isConfig = (x: unknown): boolean => typeof x === 'object' && x !== null && Object.values(x).every((v) => typeof v === 'string');
 const isLimits = (x: unknown): boolean => {
   const l = x as Record<string, unknown> | null;
-  return typeof l === 'object' && l !== null && (l.maxBytes === undefined || isInt(l.maxBytes)) && (l.maxVarBytes === undefined || isInt(l.maxVarBytes));
+  const linked = l?.linked;
+  const isLinked = (x: unknown): boolean => typeof x === 'object' && x !== null && typeof (x as { name?: unknown }).name === 'string' && (x as { bytes?: unknown }).bytes instanceof Uint8Array;
+  return (
+    typeof l === 'object' &&
+    l !== null &&
+    (l.maxBytes === undefined || isInt(l.maxBytes)) &&
+    (l.maxVarBytes === undefined || isInt(l.maxVarBytes)) &&
+    (linked === undefined || (Array.isArray(linked) && linked.every(isLinked)))
+  );
 };
 /** The errors a service call may end with, from a frame: anything else it names becomes `service/error`. */
 const SERVE_CODES: readonly string[] = ['service/error', 'service/no-such-function', 'service/host-not-allowed', 'service/memory-exceeded'];

@@ -89,8 +89,8 @@ export interface FrameStart {
   serve?: boolean;
   /** A service's config values (Extism's `config_get`). */
   serviceConfig?: Record<string, string>;
-  /** A service's Extism limits (linked modules do not cross into the frame). */
-  extism?: { maxBytes?: number; maxVarBytes?: number };
+  /** A service's Extism limits, and the bytes of the modules linked into it by name (the frame compiles them). */
+  extism?: { maxBytes?: number; maxVarBytes?: number; linked?: Array<{ name: string; bytes: Uint8Array }> };
 }
 
 export interface FrameBoot {

@@ -500,10 +500,6 @@ export class Kernel extends EventTarget implements KernelApi {
       throw new KernelError('kernel/unsupported', 'a service runs in the worker, iframe or inpage mode, not "remote"', { name, mode: o.mode });
     }
     const serving: Ready = await pluginReady({ ...ready, o: { ...o, restart: o.restart ?? SERVICE_RESTART } }, this.catalog);
-    // A compiled module cannot be posted into the container frame, and linked ones go as modules.
-    if (o.mode === 'iframe' && (serving.serve?.extism?.linked?.length ?? 0) > 0) {
-      throw new KernelError('kernel/unsupported', `"${name}" links other wasm files: a plugin that does runs in the worker or inpage mode for now`, { name, mode: o.mode });
-    }
     return this.pacer.run(() => {
       this.checkSlots([serving]);
       const p = this.launch(serving, {});

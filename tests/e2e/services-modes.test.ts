@@ -40,8 +40,8 @@ const SERVICES = ['plugin-b', 'loop-b', 'svc-iframe', 'svc-inpage'];
  * Installs fixture `from` as `name`, configured to run in `mode`: its code as built, its manifest
  * asking for what the mode needs (run:inpage) and to call the others, all granted.
  */
-async function installIn(name: string, from: string, mode: 'worker' | 'iframe' | 'inpage'): Promise<void> {
-  const manifest = { name, version: '1.0.0', description: 'test', permissions: { call: SERVICES, run: ['inpage'] } };
+async function installIn(name: string, from: string, mode: 'worker' | 'iframe' | 'inpage', service?: unknown): Promise<void> {
+  const manifest = { name, version: '1.0.0', description: 'test', permissions: { call: SERVICES, run: ['inpage'] }, ...(service !== undefined ? { service } : {}) };
   await page.evaluate(
     async ([n, bytes, m]) => {
       await window.kernel.install(new Uint8Array(bytes), { name: n, grant: 'all' });
@@ -62,6 +62,7 @@ beforeAll(async () => {
   page = await openApp(browser.context, server.url);
   await installWith(page, 'plugin-b', 'all');
   await installIn('loop-b', 'plugin-b', 'worker');
+  await page.evaluate(async (bytes) => void (await window.kernel.install(new Uint8Array(bytes), { name: 'mathlib' })), moduleBytes('mathlib'));
 }, 60_000);
 
 afterAll(async () => {
@@ -96,6 +97,13 @@ for (const mode of ['iframe', 'inpage'] as const) {
       expect(await call(`vowels-${mode}`, 'count_vowels', 'Hello, World!')).toMatchObject({ ok: true, text: '{"count": 3, "total": 3, "vowels": "aeiouAEIOU"}' });
       expect(await call(`vowels-${mode}`, 'count_vowels', 'aaa')).toMatchObject({ ok: true, text: '{"count": 3, "total": 6, "vowels": "aeiouAEIOU"}' });
       expect((await live(`vowels-${mode}`))?.mode).toBe(mode);
+    });
+
+    it('links the wasm files its manifest names (calc links mathlib as math)', async () => {
+      await installIn(`calc-${mode}`, 'calc', mode, { wasm: [{ name: 'math', module: 'mathlib' }] });
+      expect(await call(`calc-${mode}`, 'sum', '2 3')).toMatchObject({ ok: true, text: '5' });
+      expect(await call(`calc-${mode}`, 'product', '-4 5')).toMatchObject({ ok: true, text: '-20' });
+      expect((await live(`calc-${mode}`))?.mode).toBe(mode);
     });
 
     it('reports error_set as service/error with its message, and an unknown function as service/no-such-function; it stays usable', async () => {

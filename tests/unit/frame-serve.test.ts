@@ -40,6 +40,9 @@ describe('serve, page to frame', () => {
     expect(code(() => parseToFrame({ ...start, serve: 'yes' }))).toBe('ipc/malformed');
     expect(code(() => parseToFrame({ ...start, serve: true, serviceConfig: { a: 1 } }))).toBe('ipc/malformed');
     expect(code(() => parseToFrame({ ...start, serve: true, extism: { maxBytes: 'all' } }))).toBe('ipc/malformed');
+    expect(code(() => parseToFrame({ ...start, serve: true, extism: { linked: [{ name: 'math', bytes: new Uint8Array(8) }] } }))).toBe('accepted');
+    expect(code(() => parseToFrame({ ...start, serve: true, extism: { linked: [{ name: 'math' }] } }))).toBe('ipc/malformed');
+    expect(code(() => parseToFrame({ ...start, serve: true, extism: { linked: { name: 'math', bytes: new Uint8Array(8) } } }))).toBe('ipc/malformed');
   });
 });
 

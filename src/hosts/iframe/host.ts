@@ -394,8 +394,14 @@ export class IframeHost implements Host {
   }
 }
 
-/** A service's Extism limits, for the frame (its linked modules cannot cross: the kernel refuses such a plugin here). */
-function limits(req: HostStart): { maxBytes?: number; maxVarBytes?: number } {
+/** A service's Extism limits, and its linked modules as bytes (a compiled module cannot be posted into the frame). */
+function limits(req: HostStart): NonNullable<FrameStart['extism']> {
   const e = req.extism;
-  return { ...(e?.maxBytes !== undefined ? { maxBytes: e.maxBytes } : {}), ...(e?.maxVarBytes !== undefined ? { maxVarBytes: e.maxVarBytes } : {}) };
+  // One without bytes is left out: the plugin then fails to link in the frame, a failed start.
+  const linked = (e?.linked ?? []).flatMap((l) => (l.bytes !== undefined ? [{ name: l.name, bytes: l.bytes }] : []));
+  return {
+    ...(e?.maxBytes !== undefined ? { maxBytes: e.maxBytes } : {}),
+    ...(e?.maxVarBytes !== undefined ? { maxVarBytes: e.maxVarBytes } : {}),
+    ...(linked.length > 0 ? { linked } : {}),
+  };
 }

@@ -116,6 +116,9 @@ class OutPump {
   }
 }
 
+/** An Extism plugin's linked modules, compiled in the frame. */
+export type Linked = Array<{ name: string; module: WebAssembly.Module }>;
+
 /** A process of the frame, from start to exit. */
 export class FrameProcess {
   private readonly stdin: Ring;
@@ -143,6 +146,7 @@ export class FrameProcess {
     readonly start: FrameStart,
     /** The compiled module, or a JS module's blob: URL. */
     module: WebAssembly.Module | string,
+    linked: Linked,
     private readonly workers: FrameWorkers,
     private readonly post: Post,
     private readonly onEnd: () => void,
@@ -186,7 +190,7 @@ export class FrameProcess {
       relayed: true,
       ...(watch !== undefined ? { watch } : {}),
       ...(this.control !== undefined ? { migrate: { control: this.control.sab, ...(start.migrate?.resume !== undefined ? { resume: start.migrate.resume } : {}) } } : {}),
-      ...(start.serve === true ? { serve: true, serviceConfig: start.serviceConfig ?? {}, ...(start.extism !== undefined ? { extism: start.extism } : {}) } : {}),
+      ...(start.serve === true ? { serve: true, serviceConfig: start.serviceConfig ?? {}, extism: { ...limitsOf(start), ...(linked.length > 0 ? { linked } : {}) } } : {}),
     };
     this.worker.postMessage(msg);
   }
@@ -410,4 +414,10 @@ export class FrameProcess {
       this.onEnd();
     });
   }
+}
+
+/** A service start's Extism limits (its linked modules go compiled, beside). */
+function limitsOf(start: FrameStart): { maxBytes?: number; maxVarBytes?: number } {
+  const e = start.extism;
+  return { ...(e?.maxBytes !== undefined ? { maxBytes: e.maxBytes } : {}), ...(e?.maxVarBytes !== undefined ? { maxVarBytes: e.maxVarBytes } : {}) };
 }
