@@ -118,6 +118,20 @@ for (const mode of ['iframe', 'inpage'] as const) {
       expect(await call(svc, 'relay', 'plugin echo x')).toMatchObject({ ok: true, text: 'errno 2' });
     });
 
+    it('with a watchdog: idle is not computing; a call computing past watchdogMs ends it (service/error, watchdog-expired)', async () => {
+      const name = `watched-${mode}`;
+      await installIn(name, 'plugin', mode);
+      await page.evaluate(([n, m]) => window.kernel.configure(n, { mode: m, watchdogMs: 100 }), [name, mode] as const);
+      expect(await call(name, 'count')).toMatchObject({ ok: true, text: '1' });
+      await page.waitForTimeout(400);
+      expect(await call(name, 'count')).toMatchObject({ ok: true, text: '2' });
+      // Computing without a host call: ended in the container; on the page, refused at its return.
+      const r = mode === 'iframe' ? await call(name, 'spin', '', { timeoutMs: 20_000 }) : await call(name, 'grind', '400000000', { timeoutMs: 20_000 });
+      expect(r).toMatchObject({ ok: false, code: 'service/error' });
+      expect(await call(name, 'count')).toMatchObject({ ok: true, text: '1' });
+      expect((await live(name))?.lastExit?.reason).toBe('watchdog-expired');
+    });
+
     it('traps: the call fails service/error and the next call meets a fresh instance under the same pid', async () => {
       expect(await call(svc, 'count')).toMatchObject({ ok: true });
       const before = await live(svc);
