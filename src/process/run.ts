@@ -15,6 +15,9 @@ import { createWasiProcess, WASIProcExit, type WasiProcess } from './wasi';
 
 const WASI_MODULES = ['wasi_snapshot_preview1', 'wasi_unstable'];
 
+/** Extism's host functions as linked: functions, and on the page a suspending `http_request`. */
+type ExtismImports = Record<string, ((...args: bigint[]) => unknown) | WebAssembly.Suspending>;
+
 /** Thrown by an import nobody provides, when the module calls it. */
 class UnresolvedImport extends Error {}
 
@@ -69,17 +72,26 @@ export function runProcess(
       ? new ExtismHost(m.stderr, m.serviceConfig ?? {}, {
           ...(m.extism?.maxBytes !== undefined ? { maxBytes: m.extism.maxBytes } : {}),
           ...(m.extism?.maxVarBytes !== undefined ? { maxVarBytes: m.extism.maxVarBytes } : {}),
-          ...(!suspend ? { http: (req: string, body: Uint8Array | undefined) => httpAnswer(ctx.callSync('extism.http', { req, ...(body !== undefined ? { body: toBase64(body) } : {}) })) } : {}),
+          ...(!suspend
+            ? { http: (req: string, body: Uint8Array | undefined) => httpAnswer(ctx.callSync('extism.http', { req, ...(body !== undefined ? { body: toBase64(body) } : {}) })) }
+            : { httpAsync: async (req: string, body: Uint8Array | undefined) => httpAnswer(await ctx.call('extism.http', { req, ...(body !== undefined ? { body: toBase64(body) } : {}) })) }),
         })
       : undefined;
+  // On the page `http_request` answers with a promise: the plugin suspends while the kernel fetches.
+  const extismImports = (): ExtismImports => {
+    const i: ExtismImports = extism?.imports() ?? {};
+    const http = i.http_request;
+    if (suspend && typeof http === 'function') i.http_request = ctx.suspending(http as unknown as (...a: number[]) => Promise<number>);
+    return i;
+  };
   if (extism !== undefined) {
     const served = serveLoop({
       proc,
       extism,
       keepStdio: m.keepStdio,
       instantiate: () => {
-        const named = instantiateLinked(m.extism?.linked ?? [], extism.imports(), watch);
-        return new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, extism.imports(), (ns, n) => linkedImport(ctx, ns, n), named));
+        const named = instantiateLinked(m.extism?.linked ?? [], extismImports(), watch);
+        return new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, extismImports(), (ns, n) => linkedImport(ctx, ns, n), named));
       },
       bindMemory: (mem) => (memory = mem),
       onRunning,
@@ -143,7 +155,7 @@ export function runProcess(
  */
 function instantiateLinked(
   linked: ReadonlyArray<{ name: string; module: WebAssembly.Module }>,
-  extism: Record<string, (...args: bigint[]) => unknown>,
+  extism: ExtismImports,
   watch: Watch | undefined,
 ): Record<string, WebAssembly.Exports> {
   const named: Record<string, WebAssembly.Exports> = {};
@@ -204,7 +216,7 @@ function link(
   wasi: Record<string, unknown>,
   webmk: GuestImports,
   watch: Watch | undefined,
-  extism?: Record<string, (...args: bigint[]) => unknown>,
+  extism?: ExtismImports,
   linked?: (namespace: string, name: string) => GuestImports[string],
   named?: Record<string, WebAssembly.Exports>,
 ): WebAssembly.Imports {
@@ -229,7 +241,8 @@ function link(
       const f = webmk[imp.name] ?? (() => -Errno.NOSYS);
       ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);
     } else if (imp.module === EXTISM_ENV && extism?.[imp.name] !== undefined) {
-      ns[imp.name] = watched(extism[imp.name] as (...a: unknown[]) => unknown, watch);
+      const f = extism[imp.name];
+      ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);
     } else if (linked !== undefined && imp.module !== EXTISM_ENV && isLinkedNamespace(imp.module)) {
       const f = linked(imp.module, imp.name);
       ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);

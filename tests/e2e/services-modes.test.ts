@@ -1,7 +1,8 @@
 /**
  * Service modules served in the `iframe` and `inpage` modes (ADR 0032), in real Chromium: the
  * same calls as in a worker (services.test.ts) return the same outputs and fail with the same
- * codes; an Extism plugin built with the C PDK runs as it is; a trap restarts the instance. A call
+ * codes; an Extism plugin built with the C PDK runs as it is (linked wasm files, http_request);
+ * a trap restarts the instance. A call
  * past its deadline: in the iframe mode its worker in the container is terminated, whatever it
  * computes, and a fresh instance serves the next call; on the page a call cannot be interrupted,
  * so it is refused at its next host call or at its return, and the instance is restarted fresh.
@@ -104,6 +105,17 @@ for (const mode of ['iframe', 'inpage'] as const) {
       expect(await call(`calc-${mode}`, 'sum', '2 3')).toMatchObject({ ok: true, text: '5' });
       expect(await call(`calc-${mode}`, 'product', '-4 5')).toMatchObject({ ok: true, text: '-20' });
       expect((await live(`calc-${mode}`))?.mode).toBe(mode);
+    });
+
+    it('http_request fetches through the kernel from a granted host, and a refused host ends the instance', async () => {
+      const name = `fetch-${mode}`;
+      await installIn(name, 'pdkprobe', mode, { allowed_hosts: ['127.0.0.*'] });
+      const url = new URL(server.url);
+      expect(await call(name, 'fetch', `${url.origin}/app/no-such-file-${mode}`)).toMatchObject({ ok: true, text: '404 not found' });
+      expect(server.requests).toContain(`/app/no-such-file-${mode}`);
+      expect(await call(name, 'fetch', `http://localhost:${url.port}/app/never-sent-${mode}`)).toMatchObject({ ok: false, code: 'service/host-not-allowed' });
+      expect(server.requests.filter((r) => r.includes('never-sent'))).toEqual([]);
+      expect(await call(name, 'greet', 'again')).toMatchObject({ ok: true, text: 'Hello, again!' });
     });
 
     it('reports error_set as service/error with its message, and an unknown function as service/no-such-function; it stays usable', async () => {

@@ -28,12 +28,13 @@ export class InpageHost implements Host {
     // The kill flag the process's glue checks at every host call.
     const syscall = allocateSyncCall();
     let ended = false;
-    /** Calls being served: a call suspended when the process ends is answered no more. */
+    /** Calls being served: one suspended when the process is ended from outside is answered no more. */
     const serving = new Set<(e: KernelError) => void>();
-    const end = (e: ProcessExit): void => {
+    /** `own`: the process ended by itself, in the call it serves, which answers for itself. */
+    const end = (e: ProcessExit, own = false): void => {
       if (ended) return;
       ended = true;
-      for (const fail of serving) fail(new KernelError('service/error', `the service ended (${e.reason}${e.message !== undefined ? `: ${e.message}` : ''})`, { reason: e.reason }));
+      if (!own) for (const fail of serving) fail(new KernelError('service/error', `the service ended (${e.reason}${e.message !== undefined ? `: ${e.message}` : ''})`, { reason: e.reason }));
       serving.clear();
       if (scriptUrl !== undefined) URL.revokeObjectURL(scriptUrl);
       markKilled(syscall);
@@ -69,7 +70,7 @@ export class InpageHost implements Host {
       ({ providers, runProcess }) => {
         if (ended) return;
         proc = runProcess(m, providers, post, running);
-        void proc.exit.then(end);
+        void proc.exit.then((e) => end(e, true));
       },
       (e: unknown) => end({ code: EXIT_CODES.failed, reason: 'failed', message: `could not load the process runtime: ${String(e)}` }),
     );
