@@ -118,6 +118,15 @@ for (const mode of ['iframe', 'inpage'] as const) {
       expect(await call(name, 'greet', 'again')).toMatchObject({ ok: true, text: 'Hello, again!' });
     });
 
+    it("fails service/memory-exceeded past its manifest's memory.max_pages, and the next call meets a fresh instance", async () => {
+      const name = `small-${mode}`;
+      await installIn(name, 'pdkprobe', mode, { memory: { max_pages: 8 } });
+      expect(await call(name, 'grow', '2')).toMatchObject({ ok: true, text: '5' });
+      expect(await call(name, 'grow', '10')).toMatchObject({ ok: false, code: 'service/memory-exceeded' });
+      expect(await call(name, 'hold', '600000')).toMatchObject({ ok: false, code: 'service/memory-exceeded' });
+      expect(await call(name, 'greet', 'after')).toMatchObject({ ok: true, text: 'Hello, after!' });
+    });
+
     it('reports error_set as service/error with its message, and an unknown function as service/no-such-function; it stays usable', async () => {
       expect(await call(svc, 'fail', 'x')).toMatchObject({ ok: false, code: 'service/error', message: 'plugin says no' });
       expect(await call(svc, 'no_such_function')).toMatchObject({ ok: false, code: 'service/no-such-function' });
