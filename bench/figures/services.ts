@@ -3,13 +3,15 @@
  * bytes) from the page, vs a postMessage round trip to a raw worker that answers each message
  * (a MessagePort echo: the least a call into a worker can cost), alternated call by call. Breakdown: a nested call, page ->
  * plugin -> plugin-b (`relay`), and calls per second with 64 calls in flight. The peer, the Extism
- * JS SDK calling the same C PDK plugin, is extism-peer.ts.
+ * JS SDK calling the same C PDK plugin, is extism-peer.ts; the same round trip to a service in the
+ * iframe and inpage modes, service-modes.ts.
  */
 import { createKernel } from '../../src/kernel';
 import { fixtureBytes } from '../lib/modules';
 import { median, quantile, row, samples, type FigureResult } from '../lib/report';
 import { moduleCallRows } from './module-calls';
 import { extismPeerRows } from './extism-peer';
+import { serviceModeRows } from './service-modes';
 import { rawEcho } from '../lib/raw';
 
 const WARMUP = 50;
@@ -28,6 +30,7 @@ export async function servicesFigure(): Promise<FigureResult> {
   const echo = rawEcho();
   let m2m: Awaited<ReturnType<typeof moduleCallRows>> | undefined;
   let peer: Awaited<ReturnType<typeof extismPeerRows>> | undefined;
+  let modes: Awaited<ReturnType<typeof serviceModeRows>> | undefined;
   try {
     // Alternated, so both meet the same load.
     for (let i = 0; i < WARMUP + RUNS; i++) {
@@ -62,6 +65,7 @@ export async function servicesFigure(): Promise<FigureResult> {
     perSecond = N / ((performance.now() - t0) / 1000);
     m2m = await moduleCallRows(kernel);
     peer = await extismPeerRows(kernel);
+    modes = await serviceModeRows(kernel);
   } finally {
     echo.close();
     kernel.dispose();
@@ -79,7 +83,8 @@ export async function servicesFigure(): Promise<FigureResult> {
       { id: 'svc.rate', what: 'kernel.call echo calls per second, 64 in flight, one service', value: perSecond, unit: 'calls/s' },
       ...(peer?.breakdown ?? []),
       ...(m2m?.breakdown ?? []),
+      ...(modes?.breakdown ?? []),
     ],
-    detail: { webmk: samples(webmk), raw: samples(raw), nested: samples(nested), ...m2m?.detail, ...peer?.detail },
+    detail: { webmk: samples(webmk), raw: samples(raw), nested: samples(nested), ...m2m?.detail, ...peer?.detail, ...modes?.detail },
   };
 }

@@ -25,6 +25,21 @@ const isDelivery = (x: unknown): x is BusDelivery => {
 const isFd = (x: unknown): x is 1 | 2 => x === 1 || x === 2;
 const isChunk = (x: unknown): x is Uint8Array => x instanceof Uint8Array && x.length <= MAX_CHUNK;
 const isSize = (x: unknown): boolean => isInt(x) && x >= 16 && x <= 2 ** 30 && (x & (x - 1)) === 0;
+const isConfig = (x: unknown): boolean => typeof x === 'object' && x !== null && Object.values(x).every((v) => typeof v === 'string');
+const isLimits = (x: unknown): boolean => {
+  const l = x as Record<string, unknown> | null;
+  const linked = l?.linked;
+  const isLinked = (x: unknown): boolean => typeof x === 'object' && x !== null && typeof (x as { name?: unknown }).name === 'string' && (x as { bytes?: unknown }).bytes instanceof Uint8Array;
+  return (
+    typeof l === 'object' &&
+    l !== null &&
+    (l.maxBytes === undefined || isInt(l.maxBytes)) &&
+    (l.maxVarBytes === undefined || isInt(l.maxVarBytes)) &&
+    (linked === undefined || (Array.isArray(linked) && linked.every(isLinked)))
+  );
+};
+/** The errors a service call may end with, from a frame: anything else it names becomes `service/error`. */
+const SERVE_CODES: readonly string[] = ['service/error', 'service/no-such-function', 'service/host-not-allowed', 'service/memory-exceeded'];
 
 /** Frame to page: untrusted. */
 export function parseFromFrame(data: unknown): FromFrameMessage {
@@ -45,6 +60,14 @@ export function parseFromFrame(data: unknown): FromFrameMessage {
     case FromFrame.call:
       if (!isSid(r.sid) || !isInt(r.id) || typeof r.call !== 'string' || !REPLY_MODES.includes(r.reply as string)) fail('bad call fields', data);
       return { v, type: FromFrame.call, sid: r.sid as number, id: r.id as number, call: r.call as string, args: r.args, reply: r.reply as ReplyMode };
+    case FromFrame.served: {
+      if (!isSid(r.sid) || !isInt(r.id) || typeof r.ok !== 'boolean' || (r.ok && !(r.output instanceof Uint8Array))) fail('bad served fields', data);
+      if (r.ok) return { v, type: FromFrame.served, sid: r.sid as number, id: r.id as number, ok: true, output: r.output as Uint8Array };
+      // Untrusted: it may not answer for the kernel (a denial, a timeout it did not see).
+      const e = KernelError.from(r.error).toJSON();
+      const error = SERVE_CODES.includes(e.code) ? e : { ...e, code: 'service/error' as const };
+      return { v, type: FromFrame.served, sid: r.sid as number, id: r.id as number, ok: false, error };
+    }
     case FromFrame.exited:
       if (!isSid(r.sid) || !isInt(r.code) || !REASONS.includes(r.reason as ExitReason)) fail('bad exited fields', data);
       return {
@@ -101,6 +124,9 @@ export function parseToFrame(data: unknown): ToFrameMessage {
         r.grants !== null &&
         (r.watchdogMs === undefined || typeof r.watchdogMs === 'number') &&
         (r.migrate === undefined || isFrameMigrate(r.migrate)) &&
+        (r.serve === undefined || typeof r.serve === 'boolean') &&
+        (r.serviceConfig === undefined || isConfig(r.serviceConfig)) &&
+        (r.extism === undefined || isLimits(r.extism)) &&
         typeof rings === 'object' &&
         rings !== null &&
         isSize(rings.stdin) &&
@@ -140,6 +166,9 @@ export function parseToFrame(data: unknown): ToFrameMessage {
         fail('bad input fields', data);
       }
       return { v, type: ToFrame.input, sid: r.sid as number, window: r.window as number, events: r.events as Int32Array, closed: r.closed as boolean };
+    case ToFrame.serve:
+      if (!isSid(r.sid) || !isInt(r.id) || typeof r.fn !== 'string' || !(r.input instanceof Uint8Array) || (r.until !== undefined && typeof r.until !== 'number')) fail('bad serve fields', data);
+      return { v, type: ToFrame.serve, sid: r.sid as number, id: r.id as number, fn: r.fn as string, input: r.input as Uint8Array, ...(typeof r.until === 'number' ? { until: r.until } : {}) };
     case ToFrame.bus:
       if (!isSid(r.sid) || !isInt(r.slot) || !Array.isArray(r.messages) || !r.messages.every(isDelivery)) fail('bad bus fields', data);
       return { v, type: ToFrame.bus, sid: r.sid as number, slot: r.slot as number, messages: r.messages as BusDelivery[] };

@@ -35,6 +35,8 @@ export const ToFrame = {
   /** Park a migratable process at its next safe point (ADR 0019), or no longer. */
   park: 'park',
   unpark: 'unpark',
+  /** Call a function of a service process (ADR 0032); answered by `served`. */
+  serve: 'serve',
 } as const;
 
 /** Message tags, frame to page. */
@@ -49,6 +51,8 @@ export const FromFrame = {
   /** The frame has taken `bytes` of a process's stdin (flow control). */
   stdinAck: 'stdin-ack',
   call: 'call',
+  /** The outcome of a `serve`. */
+  served: 'served',
   exited: 'exited',
   /** A message the frame could not understand. */
   error: 'error',
@@ -81,6 +85,12 @@ export interface FrameStart {
   rings: { stdin: number; stdout: number; stderr: number };
   /** A migratable module: it can be parked (`park`), and this start may resume a snapshot. */
   migrate?: { resume?: Snapshot };
+  /** A service module: instantiated, then it serves `serve` messages (ADR 0032). */
+  serve?: boolean;
+  /** A service's config values (Extism's `config_get`). */
+  serviceConfig?: Record<string, string>;
+  /** A service's Extism limits, and the bytes of the modules linked into it by name (the frame compiles them). */
+  extism?: { maxBytes?: number; maxVarBytes?: number; linked?: Array<{ name: string; bytes: Uint8Array }> };
 }
 
 export interface FrameBoot {
@@ -108,7 +118,8 @@ export type ToFrameMessage =
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.input; sid: number; window: number; events: Int32Array; closed: boolean }
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.kill; sid: number }
   | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.park; sid: number }
-  | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.unpark; sid: number };
+  | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.unpark; sid: number }
+  | { v: typeof FRAME_PROTOCOL; type: typeof ToFrame.serve; sid: number; id: number; fn: string; input: Uint8Array; until?: number };
 
 export type FromFrameMessage =
   | { v: typeof FRAME_PROTOCOL; type: typeof FromFrame.ready }
@@ -116,5 +127,6 @@ export type FromFrameMessage =
   | { v: typeof FRAME_PROTOCOL; type: typeof FromFrame.out; sid: number; fd: 1 | 2; data: Uint8Array }
   | { v: typeof FRAME_PROTOCOL; type: typeof FromFrame.stdinAck; sid: number; bytes: number }
   | { v: typeof FRAME_PROTOCOL; type: typeof FromFrame.call; sid: number; id: number; call: string; args: unknown; reply: ReplyMode }
+  | { v: typeof FRAME_PROTOCOL; type: typeof FromFrame.served; sid: number; id: number; ok: boolean; output?: Uint8Array; error?: KernelErrorData }
   | { v: typeof FRAME_PROTOCOL; type: typeof FromFrame.exited; sid: number; code: number; reason: ExitReason; message?: string }
   | { v: typeof FRAME_PROTOCOL; type: typeof FromFrame.error; error: KernelErrorData };

@@ -120,8 +120,11 @@ export interface ExtismStart {
   maxBytes?: number;
   /** Bytes of vars it may keep (`memory.max_var_bytes`). */
   maxVarBytes?: number;
-  /** Modules linked into it by name (`wasm`): its imports from namespace `name` are `module`'s exports. */
-  linked?: Array<{ name: string; module: WebAssembly.Module }>;
+  /**
+   * Modules linked into it by name (`wasm`): its imports from namespace `name` are `module`'s
+   * exports. `bytes` (capped as `module` is) for a host that compiles them itself (the container frame).
+   */
+  linked?: Array<{ name: string; module: WebAssembly.Module; bytes?: Uint8Array }>;
 }
 
 /** Call export `fn` of a service process with `input` (the Extism ABI: bytes in, bytes out). */

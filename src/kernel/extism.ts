@@ -48,7 +48,7 @@ export async function pluginReady(ready: Ready, catalog: PluginCatalog): Promise
     }
     libs.set(w.name, lib);
     const r = await withCap(await catalog.runnable(lib), maxPages, lib.name);
-    if (r !== 'min-exceeds' && r.kind === 'wasm') linked.push({ name: w.name, module: r.module });
+    if (r !== 'min-exceeds' && r.kind === 'wasm') linked.push({ name: w.name, module: r.module, bytes: r.bytes });
   }
   // Checked here, before a start: an instance that cannot link would only fail again at each restart.
   for (const m of [info, ...libs.values()]) {

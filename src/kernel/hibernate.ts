@@ -78,6 +78,10 @@ export class Hibernation {
     if (lc.row.mode !== 'worker' && lc.busSlots().length > 0) {
       throw new KernelError('migrate/unsupported', 'a process with bus subscriptions is parked in the worker mode only for now', { mode: lc.row.mode });
     }
+    // Parking between two calls (ADR 0028) is built for a service's worker only (ADR 0032).
+    if (!lc.ready.info.command && lc.row.mode !== 'worker') {
+      throw new KernelError('migrate/unsupported', 'a service instance is parked in the worker mode only', { mode: lc.row.mode });
+    }
     let snap: Snapshot;
     try {
       snap = await lc.park(opts.deadlineMs, 'hibernating');

@@ -477,8 +477,8 @@ export class Kernel extends EventTarget implements KernelApi {
    * started on its first call and stays; calls run one at a time, in order. A call still queued or
    * running after `opts.timeoutMs` (default 10 s) fails with `kernel/timeout`, and one running is
    * ended with the instance, which starts again fresh. Rejects with `kernel/bad-argument`,
-   * `kernel/unknown-module`, `service/not-a-service`, `kernel/unsupported` (a mode other than
-   * `worker`), `service/no-such-function`, `service/error` (the module's own message, or how it
+   * `kernel/unknown-module`, `service/not-a-service`, `kernel/unsupported` (the `remote`
+   * mode), `service/no-such-function`, `service/error` (the module's own message, or how it
    * ended), `kernel/timeout`, `kernel/no-memory-slot`.
    */
   call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array> {
@@ -504,8 +504,9 @@ export class Kernel extends EventTarget implements KernelApi {
     const ready = await this.ready4spawn(name, {});
     const { info, o } = ready;
     if (info.kind !== 'wasm' || info.command) throw new KernelError('service/not-a-service', `"${name}" is a command (it has _start), not a service`, { name });
-    if (o.mode !== 'worker') {
-      throw new KernelError('kernel/unsupported', `a service runs in the worker mode for now, not "${o.mode}"`, { name, mode: o.mode });
+    // Served in a worker, the iframe container or on the page (ADR 0032); another node serves none yet.
+    if (o.mode === 'remote') {
+      throw new KernelError('kernel/unsupported', 'a service runs in the worker, iframe or inpage mode, not "remote"', { name, mode: o.mode });
     }
     const serving: Ready = await pluginReady({ ...ready, o: { ...o, restart: o.restart ?? SERVICE_RESTART } }, this.catalog);
     return this.pacer.run(() => {

@@ -278,6 +278,13 @@ export class Services {
     } catch (e) {
       const err = KernelError.from(e instanceof KernelError ? e : { code: 'service/error', message: String(e) });
       c.fail(err);
+      // A host that found the deadline passed itself (on the page, where no timer runs while a
+      // call computes): the instance is ended and started again fresh, as above.
+      if (err.code === 'kernel/timeout') {
+        this.direct.setWaiting(inst, undefined);
+        if (inst.lc.row.state === 'running') await inst.lc.restartNow();
+        return;
+      }
       // The call ended the instance (a trap, an exit): the next call waits for the next one.
       if (hosted !== undefined && err.details.reason !== undefined) {
         this.direct.setWaiting(inst, undefined);

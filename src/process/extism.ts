@@ -38,6 +38,11 @@ export interface ExtismOptions {
   maxVarBytes?: number;
   /** Sends an HTTP request (its JSON, and a body) through the kernel; throws to refuse it. */
   http?: (req: string, body: Uint8Array | undefined) => HttpAnswer;
+  /**
+   * The same where the realm may not block (the page): `http_request` then returns a promise, and
+   * the caller links it as a suspending import (ADR 0032); rejects to refuse.
+   */
+  httpAsync?: (req: string, body: Uint8Array | undefined) => Promise<HttpAnswer>;
 }
 
 const dec = new TextDecoder();
@@ -139,10 +144,14 @@ export class ExtismHost {
       log_trace: (addr) => this.log('trace', addr),
       get_log_level: () => 0,
       http_request: (req, body) => {
+        const got = (answer: HttpAnswer): bigint => {
+          this.status = answer.status;
+          return this.store(answer.body);
+        };
+        const payload = body === 0n ? undefined : this.block(body);
+        if (this.opts.httpAsync !== undefined) return this.opts.httpAsync(this.text(req), payload).then(got);
         if (this.opts.http === undefined) throw new ExtismFault('http_request is not offered here');
-        const answer = this.opts.http(this.text(req), body === 0n ? undefined : this.block(body));
-        this.status = answer.status;
-        return this.store(answer.body);
+        return got(this.opts.http(this.text(req), payload));
       },
       http_status_code: () => this.status,
     };

@@ -108,6 +108,11 @@ export interface RunningProcess {
   settle(id: number, ok: boolean, value: unknown, error: unknown): void;
   /** A service process: runs export `fn` with `input` to its end (absent for a command); `until` is the call's deadline (ms since the epoch). */
   serve?(fn: string, input: Uint8Array, until?: number): ServeOutcome;
+  /**
+   * A service on the page (which may not block): runs export `fn` as a promise (JSPI), so its
+   * blocking imports suspend it; refuses with `kernel/timeout` once its deadline has passed (ADR 0032).
+   */
+  serveAsync?(fn: string, input: Uint8Array, until?: number): Promise<ServeOutcome>;
   /** A service with a call slot: serves direct calls until a message comes (`received` behind), it ends, or the slot does. */
   serveDirect?(received: () => number): ServeStop;
 }

@@ -9,11 +9,14 @@ import { Parkable, isInstrumented } from './asyncify';
 import { isLinkedNamespace, linkedImport } from './capabilities/linked';
 import { ExtismHost, ExtismFault, type HttpAnswer } from './extism';
 import { ProcessKilled, createGuestContext, type DirectCalls, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
-import { EXTISM_ENV, serveLoop } from './serve';
+import { CallExpired, EXTISM_ENV, serveLoop } from './serve';
 import { runScript } from './script';
 import { createWasiProcess, WASIProcExit, type WasiProcess } from './wasi';
 
 const WASI_MODULES = ['wasi_snapshot_preview1', 'wasi_unstable'];
+
+/** Extism's host functions as linked: functions, and on the page a suspending `http_request`. */
+type ExtismImports = Record<string, ((...args: bigint[]) => unknown) | WebAssembly.Suspending>;
 
 /** Thrown by an import nobody provides, when the module calls it. */
 class UnresolvedImport extends Error {}
@@ -31,8 +34,11 @@ export function runProcess(
   const watched0 = m.watch === undefined ? undefined : watcher(new WatchWriter(m.watch), m.refuseAfterMs);
   // Where nothing can terminate the module (the page), every host call first checks that the
   // kernel has not ended it: a killed process stops at its next call.
-  const watch = m.suspend === true ? stopsWhenKilled(killedFlag(m.syscall), watched0) : watched0;
   const suspend = m.suspend === true;
+  // A service on the page: no timer runs while its call computes, so the call's deadline is
+  // checked at each host call it makes, and at its return (ADR 0032).
+  const pageCall = suspend && m.serve === true ? { until: Infinity } : undefined;
+  const watch = suspend ? stopsWhenKilled(killedFlag(m.syscall), watched0, pageCall) : watched0;
   // A migratable module in a realm that may block: its blocking reads are safe points (ADR 0019).
   const parkable = m.migrate !== undefined && !suspend && m.serve !== true && isInstrumented(module) ? new Parkable(m.migrate, m.stdin) : undefined;
   const { ctx, settle } = createGuestContext(m, post, () => memory, watch, parkable);
@@ -66,24 +72,33 @@ export function runProcess(
       ? new ExtismHost(m.stderr, m.serviceConfig ?? {}, {
           ...(m.extism?.maxBytes !== undefined ? { maxBytes: m.extism.maxBytes } : {}),
           ...(m.extism?.maxVarBytes !== undefined ? { maxVarBytes: m.extism.maxVarBytes } : {}),
-          ...(!suspend ? { http: (req: string, body: Uint8Array | undefined) => httpAnswer(ctx.callSync('extism.http', { req, ...(body !== undefined ? { body: toBase64(body) } : {}) })) } : {}),
+          ...(!suspend
+            ? { http: (req: string, body: Uint8Array | undefined) => httpAnswer(ctx.callSync('extism.http', { req, ...(body !== undefined ? { body: toBase64(body) } : {}) })) }
+            : { httpAsync: async (req: string, body: Uint8Array | undefined) => httpAnswer(await ctx.call('extism.http', { req, ...(body !== undefined ? { body: toBase64(body) } : {}) })) }),
         })
       : undefined;
+  // On the page `http_request` answers with a promise: the plugin suspends while the kernel fetches.
+  const extismImports = (): ExtismImports => {
+    const i: ExtismImports = extism?.imports() ?? {};
+    const http = i.http_request;
+    if (suspend && typeof http === 'function') i.http_request = ctx.suspending(http as unknown as (...a: number[]) => Promise<number>);
+    return i;
+  };
   if (extism !== undefined) {
     const served = serveLoop({
       proc,
       extism,
       keepStdio: m.keepStdio,
       instantiate: () => {
-        const named = instantiateLinked(m.extism?.linked ?? [], extism.imports(), watch);
-        return new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, extism.imports(), (ns, n) => linkedImport(ctx, ns, n), named));
+        const named = instantiateLinked(m.extism?.linked ?? [], extismImports(), watch);
+        return new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, extismImports(), (ns, n) => linkedImport(ctx, ns, n), named));
       },
       bindMemory: (mem) => (memory = mem),
       onRunning,
       startFailure,
       trapped: (e, mem) => trapped(e, mem, m.maxPages),
       ...(watch !== undefined ? { watch } : {}),
-      ...(ctx.direct !== undefined ? { deadline: ctx.direct } : {}),
+      ...(ctx.direct !== undefined ? { deadline: ctx.direct } : pageCall !== undefined ? { deadline: pageCall, promising: true } : {}),
       // A migratable service parks between two calls (ADR 0028).
       ...(m.migrate !== undefined && !suspend && isInstrumented(module)
         ? { migrate: m.migrate, parked: (snap: Snapshot) => ctx.notify(PARK_CALL, snap, [snap.memory.buffer]) }
@@ -140,7 +155,7 @@ export function runProcess(
  */
 function instantiateLinked(
   linked: ReadonlyArray<{ name: string; module: WebAssembly.Module }>,
-  extism: Record<string, (...args: bigint[]) => unknown>,
+  extism: ExtismImports,
   watch: Watch | undefined,
 ): Record<string, WebAssembly.Exports> {
   const named: Record<string, WebAssembly.Exports> = {};
@@ -201,7 +216,7 @@ function link(
   wasi: Record<string, unknown>,
   webmk: GuestImports,
   watch: Watch | undefined,
-  extism?: Record<string, (...args: bigint[]) => unknown>,
+  extism?: ExtismImports,
   linked?: (namespace: string, name: string) => GuestImports[string],
   named?: Record<string, WebAssembly.Exports>,
 ): WebAssembly.Imports {
@@ -226,7 +241,8 @@ function link(
       const f = webmk[imp.name] ?? (() => -Errno.NOSYS);
       ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);
     } else if (imp.module === EXTISM_ENV && extism?.[imp.name] !== undefined) {
-      ns[imp.name] = watched(extism[imp.name] as (...a: unknown[]) => unknown, watch);
+      const f = extism[imp.name];
+      ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);
     } else if (linked !== undefined && imp.module !== EXTISM_ENV && isLinkedNamespace(imp.module)) {
       const f = linked(imp.module, imp.name);
       ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);
@@ -252,10 +268,11 @@ function watched(f: (...args: unknown[]) => unknown, watch: Watch | undefined): 
   }) as WebAssembly.ExportValue;
 }
 
-function stopsWhenKilled(killed: () => boolean, inner: Watch | undefined): Watch {
+function stopsWhenKilled(killed: () => boolean, inner: Watch | undefined, call: { until: number } | undefined): Watch {
   return {
     enter: () => {
       if (killed()) throw new ProcessKilled('the process was killed');
+      if (call !== undefined && performance.timeOrigin + performance.now() > call.until) throw new CallExpired('the call passed its deadline');
       inner?.enter();
     },
     leave: () => inner?.leave(),

@@ -88,7 +88,7 @@ describe('calling a service from the page', () => {
     expect(row?.incarnation).toBe(2);
   });
 
-  it('refuses an unknown module, an unknown function, a command, bad arguments and other modes with their codes', async () => {
+  it('refuses an unknown module, an unknown function, a command and bad arguments with their codes', async () => {
     expect(await call('no-such-module', 'echo')).toMatchObject({ ok: false, code: 'kernel/unknown-module' });
     expect(await call('plugin', 'no_such_function')).toMatchObject({ ok: false, code: 'service/no-such-function' });
     expect(await call('plugin', '_initialize')).toMatchObject({ ok: false, code: 'service/no-such-function' });
@@ -101,9 +101,6 @@ describe('calling a service from the page', () => {
       ),
     );
     expect(bad).toBe('kernel/bad-argument');
-    await installPluginAs('framed');
-    await page.evaluate(() => window.kernel.configure('framed', { mode: 'iframe' }));
-    expect(await call('framed', 'echo', 'x')).toMatchObject({ ok: false, code: 'kernel/unsupported' });
   });
 
   it('serves a plain WASI reactor without Extism imports: a function returning 0 gives no output', async () => {

@@ -5,6 +5,8 @@
  * kernel's rings and the frame: stdin and output as chunks with acknowledgements (a full ring on
  * either side holds the other back), calls as messages. Everything from the frame is parsed as
  * untrusted; a container that sends something malformed is torn down and its processes end.
+ * A service's calls go in as `serve` messages and come back as `served` (ADR 0032); a call past
+ * its deadline ends the start, which terminates its worker in the frame, whatever it computes.
  */
 import { EXIT_CODES, KernelError, type ProcessExit } from '../../common';
 import {
@@ -56,6 +58,11 @@ class PageProcess {
   private parking = false;
   /** Bumped when stdin stops or starts flowing again: a pump of an older generation stops. */
   private pumpGen = 0;
+  /** Service calls sent into the frame and not answered yet, by id. */
+  private readonly serving = new Map<number, { ok: (out: Uint8Array) => void; fail: (e: KernelError) => void }>();
+  private nextServe = 1;
+  /** The frame said the process runs: calls may go in. */
+  started = false;
   dead = false;
 
   constructor(
@@ -73,8 +80,16 @@ class PageProcess {
     if (this.dead) return;
     switch (msg.type) {
       case FromFrame.running:
+        this.started = true;
         this.running();
         return;
+      case FromFrame.served: {
+        const waiting = this.serving.get(msg.id);
+        this.serving.delete(msg.id);
+        if (msg.ok && msg.output !== undefined) waiting?.ok(msg.output);
+        else waiting?.fail(KernelError.from(msg.error));
+        return;
+      }
       case FromFrame.out: {
         const { fd, data } = msg;
         this.outChains[fd] = this.outChains[fd].then(() => this.output(fd, data));
@@ -106,10 +121,25 @@ class PageProcess {
     if (!on) void this.pumpStdin();
   }
 
+  /** Sends one service call into the frame; it settles with the frame's answer, or with this start's end. */
+  serve(fn: string, input: Uint8Array, until: number | undefined): Promise<Uint8Array> {
+    return new Promise((ok, fail) => {
+      if (this.dead || !this.started) {
+        fail(new KernelError('service/error', 'the service is not running'));
+        return;
+      }
+      const id = this.nextServe++;
+      this.serving.set(id, { ok, fail });
+      this.send({ v: FRAME_PROTOCOL, type: ToFrame.serve, sid: this.sid, id, fn, input, ...(until !== undefined ? { until } : {}) });
+    });
+  }
+
   /** Ends this start now (a kill, or the container gone); the frame is told to stop it. */
   end(e: ProcessExit, tellFrame = false): void {
     if (this.dead) return;
     this.dead = true;
+    for (const s of this.serving.values()) s.fail(new KernelError('service/error', `the service ended (${e.reason}${e.message !== undefined ? `: ${e.message}` : ''})`, { reason: e.reason }));
+    this.serving.clear();
     this.stdinWake?.();
     if (tellFrame) this.send({ v: FRAME_PROTOCOL, type: ToFrame.kill, sid: this.sid });
     this.exit(e);
@@ -273,6 +303,9 @@ export class IframeHost implements Host {
         await exited;
       },
       ...(req.migrate !== undefined ? { park: (on: boolean) => proc?.park(on) } : {}),
+      ...(req.serve === true
+        ? { serve: (fn: string, input: Uint8Array, until?: number) => proc?.serve(fn, input, until) ?? Promise.reject(new KernelError('service/error', 'the service is not running')) }
+        : {}),
     };
   }
 
@@ -332,6 +365,7 @@ export class IframeHost implements Host {
       grants: req.grants,
       ...(req.watchdogMs !== undefined ? { watchdogMs: req.watchdogMs } : {}),
       ...(req.migrate !== undefined ? { migrate: req.migrate.resume !== undefined ? { resume: req.migrate.resume } : {} } : {}),
+      ...(req.serve === true ? { serve: true, serviceConfig: req.serviceConfig ?? {}, extism: limits(req) } : {}),
       rings: { stdin: new Ring(req.stdin).capacity, stdout: new Ring(req.stdout).capacity, stderr: new Ring(req.stderr).capacity },
     };
   }
@@ -358,4 +392,16 @@ export class IframeHost implements Host {
     this.remove(c);
     this.container = null;
   }
+}
+
+/** A service's Extism limits, and its linked modules as bytes (a compiled module cannot be posted into the frame). */
+function limits(req: HostStart): NonNullable<FrameStart['extism']> {
+  const e = req.extism;
+  // One without bytes is left out: the plugin then fails to link in the frame, a failed start.
+  const linked = (e?.linked ?? []).flatMap((l) => (l.bytes !== undefined ? [{ name: l.name, bytes: l.bytes }] : []));
+  return {
+    ...(e?.maxBytes !== undefined ? { maxBytes: e.maxBytes } : {}),
+    ...(e?.maxVarBytes !== undefined ? { maxVarBytes: e.maxVarBytes } : {}),
+    ...(linked.length > 0 ? { linked } : {}),
+  };
 }

@@ -5,7 +5,8 @@
  * (JSPI) and its `_start` runs as a promise; the page goes on meanwhile. What the page cannot do
  * is interrupt it: a module computing in a loop holds the page until its next host call. So `kill`
  * ends it at its next call, and its watchdog refuses the first call it makes after computing
- * longer than `watchdogMs`.
+ * longer than `watchdogMs`. A service serves its calls here as promises (ADR 0032): a call past
+ * its deadline is refused at its next host call or at its return, not interrupted.
  */
 import { EXIT_CODES, KernelError, type ProcessExit } from '../../common';
 import { FromWorker, ReplyBy, ToWorker, WORKER_PROTOCOL, allocateSyncCall, allocateWatch, markKilled, type FromWorkerMessage, type StartMessage } from '../../ipc';
@@ -27,9 +28,14 @@ export class InpageHost implements Host {
     // The kill flag the process's glue checks at every host call.
     const syscall = allocateSyncCall();
     let ended = false;
-    const end = (e: ProcessExit): void => {
+    /** Calls being served: one suspended when the process is ended from outside is answered no more. */
+    const serving = new Set<(e: KernelError) => void>();
+    /** `own`: the process ended by itself, in the call it serves, which answers for itself. */
+    const end = (e: ProcessExit, own = false): void => {
       if (ended) return;
       ended = true;
+      if (!own) for (const fail of serving) fail(new KernelError('service/error', `the service ended (${e.reason}${e.message !== undefined ? `: ${e.message}` : ''})`, { reason: e.reason }));
+      serving.clear();
       if (scriptUrl !== undefined) URL.revokeObjectURL(scriptUrl);
       markKilled(syscall);
       this.live.delete(stop);
@@ -64,7 +70,7 @@ export class InpageHost implements Host {
       ({ providers, runProcess }) => {
         if (ended) return;
         proc = runProcess(m, providers, post, running);
-        void proc.exit.then(end);
+        void proc.exit.then((e) => end(e, true));
       },
       (e: unknown) => end({ code: EXIT_CODES.failed, reason: 'failed', message: `could not load the process runtime: ${String(e)}` }),
     );
@@ -76,6 +82,7 @@ export class InpageHost implements Host {
         end(e);
         await exited;
       },
+      ...(req.serve === true ? { serve: (fn: string, input: Uint8Array, until?: number) => serveOnPage(ended ? undefined : proc, serving, fn, input, until) } : {}),
     };
   }
 
@@ -87,4 +94,26 @@ export class InpageHost implements Host {
   dispose(): void {
     for (const stop of [...this.live.keys()]) stop();
   }
+}
+
+/** One call of a service on the page: its outcome, or `service/error` if the process ends first. */
+function serveOnPage(proc: RunningProcess | undefined, serving: Set<(e: KernelError) => void>, fn: string, input: Uint8Array, until: number | undefined): Promise<Uint8Array> {
+  return new Promise<Uint8Array>((ok, fail) => {
+    if (proc?.serveAsync === undefined) {
+      fail(new KernelError('service/error', 'the service is not running'));
+      return;
+    }
+    serving.add(fail);
+    proc.serveAsync(fn, input, until).then(
+      (out) => {
+        serving.delete(fail);
+        if (out.ok) ok(out.output);
+        else fail(KernelError.from(out.error));
+      },
+      (e: unknown) => {
+        serving.delete(fail);
+        fail(KernelError.from(e instanceof KernelError ? e : { code: 'service/error', message: String(e) }));
+      },
+    );
+  });
 }

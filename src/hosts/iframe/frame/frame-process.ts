@@ -33,6 +33,7 @@ import {
   parseFromWorker,
   type FrameStart,
   type FromFrameMessage,
+  type ServeMessage,
   type StartMessage,
   type ToFrameMessage,
 } from '../../../ipc';
@@ -115,6 +116,9 @@ class OutPump {
   }
 }
 
+/** An Extism plugin's linked modules, compiled in the frame. */
+export type Linked = Array<{ name: string; module: WebAssembly.Module }>;
+
 /** A process of the frame, from start to exit. */
 export class FrameProcess {
   private readonly stdin: Ring;
@@ -142,6 +146,7 @@ export class FrameProcess {
     readonly start: FrameStart,
     /** The compiled module, or a JS module's blob: URL. */
     module: WebAssembly.Module | string,
+    linked: Linked,
     private readonly workers: FrameWorkers,
     private readonly post: Post,
     private readonly onEnd: () => void,
@@ -185,6 +190,7 @@ export class FrameProcess {
       relayed: true,
       ...(watch !== undefined ? { watch } : {}),
       ...(this.control !== undefined ? { migrate: { control: this.control.sab, ...(start.migrate?.resume !== undefined ? { resume: start.migrate.resume } : {}) } } : {}),
+      ...(start.serve === true ? { serve: true, serviceConfig: start.serviceConfig ?? {}, extism: { ...limitsOf(start), ...(linked.length > 0 ? { linked } : {}) } } : {}),
     };
     this.worker.postMessage(msg);
   }
@@ -245,6 +251,12 @@ export class FrameProcess {
       case 'unpark':
         this.control?.withdraw();
         return;
+      case 'serve': {
+        // The worker serves one call at a time, on its event loop; the page queues them (ADR 0032).
+        const serve: ServeMessage = { v: WORKER_PROTOCOL, type: ToWorker.serve, pid: this.start.pid, id: msg.id, fn: msg.fn, input: msg.input, ...(msg.until !== undefined ? { until: msg.until } : {}) };
+        if (!this.ended) this.worker.postMessage(serve, [msg.input.buffer]);
+        return;
+      }
       default:
     }
   }
@@ -288,6 +300,12 @@ export class FrameProcess {
         const bitmap = msg.call === GfxCall.frame ? (msg.args as { bitmap?: unknown } | null)?.bitmap : undefined;
         const transfer = bitmap instanceof ImageBitmap ? [bitmap] : [];
         this.post({ v: FRAME_PROTOCOL, type: FromFrame.call, sid, id: msg.id, call: msg.call, args: this.translateCall(msg.id, msg.call, msg.args), reply: msg.reply }, transfer);
+        return;
+      case FromWorker.served:
+        this.post(
+          { v: FRAME_PROTOCOL, type: FromFrame.served, sid, id: msg.id, ok: msg.ok, ...(msg.ok ? { output: msg.output } : { error: msg.error }) },
+          msg.ok && msg.output !== undefined ? [msg.output.buffer] : [],
+        );
         return;
       case FromWorker.exited:
         this.end({ code: msg.code, reason: msg.reason, ...(msg.message !== undefined ? { message: msg.message } : {}) }, true);
@@ -396,4 +414,10 @@ export class FrameProcess {
       this.onEnd();
     });
   }
+}
+
+/** A service start's Extism limits (its linked modules go compiled, beside). */
+function limitsOf(start: FrameStart): { maxBytes?: number; maxVarBytes?: number } {
+  const e = start.extism;
+  return { ...(e?.maxBytes !== undefined ? { maxBytes: e.maxBytes } : {}), ...(e?.maxVarBytes !== undefined ? { maxVarBytes: e.maxVarBytes } : {}) };
 }

@@ -16,7 +16,7 @@ import {
   type FrameStart,
   type ToFrameMessage,
 } from '../../../ipc';
-import { FrameProcess } from './frame-process';
+import { FrameProcess, type Linked } from './frame-process';
 import { FrameWorkers } from './frame-workers';
 
 let port: MessagePort | null = null;
@@ -60,9 +60,12 @@ async function fromPage(data: unknown): Promise<void> {
 async function start(s: FrameStart): Promise<void> {
   waiting.set(s.sid, []);
   let module: WebAssembly.Module | string;
+  let linked: Linked = [];
   try {
     // A JS module's text becomes a blob: URL here, in the frame's own origin, for its worker to import.
     module = s.script !== undefined ? URL.createObjectURL(new Blob([s.script], { type: 'text/javascript' })) : await moduleFor(s);
+    // An Extism plugin's linked modules come as bytes, at each start (ADR 0032).
+    linked = await Promise.all((s.extism?.linked ?? []).map(async (l) => ({ name: l.name, module: await WebAssembly.compile(l.bytes as Uint8Array<ArrayBuffer>) })));
   } catch (e) {
     waiting.delete(s.sid);
     post({ v: FRAME_PROTOCOL, type: FromFrame.exited, sid: s.sid, code: 126, reason: 'failed', message: `could not compile: ${(e as Error).message}` });
@@ -71,7 +74,7 @@ async function start(s: FrameStart): Promise<void> {
   const queued = waiting.get(s.sid) ?? [];
   waiting.delete(s.sid);
   if (workers === null) return;
-  const proc = new FrameProcess(s, module, workers, post, () => procs.delete(s.sid));
+  const proc = new FrameProcess(s, module, linked, workers, post, () => procs.delete(s.sid));
   procs.set(s.sid, proc);
   for (const m of queued) proc.handle(m);
 }
