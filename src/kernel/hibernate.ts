@@ -212,9 +212,8 @@ export class Hibernation {
     for (const rec of await store.list()) {
       const info = await this.deps.lookup(rec.module);
       const spawn = parseSpawn(rec.spawn);
-      // A service's instance is the service's only while this page's table of services knows it:
-      // after a reload, the next call starts a fresh one (ADR 0028).
-      const sameCode = info !== undefined && info.command && (info.migratable?.sha256 ?? info.sha256) === rec.sha256;
+      // A service's instance comes back as the service's instance (ADR 0036).
+      const sameCode = info !== undefined && (info.migratable?.sha256 ?? info.sha256) === rec.sha256;
       if (info === undefined || spawn === undefined || !sameCode || this.deps.process(rec.pid) !== undefined || !(await this.deps.adopt(rec, spawn, info))) {
         // Its module was removed or replaced: the snapshot no longer fits any code.
         await store.delete(rec.pid).catch(() => {});

@@ -675,8 +675,18 @@ export class Kernel extends EventTarget implements KernelApi {
   /** A process stored hibernated before a reload, back in the table under its pid. */
   private async adopt(rec: HibernatedRecord, o: CheckedSpawn, info: ModuleInfo): Promise<boolean> {
     const runnable = await this.catalog.runnable(info);
-    this.launch({ info, o, runnable }, {}, { incarnation: rec.incarnation, restarts: rec.restarts }, rec.pid, { startedAt: rec.startedAt, ...(typeof rec.memoryBytes === 'number' ? { snapshotBytes: rec.memoryBytes } : {}) });
-    return true;
+    // A service's instance is served as at its start (ADR 0036): its Extism settings and links.
+    const ready: Ready = info.command ? { info, o, runnable } : await pluginReady({ info, o, runnable }, this.catalog);
+    const p = this.launch(ready, {}, { incarnation: rec.incarnation, restarts: rec.restarts }, rec.pid, { startedAt: rec.startedAt, ...(typeof rec.memoryBytes === 'number' ? { snapshotBytes: rec.memoryBytes } : {}) });
+    if (info.command) return true;
+    // As startService leaves it: nothing to read, its output discarded.
+    void p.stdin.close().catch(() => {});
+    void p.stdout.cancel().catch(() => {});
+    void p.stderr.cancel().catch(() => {});
+    const lc = this.procs.get(p.pid);
+    if (lc !== undefined && this.services.adopt(info.name, lc)) return true;
+    void p.kill().catch(() => {});
+    return false;
   }
 
   /** Ends every process and closes the registry. */

@@ -221,6 +221,18 @@ export class Services {
     return p;
   }
 
+  /**
+   * A hibernated instance brought back after a reload of the page (ADR 0036): it is the service's
+   * instance again, and the next call resumes it with the state it had. False when the service
+   * has an instance already (this one is then not needed).
+   */
+  adopt(name: string, lc: Lifecycle): boolean {
+    const inst = this.instances.get(name);
+    if ((inst !== undefined && inst.lc.row.state !== 'exited') || this.starting.has(name)) return false;
+    this.instances.set(name, { name, lc, queue: [], busy: undefined, waitingOn: undefined, switching: false });
+    return true;
+  }
+
   /** A newer version of service `name` was installed: its instance moves onto it when no call runs. */
   updated(name: string): void {
     const inst = this.instances.get(name);

@@ -156,4 +156,23 @@ describe('parked in a present, and between calls', () => {
     expect((await row(pid))?.incarnation).toBe(1);
     expect(await codeOf("(k, pid) => k.setMode(pid, 'iframe')", pid)).toBe('migrate/unsupported');
   });
+
+  it('a hibernated service instance survives a reload: listed, and the next call resumes it with its state (ADR 0036)', async () => {
+    await page.evaluate(() => window.kernel.setMigratable('plugin', true));
+    // A fresh instance (the previous test's may be running): ended first.
+    for (const r of await page.evaluate(() => window.kernel.processes().filter((p) => p.name === 'plugin' && p.state !== 'exited'))) {
+      await page.evaluate((p) => window.kernel.kill(p), r.pid);
+    }
+    expect(await page.evaluate(async () => new TextDecoder().decode(await window.kernel.call('plugin', 'append', 'a')))).toBe('a');
+    expect(await page.evaluate(async () => new TextDecoder().decode(await window.kernel.call('plugin', 'append', 'b')))).toBe('ab');
+    const pid = await page.evaluate(() => window.kernel.processes().find((r) => r.name === 'plugin' && r.state === 'running')?.pid ?? -1);
+    await page.evaluate((p) => window.kernel.hibernate(p), pid);
+    await page.reload();
+    await waitForKernel(page);
+    expect((await row(pid))?.state).toBe('hibernated');
+    const out = await page.evaluate(async () => new TextDecoder().decode(await window.kernel.call('plugin', 'append', 'c')));
+    expect(out).toBe('abc');
+    expect(await row(pid)).toMatchObject({ state: 'running', name: 'plugin' });
+    expect(await page.evaluate(() => window.kernel.processes().filter((r) => r.name === 'plugin' && r.state !== 'exited').length)).toBe(1);
+  });
 });
