@@ -17,6 +17,7 @@ import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { pluginReady, registerExtismCalls } from './extism';
+import { instanceGroup } from './instance-group';
 import { registerHomeCalls } from './home-calls';
 import { Providers, registerImportCalls, type ProvidedFunction } from './providers';
 import { Transforms } from './transforms';
@@ -378,7 +379,9 @@ export class Kernel extends EventTarget implements KernelApi {
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
     const o = effectiveSpawn(asked, info);
     await loadMounts(o, info.name);
-    return { info, o, runnable: await this.catalog.runnable(info) };
+    const ready: Ready = { info, o, runnable: await this.catalog.runnable(info) };
+    const group = await instanceGroup(ready, this.catalog);
+    return group !== undefined ? { ...ready, group } : ready;
   }
 
   /** The package of module `name` as installed here (to send to a node that lacks it), if any. */

@@ -8,7 +8,7 @@
 import type { Caller } from '../capability';
 import { EXIT_CODES, KernelError, type ExecutionMode, type ModuleInfo, type ProcessExit, type ProcessInfo, type StateReason } from '../common';
 import type { Host, HostedProcess } from '../hosts';
-import { BusArena, PARK_CALL, Ring, ringReadable, ringWritable, sleepUnthrottled, type ExtismStart, type Snapshot } from '../ipc';
+import { BusArena, PARK_CALL, Ring, ringReadable, ringWritable, sleepUnthrottled, type ExtismStart, type GroupMember, type Snapshot } from '../ipc';
 import type { Capabilities } from './capabilities';
 import { Migration } from './migration';
 import { isWall, slotOf, type AddressSpace, type MemorySlots } from './memory-slots';
@@ -25,6 +25,8 @@ export interface Ready {
   runnable: Runnable;
   /** A service module: its host serves calls instead of running `_start` (services.ts), with these config values. */
   serve?: { config: Record<string, string>; extism?: ExtismStart };
+  /** Providers instantiated beside it in its worker (instance-group.ts). */
+  group?: GroupMember[];
 }
 
 /** The rings of a process's standard streams; a pipe is shared with a neighbouring stage. */
@@ -242,6 +244,7 @@ export class Lifecycle {
             // A process that may be restarted leaves its streams open for the next incarnation.
             keepStdio: row.restart !== 'temporary',
             ...(this.current.serve !== undefined ? { serve: true, serviceConfig: this.current.serve.config, ...(this.current.serve.extism !== undefined ? { extism: this.current.serve.extism } : {}) } : {}),
+            ...(this.current.group !== undefined ? { group: this.current.group } : {}),
             ...migrate,
             grants: info.grants,
             shared: this.deps.caps.shared,

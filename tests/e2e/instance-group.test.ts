@@ -1,0 +1,143 @@
+/**
+ * Instance groups in real Chromium (ADR 0033): a process that names a provider in `inProcess`
+ * (spawn option or manifest) gets that service module instantiated in its own worker, and its
+ * imports from it become direct calls. Checked: the answers match the kernel's path, the provider's
+ * state is the group's own (not the shared service instance's), the grant is enforced, a missing
+ * provider is ENOENT, a trap in the provider ends the importer with a reason naming it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { installWith } from './kernel-helpers';
+
+let server: StaticServer;
+let browser: TestBrowser;
+let page: Page;
+
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  page = await openApp(browser.context, server.url);
+  await installWith(page, 'plugin', 'all');
+  await installWith(page, 'importer', 'all');
+  await installWith(page, 'importer-group', 'all');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** EIO, EACCES, ENOENT as WASI numbers them. */
+const ERRNO = { IO: 29, ACCES: 2, NOENT: 44 };
+
+interface Ran {
+  stdout: string;
+  code: number;
+  reason: string | undefined;
+  message: string | undefined;
+}
+
+/** Runs `name` with `args` and spawn options `extra`, to its end. */
+function run(name: string, args: string[], extra: Record<string, unknown> = {}): Promise<Ran> {
+  return page.evaluate(
+    async ([n, a, x]) => {
+      const p = await window.kernel.spawn(n, { args: a, ...x });
+      await p.stdin.close();
+      const [stdout, code] = await Promise.all([new Response(p.stdout).text(), p.exit]);
+      const row = window.kernel.processes().find((r) => r.pid === p.pid);
+      return { stdout, code, reason: row?.reason, message: row?.message };
+    },
+    [name, args, extra] as const,
+  );
+}
+
+const grouped = { inProcess: ['plugin'] };
+
+/** Calls the plugin's service instance has served since the kernel started. */
+const serviceCalls = (): Promise<number> =>
+  page.evaluate(() => window.kernel.serviceStats().filter((s) => s.name === 'plugin').reduce((n, s) => n + s.calls, 0));
+
+describe('a provider linked in the importer\'s worker', () => {
+  it('answers as the kernel\'s path does: output, a short buffer, config, an error', async () => {
+    const cases = [['module', 'shout'], ['small', 'shout'], ['config', 'greeting'], ['fail']];
+    const viaKernel = [];
+    const inGroup = [];
+    for (const args of cases) {
+      viaKernel.push((await run('importer', args)).stdout);
+      inGroup.push((await run('importer', args, grouped)).stdout);
+    }
+    expect(viaKernel).toEqual(['SHOUT\n', '5 SH\n', 'hello from the manifest\n', `errno ${ERRNO.IO}\n`]);
+    expect(inGroup).toEqual(viaKernel);
+  });
+
+  it('is an instance of the process\'s own: its state is not the service instance\'s, nor another process\'s', async () => {
+    // Through the kernel: one shared instance, whose count goes on from run to run.
+    const first = (await run('importer', ['count', '2'])).stdout.trim().split('\n').map(Number);
+    const second = (await run('importer', ['count', '2'])).stdout.trim().split('\n').map(Number);
+    expect(second).toEqual([first[1]! + 1, first[1]! + 2]);
+    const before = await serviceCalls();
+    // In a group: each process counts from 1, and the service instance is not called.
+    expect((await run('importer', ['count', '3'], grouped)).stdout).toBe('1\n2\n3\n');
+    expect((await run('importer', ['count', '3'], grouped)).stdout).toBe('1\n2\n3\n');
+    expect(await serviceCalls()).toBe(before);
+    // Nor did the groups' calls move the shared instance's count.
+    expect((await run('importer', ['count', '1'])).stdout).toBe(`${second[1]! + 1}\n`);
+  });
+
+  it('is what the manifest\'s inProcess names, unless the spawn says otherwise', async () => {
+    const before = await serviceCalls();
+    expect((await run('importer-group', ['count', '2'])).stdout).toBe('1\n2\n');
+    expect(await serviceCalls()).toBe(before);
+    const viaKernel = (await run('importer-group', ['count', '1'], { inProcess: [] })).stdout;
+    expect(await serviceCalls()).toBe(before + 1);
+    expect(viaKernel).not.toBe('1\n');
+  });
+
+  it('links on the page too (inpage mode)', async () => {
+    expect((await run('importer', ['module', 'inpage'], { mode: 'inpage', ...grouped })).stdout).toBe('INPAGE\n');
+    expect((await run('importer', ['count', '2'], { mode: 'inpage', ...grouped })).stdout).toBe('1\n2\n');
+  });
+
+  it('ends the importer when the provider traps, with a reason that names it', async () => {
+    const r = await run('importer', ['crash'], grouped);
+    expect(r.code).not.toBe(0);
+    expect(r.reason).toBe('crashed');
+    expect(r.message).toContain('"plugin".crash, linked in this process, trapped');
+    // The service instance has nothing to do with it: it still answers.
+    expect((await run('importer', ['module', 'after'])).stdout).toBe('AFTER\n');
+  });
+});
+
+describe('what cannot be linked in-process', () => {
+  it('a provider not granted (call:<module>) is refused as through the kernel: EACCES, logged', async () => {
+    await installWith(page, 'importer', ['call:hostfns']);
+    try {
+      expect((await run('importer', ['module', 'abc'], grouped)).stdout).toBe(`errno ${ERRNO.ACCES}\n`);
+      const denied = await page.evaluate(() => window.kernel.denied().map((d) => `${d.name} ${d.permission}`));
+      expect(denied).toContain('importer call:plugin');
+    } finally {
+      await installWith(page, 'importer', 'all');
+    }
+  });
+
+  it('a provider that is not installed answers ENOENT', async () => {
+    expect((await run('importer', ['nolib'], { inProcess: ['nolib'] })).stdout).toBe(`errno ${ERRNO.NOENT}\n`);
+  });
+
+  it('refuses an inProcess that is not a list of module names', async () => {
+    const codes = await page.evaluate(async () => {
+      const out: string[] = [];
+      for (const inProcess of ['plugin', ['not a name'], [1]]) {
+        try {
+          await window.kernel.spawn('importer', { args: ['module', 'x'], inProcess: inProcess as never });
+          out.push('ok');
+        } catch (e) {
+          out.push((e as { code: string }).code);
+        }
+      }
+      return out;
+    });
+    expect(codes).toEqual(['kernel/bad-argument', 'kernel/bad-argument', 'kernel/bad-argument']);
+  });
+});
