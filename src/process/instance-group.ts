@@ -18,7 +18,7 @@
  */
 import { Errno } from '../common';
 import type { GroupMember } from '../ipc';
-import { ExtismHost } from './extism';
+import { ExtismFault, ExtismHost } from './extism';
 import type { GuestFunction } from './guest';
 
 /** A provider linked in-process trapped: its importer ends, with this as its reason. */
@@ -64,6 +64,11 @@ export function instanceGroup(group: readonly GroupMember[], stderr: SharedArray
   };
 }
 
+/** A trap of the provider's own: in its code (a stack overflow included), or a fault in its use of its Extism host. */
+function isTrap(e: unknown): boolean {
+  return e instanceof WebAssembly.RuntimeError || e instanceof RangeError || e instanceof ExtismFault;
+}
+
 /** The import `fn` of member `m`. */
 function groupCall(m: Member, fn: string, memory: () => Uint8Array): GuestFunction {
   const f = m.exports[fn];
@@ -83,6 +88,8 @@ function groupCall(m: Member, fn: string, memory: () => Uint8Array): GuestFuncti
       rc = call();
     } catch (e) {
       m.host.end();
+      // What the importer's own glue threw (the process was killed, its watchdog expired) ends it as such.
+      if (!isTrap(e)) throw e;
       throw new ProviderTrap(`"${m.name}".${fn}, linked in this process, trapped: ${e instanceof Error ? e.message : String(e)}`);
     }
     const { output, error } = m.host.end();

@@ -107,6 +107,11 @@ describe('a provider linked in the importer\'s worker', () => {
     // The service instance has nothing to do with it: it still answers.
     expect((await run('importer', ['module', 'after'])).stdout).toBe('AFTER\n');
   });
+
+  it("counts the provider's computing as the importer's, for its watchdog", async () => {
+    const r = await run('importer', ['spin'], { ...grouped, watchdogMs: 300 });
+    expect(r.reason).toBe('watchdog-expired');
+  });
 });
 
 describe('what cannot be linked in-process', () => {
