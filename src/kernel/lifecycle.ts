@@ -130,7 +130,8 @@ export class Lifecycle {
       ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
       ...(o.node !== undefined ? { node: o.node } : {}),
     };
-    this.migration = new Migration(info.migratable !== undefined);
+    // A snapshot holds its memory, not its providers' instances: parked, it would lose their state.
+    this.migration = new Migration(info.migratable !== undefined, ready.group !== undefined ? 'the providers in its instance group keep state its snapshot would not hold' : undefined);
     const exit = new Promise<number>((ok) => (this.settle = ok));
     this.exit = exit;
     this.handle = {

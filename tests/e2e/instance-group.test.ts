@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
+import { launchBrowser, moduleBytes, openApp, startServer, type StaticServer, type TestBrowser } from './harness';
 import { installWith } from './kernel-helpers';
 
 let server: StaticServer;
@@ -92,6 +92,34 @@ describe('a provider linked in the importer\'s worker', () => {
     const viaKernel = (await run('importer-group', ['count', '1'], { inProcess: [] })).stdout;
     expect(await serviceCalls()).toBe(before + 1);
     expect(viaKernel).not.toBe('1\n');
+  });
+
+  it('keeps the process from being parked: a snapshot would not hold its providers\' state', async () => {
+    await page.evaluate(async (bytes) => {
+      await window.kernel.install(new Uint8Array(bytes), { name: 'importer-mig', grant: 'all', migratable: true });
+    }, moduleBytes('importer'));
+    const got = await page.evaluate(async () => {
+      const p = await window.kernel.spawn('importer-mig', { args: ['wait'], inProcess: ['plugin'] });
+      const reader = p.stdout.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      let refusal = 'ok';
+      try {
+        await window.kernel.hibernate(p.pid);
+      } catch (e) {
+        refusal = `${(e as { code: string }).code}: ${(e as Error).message}`;
+      }
+      await p.stdin.close();
+      let rest = '';
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        rest += new TextDecoder().decode(value);
+      }
+      return { first, refusal, rest, code: await p.exit };
+    });
+    expect(got.refusal).toMatch(/^migrate\/not-migratable: .*instance group/);
+    // It ran on, its provider's count with it.
+    expect(got.first + got.rest).toBe('1\n2\n');
   });
 
   it('links on the page too (inpage mode)', async () => {
