@@ -24,7 +24,7 @@ import { Transforms } from './transforms';
 import { loadMounts, mountTable, type MountTable } from './mounts';
 import { AutoHibernate, checkAutoHibernate, type AutoHibernatePolicy } from './auto-hibernate';
 import { Hibernation, checkHibernateOptions, windowsOf, type HibernateOptions } from './hibernate';
-import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
+import { Lifecycle, memoriesOf, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { packageInfos } from './packages';
 import { moveOnto } from './updates';
 import type { PackageInfo } from './types';
@@ -329,7 +329,7 @@ export class Kernel extends EventTarget implements KernelApi {
    */
   async spawn(name: string, opts?: SpawnOptions): Promise<Process> {
     const ready = await this.ready4spawn(name, opts);
-    await this.auto.makeRoom(slotOf(ready.runnable, ready.o.mode), 1);
+    await this.auto.makeRoom(slotOf(ready.runnable, ready.o.mode), memoriesOf(ready));
     return this.pacer.run(() => {
       this.checkSlots([ready]);
       const proc = this.launch(ready, {});
@@ -395,7 +395,7 @@ export class Kernel extends EventTarget implements KernelApi {
     const wanted = new Map<AddressSpace, number>();
     for (const r of ready) {
       const space = slotOf(r.runnable, r.o.mode);
-      if (space !== undefined) wanted.set(space, (wanted.get(space) ?? 0) + 1);
+      if (space !== undefined) wanted.set(space, (wanted.get(space) ?? 0) + memoriesOf(r));
     }
     const use = this.slots.snapshot();
     for (const [space, n] of wanted) {

@@ -122,6 +122,20 @@ describe('a provider linked in the importer\'s worker', () => {
     expect(got.first + got.rest).toBe('1\n2\n');
   });
 
+  it('holds a wasm memory more in the page\'s renderer per provider, counted with its own', async () => {
+    const used = await page.evaluate(async () => {
+      const p = await window.kernel.spawn('importer', { args: ['wait'], inProcess: ['plugin'] });
+      const reader = p.stdout.getReader();
+      await reader.read();
+      const running = window.kernel.memorySlots().page.used;
+      await p.stdin.close();
+      while (!(await reader.read()).done) {}
+      await p.exit;
+      return { running, ended: window.kernel.memorySlots().page.used };
+    });
+    expect(used.running - used.ended).toBe(2);
+  });
+
   it('links on the page too (inpage mode)', async () => {
     expect((await run('importer', ['module', 'inpage'], { mode: 'inpage', ...grouped })).stdout).toBe('INPAGE\n');
     expect((await run('importer', ['count', '2'], { mode: 'inpage', ...grouped })).stdout).toBe('1\n2\n');
