@@ -123,6 +123,9 @@ compile "$fixtures_src/plugin.c" "$fixtures_out/plugin.wasm" -mexec-model=reacto
 pids+=($!)
 compile "$fixtures_src/plugin.c" "$fixtures_out/plugin-b.wasm" -mexec-model=reactor -DPLUGIN_B &
 pids+=($!)
+# A service linking plugin in its own worker (its manifest's inProcess, ADR 0033).
+compile "$fixtures_src/groupsvc.c" "$fixtures_out/groupsvc.wasm" -mexec-model=reactor &
+pids+=($!)
 # Extism plugins built with Extism's C PDK; mathlib is a bare wasm library (no
 # libc) that calc links by name, twice: calc-nolib names a module not installed.
 compile "$fixtures_src/pdkprobe.c" "$fixtures_out/pdkprobe.wasm" -mexec-model=reactor &

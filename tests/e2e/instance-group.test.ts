@@ -3,7 +3,8 @@
  * (spawn option or manifest) gets that service module instantiated in its own worker, and its
  * imports from it become direct calls. Checked: the answers match the kernel's path, the provider's
  * state is the group's own (not the shared service instance's), the grant is enforced, a missing
- * provider is ENOENT, a trap in the provider ends the importer with a reason naming it.
+ * provider is ENOENT, a trap in the provider ends the importer with a reason naming it; a
+ * service module's group lives as long as its instance.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -21,6 +22,7 @@ beforeAll(async () => {
   await installWith(page, 'plugin', 'all');
   await installWith(page, 'importer', 'all');
   await installWith(page, 'importer-group', 'all');
+  await installWith(page, 'groupsvc', 'all');
 });
 
 afterAll(async () => {
@@ -153,6 +155,31 @@ describe('a provider linked in the importer\'s worker', () => {
   it("counts the provider's computing as the importer's, for its watchdog", async () => {
     const r = await run('importer', ['spin'], { ...grouped, watchdogMs: 300 });
     expect(r.reason).toBe('watchdog-expired');
+  });
+});
+
+describe('a service module with a group', () => {
+  it('keeps its provider instance across its calls, ends with it, and starts fresh after', async () => {
+    const got = await page.evaluate(async () => {
+      const k = window.kernel;
+      const text = async (fn: string): Promise<string> => {
+        try {
+          return new TextDecoder().decode(await k.call('groupsvc', fn));
+        } catch (e) {
+          return `${(e as { code: string }).code}: ${(e as Error).message}`;
+        }
+      };
+      const plugin = (): number => k.serviceStats().filter((s) => s.name === 'plugin').reduce((n, s) => n + s.calls, 0);
+      const before = plugin();
+      const counts = [await text('count'), await text('count')];
+      const crash = await text('crash');
+      const after = await text('count');
+      return { counts, crash, after, pluginCalls: plugin() - before };
+    });
+    expect(got.counts).toEqual(['1', '2']);
+    expect(got.crash).toMatch(/^service\/error: .*"plugin"\.crash, linked in this process, trapped/);
+    expect(got.after).toBe('1');
+    expect(got.pluginCalls).toBe(0);
   });
 });
 
