@@ -138,6 +138,18 @@ describe('a provider linked in the importer\'s worker', () => {
     expect(used.running - used.ended).toBe(2);
   });
 
+  it('is the module it named, even where the page provides a namespace of that name', async () => {
+    await page.evaluate(() => {
+      (window as unknown as { __withdraw: () => void }).__withdraw = window.kernel.provide('plugin', { upper: () => 'from the page' });
+    });
+    try {
+      expect((await run('importer', ['module', 'shout'])).stdout).toBe('from the page\n');
+      expect((await run('importer', ['module', 'shout'], grouped)).stdout).toBe('SHOUT\n');
+    } finally {
+      await page.evaluate(() => (window as unknown as { __withdraw: () => void }).__withdraw());
+    }
+  });
+
   it('links on the page too (inpage mode)', async () => {
     expect((await run('importer', ['module', 'inpage'], { mode: 'inpage', ...grouped })).stdout).toBe('INPAGE\n');
     expect((await run('importer', ['count', '2'], { mode: 'inpage', ...grouped })).stdout).toBe('1\n2\n');
