@@ -6,6 +6,7 @@ import { busFigure } from './figures/bus';
 import { filesFigure } from './figures/files';
 import { iframeFigure } from './figures/iframe';
 import { iframeBusFigure } from './figures/iframe-bus';
+import { importGroupFigure } from './figures/import-group';
 import { killFigure } from './figures/kill';
 import { kvFigure } from './figures/kv';
 import { leaksFigure } from './figures/leaks';
@@ -37,6 +38,7 @@ const FIGURES = {
   'iframe-bus': iframeBusFigure,
   leaks: leaksFigure,
   services: servicesFigure,
+  'import-group': importGroupFigure,
   kv: kvFigure,
   packages: packagesFigure,
   files: filesFigure,

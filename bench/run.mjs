@@ -3,7 +3,7 @@
  * `npm run bench [-- figure ...]`: builds the bench page, serves it cross-origin isolated on
  * 127.0.0.1, runs each figure in a fresh headless Chromium, prints a table and writes
  * bench/results/latest.json. Figures: spawn, stdout, stdin, storm, kill, bus, supervision, iframe,
- * iframe-bus, services, kv, remote, remote-window, migrate, and graphics (bench/gfx-bench.mjs, run after the others); default: all.
+ * iframe-bus, services, import-group, kv, remote, remote-window, migrate, and graphics (bench/gfx-bench.mjs, run after the others); default: all.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ const DIST = join(HERE, 'dist');
 const MODULES = resolve(HERE, '../public/modules');
 const FIXTURES = resolve(HERE, '../tests/fixtures');
 const RESULTS = join(HERE, 'results');
-const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'stall', 'kill', 'bus', 'supervision', 'iframe', 'iframe-bus', 'leaks', 'services', 'kv', 'packages', 'files', 'remote', 'remote-window', 'migrate', 'wall'];
+const ALL = ['spawn', 'stdout', 'stdin', 'storm', 'stall', 'kill', 'bus', 'supervision', 'iframe', 'iframe-bus', 'leaks', 'services', 'import-group', 'kv', 'packages', 'files', 'remote', 'remote-window', 'migrate', 'wall'];
 /** The graphics figures: bench/gfx-bench.mjs, in the built app, after the page figures. */
 const GRAPHICS = 'graphics';
 /** The devices figures: bench/devices-bench.mjs, two browsers and a relay, after the graphics. */

@@ -96,6 +96,11 @@ for name in trap sock stdin-poll bustool pipetool busbench crashy holder hostile
   compile "$fixtures_src/$name.c" "$fixtures_out/$name.wasm" &
   pids+=($!)
 done
+# The importer again, naming plugin in its manifest's inProcess (ADR 0033); and the figure's timer.
+compile "$fixtures_src/importer.c" "$fixtures_out/importer-group.wasm" -DIN_PROCESS &
+pids+=($!)
+compile "$fixtures_src/groupbench.c" "$fixtures_out/groupbench.wasm" &
+pids+=($!)
 # A declared maximum of 128 MiB makes malloc fail within a fraction of a second
 # instead of after growing towards 4 GiB.
 compile "$fixtures_src/oom.c" "$fixtures_out/oom.wasm" -Wl,--max-memory=134217728 &
@@ -117,6 +122,9 @@ pids+=($!)
 compile "$fixtures_src/plugin.c" "$fixtures_out/plugin.wasm" -mexec-model=reactor &
 pids+=($!)
 compile "$fixtures_src/plugin.c" "$fixtures_out/plugin-b.wasm" -mexec-model=reactor -DPLUGIN_B &
+pids+=($!)
+# A service linking plugin in its own worker (its manifest's inProcess, ADR 0033).
+compile "$fixtures_src/groupsvc.c" "$fixtures_out/groupsvc.wasm" -mexec-model=reactor &
 pids+=($!)
 # Extism plugins built with Extism's C PDK; mathlib is a bare wasm library (no
 # libc) that calc links by name, twice: calc-nolib names a module not installed.

@@ -21,3 +21,4 @@ export {
 export { sharesMemory } from './modes';
 export { MAX_CALL_TIMEOUT_MS, hostAllowed, isHostPattern, serviceSettings, type ServiceSettings } from './service-manifest';
 export { BLOCKING_IMPORTS, GLOBAL_EXPORT_PREFIX } from './migrate';
+export { MAX_IN_PROCESS, checkInProcess } from './in-process';

@@ -3,7 +3,7 @@
  * the kernel never asks which one it is talking to.
  */
 import type { CallResult, ExecutionMode, Grants, ProcessExit } from '../common';
-import type { ExtismStart, WasiProcessOptions } from '../ipc';
+import type { ExtismStart, GroupMember, WasiProcessOptions } from '../ipc';
 
 /**
  * What a process runs: a WebAssembly module compiled under the memory cap (with its bytes, for a
@@ -34,6 +34,8 @@ export interface HostStart extends WasiProcessOptions {
   serviceConfig?: Record<string, string>;
   /** A service's Extism limits and linked modules. */
   extism?: ExtismStart;
+  /** Service modules to instantiate beside it, where the mode shares its realm's objects (worker, inpage: ADR 0033). */
+  group?: GroupMember[];
   /** The node it runs on, for the `remote` mode (`kernel.nodes()`). */
   node?: string;
   /** Answers the process's calls into the kernel; rejects with a KernelError to refuse. */

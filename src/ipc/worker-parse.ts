@@ -30,6 +30,23 @@ function isExtismStart(x: unknown): boolean {
   );
 }
 
+/** An instance group's members (ADR 0033). */
+function isGroup(x: unknown): boolean {
+  if (!Array.isArray(x)) return false;
+  return x.every((g: unknown) => {
+    if (typeof g !== 'object' || g === null) return false;
+    const m = g as Record<string, unknown>;
+    return (
+      typeof m.name === 'string' &&
+      m.module instanceof WebAssembly.Module &&
+      typeof m.config === 'object' &&
+      m.config !== null &&
+      Object.values(m.config).every((v) => typeof v === 'string') &&
+      (m.extism === undefined || isExtismStart(m.extism))
+    );
+  });
+}
+
 /** Page to worker. */
 export function parseToWorker(data: unknown): ToWorkerMessage {
   const r = record(data);
@@ -80,6 +97,7 @@ export function parseToWorker(data: unknown): ToWorkerMessage {
     (r.serviceConfig === undefined ||
       (typeof r.serviceConfig === 'object' && r.serviceConfig !== null && Object.values(r.serviceConfig).every((x) => typeof x === 'string'))) &&
     (r.extism === undefined || isExtismStart(r.extism)) &&
+    (r.group === undefined || isGroup(r.group)) &&
     (r.callSlot === undefined || (typeof r.callSlot === 'object' && r.callSlot !== null && isInt((r.callSlot as Record<string, unknown>).slot) && isInt((r.callSlot as Record<string, unknown>).serial))) &&
     isInt(r.maxPages) &&
     isGrants(r.grants) &&

@@ -112,6 +112,18 @@ export interface StartMessage extends WasiProcessOptions {
   callSlot?: { slot: number; serial: number };
   /** The rest of a service's Extism manifest: limits, and modules linked into it. */
   extism?: ExtismStart;
+  /** Service modules instantiated beside it, in its worker (its instance group, ADR 0033). */
+  group?: GroupMember[];
+}
+
+/** A provider linked in-process: its imports from namespace `name` call this module's exports directly. */
+export interface GroupMember {
+  name: string;
+  module: WebAssembly.Module;
+  /** Its manifest's `service.config`, read with Extism's `config_get`. */
+  config: Record<string, string>;
+  /** Its own Extism limits and linked modules, as its service instance would have them. */
+  extism?: ExtismStart;
 }
 
 /** What an Extism plugin's instance is given beyond its config (ADR 0026). */

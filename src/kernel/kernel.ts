@@ -17,13 +17,14 @@ import { ModuleCatalog } from './catalog';
 import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { pluginReady, registerExtismCalls } from './extism';
+import { instanceGroup } from './instance-group';
 import { registerHomeCalls } from './home-calls';
 import { Providers, registerImportCalls, type ProvidedFunction } from './providers';
 import { Transforms } from './transforms';
 import { loadMounts, mountTable, type MountTable } from './mounts';
 import { AutoHibernate, checkAutoHibernate, type AutoHibernatePolicy } from './auto-hibernate';
 import { Hibernation, checkHibernateOptions, windowsOf, type HibernateOptions } from './hibernate';
-import { Lifecycle, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
+import { Lifecycle, memoriesOf, type Continuing, type LifecycleDeps, type Ready, type Rings } from './lifecycle';
 import { packageInfos } from './packages';
 import { moveOnto } from './updates';
 import type { PackageInfo } from './types';
@@ -337,7 +338,7 @@ export class Kernel extends EventTarget implements KernelApi {
    */
   async spawn(name: string, opts?: SpawnOptions): Promise<Process> {
     const ready = await this.ready4spawn(name, opts);
-    await this.auto.makeRoom(slotOf(ready.runnable, ready.o.mode), 1);
+    await this.auto.makeRoom(slotOf(ready.runnable, ready.o.mode), memoriesOf(ready));
     return this.pacer.run(() => {
       this.checkSlots([ready]);
       const proc = this.launch(ready, {});
@@ -387,7 +388,9 @@ export class Kernel extends EventTarget implements KernelApi {
     if (info === undefined) throw new KernelError('kernel/unknown-module', `no module named "${name}"`, { name });
     const o = effectiveSpawn(asked, info);
     await loadMounts(o, info.name);
-    return { info, o, runnable: await this.catalog.runnable(info) };
+    const ready: Ready = { info, o, runnable: await this.catalog.runnable(info) };
+    const group = await instanceGroup(ready, this.catalog);
+    return group !== undefined ? { ...ready, group } : ready;
   }
 
   /** The package of module `name` as installed here (to send to a node that lacks it), if any. */
@@ -401,7 +404,7 @@ export class Kernel extends EventTarget implements KernelApi {
     const wanted = new Map<AddressSpace, number>();
     for (const r of ready) {
       const space = slotOf(r.runnable, r.o.mode);
-      if (space !== undefined) wanted.set(space, (wanted.get(space) ?? 0) + 1);
+      if (space !== undefined) wanted.set(space, (wanted.get(space) ?? 0) + memoriesOf(r));
     }
     const use = this.slots.snapshot();
     for (const [space, n] of wanted) {

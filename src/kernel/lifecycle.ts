@@ -8,7 +8,7 @@
 import type { Caller } from '../capability';
 import { EXIT_CODES, KernelError, type ExecutionMode, type ModuleInfo, type ProcessExit, type ProcessInfo, type StateReason } from '../common';
 import type { Host, HostedProcess } from '../hosts';
-import { BusArena, PARK_CALL, Ring, ringReadable, ringWritable, sleepUnthrottled, type ExtismStart, type Snapshot } from '../ipc';
+import { BusArena, PARK_CALL, Ring, ringReadable, ringWritable, sleepUnthrottled, type ExtismStart, type GroupMember, type Snapshot } from '../ipc';
 import type { Capabilities } from './capabilities';
 import { Migration } from './migration';
 import { isWall, slotOf, type AddressSpace, type MemorySlots } from './memory-slots';
@@ -25,6 +25,13 @@ export interface Ready {
   runnable: Runnable;
   /** A service module: its host serves calls instead of running `_start` (services.ts), with these config values. */
   serve?: { config: Record<string, string>; extism?: ExtismStart };
+  /** Providers instantiated beside it in its worker (instance-group.ts). */
+  group?: GroupMember[];
+}
+
+/** The wasm memories a start of `ready` holds: its own, and one per provider instantiated beside it (ADR 0033). */
+export function memoriesOf(ready: Ready): number {
+  return 1 + (ready.group?.length ?? 0);
 }
 
 /** The rings of a process's standard streams; a pipe is shared with a neighbouring stage. */
@@ -76,8 +83,8 @@ export class Lifecycle {
   private handle: Process | undefined;
   private readonly exit: Promise<number>;
   private hosted: HostedProcess | undefined;
-  /** Where the running incarnation holds a wasm memory (absent: it holds none), and whether it got it. */
-  private slot: { space: AddressSpace; live: boolean } | undefined;
+  /** Where the running incarnation holds wasm memories (absent: it holds none), how many, and whether it got them. */
+  private slot: { space: AddressSpace; live: boolean; n: number } | undefined;
   private readonly history: RestartHistory;
   /** Set once someone asked it to end: no restart follows. */
   private stopping = false;
@@ -128,7 +135,8 @@ export class Lifecycle {
       ...(o.watchdogMs !== undefined ? { watchdogMs: o.watchdogMs } : {}),
       ...(o.node !== undefined ? { node: o.node } : {}),
     };
-    this.migration = new Migration(info.migratable !== undefined);
+    // A snapshot holds its memory, not its providers' instances: parked, it would lose their state.
+    this.migration = new Migration(info.migratable !== undefined, ready.group !== undefined ? 'the providers in its instance group keep state its snapshot would not hold' : undefined);
     const exit = new Promise<number>((ok) => (this.settle = ok));
     this.exit = exit;
     this.handle = {
@@ -213,9 +221,11 @@ export class Lifecycle {
     const caller: Caller = { pid: row.pid, name: info.name, grants: info.grants, incarnation: row.incarnation };
     const space = slotOf(runnable, o.mode);
     const migrate = this.migration.startFields(o.mode, resume);
-    const wall = space === undefined ? undefined : this.deps.slots.refusal(space);
-    if (space !== undefined && wall === undefined) this.deps.slots.take(space);
-    this.slot = wall === undefined && space !== undefined ? { space, live: false } : undefined;
+    // Its providers instantiated beside it hold a memory each (ADR 0033).
+    const memories = memoriesOf(this.current);
+    const wall = space === undefined ? undefined : this.deps.slots.refusal(space, memories);
+    if (space !== undefined && wall === undefined) this.deps.slots.take(space, memories);
+    this.slot = wall === undefined && space !== undefined ? { space, live: false, n: memories } : undefined;
     const hosted =
       runnable === 'min-exceeds'
         ? refused('memory-exceeded', `its initial memory is over the ${this.deps.maxPages / 16} MiB limit`)
@@ -242,6 +252,7 @@ export class Lifecycle {
             // A process that may be restarted leaves its streams open for the next incarnation.
             keepStdio: row.restart !== 'temporary',
             ...(this.current.serve !== undefined ? { serve: true, serviceConfig: this.current.serve.config, ...(this.current.serve.extism !== undefined ? { extism: this.current.serve.extism } : {}) } : {}),
+            ...(this.current.group !== undefined ? { group: this.current.group } : {}),
             ...migrate,
             grants: info.grants,
             shared: this.deps.caps.shared,
@@ -255,7 +266,7 @@ export class Lifecycle {
       if (this.hosted !== hosted || (row.state !== 'starting' && row.state !== 'resuming')) return;
       if (this.slot !== undefined) {
         this.slot.live = true;
-        this.deps.slots.instantiated(this.slot.space);
+        this.deps.slots.instantiated(this.slot.space, this.slot.n);
       }
       row.state = 'running';
       this.migration.setFallback(undefined);
@@ -405,7 +416,7 @@ export class Lifecycle {
     let end = ended;
     const slot = this.slot;
     this.slot = undefined;
-    if (slot !== undefined) this.deps.slots.release(slot.space, slot.live);
+    if (slot !== undefined) this.deps.slots.release(slot.space, slot.live, slot.n);
     // Parked, not ended: its streams, pid and subscriptions stay; it waits to be resumed.
     const parked = this.migration.endedParked();
     if (parked !== undefined && !this.stopping && !this.restarting) {

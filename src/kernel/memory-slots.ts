@@ -51,30 +51,33 @@ export class MemorySlots {
     return { page: { ...this.use.page }, frames: { ...this.use.frames } };
   }
 
-  /** Why a new memory in `space` would be refused now, or undefined if it may be tried. */
-  refusal(space: AddressSpace): string | undefined {
+  /**
+   * Why `n` new memories in `space` would be refused now, or undefined if they may be tried (a
+   * process holds more than one when providers are instantiated beside it: ADR 0033).
+   */
+  refusal(space: AddressSpace, n = 1): string | undefined {
     const { used, limit } = this.use[space];
-    if (limit === undefined || used < limit) return undefined;
+    if (limit === undefined || used + n <= limit) return undefined;
     return wallMessage(space, used, limit);
   }
 
-  take(space: AddressSpace): void {
-    this.use[space].used += 1;
+  take(space: AddressSpace, n = 1): void {
+    this.use[space].used += n;
   }
 
-  /** A process holding a slot got its memory: the renderer holds at least this many at once. */
-  instantiated(space: AddressSpace): void {
-    this.live[space] += 1;
+  /** A process holding `n` slots got its memories: the renderer holds at least this many at once. */
+  instantiated(space: AddressSpace, n = 1): void {
+    this.live[space] += n;
     const s = this.use[space];
     if (s.limit !== undefined) s.limit = Math.max(s.limit, this.live[space]);
   }
 
-  /** A process gave its slot back (`live`: it had got its memory). */
-  release(space: AddressSpace, live: boolean): void {
-    this.use[space].used = Math.max(0, this.use[space].used - 1);
+  /** A process gave its `n` slots back (`live`: it had got its memories). */
+  release(space: AddressSpace, live: boolean, n = 1): void {
+    this.use[space].used = Math.max(0, this.use[space].used - n);
     if (!live) return;
-    this.live[space] = Math.max(0, this.live[space] - 1);
-    this.freed[space].push(this.now());
+    this.live[space] = Math.max(0, this.live[space] - n);
+    for (let i = 0; i < n; i++) this.freed[space].push(this.now());
     this.recentlyFreed(space);
   }
 

@@ -32,7 +32,11 @@ export class Migration {
    */
   private fallback: Fallback | undefined;
 
-  constructor(readonly migratable: boolean) {}
+  /** `unparkable`: why a migratable module's process may not be parked all the same (its instance group, ADR 0033). */
+  constructor(
+    readonly migratable: boolean,
+    private readonly unparkable?: string,
+  ) {}
 
   /** Whether the running incarnation can be parked. */
   get parkable(): boolean {
@@ -71,7 +75,7 @@ export class Migration {
       this.control = undefined;
       return { migrate: { control: new MigrateControl().sab, resume } };
     }
-    if (!this.migratable || !PARKABLE_MODES.includes(mode)) {
+    if (!this.migratable || this.unparkable !== undefined || !PARKABLE_MODES.includes(mode)) {
       this.control = undefined;
       return {};
     }
@@ -109,7 +113,7 @@ export class Migration {
   park(hosted: HostedProcess, wake: () => void, deadlineMs: number): Promise<Snapshot> {
     const control = this.control;
     if (control === undefined) {
-      const why = this.migratable ? 'its execution mode cannot park it yet (worker and iframe only)' : 'its module is not migratable (install it with { migratable: true })';
+      const why = this.unparkable ?? (this.migratable ? 'its execution mode cannot park it yet (worker and iframe only)' : 'its module is not migratable (install it with { migratable: true })');
       return Promise.reject(new KernelError('migrate/not-migratable', `this process cannot be parked: ${why}`, { migratable: this.migratable }));
     }
     return new Promise<Snapshot>((ok, fail) => {

@@ -1,5 +1,5 @@
 /** Checks `kernel.spawn` options from untrusted callers; spawn-config.ts fills in what they leave out. */
-import { KernelError, checkRestartPolicy, isExecutionMode, checkWatchdogMs, type ExecutionMode, type RestartPolicy } from '../common';
+import { KernelError, checkInProcess, checkRestartPolicy, isExecutionMode, checkWatchdogMs, type ExecutionMode, type RestartPolicy } from '../common';
 import type { SpawnOptions } from './types';
 
 /** Spawn options, checked and normalised; a field left out is undefined (the configuration or the manifest may give it). */
@@ -19,6 +19,8 @@ export interface AskedSpawn {
   tty: boolean;
   restart: RestartPolicy | undefined;
   watchdogMs: number | undefined;
+  /** Service modules to instantiate in its own worker (ADR 0033); undefined: as its manifest says. */
+  inProcess: string[] | undefined;
 }
 
 /** Spawn options with every setting decided: what a process is started with. */
@@ -83,7 +85,9 @@ export function checkSpawnOptions(opts: unknown): AskedSpawn {
   if (typeof restart === 'string') bad(restart);
   const watchdogMs = o.watchdogMs === undefined ? undefined : checkWatchdogMs(o.watchdogMs);
   if (typeof watchdogMs === 'string') bad(watchdogMs);
-  return { args, env, preopens, files, homes, folders, stdin, mode, node, tty: o.tty ?? false, restart, watchdogMs };
+  const inProcess = o.inProcess === undefined ? undefined : checkInProcess(o.inProcess, 'inProcess');
+  if (typeof inProcess === 'string') bad(inProcess);
+  return { args, env, preopens, files, homes, folders, stdin, mode, node, tty: o.tty ?? false, restart, watchdogMs, inProcess };
 }
 
 /** A directory handle (the File System Access API's, or OPFS's), told by its shape: a page may come from another realm. */

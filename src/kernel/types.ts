@@ -106,6 +106,14 @@ export interface SpawnOptions {
    * (fully buffered). Default false; the shell's terminal windows pass true.
    */
   tty?: boolean;
+  /**
+   * Service modules whose functions it imports, to instantiate in its own worker beside it (an
+   * instance group, ADR 0033): each import from them is then a direct call into an instance of
+   * its own, whose state no other caller shares. Each needs `call:<module>`; one that is not
+   * granted, not installed or not a service is reached through the kernel as without this.
+   * Default: the manifest's `inProcess`, else none; `[]` turns the manifest's off.
+   */
+  inProcess?: string[];
 }
 
 /** One stage of `kernel.pipeline`. */

@@ -8,7 +8,8 @@ import { MIGRATE_CONTROL, PARK_CALL, WatchWriter, fromBase64, killedFlag, serveS
 import { Parkable, isInstrumented } from './asyncify';
 import { isLinkedNamespace, linkedImport } from './capabilities/linked';
 import { ExtismHost, ExtismFault, type HttpAnswer } from './extism';
-import { ProcessKilled, createGuestContext, type DirectCalls, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
+import { instanceGroup } from './instance-group';
+import { ProcessKilled, createGuestContext, type DirectCalls, type GuestContext, type GuestFunction, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
 import { CallExpired, EXTISM_ENV, serveLoop } from './serve';
 import { runScript } from './script';
 import { createWasiProcess, WASIProcExit, type WasiProcess } from './wasi';
@@ -91,7 +92,7 @@ export function runProcess(
       keepStdio: m.keepStdio,
       instantiate: () => {
         const named = instantiateLinked(m.extism?.linked ?? [], extismImports(), watch);
-        return new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, extismImports(), (ns, n) => linkedImport(ctx, ns, n), named));
+        return new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, extismImports(), (ns, n) => linkedImport(ctx, ns, n), named, group(m, ctx, watch)));
       },
       bindMemory: (mem) => (memory = mem),
       onRunning,
@@ -113,7 +114,7 @@ export function runProcess(
       let instance: WebAssembly.Instance;
       try {
         const wasi = parkable !== undefined ? parkable.wrap(proc.imports) : proc.imports;
-        instance = new WebAssembly.Instance(module, link(module, wasi, parkable !== undefined ? parkable.wrapWebmk(webmk) : webmk, watch, undefined, (ns, n) => linkedImport(ctx, ns, n)));
+        instance = new WebAssembly.Instance(module, link(module, wasi, parkable !== undefined ? parkable.wrapWebmk(webmk) : webmk, watch, undefined, (ns, n) => linkedImport(ctx, ns, n), undefined, group(m, ctx, watch)));
         parkable?.bind(instance);
       } catch (e) {
         return startFailure(e);
@@ -168,6 +169,18 @@ function instantiateLinked(
   return named;
 }
 
+/**
+ * The providers instantiated beside the process (its instance group, ADR 0033), as the lookup
+ * of their imports; undefined without a group. Throws (a start failure) when one cannot start.
+ */
+function group(m: StartMessage, ctx: GuestContext, watch: Watch | undefined): ((namespace: string, fn: string) => GuestFunction | undefined) | undefined {
+  if (m.group === undefined) return undefined;
+  return instanceGroup(m.group, m.stderr, () => ctx.memory(), {
+    link: (module, extism, named) => link(module, {}, {}, watch, extism, undefined, named),
+    linked: (members, extism) => instantiateLinked(members, extism, watch),
+  });
+}
+
 /** The kernel's answer to `extism.http`, checked. */
 function httpAnswer(a: unknown): HttpAnswer {
   const r = (typeof a === 'object' && a !== null ? a : {}) as { status?: unknown; body?: unknown };
@@ -206,7 +219,8 @@ async function runStart(proc: WasiProcess, instance: WebAssembly.Instance, start
 
 /**
  * WASI calls from the process, `webmk` calls from the providers, an Extism plugin's linked modules
- * by name (`named`), a module-named namespace linked
+ * by name (`named`), a module-named namespace linked directly to a provider in the process's
+ * instance group (`group`, not bracketed: its computing counts for the watchdog) or else
  * through the kernel (capabilities/linked.ts); an unknown WASI call answers ENOSYS, an unknown
  * `webmk` call -ENOSYS, and any other import traps if it is ever called. With
  * a watchdog, every call is bracketed for it (suspending imports bracket themselves).
@@ -219,6 +233,7 @@ function link(
   extism?: ExtismImports,
   linked?: (namespace: string, name: string) => GuestImports[string],
   named?: Record<string, WebAssembly.Exports>,
+  group?: (namespace: string, name: string) => GuestFunction | undefined,
 ): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ExportValue>> = {};
   for (const imp of WebAssembly.Module.imports(module)) {
@@ -244,6 +259,11 @@ function link(
       const f = extism[imp.name];
       ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);
     } else if (linked !== undefined && imp.module !== EXTISM_ENV && isLinkedNamespace(imp.module)) {
+      const direct = group?.(imp.module, imp.name);
+      if (direct !== undefined) {
+        ns[imp.name] = direct as WebAssembly.ExportValue;
+        continue;
+      }
       const f = linked(imp.module, imp.name);
       ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);
     } else {

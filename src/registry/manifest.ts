@@ -1,5 +1,5 @@
 /** Manifests and what analysis makes of a module, for both kinds (WebAssembly and JS). */
-import { KernelError, manifestConfig, serviceSettings, type ModuleInfo, type ModuleManifest } from '../common';
+import { KernelError, checkInProcess, manifestConfig, serviceSettings, type ModuleInfo, type ModuleManifest } from '../common';
 
 /** A module that passed validation, not yet stored. */
 export interface Analysed {
@@ -32,6 +32,9 @@ export function parseManifest(text: string, where: string): ModuleManifest {
   // How it is served (config values, a default deadline).
   const service = serviceSettings(m);
   if (typeof service === 'string') throw new KernelError('registry/invalid-manifest', `manifest: ${service}`);
+  // Which providers it links in its own worker (ADR 0033).
+  const inProcess = m.inProcess === undefined ? [] : checkInProcess(m.inProcess, '"inProcess"');
+  if (typeof inProcess === 'string') throw new KernelError('registry/invalid-manifest', `manifest: ${inProcess}`);
   // Plain data only: a copy without prototype tricks.
   return JSON.parse(JSON.stringify(m)) as ModuleManifest;
 }

@@ -49,6 +49,27 @@ describe('memory slots', () => {
     expect(s.snapshot().page).toEqual({ used: 127, limit: 127 });
   });
 
+  it('counts a process with providers beside it (ADR 0033) as that many memories, taken and given back together', () => {
+    const s = new MemorySlots();
+    running(s, 122);
+    s.take('page');
+    s.met('page');
+    expect(s.snapshot().page).toEqual({ used: 123, limit: 122 });
+    s.release('page', false);
+    s.release('page', true);
+    expect(s.refusal('page')).toBeUndefined();
+    expect(s.refusal('page', 2)).toMatch(/observed at 122/);
+    s.take('page', 1);
+    s.instantiated('page', 1);
+    s.release('page', true, 1);
+    s.release('page', true, 1);
+    expect(s.snapshot().page.used).toBe(120);
+    expect(s.refusal('page', 2)).toBeUndefined();
+    s.take('page', 3);
+    s.instantiated('page', 3);
+    expect(s.snapshot().page).toEqual({ used: 123, limit: 123 });
+  });
+
   it('never counts below zero', () => {
     const s = new MemorySlots();
     s.release('frames', true);

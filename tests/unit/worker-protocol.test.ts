@@ -93,4 +93,12 @@ describe("a service start's Extism fields", () => {
       expect(code(() => parseToWorker(start(bad)))).toBe('ipc/malformed');
     }
   });
+
+  it("takes an instance group's compiled providers with their config and limits (ADR 0033), and refuses anything else", () => {
+    const withGroup = (group: unknown): unknown => ({ ...(start(undefined) as object), serve: false, group });
+    expect(code(() => parseToWorker(withGroup([{ name: 'plugin', module, config: { k: 'v' }, extism: { maxBytes: 65536 } }])))).toBe('accepted');
+    for (const bad of [{}, [{ name: 'plugin', module }], [{ name: 'plugin', module: new Uint8Array(8), config: {} }], [{ module, config: {} }], [{ name: 'p', module, config: { k: 1 } }], [{ name: 'p', module, config: {}, extism: { maxBytes: '1' } }]]) {
+      expect(code(() => parseToWorker(withGroup(bad)))).toBe('ipc/malformed');
+    }
+  });
 });
