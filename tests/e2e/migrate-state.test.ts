@@ -157,6 +157,31 @@ describe('parked in a present, and between calls', () => {
     expect(await codeOf("(k, pid) => k.setMode(pid, 'iframe')", pid)).toBe('migrate/unsupported');
   });
 
+  it('a process waiting in a service call parks once it is answered: the call made once, its answer kept (ADR 0036)', async () => {
+    await installWith(page, 'callseq', 'all');
+    await page.evaluate(() => window.kernel.setMigratable('callseq', true));
+    for (const r of await page.evaluate(() => window.kernel.processes().filter((p) => p.name === 'plugin' && p.state !== 'exited'))) {
+      await page.evaluate((p) => window.kernel.kill(p), r.pid);
+    }
+    const calls = (): Promise<number> => page.evaluate(() => window.kernel.serviceStats().find((s) => s.name === 'plugin')?.calls ?? 0);
+    const before = await calls();
+    // count (1), a call that computes a while, count (2), then a line on stdin, count (3).
+    const pid = await start('callseq', { args: ['plugin', 'count', 'x', 'grind', '200000000', 'count', 'x', 'count', '-'] });
+    await waitOutput(page, pid, '1\n');
+    // Asked to move while it waits for `grind`: it parks when the answer has come, before it prints it.
+    const atMove = await page.evaluate(async (p) => {
+      await window.kernel.setMode(p, 'worker', { deadlineMs: 60_000 });
+      return (window as unknown as { __out: Record<number, string> }).__out[p] ?? '';
+    }, pid);
+    expect(atMove).toBe('1\n');
+    expect(await row(pid)).toMatchObject({ state: 'running', mode: 'worker' });
+    await waitOutput(page, pid, 'done\n2\n');
+    await page.evaluate((p) => (window as unknown as { __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> }).__stdin[p]?.write(new TextEncoder().encode('go\n')), pid);
+    expect(await waitOutput(page, pid, '3\n')).toBe('1\ndone\n2\n3\n');
+    // Four calls reached the plugin: grind was not made again by the resumed process.
+    expect((await calls()) - before).toBe(4);
+  });
+
   it('a hibernated service instance survives a reload: listed, and the next call resumes it with its state (ADR 0036)', async () => {
     await page.evaluate(() => window.kernel.setMigratable('plugin', true));
     // A fresh instance (the previous test's may be running): ended first.

@@ -61,9 +61,28 @@ export function serviceImports(ctx: GuestContext): GuestImports {
     dst.set(out.subarray(0, dst.length));
     return out.length;
   };
+  // A migratable process asked to park while it waits for an answer parks once it has it (ADR
+  // 0036): the output is in its memory already, and the call's result is kept for the rewind.
+  let parkedResult: number | undefined;
+  const resumedWith = ctx.parking?.kept('call') as { result?: unknown } | undefined;
+  let rewindResult = typeof resumedWith?.result === 'number' ? resumedWith.result : undefined;
+  ctx.parking?.keep('call', () => (parkedResult === undefined ? undefined : { result: parkedResult }));
+  const parkAfter = (result: number): number => {
+    if (ctx.parking?.shouldPark() !== true) return result;
+    parkedResult = result;
+    return ctx.parking.park('call');
+  };
   const finish = (outPtr: number, outCap: number) => (answer: unknown): number =>
     typeof answer === 'string' ? copyOut(outPtr, outCap, fromBase64(answer)) : -Errno.INVAL;
   const call = (modPtr = 0, modLen = 0, fnPtr = 0, fnLen = 0, inPtr = 0, inLen = 0, outPtr = 0, outCap = 0): number | Promise<number> => {
+    // Resumed in this call, answered before it was parked: the same result, not a second call.
+    if (rewindResult !== undefined) {
+      const r = rewindResult;
+      rewindResult = undefined;
+      return r;
+    }
+    // Asked to park before it calls: parked here, it makes the call when resumed.
+    if (ctx.parking?.shouldPark() === true) return ctx.parking.park('call');
     const m = bytes(modPtr, modLen);
     const f = bytes(fnPtr, fnLen);
     const input = bytes(inPtr, inLen);
@@ -80,9 +99,9 @@ export function serviceImports(ctx: GuestContext): GuestImports {
     try {
       // A direct call copies the input into its slot; only the kernel's path needs a copy of its own.
       const answer = callService(ctx, module, fn, input, (extra) => ctx.callSync('service.call', { module, fn, input: input.slice(), ...extra }));
-      return 'bytes' in answer ? copyOut(outPtr, outCap, answer.bytes) : -Errno.INVAL;
+      return parkAfter('bytes' in answer ? copyOut(outPtr, outCap, answer.bytes) : -Errno.INVAL);
     } catch (e) {
-      return serviceErrno(e);
+      return parkAfter(serviceErrno(e));
     }
   };
   return { call: ctx.suspend ? ctx.suspending(async (...a) => call(...a)) : (call as (...args: number[]) => number) };
