@@ -86,10 +86,13 @@ async function colour(pid: number): Promise<string> {
 /** Waits until the window shows `want` (a frame takes a display frame or two to reach the screen). */
 async function shows(pid: number, want: string): Promise<void> {
   const until = Date.now() + 10_000;
-  let seen = await colour(pid);
+  // A move gives the window a fresh canvas once the process reopens it; a screenshot of the
+  // canvas being replaced fails with "not attached", and the next look finds the new one.
+  const look = (): Promise<string> => colour(pid).catch((e: Error) => `(${e.message.split('\n')[0]})`);
+  let seen = await look();
   while (seen !== want && Date.now() < until) {
     await page.evaluate(() => new Promise((ok) => requestAnimationFrame(ok)));
-    seen = await colour(pid);
+    seen = await look();
   }
   expect(seen).toBe(want);
 }
