@@ -88,6 +88,22 @@ describe('a home kept in OPFS', () => {
     expect(seen).toBe(size);
   });
 
+  it('reads right where a read ahead is left, dropped for a read elsewhere, or overtaken by a write', async () => {
+    await putPattern('homeprobe', 'seek.bin', 10 * MiB);
+    const sum = (at: number, len: number): number => {
+      let s = 0;
+      for (let i = at; i < at + len; i++) s += i % 251;
+      return s;
+    };
+    const tail = [...Array(16).keys()].map((k) => {
+      const i = 7 * MiB + 4 + k;
+      return k >= 6 && k < 10 ? 'WXYZ'.charCodeAt(k - 6) : i % 251;
+    });
+    const hex = tail.map((b) => b.toString(16).padStart(2, '0')).join('');
+    const want = [sum(0, MiB), sum(MiB, 4 * MiB), sum(9 * MiB + 5, 4096), sum(2 * MiB, MiB), sum(3 * MiB, MiB), sum(6 * MiB, MiB)].join(' ');
+    expect((await run(page, 'homeprobe', { args: ['seek', '/home/seek.bin'], mounts: HOME })).stdout).toBe(`${want} ${hex}\n`);
+  });
+
   it('keeps the good file when a process is killed while it writes a new one', async () => {
     await page.evaluate(async () => {
       const w = await (await (await window.kernel.home('fsbench')).getFileHandle('big.bin', { create: true })).createWritable();
