@@ -7,14 +7,7 @@
  */
 import type { FileOp, FileReply, FileRequest } from '../ipc';
 import { FILE_CHANNEL_DATA } from '../ipc';
-import { FileError, failureOf, moveFile, openShared, swapFile, type Home, type SyncHandle } from './handles';
-
-interface Swap {
-  file: FileSystemFileHandle;
-  sah: SyncHandle;
-  name: string;
-  dir: FileSystemDirectoryHandle;
-}
+import { FileError, failureOf, moveFile, openShared, swapFile, type Home, type Swap } from './handles';
 
 /** A file the process has open. */
 interface Opened {
