@@ -106,11 +106,13 @@ describe('a home kept in OPFS', () => {
 
   it('keeps the good file when a process is killed while it writes a new one', async () => {
     await page.evaluate(async () => {
-      const w = await (await (await window.kernel.home('fsbench')).getFileHandle('big.bin', { create: true })).createWritable();
+      const w = await (await (await window.kernel.home('homeprobe')).getFileHandle('big.bin', { create: true })).createWritable();
       await w.write('good');
       await w.close();
     });
-    const pid = await startBackground(page, 'fsbench', ['write', '/home/big.bin', String(64 * MiB), String(MiB)], { mounts: HOME });
+    // 9 MiB written and not closed: at least one 4 MiB room of it has gone to the swap file.
+    const pid = await startBackground(page, 'homeprobe', ['hold', '/home/big.bin', '9'], { keepStdin: true, mounts: HOME });
+    await waitOutput(page, pid, 'wrote');
     // Killed once its swap file holds some of the new bytes (the server's own folder, outside every home).
     await page.waitForFunction(async () => {
       const walk = async (d: FileSystemDirectoryHandle): Promise<number> => {
@@ -125,7 +127,7 @@ describe('a home kept in OPFS', () => {
     }, undefined, { polling: 20, timeout: 60_000 });
     await page.evaluate((p) => window.kernel.kill(p), pid);
     expect(await waitExit(page, pid)).not.toBe(0);
-    expect(await pageRead('fsbench', 'big.bin')).toBe('good');
+    expect(await pageRead('homeprobe', 'big.bin')).toBe('good');
   });
 
   it('renames inside the home (files and directories), into it from /tmp and out of it', async () => {
