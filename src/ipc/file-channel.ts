@@ -39,6 +39,19 @@ export function allocateFileChannel(): SharedArrayBuffer {
   return new SharedArrayBuffer(BYTES);
 }
 
+/**
+ * Page side: readies a channel the server has released (its last process ended on its own) for
+ * another process. Its pages are touched already: a fresh 9 MiB buffer costs a page fault per
+ * 4 KiB the first time each room is used (about 3 ms per MiB measured here, ADR 0031).
+ */
+export function reuseFileChannel(sab: SharedArrayBuffer): void {
+  const h = new Int32Array(sab, 0, 4);
+  Atomics.store(h, JSON_LEN, 0);
+  Atomics.store(h, DATA_LEN, 0);
+  Atomics.store(h, ROOM, 0);
+  Atomics.store(h, STATE, IDLE);
+}
+
 /** Whether `x` is a channel's buffer (a start message's field, parsed as unknown). */
 export function isFileChannel(x: unknown): x is SharedArrayBuffer {
   return x instanceof SharedArrayBuffer && x.byteLength === BYTES;

@@ -1,7 +1,8 @@
 /**
  * What crosses to and from the file server (ADR 0025): the page attaches a process's channel to
  * a module's home and closes it at the process's end; the server tells the page of a write a full
- * disk refused. On the channel, a process asks one of FileOp and gets a FileReply.
+ * disk refused, and that it has let go of a channel (the page may then hand it to another
+ * process). On the channel, a process asks one of FileOp and gets a FileReply.
  */
 
 export const FILE_PROTOCOL = 1;
@@ -9,22 +10,26 @@ export const FILE_PROTOCOL = 1;
 /** Page to server. */
 export const ToFileServer = { attach: 'attach', detach: 'detach' } as const;
 /** Server to page. */
-export const FromFileServer = { nospace: 'nospace' } as const;
+export const FromFileServer = { nospace: 'nospace', released: 'released' } as const;
 
-/** Serve `channel` for process `pid`, in the home of `module`. */
+/**
+ * Serve `channel` for process `pid`, in the home of `module`. `id` names this serving in the
+ * messages that follow: a shared buffer posted twice arrives as two different objects.
+ */
 export interface AttachMessage {
   v: typeof FILE_PROTOCOL;
   type: typeof ToFileServer.attach;
+  id: number;
   pid: number;
   module: string;
   channel: SharedArrayBuffer;
 }
 
-/** The process of `channel` has ended: let go of its handles (its unsaved writes are dropped). */
+/** The process of serving `id` has ended: let go of its handles (its unsaved writes are dropped). */
 export interface DetachMessage {
   v: typeof FILE_PROTOCOL;
   type: typeof ToFileServer.detach;
-  channel: SharedArrayBuffer;
+  id: number;
 }
 
 /** A write of process `pid` to `path` of its home was refused for want of room. */
@@ -35,21 +40,33 @@ export interface NoSpaceMessage {
   path: string;
 }
 
+/** The server has stopped serving `id` (after its detach) and will not touch its channel again. */
+export interface ReleasedMessage {
+  v: typeof FILE_PROTOCOL;
+  type: typeof FromFileServer.released;
+  id: number;
+}
+
 export type ToFileServerMessage = AttachMessage | DetachMessage;
+export type FromFileServerMessage = NoSpaceMessage | ReleasedMessage;
 
 /** Parses what the page sent the server; null for anything else. */
 export function parseToFileServer(x: unknown): ToFileServerMessage | null {
-  const m = x as { v?: unknown; type?: unknown; pid?: unknown; module?: unknown; channel?: unknown } | null;
-  if (typeof m !== 'object' || m === null || m.v !== FILE_PROTOCOL || !(m.channel instanceof SharedArrayBuffer)) return null;
-  if (m.type === ToFileServer.detach) return { v: FILE_PROTOCOL, type: m.type, channel: m.channel };
-  if (m.type === ToFileServer.attach && typeof m.module === 'string' && typeof m.pid === 'number') return { v: FILE_PROTOCOL, type: m.type, pid: m.pid, module: m.module, channel: m.channel };
+  const m = x as { v?: unknown; type?: unknown; id?: unknown; pid?: unknown; module?: unknown; channel?: unknown } | null;
+  if (typeof m !== 'object' || m === null || m.v !== FILE_PROTOCOL || typeof m.id !== 'number') return null;
+  if (m.type === ToFileServer.detach) return { v: FILE_PROTOCOL, type: m.type, id: m.id };
+  if (m.type === ToFileServer.attach && m.channel instanceof SharedArrayBuffer && typeof m.module === 'string' && typeof m.pid === 'number') {
+    return { v: FILE_PROTOCOL, type: m.type, id: m.id, pid: m.pid, module: m.module, channel: m.channel };
+  }
   return null;
 }
 
 /** Parses what the server sent the page; null for anything else. */
-export function parseFromFileServer(x: unknown): NoSpaceMessage | null {
-  const m = x as Partial<NoSpaceMessage> | null;
-  if (typeof m !== 'object' || m === null || m.v !== FILE_PROTOCOL || m.type !== FromFileServer.nospace) return null;
+export function parseFromFileServer(x: unknown): FromFileServerMessage | null {
+  const m = x as { v?: unknown; type?: unknown; id?: unknown; pid?: unknown; path?: unknown } | null;
+  if (typeof m !== 'object' || m === null || m.v !== FILE_PROTOCOL) return null;
+  if (m.type === FromFileServer.released) return typeof m.id === 'number' ? { v: FILE_PROTOCOL, type: m.type, id: m.id } : null;
+  if (m.type !== FromFileServer.nospace) return null;
   return typeof m.pid === 'number' && typeof m.path === 'string' ? { v: FILE_PROTOCOL, type: m.type, pid: m.pid, path: m.path } : null;
 }
 

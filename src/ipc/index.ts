@@ -16,7 +16,7 @@ export { parseFromFrame, parseToFrame } from './frame-parse';
 export { InboxSpace } from './bus-space';
 export { fromBase64, toBase64 } from './base64';
 export { PARK_CALL, MigrateControl, MIGRATE_CONTROL, MIGRATE_CONTROL_BYTES, parseSnapshot, isMigrateStart, type Snapshot, type MigrateStart } from './migrate-protocol';
-export { allocateFileChannel, isFileChannel, callFileServer, sendFileRequest, takeFileReply, fileChannelData, serveFileChannel, closeFileChannel, FILE_CHANNEL_DATA, type FileAnswer, type FileRequest } from './file-channel';
+export { allocateFileChannel, reuseFileChannel, isFileChannel, callFileServer, sendFileRequest, takeFileReply, fileChannelData, serveFileChannel, closeFileChannel, FILE_CHANNEL_DATA, type FileAnswer, type FileRequest } from './file-channel';
 export * from './file-protocol';
 export { CallSpace, SlotPool, CallState, SLOT, allocateCallSpace, CALL_SLOTS, CALL_COUNTERS, CALL_DATA_BYTES } from './call-slot';
 export { callDirect, serveSlot, epochNow, type DirectGrant, type DirectOutcome, type DirectCaller, type DirectServe, type ServeStop } from './call-direct';

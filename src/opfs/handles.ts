@@ -153,38 +153,97 @@ export class Home {
   }
 }
 
-let swapDir: Promise<FileSystemDirectoryHandle> | undefined;
-let swapCount = 0;
+/** A swap file: written instead of a home's file until a commit moves it over that file. */
+export interface Swap {
+  file: FileSystemFileHandle;
+  sah: SyncHandle;
+  name: string;
+  dir: FileSystemDirectoryHandle;
+}
+
 /** This server's own swap folder: another tab's server has its own. */
 const SWAP_OF_THIS = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+/**
+ * The Web Lock a server holds on its swap folder for its life (ADR 0031): released by the browser
+ * when the server's worker ends (its tab closed or crashed), so a sweep knows a folder is a gone
+ * server's, never a live one's in another tab, by taking its lock.
+ */
+const lockOf = (folder: string): string => `webmk-swap:${folder}`;
 
-/** A new swap file, outside every home (so no listing of a home shows it). */
-export async function swapFile(again = true): Promise<{ file: FileSystemFileHandle; sah: SyncHandle; name: string; dir: FileSystemDirectoryHandle }> {
-  swapDir ??= navigator.storage
-    .getDirectory()
+let held: Promise<void> | undefined;
+/** Takes this server's lock (held until the worker ends); resolves once it is held. */
+function holdSwapLock(): Promise<void> {
+  held ??= new Promise<void>((granted, refused) => {
+    navigator.locks.request(lockOf(SWAP_OF_THIS), () => {
+      granted();
+      return new Promise<never>(() => {});
+    }).catch(refused);
+  });
+  return held;
+}
+
+let swept: Promise<void> | undefined;
+let swapDir: Promise<FileSystemDirectoryHandle> | undefined;
+let swapCount = 0;
+let spare: Promise<Swap> | undefined;
+
+/** Makes this server's folder: its lock first (so no sweep can take it for a gone server's), after its own sweep. */
+function ownFolder(): Promise<FileSystemDirectoryHandle> {
+  swapDir ??= holdSwapLock()
+    .then(() => sweepSwaps())
+    .then(() => navigator.storage.getDirectory())
     .then((o) => o.getDirectoryHandle(SWAP, { create: true }))
     .then((d) => d.getDirectoryHandle(SWAP_OF_THIS, { create: true }));
-  const dir = await swapDir;
+  swapDir.catch(() => (swapDir = undefined));
+  return swapDir;
+}
+
+async function makeSwap(): Promise<Swap> {
+  const dir = await ownFolder();
   const name = `s${++swapCount}`;
-  let file: FileSystemFileHandle;
-  try {
-    file = await dir.getFileHandle(name, { create: true });
-  } catch (e) {
-    // Swept by another tab's server while it held nothing here: make it again.
-    if (!again || !(e instanceof DOMException && e.name === 'NotFoundError')) throw e;
-    swapDir = undefined;
-    return swapFile(false);
-  }
+  const file = await dir.getFileHandle(name, { create: true });
   return { file, sah: await (file as unknown as SyncOpening).createSyncAccessHandle(), name, dir };
 }
 
 /**
- * Removes the swap folders of servers that are gone (a tab closed or crashed mid-write): a folder
- * whose files another live server holds open cannot be removed, and stays.
+ * A new swap file, outside every home (so no listing of a home shows it). One is made ahead, for
+ * the next first write not to wait for a handle to open (a few ms each, ADR 0031).
  */
-export async function sweepSwaps(): Promise<void> {
-  const root = await (await navigator.storage.getDirectory()).getDirectoryHandle(SWAP, { create: true });
-  for await (const [name] of root as unknown as AsyncIterable<[string, FileSystemHandle]>) {
-    if (name !== SWAP_OF_THIS) await root.removeEntry(name, { recursive: true }).catch(() => {});
+export async function swapFile(): Promise<Swap> {
+  const ready = spare;
+  spare = undefined;
+  let swap: Swap;
+  try {
+    swap = await (ready ?? makeSwap());
+  } catch (e) {
+    // The folder was removed from outside (say, by a page script clearing OPFS), or the one made
+    // ahead failed: once more, now.
+    if (e instanceof DOMException && e.name === 'NotFoundError') swapDir = undefined;
+    else if (ready === undefined) throw e;
+    swap = await makeSwap();
   }
+  const next = makeSwap();
+  next.catch(() => {
+    if (spare === next) spare = undefined;
+  });
+  spare = next;
+  return swap;
+}
+
+/**
+ * Removes the swap folders of servers that are gone (a tab closed or crashed mid-write), once per
+ * server: a folder whose lock another server holds is a live server's and stays, whatever it holds.
+ */
+export function sweepSwaps(): Promise<void> {
+  swept ??= (async () => {
+    const root = await (await navigator.storage.getDirectory()).getDirectoryHandle(SWAP, { create: true });
+    const names: string[] = [];
+    for await (const [name] of root as unknown as AsyncIterable<[string, FileSystemHandle]>) if (name !== SWAP_OF_THIS) names.push(name);
+    for (const name of names) {
+      await navigator.locks.request(lockOf(name), { ifAvailable: true }, async (lock) => {
+        if (lock !== null) await root.removeEntry(name, { recursive: true }).catch(() => {});
+      });
+    }
+  })().catch(() => {});
+  return swept;
 }

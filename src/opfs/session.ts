@@ -7,14 +7,7 @@
  */
 import type { FileOp, FileReply, FileRequest } from '../ipc';
 import { FILE_CHANNEL_DATA } from '../ipc';
-import { FileError, failureOf, moveFile, openShared, swapFile, type Home, type SyncHandle } from './handles';
-
-interface Swap {
-  file: FileSystemFileHandle;
-  sah: SyncHandle;
-  name: string;
-  dir: FileSystemDirectoryHandle;
-}
+import { FileError, failureOf, moveFile, openShared, swapFile, type Home, type Swap } from './handles';
 
 /** A file the process has open. */
 interface Opened {
@@ -27,6 +20,13 @@ interface Opened {
   /** A write or truncate failed since the last commit: the next commit drops the swap instead. */
   failed: FileError | undefined;
 }
+
+/**
+ * The most bytes one `write` of a sync access handle takes: a room's 4 MiB goes in four. Measured
+ * (ADR 0031): 64 MiB written in 4 MiB writes took longer than in 1 MiB ones, as much as twice
+ * with the module making its bytes meanwhile.
+ */
+const WRITE_PIECE = 1024 * 1024;
 
 /** How a request ends: its reply and how many bytes of the channel it filled. */
 type Answer = { value: FileReply; n: number };
@@ -96,7 +96,11 @@ export class Session {
       }
       case 'write': {
         const o = this.opened(op.id);
-        const n = await this.changing(o, (swap) => swap.sah.write(r.data, { at: op.at }));
+        const n = await this.changing(o, (swap) => {
+          let w = 0;
+          for (let k = 0; k < r.data.length; k += WRITE_PIECE) w += swap.sah.write(r.data.subarray(k, k + WRITE_PIECE), { at: op.at + k });
+          return w;
+        });
         o.size = Math.max(o.size, op.at + n);
         return ok(n);
       }

@@ -3,35 +3,36 @@
  * has a home, serving each such process's channel until the page closes it. Its event loop is
  * free (no module code runs here), so it awaits OPFS while the process it serves is blocked.
  */
-import { FILE_PROTOCOL, FromFileServer, ToFileServer, closeFileChannel, parseToFileServer, serveFileChannel, type NoSpaceMessage } from '../ipc';
+import { FILE_PROTOCOL, FromFileServer, ToFileServer, parseToFileServer, serveFileChannel, type FromFileServerMessage } from '../ipc';
 import { Home, sweepSwaps } from './handles';
 import { Session } from './session';
 
 interface ServerScope {
-  postMessage(message: NoSpaceMessage): void;
+  postMessage(message: FromFileServerMessage): void;
   onmessage: ((e: MessageEvent<unknown>) => void) | null;
 }
 const scope = globalThis as unknown as ServerScope;
 const homes = new Map<string, Home>();
-const sessions = new Map<SharedArrayBuffer, Session>();
+/** Each serving, by the page's id: its session and the end of its serving. */
+const sessions = new Map<number, { session: Session; served: Promise<void> }>();
 
 void sweepSwaps().catch(() => {});
 
 scope.onmessage = (e) => {
   const msg = parseToFileServer(e.data);
   if (msg === null) return;
+  const id = msg.id;
   if (msg.type === ToFileServer.detach) {
-    closeFileChannel(msg.channel);
-    sessions.get(msg.channel)?.end();
-    sessions.delete(msg.channel);
+    const s = sessions.get(id);
+    sessions.delete(id);
+    s?.session.end();
+    // Once its serving has stopped, nothing here touches the channel: the page may give it to another process.
+    void s?.served.then(() => scope.postMessage({ v: FILE_PROTOCOL, type: FromFileServer.released, id }));
     return;
   }
   let home = homes.get(msg.module);
   if (home === undefined) homes.set(msg.module, (home = new Home(msg.module)));
   const session = new Session(home, (path) => scope.postMessage({ v: FILE_PROTOCOL, type: FromFileServer.nospace, pid: msg.pid, path }));
-  sessions.set(msg.channel, session);
-  void serveFileChannel(msg.channel, (r) => session.handle(r)).finally(() => {
-    session.end();
-    sessions.delete(msg.channel);
-  });
+  const served = serveFileChannel(msg.channel, (r) => session.handle(r)).finally(() => session.end());
+  sessions.set(id, { session, served });
 };

@@ -88,13 +88,31 @@ describe('a home kept in OPFS', () => {
     expect(seen).toBe(size);
   });
 
+  it('reads right where a read ahead is left, dropped for a read elsewhere, or overtaken by a write', async () => {
+    await putPattern('homeprobe', 'seek.bin', 10 * MiB);
+    const sum = (at: number, len: number): number => {
+      let s = 0;
+      for (let i = at; i < at + len; i++) s += i % 251;
+      return s;
+    };
+    const tail = [...Array(16).keys()].map((k) => {
+      const i = 7 * MiB + 4 + k;
+      return k >= 6 && k < 10 ? 'WXYZ'.charCodeAt(k - 6) : i % 251;
+    });
+    const hex = tail.map((b) => b.toString(16).padStart(2, '0')).join('');
+    const want = [sum(0, MiB), sum(MiB, 4 * MiB), sum(9 * MiB + 5, 4096), sum(2 * MiB, MiB), sum(3 * MiB, MiB), sum(6 * MiB, MiB)].join(' ');
+    expect((await run(page, 'homeprobe', { args: ['seek', '/home/seek.bin'], mounts: HOME })).stdout).toBe(`${want} ${hex}\n`);
+  });
+
   it('keeps the good file when a process is killed while it writes a new one', async () => {
     await page.evaluate(async () => {
-      const w = await (await (await window.kernel.home('fsbench')).getFileHandle('big.bin', { create: true })).createWritable();
+      const w = await (await (await window.kernel.home('homeprobe')).getFileHandle('big.bin', { create: true })).createWritable();
       await w.write('good');
       await w.close();
     });
-    const pid = await startBackground(page, 'fsbench', ['write', '/home/big.bin', String(64 * MiB), String(MiB)], { mounts: HOME });
+    // 9 MiB written and not closed: at least one 4 MiB room of it has gone to the swap file.
+    const pid = await startBackground(page, 'homeprobe', ['hold', '/home/big.bin', '9'], { keepStdin: true, mounts: HOME });
+    await waitOutput(page, pid, 'wrote');
     // Killed once its swap file holds some of the new bytes (the server's own folder, outside every home).
     await page.waitForFunction(async () => {
       const walk = async (d: FileSystemDirectoryHandle): Promise<number> => {
@@ -109,7 +127,7 @@ describe('a home kept in OPFS', () => {
     }, undefined, { polling: 20, timeout: 60_000 });
     await page.evaluate((p) => window.kernel.kill(p), pid);
     expect(await waitExit(page, pid)).not.toBe(0);
-    expect(await pageRead('fsbench', 'big.bin')).toBe('good');
+    expect(await pageRead('homeprobe', 'big.bin')).toBe('good');
   });
 
   it('renames inside the home (files and directories), into it from /tmp and out of it', async () => {

@@ -8,16 +8,29 @@ import { FILE_PROTOCOL, allocateFileChannel, isFileChannel, parseFromFileServer,
 describe('file server protocol', () => {
   it('parses an attach and a detach, and nothing else', () => {
     const channel = allocateFileChannel();
-    expect(parseToFileServer({ v: FILE_PROTOCOL, type: 'attach', pid: 3, module: 'files', channel })).toEqual({ v: FILE_PROTOCOL, type: 'attach', pid: 3, module: 'files', channel });
-    expect(parseToFileServer({ v: FILE_PROTOCOL, type: 'detach', channel, extra: 1 })).toEqual({ v: FILE_PROTOCOL, type: 'detach', channel });
-    for (const bad of [null, 7, 'attach', {}, { v: 2, type: 'detach', channel }, { v: FILE_PROTOCOL, type: 'attach', pid: 3, channel }, { v: FILE_PROTOCOL, type: 'attach', pid: '3', module: 'm', channel }, { v: FILE_PROTOCOL, type: 'detach', channel: new ArrayBuffer(8) }, { v: FILE_PROTOCOL, type: '__proto__', channel }]) {
+    expect(parseToFileServer({ v: FILE_PROTOCOL, type: 'attach', id: 1, pid: 3, module: 'files', channel })).toEqual({ v: FILE_PROTOCOL, type: 'attach', id: 1, pid: 3, module: 'files', channel });
+    expect(parseToFileServer({ v: FILE_PROTOCOL, type: 'detach', id: 1, channel, extra: 1 })).toEqual({ v: FILE_PROTOCOL, type: 'detach', id: 1 });
+    for (const bad of [
+      null,
+      7,
+      'attach',
+      {},
+      { v: 2, type: 'detach', id: 1 },
+      { v: FILE_PROTOCOL, type: 'detach', id: '1' },
+      { v: FILE_PROTOCOL, type: 'attach', pid: 3, module: 'm', channel },
+      { v: FILE_PROTOCOL, type: 'attach', id: 1, pid: 3, channel },
+      { v: FILE_PROTOCOL, type: 'attach', id: 1, pid: '3', module: 'm', channel },
+      { v: FILE_PROTOCOL, type: 'attach', id: 1, pid: 3, module: 'm', channel: new ArrayBuffer(8) },
+      { v: FILE_PROTOCOL, type: '__proto__', id: 1, channel },
+    ]) {
       expect(parseToFileServer(bad)).toBeNull();
     }
   });
 
-  it('parses a nospace notice, and nothing else', () => {
+  it('parses a nospace notice and a released channel, and nothing else', () => {
     expect(parseFromFileServer({ v: FILE_PROTOCOL, type: 'nospace', pid: 4, path: 'a/b.txt' })).toEqual({ v: FILE_PROTOCOL, type: 'nospace', pid: 4, path: 'a/b.txt' });
-    for (const bad of [undefined, { v: FILE_PROTOCOL, type: 'nospace', pid: 4 }, { v: FILE_PROTOCOL, type: 'nospace', pid: 'x', path: 'p' }, { v: 0, type: 'nospace', pid: 4, path: 'p' }]) {
+    expect(parseFromFileServer({ v: FILE_PROTOCOL, type: 'released', id: 2, pid: 9 })).toEqual({ v: FILE_PROTOCOL, type: 'released', id: 2 });
+    for (const bad of [undefined, { v: FILE_PROTOCOL, type: 'nospace', pid: 4 }, { v: FILE_PROTOCOL, type: 'nospace', pid: 'x', path: 'p' }, { v: 0, type: 'nospace', pid: 4, path: 'p' }, { v: FILE_PROTOCOL, type: 'released' }, { v: FILE_PROTOCOL, type: 'released', id: '2' }]) {
       expect(parseFromFileServer(bad)).toBeNull();
     }
   });

@@ -53,6 +53,8 @@ interface Running {
   serving: Map<number, { ok: (out: Uint8Array) => void; fail: (e: KernelError) => void }>;
   /** A service's slot in the call space: its worker sleeps there between calls, so a message must ring it. */
   direct?: { slot: number; serial: number; space: CallSpace };
+  /** Its worker said it ended (the glue has finished with it), rather than the page ending it. */
+  reported?: boolean;
 }
 
 /** One Worker, reused only for the same module name, one process at a time. */
@@ -88,6 +90,7 @@ class ModuleWorker {
       if (msg.type === FromWorker.exited && msg.pid === this.current?.pid) {
         const done = this.current;
         this.current = null;
+        done.reported = true;
         done.onExit({ code: msg.code, reason: msg.reason, ...(msg.message !== undefined ? { message: msg.message } : {}) });
         // A worker whose last process hit its memory cap is not kept: let its memory go. Nor one
         // that ran JavaScript: it may have left timers or globals for the next start to meet.
@@ -113,6 +116,7 @@ class ModuleWorker {
 
   start(req: HostStart, running: Running, watch: SharedArrayBuffer | undefined, fileChannel?: SharedArrayBuffer): void {
     this.current = running;
+    running.reported = false;
     // The compiled module goes over; its bytes are for hosts that cannot take one.
     const { name: _name, onCall: _onCall, program, watchdogMs: _watchdogMs, ...rest } = req;
     if (program.kind === 'js') running.scriptUrl = URL.createObjectURL(new Blob([program.script], { type: 'text/javascript' }));
@@ -223,7 +227,8 @@ export class WorkerHost implements Host {
     const watch = req.watchdogMs !== undefined ? allocateWatch() : undefined;
     // A home kept in OPFS: the file server serves this start through its own channel, let go at its end.
     const fileChannel = req.opfsHome !== undefined ? this.files.attach(req.pid, req.opfsHome.module) : undefined;
-    if (fileChannel !== undefined) void exited.then(() => this.files.detach(fileChannel));
+    // Reused for a later start only if its worker said it ended: one the page ended may run on a moment.
+    if (fileChannel !== undefined) void exited.then(() => this.files.detach(fileChannel, current.reported === true));
     let nextServe = 1;
     const direct = req.serve === true ? this.takeSlot(req.shared.calls) : undefined;
     const current: Running = {

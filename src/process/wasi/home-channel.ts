@@ -17,30 +17,34 @@ const ERRNO: Record<FileFailure, Errno> = {
   closed: wasi.ERRNO_IO,
 };
 
-/** A run of bytes of one open file: gathered to be written, or read ahead, in the channel. */
+/** A run of bytes of one open file: gathered to be written, or read ahead, in a room of the channel. */
 interface Run {
   id: number;
   at: number;
   n: number;
 }
 
+/** The one request that may be in flight while the process goes on: a write sent, or a read brought ahead. */
+type Inflight = { op: 'write'; id: number } | { op: 'read'; id: number; at: number; room: 0 | 1 };
+
 /**
  * The file server, through this process's channel. Sequential writes are gathered in one room of
  * the channel and sent without waiting when it is full, the next gathered in the other room while
  * the server writes (so the module computes while the disk works); everything gathered is sent
  * and answered before any other request. A read brings as much as a room holds, for the next
- * reads to take without a request: each request costs two thread switches. A write the server
- * refuses fails the next write or commit of its file.
+ * reads to take without a request: each request costs two thread switches. Reads that follow one
+ * another ask for the next room's worth before the module has taken this one's, so the server
+ * reads while the module copies (ADR 0031). A write the server refuses fails the next write or
+ * commit of its file.
  */
 export class Channel {
   private readonly rooms: [Uint8Array, Uint8Array];
   /** The room being gathered in (the other may be in flight). */
   private cur: 0 | 1 = 0;
   private gathered: Run | undefined;
-  /** The file of a write sent and not yet answered. */
-  private inflight: number | undefined;
-  /** What the last read brought, in room 0. */
-  private ahead: Run | undefined;
+  private inflight: Inflight | undefined;
+  /** What the last read brought, and the room it is in. */
+  private ahead: (Run & { room: 0 | 1 }) | undefined;
   private readonly refused = new Map<number, Errno>();
 
   constructor(private readonly sab: SharedArrayBuffer) {
@@ -56,13 +60,14 @@ export class Channel {
     return r.ok ? { value: r.value } : (ERRNO[r.code] ?? wasi.ERRNO_IO);
   }
 
-  /** Takes the answer of the write in flight; a refusal is kept for its file. */
-  private settle(): void {
-    const id = this.inflight;
-    if (id === undefined) return;
+  /** Takes the answer of the request in flight: a write's refusal is kept for its file; a read's answer is returned. */
+  private settle(): FileReply | undefined {
+    const f = this.inflight;
+    if (f === undefined) return undefined;
     this.inflight = undefined;
     const r = takeFileReply(this.sab).value as FileReply;
-    if (!r.ok) this.refused.set(id, ERRNO[r.code] ?? wasi.ERRNO_IO);
+    if (f.op === 'write' && !r.ok) this.refused.set(f.id, ERRNO[r.code] ?? wasi.ERRNO_IO);
+    return r;
   }
 
   /** Sends what was gathered without waiting for it; the next is gathered in the other room. */
@@ -75,11 +80,11 @@ export class Channel {
       this.refused.set(g.id, wasi.ERRNO_IO);
       return;
     }
-    this.inflight = g.id;
+    this.inflight = { op: 'write', id: g.id };
     this.cur = this.cur === 0 ? 1 : 0;
   }
 
-  /** Sends everything gathered and takes every answer. */
+  /** Sends everything gathered and takes every answer (a read brought ahead is dropped). */
   private drain(): void {
     this.launch();
     this.settle();
@@ -99,6 +104,8 @@ export class Channel {
     const room = this.rooms[0].length;
     const g = this.gathered;
     if (g !== undefined && (g.id !== id || g.at + g.n !== at || g.n + data.length > room)) this.launch();
+    // What was read ahead is stale now, and its rooms are for writes.
+    if (this.inflight?.op === 'read') this.settle();
     this.ahead = undefined;
     if (data.length >= room) {
       for (let done = 0; done < data.length; done += room) {
@@ -124,18 +131,42 @@ export class Channel {
   read(id: number, at: number, dst: Uint8Array, end: number): number {
     let done = 0;
     while (done < dst.length && at + done < end) {
+      const pos = at + done;
       const a = this.ahead;
-      if (a !== undefined && a.id === id && at + done >= a.at && at + done < a.at + a.n) {
-        const from = at + done - a.at;
+      if (a !== undefined && a.id === id && pos >= a.at && pos < a.at + a.n) {
+        const from = pos - a.at;
         const n = Math.min(dst.length - done, a.n - from);
-        dst.set(this.rooms[0].subarray(from, from + n), done);
+        dst.set(this.rooms[a.room].subarray(from, from + n), done);
         done += n;
         continue;
       }
-      const r = this.ask({ op: 'read', id, at: at + done, len: Math.min(this.rooms[0].length, end - at - done) });
-      if (typeof r === 'number' || r.value === 0) break;
-      this.ahead = { id, at: at + done, n: r.value as number };
+      const next = this.bring(id, pos, end);
+      if (next === undefined) break;
+      // A read from the start, or one that goes on where the last ended, asks for what follows
+      // now, into the other room (a read here and there does not).
+      const onward = pos === 0 || (a !== undefined && a.id === id && pos === a.at + a.n);
+      if (onward && next.at + next.n < end) this.readAhead(id, next.at + next.n, end, next.room === 0 ? 1 : 0);
+      this.ahead = next;
     }
     return done;
+  }
+
+  /** The bytes of file `id` from `pos`: those read ahead if they are these, else asked for now. */
+  private bring(id: number, pos: number, end: number): (Run & { room: 0 | 1 }) | undefined {
+    const f = this.inflight;
+    if (f?.op === 'read' && f.id === id && f.at === pos) {
+      const r = this.settle();
+      const n = r?.ok === true ? (r.value as number) : 0;
+      return n > 0 ? { id, at: pos, n, room: f.room } : undefined;
+    }
+    const r = this.ask({ op: 'read', id, at: pos, len: Math.min(this.rooms[0].length, end - pos) });
+    if (typeof r === 'number' || r.value === 0) return undefined;
+    return { id, at: pos, n: r.value as number, room: 0 };
+  }
+
+  /** Asks for the bytes from `pos` into `room` without waiting (nothing else is in flight). */
+  private readAhead(id: number, pos: number, end: number, room: 0 | 1): void {
+    if (this.inflight !== undefined || this.gathered !== undefined) return;
+    if (sendFileRequest(this.sab, { op: 'read', id, at: pos, len: Math.min(this.rooms[0].length, end - pos) }, 0, room)) this.inflight = { op: 'read', id, at: pos, room };
   }
 }
