@@ -18,6 +18,8 @@ import { registerKernelCalls } from './guest-calls';
 import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { pluginReady, registerExtismCalls } from './extism';
 import { registerHomeCalls } from './home-calls';
+import { registerHostFunctionCalls } from './host-functions';
+import type { HostFunction } from './current-plugin';
 import { Providers, registerImportCalls, type ProvidedFunction } from './providers';
 import { Transforms } from './transforms';
 import { loadMounts, mountTable, type MountTable } from './mounts';
@@ -157,6 +159,7 @@ export class Kernel extends EventTarget implements KernelApi {
     this.addEventListener(KernelEvents.modules, () => this.services.direct.invalidate());
     this.providers = new Providers(this.services, (caller, permission) => this.caps.deny(caller, permission));
     registerImportCalls(this.caps.calls, this.providers);
+    registerHostFunctionCalls(this.caps.calls, this.providers, this.catalog, (caller, permission) => this.caps.deny(caller, permission));
     registerHomeCalls(
       this.caps.calls,
       (pid, mount) => (this.procs.get(pid)?.row.state !== 'exited' ? this.mounted.get(pid)?.get(mount ?? '') : undefined),
@@ -493,9 +496,10 @@ export class Kernel extends EventTarget implements KernelApi {
   /**
    * Provides `functions` to modules under `namespace` (see providers.ts): a module importing
    * `namespace.fn` calls the page's function, with `call:<namespace>` granted. Returns the
-   * withdraw function. Throws `kernel/bad-argument`.
+   * withdraw function. Under `extism:host/user` they are Extism's host functions (ADR 0035).
+   * Throws `kernel/bad-argument`.
    */
-  provide(namespace: string, functions: Record<string, ProvidedFunction>): () => void {
+  provide(namespace: string, functions: Record<string, ProvidedFunction> | Record<string, HostFunction>): () => void {
     return this.providers.provide(namespace, functions);
   }
 
