@@ -15,6 +15,7 @@ export { KV_LIMITS, type KvApi, type KvGroupInfo, type KvValue, type KvWatcher }
 export { manifestSettings } from './spawn-config';
 export type { ProvidedFunction, ProvidedResult } from './providers';
 export type { BlockView, CurrentPlugin, HostFunction } from './current-plugin';
+export type { ExtismManifest, ExtismManifestWasm } from './extism-manifest';
 export type { TransformFunction, TransformInfo, TransformRefusal, TransformsApi } from './transforms';
 
 /** Creates a kernel with the standard capabilities; `await kernel.ready` before relying on it. */

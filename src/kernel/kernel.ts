@@ -20,6 +20,7 @@ import { pluginReady, registerExtismCalls } from './extism';
 import { registerHomeCalls } from './home-calls';
 import { registerHostFunctionCalls } from './host-functions';
 import type { HostFunction } from './current-plugin';
+import type { ExtismManifest } from './extism-manifest';
 import { Providers, registerImportCalls, type ProvidedFunction } from './providers';
 import { Transforms } from './transforms';
 import { loadMounts, mountTable, type MountTable } from './mounts';
@@ -232,9 +233,11 @@ export class Kernel extends EventTarget implements KernelApi {
    * unless `force`), `registry/bad-signature`, `registry/untrusted`. A string is a URL (http or
    * https, relative to the page) fetched first: `registry/fetch-failed` (network, CORS, an HTTP
    * error), `registry/too-large` (past 128 MiB), with `onProgress` called as it downloads.
+   * An Extism manifest (`{ wasm: [...] }`) installs its files as a package (extism-manifest.ts):
+   * also `registry/bad-hash` (a file unlike its `hash`) and `kernel/unsupported` (a `path`).
    * Running supervised processes of its modules then move onto it at a safe moment (updates.ts).
    */
-  async install(source: Uint8Array | Blob | File | string, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
+  async install(source: Uint8Array | Blob | File | string | ExtismManifest, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
     const installed = await this.catalog.install(source, opts);
     // Running processes of its modules move onto the new version at their own pace (updates.ts).
     const deps = { processes: () => this.procs.values(), runnable: (i: ModuleInfo) => this.catalog.runnable(i), caps: this.caps, serviceUpdated: (n: string) => this.services.updated(n) };

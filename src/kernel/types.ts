@@ -8,6 +8,7 @@ import type { GfxApi } from '../gfx';
 import type { KvApi } from '../kv';
 import type { TransformsApi } from './transforms';
 import type { HostFunction } from './current-plugin';
+import type { ExtismManifest } from './extism-manifest';
 import type { HostResources } from '../hosts';
 import type { Link, NodeInfo } from '../remote';
 import type { RemoteAnswer, RemoteRequest } from './remote-requests';
@@ -233,8 +234,8 @@ export interface CallOptions {
 /** The kernel as page scripts see it (`window.kernel`). */
 export interface KernelApi extends EventTarget {
   readonly ready: Promise<void>;
-  /** A module's record; for a package (a zip), its modules' records. */
-  install(source: Uint8Array | Blob | File | string, opts?: InstallOptions): Promise<ModuleInfo | ModuleInfo[]>;
+  /** A module's record; for a package (a zip) or an Extism manifest, its modules' records. */
+  install(source: Uint8Array | Blob | File | string | ExtismManifest, opts?: InstallOptions): Promise<ModuleInfo | ModuleInfo[]>;
   /** A package as a zip (its webmk.json, its modules' files and its webmk.sig as installed); a module installed alone gets a webmk.json made for it. */
   exportPackage(name: string): Promise<Uint8Array>;
   /** Removes a module's package, or a package by name; `force` even while others depend on it. */

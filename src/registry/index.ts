@@ -6,3 +6,5 @@ export { homeDirectory, readHome, readHomeFile, writeHomeFile, makeHomeDirectory
 export { satisfies, isRange, isVersion } from './semver';
 export { KvDb, kvSize, type KvGroupInfo, type KvValue } from './kv-db';
 export { SnapshotStore, type HibernatedRecord } from './snapshots';
+export { zipPackage } from './zip';
+export { sha256Hex } from './signature';
