@@ -169,6 +169,8 @@ export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> & { end
     finish(how);
     // A refusal from the kernel (a host not allowed, a host function not granted) keeps its code; so does a memory limit.
     if (e instanceof KernelError && (e.code === 'service/host-not-allowed' || e.code === 'kernel/denied')) return refuse(e.code, e.message, fn, { ...e.details, reason: how.reason });
+    // A kernel call that failed (an HTTP response over its cap, a host function that threw) keeps its details.
+    if (e instanceof KernelError && e.code === 'service/error' && how.reason === 'crashed') return refuse(e.code, `${fn} ended the service: ${e.message}`, fn, { ...e.details, reason: how.reason });
     const why = how.message ?? `it exited with code ${how.code}`;
     const code = how.reason === 'memory-exceeded' ? 'service/memory-exceeded' : 'service/error';
     return refuse(code, `${fn} ended the service (${how.reason}): ${why}`, fn, { reason: how.reason });

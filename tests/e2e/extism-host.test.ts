@@ -86,7 +86,7 @@ describe('host functions the page provides', () => {
 
   it('one the page does not provide fails the call service/error, naming it', async () => {
     const r = await call('hostfn', 'missing');
-    expect(r).toMatchObject({ ok: false, code: 'service/error' });
+    expect(r).toMatchObject({ ok: false, code: 'service/error', details: { hostFunction: 'nothing_here' } });
     expect(r.ok ? '' : r.message).toContain('extism:host/user.nothing_here');
     // The instance that trapped is replaced: the next call works.
     expect(await call('hostfn', 'twice', '2')).toEqual({ ok: true, text: '4' });
@@ -97,7 +97,7 @@ describe('host functions the page provides', () => {
     await page.evaluate(() => ((window as unknown as { __throw: boolean }).__throw = true));
     const r = await call('hostfn', 'greet', 'World');
     await page.evaluate(() => ((window as unknown as { __throw: boolean }).__throw = false));
-    expect(r).toMatchObject({ ok: false, code: 'service/error' });
+    expect(r).toMatchObject({ ok: false, code: 'service/error', details: { hostFunction: 'greet' } });
     expect(r.ok ? '' : r.message).toContain('greet broke on purpose');
     expect(await call('hostfn', 'greet', 'again')).toEqual({ ok: true, text: 'Hello, again!' });
     await seen();
