@@ -30,7 +30,7 @@ export interface ExtismManifest {
 }
 
 /** Extism's manifest fields that go over to the plugin's `service` manifest as they are. */
-const SERVICE_FIELDS = ['config', 'allowed_hosts', 'memory', 'timeout_ms'] as const;
+const SERVICE_FIELDS = ['config', 'allowed_hosts', 'allowed_paths', 'memory', 'timeout_ms'] as const;
 const MAX_ENTRIES = 16;
 
 /** Whether `source` is an Extism manifest (a plain object with a `wasm` list), not bytes or a URL. */

@@ -5,7 +5,7 @@
  */
 import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
-import { KernelError, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
+import { KernelError, serviceSettings, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
 import type { KvApi } from '../kv';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
@@ -508,7 +508,11 @@ export class Kernel extends EventTarget implements KernelApi {
 
   /** Starts an instance of a service module: its output is discarded and its stdin empty, as for a module's child. */
   private async startService(name: string): Promise<Lifecycle> {
-    const ready = await this.ready4spawn(name, {});
+    // Extism's allowed_paths are its mounts (ADR 0035).
+    const found = await this.catalog.lookup(name);
+    const settings = found === undefined ? undefined : serviceSettings(found.manifest);
+    const mounts = typeof settings === 'object' ? settings.allowedPaths : undefined;
+    const ready = await this.ready4spawn(name, mounts !== undefined ? { mounts: { ...mounts } } : {});
     const { info, o } = ready;
     if (info.kind !== 'wasm' || info.command) throw new KernelError('service/not-a-service', `"${name}" is a command (it has _start), not a service`, { name });
     // Served in a worker, the iframe container or on the page (ADR 0032); another node serves none yet.

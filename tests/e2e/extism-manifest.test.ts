@@ -117,3 +117,29 @@ describe('an Extism manifest given to kernel.install', () => {
     expect(await installManifest({ wasm: [{ data: 'AGFzbQEAAAA=' }], config: { n: 1 } }, { name: 'p' })).toMatchObject({ ok: false, code: 'registry/invalid-manifest' });
   });
 });
+
+describe("allowed_paths", () => {
+  it("mounts the plugin's home and an empty folder where the manifest says, and nothing else", async () => {
+    await page.evaluate(async () => {
+      const home = await window.kernel.home('paths');
+      const w = await (await home.getFileHandle('in.txt', { create: true })).createWritable();
+      await w.write('from the page');
+      await w.close();
+    });
+    const r = await installManifest({ wasm: [{}], allowed_paths: { home: '/data', tmp: '/scratch' } }, { name: 'paths' }, { 0: moduleBytes('pathprobe') });
+    expect(r).toMatchObject({ ok: true, manifests: { paths: { service: { allowed_paths: { home: '/data', tmp: '/scratch' } } } } });
+    expect(await call('paths', 'load', '/data/in.txt')).toEqual({ ok: true, text: 'from the page' });
+    expect(await call('paths', 'save', '/data/out.txt\nfrom the plugin')).toEqual({ ok: true, text: 'ok' });
+    const back = await page.evaluate(async () => (await (await (await window.kernel.home('paths')).getFileHandle('out.txt')).getFile()).text());
+    expect(back).toBe('from the plugin');
+    expect(await call('paths', 'save', '/scratch/a.txt\nscratch')).toEqual({ ok: true, text: 'ok' });
+    expect(await call('paths', 'load', '/scratch/a.txt')).toEqual({ ok: true, text: 'scratch' });
+    expect(await call('paths', 'load', '/elsewhere/in.txt')).toMatchObject({ ok: false, code: 'service/error', message: 'cannot open /elsewhere/in.txt' });
+  });
+
+  it('a host path is refused at install: a page has none to give', async () => {
+    const r = await installManifest({ wasm: [{}], allowed_paths: { '/etc': '/etc' } }, { name: 'paths-bad' }, { 0: moduleBytes('pathprobe') });
+    expect(r).toMatchObject({ ok: false, code: 'registry/invalid-manifest' });
+    expect(r.ok === false && r.message).toContain('allowed_paths');
+  });
+});
