@@ -502,6 +502,8 @@ export class Kernel extends EventTarget implements KernelApi {
    * withdraw function. Under `extism:host/user` they are Extism's host functions (ADR 0035).
    * Throws `kernel/bad-argument`.
    */
+  provide(namespace: 'extism:host/user', functions: Record<string, HostFunction>): () => void;
+  provide(namespace: string, functions: Record<string, ProvidedFunction>): () => void;
   provide(namespace: string, functions: Record<string, ProvidedFunction> | Record<string, HostFunction>): () => void {
     return this.providers.provide(namespace, functions);
   }
