@@ -132,6 +132,12 @@ compile "$fixtures_src/pdkprobe.c" "$fixtures_out/pdkprobe.wasm" -mexec-model=re
 pids+=($!)
 compile "$fixtures_src/calc.c" "$fixtures_out/calc.wasm" -mexec-model=reactor &
 pids+=($!)
+# hostfn calls host functions of extism:host/user, which the page provides.
+compile "$fixtures_src/hostfn.c" "$fixtures_out/hostfn.wasm" -mexec-model=reactor &
+pids+=($!)
+# pathprobe reads and writes files where its allowed_paths mount them.
+compile "$fixtures_src/pathprobe.c" "$fixtures_out/pathprobe.wasm" -mexec-model=reactor &
+pids+=($!)
 compile "$fixtures_src/calc.c" "$fixtures_out/calc-nolib.wasm" -mexec-model=reactor -DNOLIB &
 pids+=($!)
 "$clang" --target=wasm32 -nostdlib -O2 -I "$root/modules/include" -Wl,--no-entry -Wl,--strip-debug \

@@ -3,7 +3,8 @@
  * bytes) from the page, vs a postMessage round trip to a raw worker that answers each message
  * (a MessagePort echo: the least a call into a worker can cost), alternated call by call. Breakdown: a nested call, page ->
  * plugin -> plugin-b (`relay`), and calls per second with 64 calls in flight. The peer, the Extism
- * JS SDK calling the same C PDK plugin, is extism-peer.ts; the same round trip to a service in the
+ * JS SDK calling the same C PDK plugin, is extism-peer.ts (and with a host function,
+ * extism-hostfn.ts); the same round trip to a service in the
  * iframe and inpage modes, service-modes.ts.
  */
 import { createKernel } from '../../src/kernel';
@@ -11,6 +12,7 @@ import { fixtureBytes } from '../lib/modules';
 import { median, quantile, row, samples, type FigureResult } from '../lib/report';
 import { moduleCallRows } from './module-calls';
 import { extismPeerRows } from './extism-peer';
+import { extismHostRows } from './extism-hostfn';
 import { serviceModeRows } from './service-modes';
 import { rawEcho } from '../lib/raw';
 
@@ -30,6 +32,7 @@ export async function servicesFigure(): Promise<FigureResult> {
   const echo = rawEcho();
   let m2m: Awaited<ReturnType<typeof moduleCallRows>> | undefined;
   let peer: Awaited<ReturnType<typeof extismPeerRows>> | undefined;
+  let hostfn: Awaited<ReturnType<typeof extismHostRows>> | undefined;
   let modes: Awaited<ReturnType<typeof serviceModeRows>> | undefined;
   try {
     // Alternated, so both meet the same load.
@@ -65,6 +68,7 @@ export async function servicesFigure(): Promise<FigureResult> {
     perSecond = N / ((performance.now() - t0) / 1000);
     m2m = await moduleCallRows(kernel);
     peer = await extismPeerRows(kernel);
+    hostfn = await extismHostRows(kernel);
     modes = await serviceModeRows(kernel);
   } finally {
     echo.close();
@@ -76,6 +80,7 @@ export async function servicesFigure(): Promise<FigureResult> {
       row({ id: 'svc.p50', figure: 'kernel.call round trip of a tiny function, page -> service, p50', unit: 'ms', better: 'lower', webmk: median(webmk), baseline, raw: median(raw), note: 'echo of 16 bytes (Extism ABI)' }),
       row({ id: 'svc.p99', figure: 'kernel.call round trip of a tiny function, page -> service, p99', unit: 'ms', better: 'lower', webmk: quantile(webmk, 0.99), baseline, raw: quantile(raw, 0.99) }),
       ...(peer?.rows ?? []),
+      ...(hostfn?.rows ?? []),
       ...(m2m?.rows ?? []),
     ],
     breakdown: [
@@ -85,6 +90,6 @@ export async function servicesFigure(): Promise<FigureResult> {
       ...(m2m?.breakdown ?? []),
       ...(modes?.breakdown ?? []),
     ],
-    detail: { webmk: samples(webmk), raw: samples(raw), nested: samples(nested), ...m2m?.detail, ...peer?.detail, ...modes?.detail },
+    detail: { webmk: samples(webmk), raw: samples(raw), nested: samples(nested), ...m2m?.detail, ...peer?.detail, ...hostfn?.detail, ...modes?.detail },
   };
 }

@@ -24,6 +24,7 @@ export type KernelErrorCode =
   | 'registry/bad-signature'
   | 'registry/untrusted'
   | 'registry/fetch-failed'
+  | 'registry/bad-hash'
   | 'kernel/not-ready'
   | 'kernel/not-isolated'
   | 'kernel/no-memory-slot'

@@ -5,7 +5,7 @@
 import { KernelError } from './errors';
 import { isModuleName, isTopic } from './names';
 import { isHostPattern, serviceSettings } from './service-manifest';
-import type { Grants, KernelCall, ModuleManifest } from './types';
+import type { Grants, KernelCall, ModuleManifest, ModuleSymbol } from './types';
 
 export const KERNEL_CALLS: readonly KernelCall[] = ['list', 'spawn', 'kill', 'ps'];
 const KINDS = ['publish', 'subscribe', 'kernel', 'run', 'call', 'kv', 'http'] as const;
@@ -21,12 +21,22 @@ export function noGrants(): Grants {
   return { publish: [], subscribe: [], kernel: [] };
 }
 
-/** The permissions a manifest asks for, as `kind:value` strings; throws on a malformed request. */
-export function requestedPermissions(manifest: ModuleManifest): string[] {
+/** Extism's namespace of host functions: a plugin importing from it asks for `call:` it (ADR 0035). */
+const HOST_FUNCTIONS = 'extism:host/user';
+
+/**
+ * The permissions a manifest asks for, as `kind:value` strings, with those the module's `imports`
+ * imply (Extism's host functions); throws on a malformed request.
+ */
+export function requestedPermissions(manifest: ModuleManifest, imports: readonly ModuleSymbol[] = []): string[] {
   const p = manifest.permissions;
-  // An Extism plugin's allowed_hosts are asked for as http permissions: the person grants them.
+  // An Extism plugin's allowed_hosts are asked for as http permissions: the person grants them;
+  // its host functions, as the call permission of their namespace.
   const settings = serviceSettings(manifest);
-  const hosts = typeof settings === 'string' ? [] : settings.allowedHosts.map((h) => `http:${h}`);
+  const hosts = [
+    ...(typeof settings === 'string' ? [] : settings.allowedHosts.map((h) => `http:${h}`)),
+    ...(imports.some((i) => i.module === HOST_FUNCTIONS) ? [`call:${HOST_FUNCTIONS}`] : []),
+  ];
   if (p === undefined) return [...(manifest.mode === 'inpage' ? ['run:inpage'] : []), ...hosts];
   if (typeof p !== 'object' || p === null || Array.isArray(p)) {
     throw new KernelError('registry/invalid-manifest', 'manifest "permissions" must be an object');
@@ -44,7 +54,7 @@ export function requestedPermissions(manifest: ModuleManifest): string[] {
           : kind === 'run'
             ? GRANTED_MODES.includes(value)
             : kind === 'call'
-              ? isModuleName(value)
+              ? isModuleName(value) || value === HOST_FUNCTIONS
               : kind === 'kv'
                 ? isKvPermission(value)
                 : kind === 'http'
@@ -87,6 +97,7 @@ export function describePermission(perm: string): string {
   if (kind === 'subscribe') return `read messages on ${value === '*' ? 'any topic' : `"${value}"`}`;
   if (kind === 'run' && value === 'worker') return "run as a JS module in a worker of the app's origin: not isolated from the app's storage and network";
   if (kind === 'kv') return `${value.startsWith('read:') ? 'read' : 'change'} the stored values of group "${value.slice(value.indexOf(':') + 1)}"`;
+  if (kind === 'call' && value === HOST_FUNCTIONS) return "call the host functions the page provides to Extism plugins (extism:host/user)";
   if (kind === 'call') return `call the functions of the service module "${value}"`;
   if (kind === 'http') return `send HTTP requests to ${value === '*' ? 'any host' : /[*?]/.test(value) ? `hosts matching "${value}"` : `"${value}"`}`;
   if (kind === 'run') return 'run on the page itself: fastest, but not isolated from the app, and a loop holds the page until its next call';

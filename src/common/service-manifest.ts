@@ -19,6 +19,11 @@ export interface ServiceSettings {
   memory: { maxPages?: number; maxHttpResponseBytes?: number; maxVarBytes?: number };
   /** Other installed modules linked into the plugin: imports from namespace `name` are `module`'s exports. */
   wasm: Array<{ name: string; module: string }>;
+  /**
+   * Extism's `allowed_paths` (ADR 0035): guest directories by what is mounted there, the plugin's
+   * home (`"home"`) or an empty in-memory folder (`"tmp"`); a page has no host paths to give.
+   */
+  allowedPaths?: Record<string, 'home' | 'tmp'>;
 }
 
 /** The longest deadline a call may have, ms. */
@@ -47,7 +52,7 @@ export function serviceSettings(manifest: ModuleManifest): ServiceSettings | str
   const out: ServiceSettings = { config: {}, allowedHosts: [], memory: {}, wasm: [] };
   if (s === undefined) return out;
   if (typeof s !== 'object' || s === null || Array.isArray(s)) return '"service" must be an object';
-  const { config, timeoutMs, timeout_ms, allowed_hosts, memory, wasm } = s as Record<string, unknown>;
+  const { config, timeoutMs, timeout_ms, allowed_hosts, allowed_paths, memory, wasm } = s as Record<string, unknown>;
   if (config !== undefined) {
     if (typeof config !== 'object' || config === null || Array.isArray(config)) return '"service.config" must be an object of strings';
     let bytes = 0;
@@ -80,6 +85,23 @@ export function serviceSettings(manifest: ModuleManifest): ServiceSettings | str
     const w = checkWasm(wasm);
     if (typeof w === 'string') return w;
     out.wasm = w;
+  }
+  if (allowed_paths !== undefined) {
+    const p = checkPaths(allowed_paths);
+    if (typeof p === 'string') return p;
+    out.allowedPaths = p;
+  }
+  return out;
+}
+
+/** Extism's `allowed_paths`, `{ "<host>": "<guest directory>" }`, where the host side is `home` or `tmp`. */
+function checkPaths(paths: unknown): NonNullable<ServiceSettings['allowedPaths']> | string {
+  const bad = '"service.allowed_paths" must map "home" or "tmp" to a guest directory such as "/data" (a page has no host paths)';
+  if (typeof paths !== 'object' || paths === null || Array.isArray(paths)) return bad;
+  const out: NonNullable<ServiceSettings['allowedPaths']> = {};
+  for (const [host, guest] of Object.entries(paths as Record<string, unknown>)) {
+    if ((host !== 'home' && host !== 'tmp') || typeof guest !== 'string' || !/^\/[^\0]{0,254}$/.test(guest) || guest.split('/').includes('..')) return bad;
+    Object.defineProperty(out, guest, { value: host, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { openBroadcast, type Broadcast } from '../bus';
 import { KernelError, checkModuleConfig, grantsFrom, type ModuleInfo, type PackageRecord, type TrustedKey } from '../common';
 import { instrumentAsyncify } from '../hosts';
 import { Registry, hasWasmMagic } from '../registry';
+import { extismPackage, isExtismManifest, type ExtismManifest } from './extism-manifest';
 import { fetchSource } from './fetch-source';
 import { RunnableCache, type Runnable } from './runnable';
 import type { InstallOptions } from './types';
@@ -64,9 +65,16 @@ export class ModuleCatalog {
   }
 
   /** See `Kernel.install`: a module's record, or for a package (a zip) its modules' records. */
-  async install(source: Uint8Array | Blob | File | string, opts: InstallOptions): Promise<ModuleInfo | ModuleInfo[]> {
+  async install(source: Uint8Array | Blob | File | string | ExtismManifest, opts: InstallOptions): Promise<ModuleInfo | ModuleInfo[]> {
     const registry = await this.reg();
     if (opts === null || typeof opts !== 'object') throw new KernelError('kernel/bad-argument', 'options must be an object');
+    if (isExtismManifest(source)) {
+      // Its files become a package (ADR 0035): never signed, like a lone module given by the page.
+      if (opts.name !== undefined && typeof opts.name !== 'string') throw new KernelError('kernel/bad-argument', 'name must be a string');
+      const { zip } = await extismPackage(source, opts.name, opts.onProgress);
+      const { name: _name, ...rest } = opts;
+      return this.install(zip, { ...rest, untrusted: true });
+    }
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new KernelError('kernel/bad-argument', 'onProgress must be a function');
     const read = typeof source === 'string' ? await fetchSource(source, opts.onProgress) : await readSource(source);
     const { fileName } = read;

@@ -14,6 +14,8 @@ export type { HostResources } from '../hosts';
 export { KV_LIMITS, type KvApi, type KvGroupInfo, type KvValue, type KvWatcher } from '../kv';
 export { manifestSettings } from './spawn-config';
 export type { ProvidedFunction, ProvidedResult } from './providers';
+export type { BlockView, CurrentPlugin, HostFunction } from './current-plugin';
+export type { ExtismManifest, ExtismManifestWasm } from './extism-manifest';
 export type { TransformFunction, TransformInfo, TransformRefusal, TransformsApi } from './transforms';
 
 /** Creates a kernel with the standard capabilities; `await kernel.ready` before relying on it. */

@@ -5,7 +5,7 @@
  */
 import type { BusApi } from '../bus';
 import type { KernelCapability } from '../capability';
-import { KernelError, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
+import { KernelError, serviceSettings, type ExecutionMode, type ModuleConfig, type ModuleInfo, type ProcessInfo } from '../common';
 import type { GfxApi } from '../gfx';
 import type { KvApi } from '../kv';
 import { IframeHost, InpageHost, NO_HOST_RESOURCES, WorkerHost, type Host, type HostResources } from '../hosts';
@@ -19,6 +19,9 @@ import { SERVICE_RESTART, Services, registerServiceCalls } from './services';
 import { pluginReady, registerExtismCalls } from './extism';
 import { instanceGroup } from './instance-group';
 import { registerHomeCalls } from './home-calls';
+import { registerHostFunctionCalls } from './host-functions';
+import type { HostFunction } from './current-plugin';
+import type { ExtismManifest } from './extism-manifest';
 import { Providers, registerImportCalls, type ProvidedFunction } from './providers';
 import { Transforms } from './transforms';
 import { loadMounts, mountTable, type MountTable } from './mounts';
@@ -158,6 +161,7 @@ export class Kernel extends EventTarget implements KernelApi {
     this.addEventListener(KernelEvents.modules, () => this.services.direct.invalidate());
     this.providers = new Providers(this.services, (caller, permission) => this.caps.deny(caller, permission));
     registerImportCalls(this.caps.calls, this.providers);
+    registerHostFunctionCalls(this.caps.calls, this.providers, this.catalog, (caller, permission) => this.caps.deny(caller, permission));
     registerHomeCalls(
       this.caps.calls,
       (pid, mount) => (this.procs.get(pid)?.row.state !== 'exited' ? this.mounted.get(pid)?.get(mount ?? '') : undefined),
@@ -230,9 +234,11 @@ export class Kernel extends EventTarget implements KernelApi {
    * unless `force`), `registry/bad-signature`, `registry/untrusted`. A string is a URL (http or
    * https, relative to the page) fetched first: `registry/fetch-failed` (network, CORS, an HTTP
    * error), `registry/too-large` (past 128 MiB), with `onProgress` called as it downloads.
+   * An Extism manifest (`{ wasm: [...] }`) installs its files as a package (extism-manifest.ts):
+   * also `registry/bad-hash` (a file unlike its `hash`) and `kernel/unsupported` (a `path`).
    * Running supervised processes of its modules then move onto it at a safe moment (updates.ts).
    */
-  async install(source: Uint8Array | Blob | File | string, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
+  async install(source: Uint8Array | Blob | File | string | ExtismManifest, opts: InstallOptions = {}): Promise<ModuleInfo | ModuleInfo[]> {
     const installed = await this.catalog.install(source, opts);
     // Running processes of its modules move onto the new version at their own pace (updates.ts).
     const deps = { processes: () => this.procs.values(), runnable: (i: ModuleInfo) => this.catalog.runnable(i), caps: this.caps, serviceUpdated: (n: string) => this.services.updated(n) };
@@ -496,15 +502,22 @@ export class Kernel extends EventTarget implements KernelApi {
   /**
    * Provides `functions` to modules under `namespace` (see providers.ts): a module importing
    * `namespace.fn` calls the page's function, with `call:<namespace>` granted. Returns the
-   * withdraw function. Throws `kernel/bad-argument`.
+   * withdraw function. Under `extism:host/user` they are Extism's host functions (ADR 0035).
+   * Throws `kernel/bad-argument`.
    */
-  provide(namespace: string, functions: Record<string, ProvidedFunction>): () => void {
+  provide(namespace: 'extism:host/user', functions: Record<string, HostFunction>): () => void;
+  provide(namespace: string, functions: Record<string, ProvidedFunction>): () => void;
+  provide(namespace: string, functions: Record<string, ProvidedFunction> | Record<string, HostFunction>): () => void {
     return this.providers.provide(namespace, functions);
   }
 
   /** Starts an instance of a service module: its output is discarded and its stdin empty, as for a module's child. */
   private async startService(name: string): Promise<Lifecycle> {
-    const ready = await this.ready4spawn(name, {});
+    // Extism's allowed_paths are its mounts (ADR 0035).
+    const found = await this.catalog.lookup(name);
+    const settings = found === undefined ? undefined : serviceSettings(found.manifest);
+    const mounts = typeof settings === 'object' ? settings.allowedPaths : undefined;
+    const ready = await this.ready4spawn(name, mounts !== undefined ? { mounts: { ...mounts } } : {});
     const { info, o } = ready;
     if (info.kind !== 'wasm' || info.command) throw new KernelError('service/not-a-service', `"${name}" is a command (it has _start), not a service`, { name });
     // Served in a worker, the iframe container or on the page (ADR 0032); another node serves none yet.

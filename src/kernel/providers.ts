@@ -8,6 +8,7 @@
 import type { CallTable, Caller } from '../capability';
 import { KernelError, isModuleName } from '../common';
 import { toBase64, unthrottledTimer, type DirectGrant } from '../ipc';
+import type { HostFunction } from './current-plugin';
 import { DEFAULT_CALL_TIMEOUT_MS, type Services } from './services';
 
 /** What a provided function returns: output bytes (text is UTF-8), or a number the import returns. */
@@ -15,6 +16,9 @@ export type ProvidedResult = Uint8Array | string | number;
 
 /** A function the page provides: the caller's input bytes in, bytes or a number out. */
 export type ProvidedFunction = (input: Uint8Array, caller: { pid: number; name: string }) => ProvidedResult | Promise<ProvidedResult>;
+
+/** Extism's namespace of host functions (ADR 0035): provided by the page only, with Extism's calling convention. */
+export const HOST_FUNCTIONS = 'extism:host/user';
 
 /** Namespaces the kernel answers itself; a page may not take them. */
 const RESERVED = new Set(['webmk', 'env', 'wasi', 'wasi_snapshot_preview1', 'wasi_unstable']);
@@ -35,7 +39,8 @@ export class Providers {
    * withdraws them. Throws `kernel/bad-argument` for a reserved or malformed namespace or a
    * value that is not a function.
    */
-  provide(namespace: string, functions: Record<string, ProvidedFunction>): () => void {
+  provide(namespace: string, functions: Record<string, ProvidedFunction> | Record<string, HostFunction>): () => void {
+    if (namespace === HOST_FUNCTIONS) return this.provideHost(functions as Record<string, HostFunction>);
     if (typeof namespace !== 'string' || !isModuleName(namespace) || RESERVED.has(namespace)) {
       throw new KernelError('kernel/bad-argument', `"${String(namespace)}" cannot be provided (a module-like name, not ${[...RESERVED].join(', ')})`);
     }
@@ -43,7 +48,7 @@ export class Providers {
     const own: Record<string, ProvidedFunction> = Object.create(null) as Record<string, ProvidedFunction>;
     for (const [name, f] of Object.entries(functions)) {
       if (typeof f !== 'function') throw new KernelError('kernel/bad-argument', `"${name}" is not a function`);
-      own[name] = f;
+      own[name] = f as ProvidedFunction;
     }
     this.spaces.set(namespace, own);
     // A namespace the page takes over from a module is no longer that module's: direct paths go.
@@ -55,7 +60,28 @@ export class Providers {
 
   /** The provided namespaces and their functions. */
   list(): Array<{ namespace: string; functions: string[] }> {
-    return [...this.spaces].map(([namespace, fns]) => ({ namespace, functions: Object.keys(fns) }));
+    const host = this.host === undefined ? [] : [{ namespace: HOST_FUNCTIONS, functions: Object.keys(this.host) }];
+    return [...[...this.spaces].map(([namespace, fns]) => ({ namespace, functions: Object.keys(fns) })), ...host];
+  }
+
+  /** The host function `name` the page provides, if it does. */
+  hostFunction(name: string): HostFunction | undefined {
+    return this.host?.[name];
+  }
+
+  private host: Record<string, HostFunction> | undefined;
+
+  private provideHost(functions: Record<string, HostFunction>): () => void {
+    if (typeof functions !== 'object' || functions === null) throw new KernelError('kernel/bad-argument', 'provide takes an object of functions');
+    const own: Record<string, HostFunction> = Object.create(null) as Record<string, HostFunction>;
+    for (const [name, f] of Object.entries(functions)) {
+      if (typeof f !== 'function') throw new KernelError('kernel/bad-argument', `"${name}" is not a function`);
+      own[name] = f;
+    }
+    this.host = own;
+    return () => {
+      if (this.host === own) this.host = undefined;
+    };
   }
 
   /**

@@ -7,6 +7,8 @@ import type { ExecutionMode, KernelErrorCode, ModuleConfig, ModuleInfo, PackageI
 import type { GfxApi } from '../gfx';
 import type { KvApi } from '../kv';
 import type { TransformsApi } from './transforms';
+import type { HostFunction } from './current-plugin';
+import type { ExtismManifest } from './extism-manifest';
 import type { HostResources } from '../hosts';
 import type { Link, NodeInfo } from '../remote';
 import type { RemoteAnswer, RemoteRequest } from './remote-requests';
@@ -240,8 +242,8 @@ export interface CallOptions {
 /** The kernel as page scripts see it (`window.kernel`). */
 export interface KernelApi extends EventTarget {
   readonly ready: Promise<void>;
-  /** A module's record; for a package (a zip), its modules' records. */
-  install(source: Uint8Array | Blob | File | string, opts?: InstallOptions): Promise<ModuleInfo | ModuleInfo[]>;
+  /** A module's record; for a package (a zip) or an Extism manifest, its modules' records. */
+  install(source: Uint8Array | Blob | File | string | ExtismManifest, opts?: InstallOptions): Promise<ModuleInfo | ModuleInfo[]>;
   /** A package as a zip (its webmk.json, its modules' files and its webmk.sig as installed); a module installed alone gets a webmk.json made for it. */
   exportPackage(name: string): Promise<Uint8Array>;
   /** Removes a module's package, or a package by name; `force` even while others depend on it. */
@@ -280,6 +282,8 @@ export interface KernelApi extends EventTarget {
   call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array>;
   /** The live service instances: pid, calls queued, whether one runs, calls and errors so far. */
   serviceStats(): ServiceStats[];
+  /** Provides Extism's host functions (`extism:host/user`) to plugins granted `call:extism:host/user` (ADR 0035). */
+  provide(namespace: 'extism:host/user', functions: Record<string, HostFunction>): () => void;
   /** Provides page functions to modules under `namespace`; returns the withdraw function. */
   provide(namespace: string, functions: Record<string, (input: Uint8Array, caller: { pid: number; name: string }) => Uint8Array | string | number | Promise<Uint8Array | string | number>>): () => void;
   /** Makes a module migratable (instrumented with Asyncify; it can then be hibernated and moved) or not. */

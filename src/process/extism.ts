@@ -157,6 +157,46 @@ export class ExtismHost {
     };
   }
 
+  /** The blocks the values name (an i64 value is read as an address; plain numbers name none), by index. */
+  blocksNamed(values: readonly unknown[]): { blocks: Array<[number, Uint8Array]>; next: number } {
+    const seen = new Set<number>();
+    const blocks: Array<[number, Uint8Array]> = [];
+    for (const v of values) {
+      if (typeof v !== 'bigint') continue;
+      const i = Number(BigInt.asUintN(64, v) >> SHIFT);
+      const b = this.blocks[i];
+      if (i === 0 || seen.has(i) || b === undefined || b === null) continue;
+      seen.add(i);
+      blocks.push([i, b]);
+    }
+    return { blocks, next: this.blocks.length };
+  }
+
+  /**
+   * Takes back what a host function did to the blocks (host-functions.ts): a block it changed is
+   * overwritten, one it made lands at the index it was given (the plugin made none meanwhile: it
+   * was blocked), one it freed is let go; `error` is the call's error, as `error_set` gives it.
+   */
+  applyHostChanges(changes: ReadonlyArray<[number, Uint8Array | null]>, error: string | undefined): void {
+    for (const [i, bytes] of changes) {
+      if (bytes === null) {
+        if (i < this.blocks.length) this.free(BigInt(i) << SHIFT);
+        else while (this.blocks.length <= i) this.blocks.push(null);
+        continue;
+      }
+      const old = this.blocks[i];
+      if (i > 0 && i < this.blocks.length && old !== null && old !== undefined && old.length === bytes.length) {
+        old.set(bytes);
+        continue;
+      }
+      if (i < this.blocks.length) throw new ExtismFault(`a host function wrote a block it could not (index ${i})`);
+      while (this.blocks.length < i) this.blocks.push(null);
+      this.size(BigInt(bytes.length));
+      this.store(bytes);
+    }
+    if (error !== undefined) this.error = error;
+  }
+
   private size(n: bigint): number {
     const size = Number(BigInt.asUintN(64, n));
     if (size > this.maxBytes - this.held || this.blocks.length >= MAX_BLOCKS) {

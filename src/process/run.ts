@@ -9,6 +9,7 @@ import { Parkable, isInstrumented } from './asyncify';
 import { isLinkedNamespace, linkedImport } from './capabilities/linked';
 import { ExtismHost, ExtismFault, type HttpAnswer } from './extism';
 import { instanceGroup } from './instance-group';
+import { EXTISM_USER, hostFunction } from './host-functions';
 import { ProcessKilled, createGuestContext, type DirectCalls, type GuestContext, type GuestFunction, type GuestImports, type GuestProvider, type RunningProcess, type Watch } from './guest';
 import { CallExpired, EXTISM_ENV, serveLoop } from './serve';
 import { runScript } from './script';
@@ -85,14 +86,20 @@ export function runProcess(
     if (suspend && typeof http === 'function') i.http_request = ctx.suspending(http as unknown as (...a: number[]) => Promise<number>);
     return i;
   };
+  // Host functions the page provides (`extism:host/user`): on the page they suspend the plugin.
+  const userImport = (name: string): WebAssembly.ExportValue | undefined => {
+    if (extism === undefined) return undefined;
+    const f = hostFunction(ctx, extism, name);
+    return (suspend ? ctx.suspending(f as (...a: number[]) => Promise<number>) : f) as WebAssembly.ExportValue;
+  };
   if (extism !== undefined) {
     const served = serveLoop({
       proc,
       extism,
       keepStdio: m.keepStdio,
       instantiate: () => {
-        const named = instantiateLinked(m.extism?.linked ?? [], extismImports(), watch);
-        return new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, extismImports(), (ns, n) => linkedImport(ctx, ns, n), named, group(m, ctx, watch)));
+        const named = instantiateLinked(m.extism?.linked ?? [], extismImports(), watch, userImport);
+        return new WebAssembly.Instance(module, link(module, proc.imports, webmk, watch, extismImports(), (ns, n) => linkedImport(ctx, ns, n), named, group(m, ctx, watch), userImport));
       },
       bindMemory: (mem) => (memory = mem),
       onRunning,
@@ -158,10 +165,11 @@ function instantiateLinked(
   linked: ReadonlyArray<{ name: string; module: WebAssembly.Module }>,
   extism: ExtismImports,
   watch: Watch | undefined,
+  user?: (name: string) => WebAssembly.ExportValue | undefined,
 ): Record<string, WebAssembly.Exports> {
   const named: Record<string, WebAssembly.Exports> = {};
   for (const l of linked) {
-    const inst = new WebAssembly.Instance(l.module, link(l.module, {}, {}, watch, extism, undefined, named));
+    const inst = new WebAssembly.Instance(l.module, link(l.module, {}, {}, watch, extism, undefined, named, undefined, user));
     const init = inst.exports._initialize;
     if (typeof init === 'function') (init as () => unknown)();
     named[l.name] = inst.exports;
@@ -219,8 +227,9 @@ async function runStart(proc: WasiProcess, instance: WebAssembly.Instance, start
 
 /**
  * WASI calls from the process, `webmk` calls from the providers, an Extism plugin's linked modules
- * by name (`named`), a module-named namespace linked directly to a provider in the process's
- * instance group (`group`, not bracketed: its computing counts for the watchdog) or else
+ * by name (`named`), host functions (`user`), a module-named namespace linked directly to a
+ * provider in the process's instance group (`group`, not bracketed: its computing counts for the
+ * watchdog) or else
  * through the kernel (capabilities/linked.ts); an unknown WASI call answers ENOSYS, an unknown
  * `webmk` call -ENOSYS, and any other import traps if it is ever called. With
  * a watchdog, every call is bracketed for it (suspending imports bracket themselves).
@@ -234,6 +243,7 @@ function link(
   linked?: (namespace: string, name: string) => GuestImports[string],
   named?: Record<string, WebAssembly.Exports>,
   group?: (namespace: string, name: string) => GuestFunction | undefined,
+  user?: (name: string) => WebAssembly.ExportValue | undefined,
 ): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ExportValue>> = {};
   for (const imp of WebAssembly.Module.imports(module)) {
@@ -258,6 +268,9 @@ function link(
     } else if (imp.module === EXTISM_ENV && extism?.[imp.name] !== undefined) {
       const f = extism[imp.name];
       ns[imp.name] = f instanceof WebAssembly.Suspending ? (f as unknown as WebAssembly.ExportValue) : watched(f as (...a: unknown[]) => unknown, watch);
+    } else if (imp.module === EXTISM_USER && user !== undefined) {
+      const f = user(imp.name);
+      if (f !== undefined) ns[imp.name] = f instanceof WebAssembly.Suspending ? f : watched(f as (...a: unknown[]) => unknown, watch);
     } else if (linked !== undefined && imp.module !== EXTISM_ENV && isLinkedNamespace(imp.module)) {
       const direct = group?.(imp.module, imp.name);
       if (direct !== undefined) {

@@ -167,8 +167,10 @@ export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> & { end
           ? { code: EXIT_CODES['memory-exceeded'], reason: 'memory-exceeded', message: e.message }
           : s.trapped(e, memory);
     finish(how);
-    // A refusal from the kernel (a host not allowed) keeps its code; so does a memory limit.
-    if (e instanceof KernelError && e.code === 'service/host-not-allowed') return refuse(e.code, e.message, fn, { ...e.details, reason: how.reason });
+    // A refusal from the kernel (a host not allowed, a host function not granted) keeps its code; so does a memory limit.
+    if (e instanceof KernelError && (e.code === 'service/host-not-allowed' || e.code === 'kernel/denied')) return refuse(e.code, e.message, fn, { ...e.details, reason: how.reason });
+    // A kernel call that failed (an HTTP response over its cap, a host function that threw) keeps its details.
+    if (e instanceof KernelError && e.code === 'service/error' && how.reason === 'crashed') return refuse(e.code, `${fn} ended the service: ${e.message}`, fn, { ...e.details, reason: how.reason });
     const why = how.message ?? `it exited with code ${how.code}`;
     const code = how.reason === 'memory-exceeded' ? 'service/memory-exceeded' : 'service/error';
     return refuse(code, `${fn} ended the service (${how.reason}): ${why}`, fn, { reason: how.reason });
@@ -183,6 +185,6 @@ export function serveLoop(s: ServeSetup): Omit<RunningProcess, 'settle'> & { end
   return { exit, serve, ended: () => ended };
 }
 
-function refuse(code: 'service/error' | 'service/no-such-function' | 'service/host-not-allowed' | 'service/memory-exceeded', message: string, fn: string, details: Record<string, unknown> = {}): ServeOutcome {
+function refuse(code: 'service/error' | 'service/no-such-function' | 'service/host-not-allowed' | 'service/memory-exceeded' | 'kernel/denied', message: string, fn: string, details: Record<string, unknown> = {}): ServeOutcome {
   return { ok: false, error: new KernelError(code, message, { fn, ...details }).toJSON() };
 }

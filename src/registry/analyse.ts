@@ -47,7 +47,7 @@ export async function analyse(bytes: Uint8Array, fileName?: string): Promise<Ana
       exports,
       capabilities: capabilities(imports),
       manifest,
-      requested: requestedPermissions(manifest),
+      requested: requestedPermissions(manifest, imports),
     },
   };
 }

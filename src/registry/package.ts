@@ -109,7 +109,7 @@ async function analyseEntry(bytes: Uint8Array, entry: ModuleEntry, pkg: PackageM
       version: typeof merged.version === 'string' ? merged.version : pkg.version,
       description: typeof merged.description === 'string' ? merged.description : analysed.info.description,
       manifest: merged,
-      requested: requestedPermissions(merged),
+      requested: requestedPermissions(merged, analysed.info.imports),
     },
   };
 }

@@ -123,3 +123,98 @@ function readLimits(b: Uint8Array, mem: Section): Limits[] | null {
   }
   return entries;
 }
+
+/** A WebAssembly number type, as a host function's arguments and results are typed. */
+export type NumType = 'i32' | 'i64' | 'f32' | 'f64';
+
+const TYPE_SECTION = 1;
+const IMPORT_SECTION = 2;
+const NUM_TYPES: Record<number, NumType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64' };
+
+/**
+ * The result types of the functions the module imports from `namespace`, by name (JS cannot ask a
+ * compiled module for them). A function whose types are not plain numbers (a reference, a vector,
+ * a type of the GC proposal) is left out; `null` when the sections cannot be read.
+ */
+export function importResults(b: Uint8Array, namespace: string): Map<string, NumType[]> | null {
+  const secs = sections(b);
+  if (secs === 'truncated') return null;
+  const types = funcTypes(b, secs.find((s) => s.id === TYPE_SECTION));
+  const imp = secs.find((s) => s.id === IMPORT_SECTION);
+  const out = new Map<string, NumType[]>();
+  if (types === null || imp === undefined) return types === null ? null : out;
+  const dec = new TextDecoder();
+  const count = leb(b, imp.start);
+  if (count === null) return null;
+  let at = count.next;
+  const name = (): string | null => {
+    const n = leb(b, at);
+    if (n === null || n.next + n.value > imp.end) return null;
+    at = n.next + n.value;
+    return dec.decode(b.subarray(n.next, at));
+  };
+  const limits = (): boolean => {
+    const flags = b[at++] as number;
+    for (let i = 0; i < (flags & 1 ? 2 : 1); i++) {
+      const v = leb(b, at);
+      if (v === null) return false;
+      at = v.next;
+    }
+    return true;
+  };
+  for (let i = 0; i < count.value; i++) {
+    const module = name();
+    const field = name();
+    if (module === null || field === null) return null;
+    const kind = b[at++];
+    if (kind === 0) {
+      const t = leb(b, at);
+      if (t === null) return null;
+      at = t.next;
+      const results = types[t.value];
+      if (module === namespace && results !== undefined) out.set(field, results);
+    } else if (kind === 1) {
+      at++; // the reference type
+      if (!limits()) return null;
+    } else if (kind === 2) {
+      if (!limits()) return null;
+    } else if (kind === 3) {
+      at += 2; // a number type and mutability
+    } else {
+      return out; // a kind this reader does not know: what was read so far
+    }
+  }
+  return out;
+}
+
+/** The result types of each function type (undefined for one that is not numbers only), as far as they can be read; null when not at all. */
+function funcTypes(b: Uint8Array, sec: Section | undefined): Array<NumType[] | undefined> | null {
+  if (sec === undefined) return [];
+  const count = leb(b, sec.start);
+  if (count === null) return null;
+  let at = count.next;
+  const out: Array<NumType[] | undefined> = [];
+  const vec = (): NumType[] | undefined | null => {
+    const n = leb(b, at);
+    if (n === null) return null;
+    at = n.next;
+    const list: NumType[] = [];
+    let plain = true;
+    for (let i = 0; i < n.value; i++) {
+      const byte = b[at++] as number;
+      if (byte === 0x63 || byte === 0x64) return null; // a typed reference: its heap type follows, not read here
+      const t = NUM_TYPES[byte];
+      if (t === undefined) plain = false;
+      else list.push(t);
+    }
+    return plain ? list : undefined;
+  };
+  for (let i = 0; i < count.value; i++) {
+    if (b[at++] !== 0x60) return out; // a rec group or subtype (GC): the types after it are not read
+    const params = vec();
+    const results = params === null ? null : vec();
+    if (params === null || results === null) return out; // what follows is not read
+    out.push(params === undefined ? undefined : results);
+  }
+  return out;
+}

@@ -5,6 +5,8 @@
  * its Extism memory, `timeout_ms`, several wasm files linked into one plugin by name; and the
  * shell's Examples list and Services view calling the example (ADR 0026).
  */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, moduleBytes, openApp, showView, startServer, type StaticServer, type TestBrowser } from './harness';
@@ -108,6 +110,27 @@ describe('http_request', () => {
     expect(denied).toContain('fetcher http:localhost');
     // The refused call ended that instance; the next call meets a fresh one.
     expect(await call('fetcher', 'greet', 'again')).toEqual({ ok: true, text: 'Hello, again!' });
+  });
+});
+
+describe('the HTTP response cap', () => {
+  const origin = (): string => new URL(server.url).origin;
+
+  it('a response over memory.max_http_response_bytes fails the call service/error, naming the limit', async () => {
+    await installAs('fetch-small', 'pdkprobe', { service: { allowed_hosts: ['127.0.0.*'], memory: { max_http_response_bytes: 64 } } }, 'all');
+    const r = await call('fetch-small', 'fetch', `${origin()}/app/modules/index.json`);
+    expect(r).toMatchObject({ ok: false, code: 'service/error', details: { limit: 64 } });
+    expect(r.ok === false && r.message).toContain('max_http_response_bytes');
+    // Under the limit, the same plugin gets its answer: the 404 page is short.
+    expect(await call('fetch-small', 'fetch', `${origin()}/app/no-such-file`)).toEqual({ ok: true, text: '404 not found' });
+  });
+
+  it('without a limit in the manifest, a response over 128 KiB is refused the same way', async () => {
+    const big = readdirSync(join(import.meta.dirname, '../../dist/assets')).find((f) => f.startsWith('index-') && f.endsWith('.js'));
+    expect(big).toBeDefined();
+    await installAs('fetch-big', 'pdkprobe', { service: { allowed_hosts: ['127.0.0.*'] } }, 'all');
+    const r = await call('fetch-big', 'fetch', `${origin()}/app/assets/${big}`);
+    expect(r).toMatchObject({ ok: false, code: 'service/error', details: { limit: 128 * 1024 } });
   });
 });
 

@@ -59,4 +59,11 @@ describe("the rest of an Extism manifest's fields", () => {
       expect(typeof serviceSettings({ service: bad })).toBe('string');
     }
   });
+
+  it('reads allowed_paths as mounts of the home or an empty folder, and refuses host paths', () => {
+    expect(serviceSettings({ service: { allowed_paths: { home: '/data', tmp: '/scratch' } } })).toMatchObject({ allowedPaths: { '/data': 'home', '/scratch': 'tmp' } });
+    for (const bad of [{ '/etc': '/etc' }, { home: 'data' }, { home: '/a/../b' }, { tmp: 3 }, ['home']]) {
+      expect(typeof serviceSettings({ service: { allowed_paths: bad } })).toBe('string');
+    }
+  });
 });

@@ -1,6 +1,8 @@
 /** Truncation detection and the memory cap, checked against the engine's own compiler. */
 import { describe, expect, it } from 'vitest';
-import { capMemory, sections } from '../../src/registry/wasm-binary';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { capMemory, importResults, sections } from '../../src/registry/wasm-binary';
 
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
@@ -88,5 +90,21 @@ describe('capMemory', () => {
     const bytes = new Uint8Array(HEADER);
     const capped = capMemory(bytes, 16);
     expect(capped !== 'min-exceeds' && capped.bytes).toBe(bytes);
+  });
+});
+
+describe('importResults', () => {
+  it("reads the result types of a C PDK plugin's host functions", () => {
+    const bytes = new Uint8Array(readFileSync(join(import.meta.dirname, '../fixtures/hostfn.wasm')));
+    const r = importResults(bytes, 'extism:host/user');
+    expect(r === null ? null : Object.fromEntries(r)).toEqual({ greet: ['i64'], add: ['i64'], nothing_here: ['i32'] });
+    // Extism's own namespace, from the same sections: alloc returns a block's address.
+    expect(importResults(bytes, 'extism:host/env')?.get('alloc')).toEqual(['i64']);
+  });
+
+  it('gives null for truncated bytes and nothing for a module without imports', () => {
+    const bytes = new Uint8Array(readFileSync(join(import.meta.dirname, '../fixtures/hostfn.wasm')));
+    expect(importResults(bytes.subarray(0, 40), 'extism:host/user')).toBeNull();
+    expect(importResults(withMemory(1), 'extism:host/user')?.size).toBe(0);
   });
 });
