@@ -87,13 +87,13 @@ describe('hibernate and move from the shell', () => {
 
     await row(pid).getByRole('button', { name: `Hibernate accum (pid ${pid})` }).click();
     await waitState(pid, 'hibernated');
-    await expect(row(pid).locator('.state').textContent()).resolves.toContain('hibernated');
+    // The row shows it at its next render.
+    await row(pid).locator('.state', { hasText: 'hibernated' }).waitFor();
     await page.screenshot({ path: `${SHOTS}/webmk-process-hibernated-desktop.png` });
 
     await page.reload();
     await waitForKernel(page);
-    await row(pid).waitFor();
-    await expect(row(pid).locator('.state').textContent()).resolves.toContain('hibernated');
+    await row(pid).locator('.state', { hasText: 'hibernated' }).waitFor();
     await row(pid).getByRole('button', { name: `Resume accum (pid ${pid})` }).click();
     await terminal(pid).waitFor();
     await waitState(pid, 'running');
