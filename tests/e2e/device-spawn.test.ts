@@ -3,13 +3,14 @@
  * 127.0.0.1, all in a network namespace of the test's making) list each other as device nodes;
  * a spawn from one asks the person on the other first (the shell's dialog, or
  * `kernel.answerRemote`): allowed once it runs interactively, denied it rejects `remote/refused`,
- * allowed always it runs again unasked and can be killed; forgetting the device drops "always";
+ * allowed always it runs again unasked and can be killed; bus topics cross both ways and 32 MiB
+ * go through a stage there with the same SHA-256; forgetting the device drops "always";
  * a killed browser ends what ran on it with `link-lost`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { showView } from './harness';
 import { launchDevice, startWorld, turnOn, waitEvent, type Device, type DeviceWorld } from './device-helpers';
-import { install, waitExit, waitOutput } from './kernel-helpers';
+import { install, installWith, output, waitExit, waitOutput } from './kernel-helpers';
 import { makeNamespace, namespaceUnavailable, type Namespace } from './netns';
 import { codeOf, startRemote, waitNode, writeStdin } from './remote-helpers';
 
@@ -25,6 +26,12 @@ describe.skipIf(unavailable !== undefined)(`remote spawns to a device${unavailab
   let idA = '';
   let idB = '';
 
+  /** Lets the oldest request waiting on `b` run once. */
+  async function allowOnce(): Promise<void> {
+    const req = await request(b);
+    await b.page.evaluate((id) => window.kernel.answerRemote(id, 'once'), req.id);
+  }
+
   /** Waits until `d` has `n` requests waiting; returns the oldest. */
   async function request(d: Device): Promise<{ id: number; node: string; nodeName: string; module: string }> {
     await d.page.waitForFunction(() => window.kernel.remoteRequests().length > 0, undefined, { timeout: 30_000, polling: 100 });
@@ -38,6 +45,8 @@ describe.skipIf(unavailable !== undefined)(`remote spawns to a device${unavailab
     [idA, idB] = await Promise.all([turnOn(a.page, world.relay), turnOn(b.page, world.relay)]);
     // Each browser has its own registry: the modules are installed where they run.
     await install(b.page, 'cat', 'spin');
+    await installWith(b.page, 'bustool', 'all');
+    await install(a.page, 'seq');
     const link = await a.page.evaluate(() => window.webmkDevices.current?.pairingLink() ?? '');
     await b.page.evaluate(async (l) => void (await window.webmkDevices.current!.pair(l)), link);
     await waitEvent(a.page, 'link', idB);
@@ -91,6 +100,59 @@ describe.skipIf(unavailable !== undefined)(`remote spawns to a device${unavailab
     expect(await code).toBe('remote/refused');
     expect(await b.page.evaluate(() => window.kernel.processes().length)).toBe(before);
   });
+
+  it('bus topics cross the device link both ways, with the grants the module has there', async () => {
+    await a.page.evaluate(() => {
+      const w = window as unknown as { __heard: string[] };
+      w.__heard = [];
+      window.kernel.bus.subscribe('test/out', (d, t) => w.__heard.push(`${t}: ${new TextDecoder().decode(d)}`));
+    });
+    // Published on the device by the process running there, heard here by the page.
+    const pub = startRemote(a.page, 'bustool', idB, { args: ['pub', 'test/out', '3'] });
+    await allowOnce();
+    expect(await waitExit(a.page, await pub)).toBe(0);
+    await a.page.waitForFunction(() => (window as unknown as { __heard: string[] }).__heard.length >= 3, undefined, { timeout: 30_000 });
+    expect(await a.page.evaluate(() => (window as unknown as { __heard: string[] }).__heard)).toEqual(['test/out: test/out #0', 'test/out: test/out #1', 'test/out: test/out #2']);
+    // Published here by the page, received by the process on the device.
+    const sub = startRemote(a.page, 'bustool', idB, { args: ['sub', 'test/in', '2'] });
+    await allowOnce();
+    const subPid = await sub;
+    await waitOutput(a.page, subPid, 'ready');
+    await a.page.evaluate(() => {
+      window.kernel.bus.publish('test/in', 'one');
+      window.kernel.bus.publish('test/in', 'two');
+    });
+    expect(await waitExit(a.page, subPid)).toBe(0);
+    expect(await output(a.page, subPid)).toBe('ready\ntest/in: one\ntest/in: two\ndropped 0\n');
+    // A topic outside what it was granted there is refused there (EACCES), whoever asked.
+    const denied = startRemote(a.page, 'bustool', idB, { args: ['try-pub', 'other/out'] });
+    await allowOnce();
+    const deniedPid = await denied;
+    expect(await waitExit(a.page, deniedPid)).toBe(0);
+    expect(await output(a.page, deniedPid)).toBe('publish=-2\n');
+  }, 120_000);
+
+  it('pipes 32 MiB from a stage here through a stage on the device and back, the same SHA-256 as without it', async () => {
+    const digest = (remote: boolean) =>
+      a.page.evaluate(
+        async ([n, r]) => {
+          const stages = [{ name: 'seq', args: ['1', '4333192'] }, ...(r ? [{ name: 'cat', node: n }] : [])];
+          const procs = await window.kernel.pipeline(stages);
+          const last = procs[procs.length - 1];
+          if (last === undefined) throw new Error('no stages');
+          const [bytes, codes] = await Promise.all([new Response(last.stdout).arrayBuffer(), Promise.all(procs.map((p) => p.exit))]);
+          const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+          return { length: bytes.byteLength, codes, hash: [...hash].map((x) => x.toString(16).padStart(2, '0')).join('') };
+        },
+        [idB, remote] as const,
+      );
+    const direct = await digest(false);
+    // 4,333,192 lines of "1".."4333192": exactly 32 MiB.
+    expect(direct.length).toBe(33554432);
+    const through = digest(true);
+    await allowOnce();
+    expect(await through).toEqual({ ...direct, codes: [0, 0] });
+  }, 240_000);
 
   it('allowed always, the module runs again without asking, and a kill ends it on both devices', async () => {
     const first = startRemote(a.page, 'spin', idB);
