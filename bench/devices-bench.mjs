@@ -9,6 +9,9 @@
  * - 64-byte round trip over the Link (p50, p95; 1000 after 50 warm-up) against the raw channel;
  * - bulk: 32 MiB in 64 KiB messages, waiting on `writable()`, against the raw channel waiting on
  *   `bufferedAmount`;
+ * - a process on the device: 64-byte stdin -> stdout round trips through `cat` there, bus
+ *   publish -> answer through `busbench pong` there, and 32 MiB through `cat` there and back,
+ *   against the raw channel's echo and one-way bulk;
  * - time to notice a killed browser: the Link's `ended` against the raw connection's state;
  * - the gzip size of the libp2p chunk, beside the app's entry chunk.
  *
@@ -130,7 +133,7 @@ async function main() {
       await page.evaluate(installPageHelpers);
       return page;
     }));
-    const [idA] = await Promise.all([a, b].map((p) => p.evaluate(async (r) => (await window.webmkDevices.start({ relay: r })).id, relay)));
+    const [idA, idB] = await Promise.all([a, b].map((p) => p.evaluate(async (r) => (await window.webmkDevices.start({ relay: r })).id, relay)));
 
     console.error('devices-bench: connect ...');
     const rawConnect = [];
@@ -147,6 +150,81 @@ async function main() {
       await window.webmkDevices.current.pair(l);
       return performance.now() - t0;
     }, link);
+
+    console.error('devices-bench: processes on the device ...');
+    // b holds the modules and lets a run them there without asking again.
+    await b.evaluate(async ([cat, busbench]) => {
+      await window.kernel.install(new Uint8Array(cat), { name: 'cat' });
+      await window.kernel.install(new Uint8Array(busbench), { name: 'busbench', grant: 'all' });
+      setInterval(() => {
+        for (const r of window.kernel.remoteRequests()) window.kernel.answerRemote(r.id, 'always');
+      }, 20);
+    }, [harness.moduleBytes('cat'), harness.moduleBytes('busbench')]);
+    // The kernel's nodes ride the link; the round trips below take its messages over, so first.
+    await a.waitForFunction((n) => window.kernel.nodes().find((x) => x.id === n)?.connected === true, idB, { timeout: 30_000 });
+    const proc = await a.evaluate(async ([node, n, warm, total, chunk]) => {
+      const k = window.kernel;
+      const until = async (p, text) => {
+        const r = p.stdout.getReader();
+        let seen = '';
+        const dec = new TextDecoder();
+        while (!seen.includes(text)) {
+          const { value, done } = await r.read();
+          if (done) throw new Error(`ended before "${text}": ${seen}`);
+          seen += dec.decode(value, { stream: true });
+        }
+        r.releaseLock();
+      };
+      // stdin -> stdout through cat there.
+      const cat = await k.spawn('cat', { mode: 'remote', node });
+      const w = cat.stdin.getWriter();
+      const r = cat.stdout.getReader();
+      const line = new Uint8Array(64).fill(97);
+      line[63] = 10;
+      const stdin = [];
+      for (let i = 0; i < n + warm; i++) {
+        const t0 = performance.now();
+        await w.write(line);
+        for (let got = 0; got < 64; ) {
+          const { value, done } = await r.read();
+          if (done) throw new Error('cat ended early');
+          got += value.length;
+        }
+        if (i >= warm) stdin.push(performance.now() - t0);
+      }
+      // 32 MiB through it, read back here.
+      const piece = new Uint8Array(chunk).fill(120);
+      const t0 = performance.now();
+      const reading = (async () => {
+        for (let got = 0; got < total; ) {
+          const { value, done } = await r.read();
+          if (done) throw new Error('cat ended early');
+          got += value.length;
+        }
+      })();
+      for (let sent = 0; sent < total; sent += chunk) await w.write(piece);
+      await reading;
+      const pipeMs = performance.now() - t0;
+      await k.kill(cat.pid);
+      // bus publish here -> busbench pong there -> heard here.
+      const pong = await k.spawn('busbench', { mode: 'remote', node, args: ['pong', String(n + warm + 1000)] });
+      await until(pong, 'ready');
+      let wake;
+      const off = k.bus.subscribe('bench/pong', () => wake?.());
+      const bus = [];
+      for (let i = 0; i < n + warm; i++) {
+        const t0 = performance.now();
+        await new Promise((ok, fail) => {
+          const timer = setTimeout(() => fail(new Error('no pong in 10 s')), 10_000);
+          wake = () => { clearTimeout(timer); ok(); };
+          k.bus.publish('bench/ping', new Uint8Array(64));
+        });
+        if (i >= warm) bus.push(performance.now() - t0);
+      }
+      off();
+      await k.kill(pong.pid);
+      return { stdin, pipeMs, bus };
+    }, [idB, ROUND_TRIPS, WARMUP, BULK, CHUNK]);
 
     console.error('devices-bench: round trips ...');
     // b echoes on both paths.
@@ -233,6 +311,11 @@ async function main() {
       row({ id: 'dev.rtt.p50', figure: '64-byte round trip over the Link, p50', unit: 'ms', better: 'lower', webmk: quantile(rtt.link, 0.5), baseline: 'raw RTCDataChannel echo', raw: quantile(rtt.raw, 0.5) }),
       row({ id: 'dev.rtt.p95', figure: '64-byte round trip over the Link, p95', unit: 'ms', better: 'lower', webmk: quantile(rtt.link, 0.95), baseline: 'raw RTCDataChannel echo', raw: quantile(rtt.raw, 0.95) }),
       row({ id: 'dev.bulk', figure: '32 MiB in 64 KiB messages, waiting on writable()', unit: 'MB/s', better: 'higher', webmk: mbps(bulk.linkMs), baseline: 'raw RTCDataChannel, bufferedAmount ≤ 4 MiB', raw: mbps(bulk.rawMs) }),
+      row({ id: 'dev.stdin.p50', figure: '64-byte stdin -> stdout round trip through cat on the device, p50', unit: 'ms', better: 'lower', webmk: quantile(proc.stdin, 0.5), baseline: 'raw RTCDataChannel echo', raw: quantile(rtt.raw, 0.5) }),
+      row({ id: 'dev.stdin.p95', figure: '64-byte stdin -> stdout round trip through cat on the device, p95', unit: 'ms', better: 'lower', webmk: quantile(proc.stdin, 0.95), baseline: 'raw RTCDataChannel echo', raw: quantile(rtt.raw, 0.95) }),
+      row({ id: 'dev.bus.p50', figure: '64-byte bus publish here -> busbench pong on the device -> heard here, p50', unit: 'ms', better: 'lower', webmk: quantile(proc.bus, 0.5), baseline: 'raw RTCDataChannel echo', raw: quantile(rtt.raw, 0.5) }),
+      row({ id: 'dev.bus.p95', figure: '64-byte bus publish here -> busbench pong on the device -> heard here, p95', unit: 'ms', better: 'lower', webmk: quantile(proc.bus, 0.95), baseline: 'raw RTCDataChannel echo', raw: quantile(rtt.raw, 0.95) }),
+      row({ id: 'dev.pipe', figure: '32 MiB through cat on the device, 64 KiB writes, read back here', unit: 'MB/s', better: 'higher', webmk: mbps(proc.pipeMs), baseline: 'raw RTCDataChannel one way, bufferedAmount ≤ 4 MiB', raw: mbps(bulk.rawMs), note: 'the bytes cross the link twice (there and back); the raw figure once' }),
       row({ id: 'dev.lost', figure: 'a killed browser noticed (Link ended link-lost)', unit: 'ms', better: 'lower', webmk: noticed.link - killedAt, baseline: 'raw RTCPeerConnection state leaves connected', raw: noticed.raw - killedAt }),
       row({ id: 'dev.chunk', figure: 'the libp2p chunk (devices), gzip -9', unit: 'KB', better: 'lower', webmk: chunkKb, baseline: "the app's entry chunk", raw: entryKb, note: 'loaded only when devices are turned on' }),
     ];
@@ -246,7 +329,7 @@ async function main() {
       cpuModel: cpus()[0]?.model ?? 'unknown',
       totalSeconds: (Date.now() - started) / 1000,
       rows,
-      detail: { rawConnect, rtt, bulk, noticed: { link: noticed.link - killedAt, raw: noticed.raw - killedAt } },
+      detail: { rawConnect, rtt, bulk, proc, noticed: { link: noticed.link - killedAt, raw: noticed.raw - killedAt } },
     };
     mkdirSync(resolve(jsonAt, '..'), { recursive: true });
     writeFileSync(jsonAt, `${JSON.stringify(report, null, 2)}\n`);

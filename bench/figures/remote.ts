@@ -1,6 +1,6 @@
 /**
  * Remote mode between two nodes of the app (issue 13): a 64-byte round trip stdin -> stdout
- * through `cat` run on the other node, vs a raw BroadcastChannel round trip between the same two
+ * through `cat` run on the other node, and bus publish -> answer through `busbench pong` there, vs a raw BroadcastChannel round trip between the same two
  * documents; and the time to notice a node that went away (its process ending with `link-lost`)
  * vs a raw Web Lock wait on a lock the removed document held. The other node is a same-origin
  * frame of this page running its own kernel (`?peer=`): the two share this page's thread, so a
@@ -8,7 +8,7 @@
  */
 import type { Kernel, Process } from '../../src/kernel';
 import { createKernel } from '../../src/kernel';
-import { wasmBytes } from '../lib/modules';
+import { fixtureBytes, wasmBytes } from '../lib/modules';
 import { median, quantile, row, samples, type FigureResult } from '../lib/report';
 
 const ROUND_TRIPS = 300;
@@ -64,6 +64,46 @@ async function stdinRoundTrips(p: Process, n: number): Promise<number[]> {
   w.releaseLock();
   r.releaseLock();
   return out;
+}
+
+/**
+ * ms of a publish on `bench/ping` here until `bench/pong` is heard here, answered by `busbench
+ * pong` on the other node: both topics cross the link (its grants there say it may).
+ */
+async function busRoundTrips(kernel: Kernel, n: number): Promise<number[]> {
+  let wake: (() => void) | undefined;
+  const off = kernel.bus.subscribe('bench/pong', () => wake?.());
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await new Promise<void>((ok, fail) => {
+        const timer = setTimeout(() => fail(new Error('no pong in 10 s')), 10_000);
+        wake = () => {
+          clearTimeout(timer);
+          ok();
+        };
+        kernel.bus.publish('bench/ping', new Uint8Array(64));
+      });
+      out.push(performance.now() - t0);
+    }
+  } finally {
+    off();
+  }
+  return out;
+}
+
+/** Resolves once `p` wrote `text` on its stdout (and releases the reader). */
+async function untilOutput(p: Process, text: string): Promise<void> {
+  const r = p.stdout.getReader();
+  let seen = '';
+  const dec = new TextDecoder();
+  while (!seen.includes(text)) {
+    const { value, done } = await r.read();
+    if (done) throw new Error(`ended before "${text}": ${seen}`);
+    seen += dec.decode(value, { stream: true });
+  }
+  r.releaseLock();
 }
 
 /** ms of a 64-byte BroadcastChannel message to the echo frame and back. */
@@ -167,6 +207,7 @@ export async function remoteFigure(): Promise<FigureResult> {
   const main = createKernel({ dbName: ns });
   await main.ready;
   await main.install(await wasmBytes('cat'), { name: 'cat' });
+  await main.install(await fixtureBytes('busbench'), { name: 'busbench', grant: 'all' });
   try {
     const frame = await peer(ns);
     const node = await otherNode(main);
@@ -176,6 +217,11 @@ export async function remoteFigure(): Promise<FigureResult> {
     const bulks: number[] = [];
     for (let i = 0; i < BULK_RUNS; i++) bulks.push(await stdinBulk(p));
     await p.kill();
+    const pong = await main.spawn('busbench', { mode: 'remote', node, args: ['pong', String(ROUND_TRIPS + WARMUP + 1000)] });
+    await untilOutput(pong, 'ready');
+    await busRoundTrips(main, WARMUP);
+    const bus = await busRoundTrips(main, ROUND_TRIPS);
+    await pong.kill();
     frame.remove();
     const echo = await peer(ns, true);
     await rawRoundTrips(`bench-echo/${ns}`, WARMUP);
@@ -193,11 +239,13 @@ export async function remoteFigure(): Promise<FigureResult> {
       rows: [
         row({ id: 'remote.rtt.p50', figure: '64-byte stdin -> stdout round trip, cat on another node (p50)', unit: 'ms', better: 'lower', webmk: median(webmk), baseline: 'BroadcastChannel round trip between the same documents', raw: median(raw) }),
         row({ id: 'remote.rtt.p95', figure: '64-byte stdin -> stdout round trip, cat on another node (p95)', unit: 'ms', better: 'lower', webmk: quantile(webmk, 0.95), baseline: 'BroadcastChannel round trip', raw: quantile(raw, 0.95) }),
+        row({ id: 'remote.bus.p50', figure: '64-byte bus publish -> an answer published by busbench on another node -> heard here (p50)', unit: 'ms', better: 'lower', webmk: median(bus), baseline: 'BroadcastChannel round trip between the same documents', raw: median(raw) }),
+        row({ id: 'remote.bus.p95', figure: '64-byte bus publish -> answer from another node -> heard here (p95)', unit: 'ms', better: 'lower', webmk: quantile(bus, 0.95), baseline: 'BroadcastChannel round trip', raw: quantile(raw, 0.95) }),
         row({ id: 'remote.bulk', figure: '32 MiB through cat on another node, 64 KiB writes, read back here (median of 5)', unit: 'MB/s', better: 'higher', webmk: median(bulks), baseline: 'BroadcastChannel, 64 KiB messages to an echo frame and back, 1 MiB in flight', raw: median(rawBulks) }),
         row({ id: 'remote.gone', figure: 'a node gone -> its remote process ended with link-lost (median)', unit: 'ms', better: 'lower', webmk: median(closes), baseline: 'Web Lock granted after its holder frame was removed', raw: median(rawCloses), note: 'the other node is a same-origin frame of the page: both share one thread' }),
       ],
       breakdown: [],
-      detail: { webmk: samples(webmk), raw: samples(raw), bulks: samples(bulks), rawBulks: samples(rawBulks), closes: samples(closes), rawCloses: samples(rawCloses) },
+      detail: { webmk: samples(webmk), bus: samples(bus), raw: samples(raw), bulks: samples(bulks), rawBulks: samples(rawBulks), closes: samples(closes), rawCloses: samples(rawCloses) },
     };
   } finally {
     main.dispose();
