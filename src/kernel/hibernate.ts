@@ -205,9 +205,14 @@ export class Hibernation {
     void this.store.then((s) => s.delete(pid)).catch(() => {});
   }
 
-  /** Brings back, hibernated, every process stored before the page was reloaded; their largest pid. */
+  /**
+   * Brings back, hibernated, every process stored before the page was reloaded, or by another
+   * page of the app that is gone (ADR 0037); their largest pid.
+   */
   async restoreAll(): Promise<number> {
     const store = await this.store;
+    // A page that cannot take them over still brings back its own.
+    await store.claim().catch(() => 0);
     let top = 0;
     for (const rec of await store.list()) {
       const info = await this.deps.lookup(rec.module);

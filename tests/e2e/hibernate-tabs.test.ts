@@ -1,0 +1,169 @@
+/**
+ * Hibernated processes of several tabs of the app, in real Chromium (ADR 0037): pids are each
+ * tab's own, so two tabs hibernate processes with the same pid and each keeps its own; a reload
+ * brings back the tab's own; a closed tab's are brought back by the next page to start, and by
+ * one page only when two start together; what an older version stored is brought back too.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchBrowser, moduleBytes, openApp, startServer, waitForKernel, type StaticServer, type TestBrowser } from './harness';
+import { startBackground, waitOutput } from './kernel-helpers';
+
+let server: StaticServer;
+let browser: TestBrowser;
+let a: Page;
+let b: Page;
+/** Pages opened after `a` closed. */
+let later: Page[] = [];
+
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  a = await openApp(browser.context, server.url);
+  await a.evaluate(async (bytes) => void (await window.kernel.install(new Uint8Array(bytes), { name: 'accum', migratable: true })), moduleBytes('accum'));
+  b = await openApp(browser.context, server.url);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Starts `accum` in `page`, gives it `value`, and waits for its first sum. */
+async function accum(page: Page, value: number): Promise<number> {
+  const pid = await startBackground(page, 'accum', [], { keepStdin: true });
+  await waitOutput(page, pid, 'ready\n');
+  await send(page, pid, `${value}\n`);
+  await waitOutput(page, pid, `n=1 total=${value} `);
+  return pid;
+}
+
+function send(page: Page, pid: number, text: string): Promise<void> {
+  return page.evaluate(
+    async ([p, t]) => {
+      const w = window as unknown as { __stdin: Record<number, WritableStreamDefaultWriter<Uint8Array>> };
+      await w.__stdin[p]?.write(new TextEncoder().encode(t));
+    },
+    [pid, text] as const,
+  );
+}
+
+function hibernate(page: Page, pid: number): Promise<void> {
+  return page.evaluate((p) => window.kernel.hibernate(p), pid);
+}
+
+/** The pids of `page`'s hibernated `accum` processes. */
+function hibernated(page: Page): Promise<number[]> {
+  return page.evaluate(() =>
+    window.kernel
+      .processes()
+      .filter((r) => r.state === 'hibernated' && r.name === 'accum')
+      .map((r) => r.pid),
+  );
+}
+
+/** Attaches to a hibernated process after a reload, writes `line`, and reads what it prints until its stdin closes. */
+function attachAndSend(page: Page, pid: number, line: string): Promise<string> {
+  return page.evaluate(
+    async ([p, l]) => {
+      const proc = await window.kernel.attach(p);
+      const w = proc.stdin.getWriter();
+      await w.write(new TextEncoder().encode(l));
+      await w.close();
+      return new Response(proc.stdout).text();
+    },
+    [pid, line] as const,
+  );
+}
+
+it('two tabs hibernate processes with the same pid, and each keeps its own across a reload', async () => {
+  // Each tab numbers its processes: spawn in the one behind until both have the same pid.
+  let pa = await accum(a, 5);
+  let pb = await accum(b, 7);
+  while (pa !== pb) {
+    if (pa < pb) pa = await accum(a, 5);
+    else pb = await accum(b, 7);
+  }
+  await hibernate(a, pa);
+  await hibernate(b, pb);
+
+  await a.reload();
+  await waitForKernel(a);
+  expect(await hibernated(a)).toContain(pa);
+  expect(await attachAndSend(a, pa, '1\n')).toMatch(/^n=2 total=6 .*\nbye n=2 total=6\n$/);
+
+  // The other tab's process, with the same pid, is still its own.
+  expect(await hibernated(b)).toContain(pb);
+  await send(b, pb, '1\n');
+  await waitOutput(b, pb, 'n=2 total=8 ');
+});
+
+it("a closed tab's hibernated process is brought back by one of the pages that start after it", async () => {
+  const pid = await accum(a, 3);
+  await hibernate(a, pid);
+  await a.close();
+  later = await Promise.all([openApp(browser.context, server.url), openApp(browser.context, server.url)]);
+  const [c, d] = later;
+  if (c === undefined || d === undefined) throw new Error('two pages');
+  const found = await Promise.all([c, d].map(hibernated));
+  const holders = [c, d].filter((_, i) => found[i]?.includes(pid));
+  expect(holders).toHaveLength(1);
+  // The tab that stayed open did not start again: it did not take it.
+  expect(await hibernated(b)).not.toContain(pid);
+  const [holder] = holders;
+  if (holder === undefined) throw new Error('nobody holds it');
+  expect(await attachAndSend(holder, pid, '4\n')).toMatch(/^n=2 total=7 .*\nbye n=2 total=7\n$/);
+});
+
+it('a process hibernated by an older version (one store for all tabs) is brought back by the next page', async () => {
+  const pid = await accum(b, 9);
+  await hibernate(b, pid);
+  await Promise.all([b, ...later].map((p) => p.close()));
+  // A page of the app's origin that is not the app: it rewrites the store as the older version kept it.
+  const page = await browser.context.newPage();
+  await page.goto(`${server.url}no-such-page`);
+  const moved = await page.evaluate(async () => {
+    const open = (version?: number, upgrade?: (db: IDBDatabase) => void) =>
+      new Promise<IDBDatabase>((ok, fail) => {
+        const req = indexedDB.open('webmk-hibernated', version);
+        req.onupgradeneeded = () => upgrade?.(req.result);
+        req.onsuccess = () => ok(req.result);
+        req.onerror = () => fail(req.error);
+      });
+    const all = <T>(db: IDBDatabase, store: string) =>
+      new Promise<T[]>((ok, fail) => {
+        const req = db.transaction(store).objectStore(store).getAll();
+        req.onsuccess = () => ok(req.result as T[]);
+        req.onerror = () => fail(req.error);
+      });
+    const now = await open();
+    const records = await all<Record<string, unknown>>(now, 'records');
+    const images = await all<{ key: string; snapshot: unknown }>(now, 'images');
+    now.close();
+    await new Promise((ok, fail) => {
+      const req = indexedDB.deleteDatabase('webmk-hibernated');
+      req.onsuccess = ok;
+      req.onerror = () => fail(req.error);
+    });
+    const old = await open(1, (db) => {
+      db.createObjectStore('processes', { keyPath: 'pid' });
+      db.createObjectStore('snapshots', { keyPath: 'pid' });
+    });
+    const tx = old.transaction(['processes', 'snapshots'], 'readwrite');
+    for (const { owner: _o, key, ...r } of records) {
+      tx.objectStore('processes').put(r);
+      tx.objectStore('snapshots').put({ pid: r.pid, snapshot: images.find((i) => i.key === key)?.snapshot });
+    }
+    await new Promise((ok, fail) => {
+      tx.oncomplete = ok;
+      tx.onerror = () => fail(tx.error);
+    });
+    old.close();
+    return records.map((r) => r.pid);
+  });
+  expect(moved).toContain(pid);
+  await page.goto(server.url);
+  await waitForKernel(page);
+  expect(await hibernated(page)).toContain(pid);
+  expect(await attachAndSend(page, pid, '1\n')).toMatch(/^n=2 total=10 .*\nbye n=2 total=10\n$/);
+});
