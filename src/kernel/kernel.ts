@@ -152,6 +152,7 @@ export class Kernel extends EventTarget implements KernelApi {
       },
       denied: (caller, permission) => this.caps.deny(caller, permission),
       directCaller: (pid) => this.procs.get(pid)?.row.mode === 'worker',
+      remoteCall: (node, module, fn, input, timeoutMs) => this.remote.call(node, module, fn, input, timeoutMs),
     });
     registerServiceCalls(this.caps.calls, this.services);
     registerExtismCalls(this.caps.calls, (n) => this.catalog.lookup(n), (caller, permission) => this.caps.deny(caller, permission));
@@ -216,6 +217,7 @@ export class Kernel extends EventTarget implements KernelApi {
             return undefined; // a kernel started without graphics
           }
         },
+        call: (module, fn, input, timeoutMs) => this.call(module, fn, input, { timeoutMs }),
         nodesChanged: (gone) => this.dispatchEvent(new CustomEvent(KernelEvents.nodes, { detail: gone === undefined ? {} : { gone } })),
       },
     );
@@ -522,7 +524,7 @@ export class Kernel extends EventTarget implements KernelApi {
     if (info.kind !== 'wasm' || info.command) throw new KernelError('service/not-a-service', `"${name}" is a command (it has _start), not a service`, { name });
     // Served in a worker, the iframe container or on the page (ADR 0032); another node serves none yet.
     if (o.mode === 'remote') {
-      throw new KernelError('kernel/unsupported', 'a service runs in the worker, iframe or inpage mode, not "remote"', { name, mode: o.mode });
+      throw new KernelError('kernel/unsupported', 'a service runs in the worker, iframe or inpage mode here; to call one on another node, give the call that node', { name, mode: o.mode });
     }
     const serving: Ready = await pluginReady({ ...ready, o: { ...o, restart: o.restart ?? SERVICE_RESTART } }, this.catalog);
     return this.pacer.run(() => {

@@ -31,6 +31,8 @@ export interface RemoteModeDeps {
   install(pkg: Uint8Array): Promise<ModuleInfo[]>;
   /** The windows of this node, if it has them. */
   windows(): WindowsLike | undefined;
+  /** A service call another node asked for, made as this node's page makes one (`kernel.call`). */
+  call(module: string, fn: string, input: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
 }
 
 /** The description another node gets of a module installed here. */
@@ -75,6 +77,7 @@ export function startRemote(opts: RemoteOptions, deps: RemoteModeDeps): Remote {
     },
     admit: (link, module, at, bytes) => deps.admit(link, module, at, bytes),
     windows: () => deps.windows(),
+    call: (module, fn, input, timeoutMs) => deps.call(module, fn, input, timeoutMs),
     install: async (name, pkg) => {
       const info = (await deps.install(pkg)).find((m) => m.name === name);
       if (info === undefined || !info.command) throw new KernelError('remote/not-installed', `the package sent holds no command "${name}"`, { name });

@@ -30,6 +30,8 @@ export interface ServiceDeps {
   directCaller(pid: number): boolean;
   /** Resumes a hibernated instance (a migratable service parked between calls, ADR 0028). */
   resume(lc: Lifecycle): Promise<void>;
+  /** Makes the call on another node (ADR 0038). */
+  remoteCall(node: string, module: string, fn: string, input: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
 }
 
 /**
@@ -113,6 +115,7 @@ export class Services {
       this.deps.denied(from, `call:${args.module}`);
       throw new KernelError('kernel/denied', `"${from.name}" was not granted call:${args.module}`, { permission: `call:${args.module}` });
     }
+    if (args.node !== undefined) return this.callOn(args.node, args, started);
     const me = from === undefined ? undefined : this.callerInstance(from);
     // Marked waiting before the loop is looked for: a direct call closing the cycle at the same
     // moment looks the other way round (set, then look), so one of the two sees it.
@@ -155,6 +158,13 @@ export class Services {
       count.errors++;
       throw e;
     }
+  }
+
+  /** A call made on another node: its instance, queue and deadline are that node's. */
+  private async callOn(node: string, args: ReturnType<typeof checkCall>, started: number): Promise<Uint8Array> {
+    const timeoutMs = args.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const left = Math.max(1, timeoutMs - (performance.now() - started));
+    return this.deps.remoteCall(node, args.module, args.fn, args.input, left);
   }
 
   /** Each live service: its pid, calls queued, whether one runs, and its calls and errors so far. */
@@ -315,7 +325,7 @@ export class Services {
 }
 
 /** The checked arguments of a call. */
-function checkCall(module: unknown, fn: unknown, input: unknown, opts: unknown): { module: string; fn: string; input: Uint8Array; timeoutMs: number | undefined } {
+function checkCall(module: unknown, fn: unknown, input: unknown, opts: unknown): { module: string; fn: string; input: Uint8Array; timeoutMs: number | undefined; node?: string } {
   const bad = (message: string): never => {
     throw new KernelError('kernel/bad-argument', message);
   };
@@ -326,5 +336,6 @@ function checkCall(module: unknown, fn: unknown, input: unknown, opts: unknown):
   const o = opts === undefined ? {} : typeof opts === 'object' && opts !== null ? (opts as Record<string, unknown>) : bad('call options must be an object');
   const t = o.timeoutMs;
   if (t !== undefined && (typeof t !== 'number' || !(t > 0) || t > MAX_CALL_TIMEOUT_MS)) bad(`timeoutMs must be a number of ms in (0, ${MAX_CALL_TIMEOUT_MS}]`);
-  return { module: module as string, fn: fn as string, input: bytes, timeoutMs: t as number | undefined };
+  if (o.node !== undefined && typeof o.node !== 'string') bad('node must be a node id');
+  return { module: module as string, fn: fn as string, input: bytes, timeoutMs: t as number | undefined, ...(typeof o.node === 'string' ? { node: o.node } : {}) };
 }

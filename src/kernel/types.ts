@@ -237,6 +237,11 @@ export interface KernelResources {
 export interface CallOptions {
   /** It fails with `kernel/timeout` after this long, queued or running (ms, default 10,000, at most 600,000). */
   timeoutMs?: number;
+  /**
+   * Another node (`kernel.nodes()`) to make the call on: the service's instance runs there, as
+   * for that node's own calls; a device's person there is asked first (ADR 0038).
+   */
+  node?: string;
 }
 
 /** The kernel as page scripts see it (`window.kernel`). */

@@ -20,6 +20,8 @@ export const WINDOW = 1024 * 1024;
 const CREDIT_BATCH = 64 * 1024;
 /** Largest stdin chunk sent at once. */
 const CHUNK = 256 * 1024;
+/** How long past its deadline a call made on another node waits for that node's answer (its own deadline answers first). */
+const CALL_GRACE_MS = 5000;
 /** How long a kill waits for the other node to confirm before the process is ended here. */
 const KILL_GRACE_MS = 3000;
 /**
@@ -116,6 +118,8 @@ export class Caller {
   /** Bridges of processes that ended, kept open a moment for their last bus messages. */
   private readonly late = new Map<number, BusBridge>();
   private readonly lookups = new Map<number, { ok: (m: RemoteModule) => void; fail: (e: KernelError) => void }>();
+  /** Service calls made there, waiting for their answer. */
+  private readonly answers = new Map<number, { ok: (out: Uint8Array) => void; fail: (e: KernelError) => void }>();
 
   constructor(
     private readonly link: Link,
@@ -142,6 +146,35 @@ export class Caller {
     return new Promise((ok, fail) => {
       this.lookups.set(id, { ok, fail });
       this.send({ type: RemoteTag.carry, id, name, package: pkg });
+    });
+  }
+
+  /**
+   * Calls `fn` of service `module` there (its instance runs there, as that node's own calls'
+   * do); resolves with the output. Rejects with the code the call failed with there,
+   * `remote/refused`, `remote/link-lost`, or `kernel/timeout` if no answer comes a while after
+   * its deadline.
+   */
+  call(module: string, fn: string, input: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const id = this.nextId++;
+    return new Promise<Uint8Array>((ok, fail) => {
+      const timer = setTimeout(() => {
+        this.answers.delete(id);
+        fail(new KernelError('kernel/timeout', `${module}.${fn} on node ${this.link.peer} did not answer within its deadline`, { name: module, fn, node: this.link.peer }));
+      }, timeoutMs + CALL_GRACE_MS);
+      const settle = (): void => {
+        clearTimeout(timer);
+        this.answers.delete(id);
+      };
+      this.answers.set(id, {
+        ok: (out) => (settle(), ok(out)),
+        fail: (e) => (settle(), fail(e)),
+      });
+      try {
+        this.send({ type: RemoteTag.call, id, module, fn, input, timeoutMs });
+      } catch (e) {
+        this.answers.get(id)?.fail(KernelError.from(e));
+      }
     });
   }
 
@@ -213,6 +246,12 @@ export class Caller {
       else if (m.type === RemoteTag.fail) l?.fail(new KernelError(m.error.code, m.error.message, { ...m.error.details, node: this.link.peer }));
       return;
     }
+    if (m.type === RemoteTag.called || (m.type === RemoteTag.fail && this.answers.has(m.id))) {
+      const a = this.answers.get(m.id);
+      if (m.type === RemoteTag.called) a?.ok(m.output);
+      else if (m.type === RemoteTag.fail) a?.fail(new KernelError(m.error.code, m.error.message, { ...m.error.details, node: this.link.peer }));
+      return;
+    }
     if (m.type === RemoteTag.error) return;
     if (m.type === RemoteTag.busOut && !this.calls.has(m.id)) {
       this.late.get(m.id)?.deliver(m.topic, m.data);
@@ -272,6 +311,7 @@ export class Caller {
     const why = `the link to node ${this.link.peer} was lost${undelivered > 0 ? ` (${undelivered} messages undelivered)` : ''}`;
     for (const l of this.lookups.values()) l.fail(new KernelError('remote/link-lost', why, { node: this.link.peer, undelivered }));
     this.lookups.clear();
+    for (const a of [...this.answers.values()]) a.fail(new KernelError('remote/link-lost', why, { node: this.link.peer, undelivered }));
     for (const b of this.late.values()) b.close();
     this.late.clear();
     for (const id of [...this.calls.keys()]) this.end(id, { code: EXIT_CODES['link-lost'], reason: 'link-lost', message: why });

@@ -1,5 +1,5 @@
 /** Parses what arrives on a link about processes: `unknown` until it is a well-formed RemoteMessage. */
-import { KernelError, type ExitReason, type KernelErrorData } from '../common';
+import { KernelError, MAX_CALL_TIMEOUT_MS, type ExitReason, type KernelErrorData } from '../common';
 import { REMOTE_WIRE_VERSION, RemoteTag, type RemoteMessage, type RemoteModule, type SpawnRequest } from './protocol';
 import { fromWire, type WireSnapshot } from './snapshot-wire';
 
@@ -72,6 +72,15 @@ export function parseRemote(data: unknown): RemoteMessage {
     case RemoteTag.winAck:
     case RemoteTag.winClose:
       return { v, type, id };
+    case RemoteTag.call: {
+      const { module, fn, input, timeoutMs } = data;
+      if (typeof module !== 'string' || typeof fn !== 'string' || !(input instanceof Uint8Array)) fail('bad call');
+      if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_CALL_TIMEOUT_MS) fail('bad call timeout');
+      return { v, type, id, module, fn, input, timeoutMs };
+    }
+    case RemoteTag.called:
+      if (!(data.output instanceof Uint8Array)) fail('bad call output');
+      return { v, type, id, output: data.output };
     case RemoteTag.winInput: {
       const ev = data.event;
       if (!Array.isArray(ev) || ev.length !== 6 || !ev.every((x) => typeof x === 'number' && Number.isInteger(x) && Math.abs(x) <= 0x7fffffff)) fail('bad input');

@@ -45,6 +45,12 @@ export const RemoteTag = {
   winInput: 'win-input',
   /** Its window closed there. */
   winClose: 'win-close',
+  /**
+   * Call function `fn` of service `module` there, with `input`, within `timeoutMs` (as that
+   * node's page would: `kernel.call`); answered by `called` with the output, or `fail`.
+   */
+  call: 'call',
+  called: 'called',
   /** A message the receiver could not parse. */
   error: 'error',
 } as const;
@@ -100,6 +106,8 @@ export type RemoteMessage =
   | (Base & { type: typeof RemoteTag.winFrame; id: number; width: number; height: number; data: Uint8Array })
   | (Base & { type: typeof RemoteTag.winAck | typeof RemoteTag.winClose; id: number })
   | (Base & { type: typeof RemoteTag.winInput; id: number; event: number[] })
+  | (Base & { type: typeof RemoteTag.call; id: number; module: string; fn: string; input: Uint8Array; timeoutMs: number })
+  | (Base & { type: typeof RemoteTag.called; id: number; output: Uint8Array })
   | (Base & { type: typeof RemoteTag.error; message: string });
 
 /** A message before the version is added. */

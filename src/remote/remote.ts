@@ -83,6 +83,11 @@ export class Remote {
     return this.session(node).caller.lookup(name);
   }
 
+  /** Calls a service on node `node`; see `Caller.call`. Rejects also with `remote/unknown-node`. */
+  call(node: string, module: string, fn: string, input: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    return this.session(node).caller.call(module, fn, input, timeoutMs);
+  }
+
   /** Sends module `name`'s package to node `node` to be installed there; see `Caller.carry`. */
   carry(node: string, name: string, pkg: Uint8Array): Promise<RemoteModule> {
     return this.session(node).caller.carry(name, pkg);

@@ -43,6 +43,8 @@ export interface ServeDeps {
   windows(): WindowsLike | undefined;
   /** Runs it here for node `node`; rejects with a KernelError. */
   spawn(req: SpawnRequest, node: string): Promise<ServedProcess>;
+  /** Calls a service here for the other node, as this node's page would. */
+  call(module: string, fn: string, input: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
   /** How process `pid` ended, once it has. */
   ended(pid: number): { reason: ExitReason; message?: string } | undefined;
 }
@@ -109,6 +111,9 @@ export class Server {
       case RemoteTag.carry:
         void this.carry(m.id, m.name, m.package);
         return;
+      case RemoteTag.call:
+        void this.call(m.id, m.module, m.fn, m.input, m.timeoutMs);
+        return;
       case RemoteTag.winAck:
         this.served.get(m.id)?.window?.ack();
         return;
@@ -164,6 +169,17 @@ export class Server {
         await this.deps.admit(this.link, name, 'lookup');
       }
       this.trySend({ type: RemoteTag.found, id, module });
+    } catch (e) {
+      this.trySend({ type: RemoteTag.fail, id, error: KernelError.from(e).toJSON() });
+    }
+  }
+
+  /** A service call for the other node: asked as a lookup is (a device's person says yes first), then made here. */
+  private async call(id: number, module: string, fn: string, input: Uint8Array, timeoutMs: number): Promise<void> {
+    try {
+      await this.deps.admit(this.link, module, 'lookup');
+      const output = await this.deps.call(module, fn, input, timeoutMs);
+      this.trySend({ type: RemoteTag.called, id, output });
     } catch (e) {
       this.trySend({ type: RemoteTag.fail, id, error: KernelError.from(e).toJSON() });
     }

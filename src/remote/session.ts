@@ -17,6 +17,7 @@ export type SessionDeps = CallerDeps & ServeDeps;
 function forCaller(m: RemoteMessage): boolean {
   switch (m.type) {
     case RemoteTag.found:
+    case RemoteTag.called:
     case RemoteTag.spawned:
     case RemoteTag.fail:
     case RemoteTag.out:

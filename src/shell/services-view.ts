@@ -1,12 +1,12 @@
 /**
  * The "Services and store" view: the service modules (no `_start`) with their functions, a form
- * to call one with text and see its output, the key-value store by group (kept current by a
+ * to call one with text, here or on another node, and see its output, the key-value store by group (kept current by a
  * watch on every group), and the transforms registered. It reads all that only while `active`
  * (the desktop sets it while this view is the one picked).
  */
 import { LitElement, html, nothing } from 'lit';
 import { serviceSettings } from '../common';
-import { KernelEvents, type KernelApi, type KvGroupInfo, type ModuleInfo, type ServiceStats, type TransformInfo } from '../kernel';
+import { KernelEvents, type KernelApi, type KvGroupInfo, type ModuleInfo, type NodeInfo, type ServiceStats, type TransformInfo } from '../kernel';
 
 interface Entry {
   key: string;
@@ -55,6 +55,7 @@ export class ServicesView extends LitElement {
     output: { state: true },
     transforms: { state: true },
     live: { state: true },
+    nodes: { state: true },
   };
 
   declare kernel: KernelApi | undefined;
@@ -70,6 +71,8 @@ export class ServicesView extends LitElement {
   declare transforms: TransformInfo[];
   /** Live instances by name, with calls per second over the last second. */
   declare live: Map<string, ServiceStats & { rate: number }>;
+  /** Other nodes a call can be made on (ADR 0038). */
+  declare nodes: NodeInfo[];
   #off: Array<() => void> = [];
 
   constructor() {
@@ -84,6 +87,7 @@ export class ServicesView extends LitElement {
     this.output = undefined;
     this.transforms = [];
     this.live = new Map();
+    this.nodes = [];
   }
 
   protected override createRenderRoot(): HTMLElement {
@@ -106,8 +110,12 @@ export class ServicesView extends LitElement {
     if (k === undefined) return;
     const modules = (): void => void this.#loadServices();
     const transforms = (): void => void (this.transforms = k.transforms.list());
+    const nodes = (): void => void (this.nodes = k.nodes().filter((n) => n.connected));
     k.addEventListener(KernelEvents.modules, modules);
     k.addEventListener(KernelEvents.transforms, transforms);
+    k.addEventListener(KernelEvents.nodes, nodes);
+    this.#off.push(() => k.removeEventListener(KernelEvents.nodes, nodes));
+    nodes();
     const unwatch = k.kv.watch('*', (keys, group) => {
       // Not from inside the notification: the store refuses that (kv/reentrant).
       queueMicrotask(() => void this.#storeChanged(group, keys));
@@ -164,7 +172,8 @@ export class ServicesView extends LitElement {
     if (this.kernel === undefined || module === undefined || fn === undefined) return;
     this.output = undefined;
     try {
-      const out = await this.kernel.call(module, fn, String(form.get('input') ?? ''));
+      const node = String(form.get('node') ?? '');
+      const out = await this.kernel.call(module, fn, String(form.get('input') ?? ''), node === '' ? {} : { node });
       this.output = { ok: true, text: showValue(out) };
     } catch (err) {
       const x = err as { code?: string; message?: string };
@@ -215,6 +224,13 @@ export class ServicesView extends LitElement {
             <select id="call-target" name="target">
               ${targets.map((t) => html`<option value=${`${t.module}\n${t.fn}`}>${t.module}.${t.fn}</option>`)}
             </select>
+            ${this.nodes.length === 0
+              ? nothing
+              : html`<label for="call-node">On</label>
+                  <select id="call-node" name="node">
+                    <option value="">this node</option>
+                    ${this.nodes.map((n) => html`<option value=${n.id}>${n.name} (${n.kind})</option>`)}
+                  </select>`}
             <label for="call-input">Input</label>
             <input id="call-input" name="input" type="text" autocomplete="off" spellcheck="false" />
             <button type="submit" class="small">Call</button>

@@ -46,6 +46,7 @@ describe.skipIf(unavailable !== undefined)(`remote spawns to a device${unavailab
     // Each browser has its own registry: the modules are installed where they run.
     await install(b.page, 'cat', 'spin');
     await installWith(b.page, 'bustool', 'all');
+    await installWith(b.page, 'plugin', 'all');
     await install(a.page, 'seq');
     const link = await a.page.evaluate(() => window.webmkDevices.current?.pairingLink() ?? '');
     await b.page.evaluate(async (l) => void (await window.webmkDevices.current!.pair(l)), link);
@@ -153,6 +154,26 @@ describe.skipIf(unavailable !== undefined)(`remote spawns to a device${unavailab
     await allowOnce();
     expect(await through).toEqual({ ...direct, codes: [0, 0] });
   }, 240_000);
+
+  it('a service call on the device is asked there first: allowed once it answers, denied it fails remote/refused', async () => {
+    const callOn = (input: string) =>
+      a.page.evaluate(
+        ([n, i]) =>
+          window.kernel.call('plugin', 'upper', i, { node: n }).then(
+            (o) => new TextDecoder().decode(o),
+            (e: { code: string }) => e.code,
+          ),
+        [idB, input] as const,
+      );
+    const allowed = callOn('over the link');
+    expect(await request(b)).toMatchObject({ node: idA, module: 'plugin' });
+    await allowOnce();
+    expect(await allowed).toBe('OVER THE LINK');
+    const denied = callOn('no');
+    const req = await request(b);
+    await b.page.evaluate((id) => window.kernel.answerRemote(id, 'deny'), req.id);
+    expect(await denied).toBe('remote/refused');
+  });
 
   it('allowed always, the module runs again without asking, and a kill ends it on both devices', async () => {
     const first = startRemote(a.page, 'spin', idB);

@@ -97,10 +97,17 @@ describe('wire parsers', () => {
       { v: 1, type: 'credit', id: -1, fd: 0, bytes: 1 },
       { v: 1, type: '__proto__', id: 1 },
       { v: 9, type: 'kill', id: 1 },
+      { v: 1, type: 'call', id: 1, module: 'm', fn: 'f', input: 'text', timeoutMs: 1000 },
+      { v: 1, type: 'call', id: 1, module: 'm', fn: 'f', input: new Uint8Array(1), timeoutMs: 0 },
+      { v: 1, type: 'call', id: 1, module: 'm', fn: 'f', input: new Uint8Array(1), timeoutMs: 10_000_000 },
+      { v: 1, type: 'call', id: 1, module: 7, fn: 'f', input: new Uint8Array(1), timeoutMs: 1000 },
+      { v: 1, type: 'called', id: 1, output: [1, 2] },
     ];
     for (const m of bad) expect(() => parseRemote(m)).toThrow(expect.objectContaining({ code: 'remote/malformed' }));
     const f = parseRemote({ v: 1, type: 'fail', id: 4, error: { code: 'NOT A CODE', message: 'm' } });
     expect(f).toMatchObject({ type: 'fail', error: { code: 'remote/refused' } });
     expect(parseRemote({ v: 1, type: 'exit', id: 2, code: 129, reason: 'link-lost' })).toMatchObject({ reason: 'link-lost' });
+    expect(parseRemote({ v: 1, type: 'call', id: 3, module: 'm', fn: 'f', input: new Uint8Array([1]), timeoutMs: 500, extra: 1 })).toEqual({ v: 1, type: 'call', id: 3, module: 'm', fn: 'f', input: new Uint8Array([1]), timeoutMs: 500 });
+    expect(parseRemote({ v: 1, type: 'called', id: 3, output: new Uint8Array([9]) })).toEqual({ v: 1, type: 'called', id: 3, output: new Uint8Array([9]) });
   });
 });
