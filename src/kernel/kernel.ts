@@ -490,7 +490,9 @@ export class Kernel extends EventTarget implements KernelApi {
    * ended with the instance, which starts again fresh. Rejects with `kernel/bad-argument`,
    * `kernel/unknown-module`, `service/not-a-service`, `kernel/unsupported` (the `remote`
    * mode), `service/no-such-function`, `service/error` (the module's own message, or how it
-   * ended), `kernel/timeout`, `kernel/no-memory-slot`.
+   * ended), `kernel/timeout`, `kernel/no-memory-slot`. With `opts.node` the call is made on that
+   * node (ADR 0038), with its codes there, and also `remote/unknown-node`, `remote/refused`,
+   * `remote/link-lost`.
    */
   call(module: string, fn: string, input?: Uint8Array | string, opts?: CallOptions): Promise<Uint8Array> {
     return this.services.call(undefined, module, fn, input, opts);
