@@ -1,6 +1,7 @@
 /**
  * Remote mode between two nodes of the app (issue 13): a 64-byte round trip stdin -> stdout
- * through `cat` run on the other node, and bus publish -> answer through `busbench pong` there, vs a raw BroadcastChannel round trip between the same two
+ * through `cat` run on the other node, bus publish -> answer through `busbench pong` there, and
+ * `kernel.call` made there (a 64-byte echo), vs a raw BroadcastChannel round trip between the same two
  * documents; and the time to notice a node that went away (its process ending with `link-lost`)
  * vs a raw Web Lock wait on a lock the removed document held. The other node is a same-origin
  * frame of this page running its own kernel (`?peer=`): the two share this page's thread, so a
@@ -208,6 +209,7 @@ export async function remoteFigure(): Promise<FigureResult> {
   await main.ready;
   await main.install(await wasmBytes('cat'), { name: 'cat' });
   await main.install(await fixtureBytes('busbench'), { name: 'busbench', grant: 'all' });
+  await main.install(await fixtureBytes('plugin'), { name: 'plugin', grant: 'all' });
   try {
     const frame = await peer(ns);
     const node = await otherNode(main);
@@ -222,6 +224,15 @@ export async function remoteFigure(): Promise<FigureResult> {
     await busRoundTrips(main, WARMUP);
     const bus = await busRoundTrips(main, ROUND_TRIPS);
     await pong.kill();
+    // kernel.call on the other node (ADR 0038): echo of 64 bytes, its instance there.
+    const callInput = new Uint8Array(64).fill(99);
+    const calls: number[] = [];
+    for (let i = 0; i < WARMUP + ROUND_TRIPS; i++) {
+      const t0 = performance.now();
+      const out = await main.call('plugin', 'echo', callInput, { node });
+      if (out.length !== 64) throw new Error(`echo gave ${out.length} bytes`);
+      if (i >= WARMUP) calls.push(performance.now() - t0);
+    }
     frame.remove();
     const echo = await peer(ns, true);
     await rawRoundTrips(`bench-echo/${ns}`, WARMUP);
@@ -241,11 +252,13 @@ export async function remoteFigure(): Promise<FigureResult> {
         row({ id: 'remote.rtt.p95', figure: '64-byte stdin -> stdout round trip, cat on another node (p95)', unit: 'ms', better: 'lower', webmk: quantile(webmk, 0.95), baseline: 'BroadcastChannel round trip', raw: quantile(raw, 0.95) }),
         row({ id: 'remote.bus.p50', figure: '64-byte bus publish -> an answer published by busbench on another node -> heard here (p50)', unit: 'ms', better: 'lower', webmk: median(bus), baseline: 'BroadcastChannel round trip between the same documents', raw: median(raw) }),
         row({ id: 'remote.bus.p95', figure: '64-byte bus publish -> answer from another node -> heard here (p95)', unit: 'ms', better: 'lower', webmk: quantile(bus, 0.95), baseline: 'BroadcastChannel round trip', raw: quantile(raw, 0.95) }),
+        row({ id: 'remote.call.p50', figure: 'kernel.call of a 64-byte echo made on another node (p50)', unit: 'ms', better: 'lower', webmk: median(calls), baseline: 'BroadcastChannel round trip between the same documents', raw: median(raw) }),
+        row({ id: 'remote.call.p95', figure: 'kernel.call of a 64-byte echo made on another node (p95)', unit: 'ms', better: 'lower', webmk: quantile(calls, 0.95), baseline: 'BroadcastChannel round trip', raw: quantile(raw, 0.95) }),
         row({ id: 'remote.bulk', figure: '32 MiB through cat on another node, 64 KiB writes, read back here (median of 5)', unit: 'MB/s', better: 'higher', webmk: median(bulks), baseline: 'BroadcastChannel, 64 KiB messages to an echo frame and back, 1 MiB in flight', raw: median(rawBulks) }),
         row({ id: 'remote.gone', figure: 'a node gone -> its remote process ended with link-lost (median)', unit: 'ms', better: 'lower', webmk: median(closes), baseline: 'Web Lock granted after its holder frame was removed', raw: median(rawCloses), note: 'the other node is a same-origin frame of the page: both share one thread' }),
       ],
       breakdown: [],
-      detail: { webmk: samples(webmk), bus: samples(bus), raw: samples(raw), bulks: samples(bulks), rawBulks: samples(rawBulks), closes: samples(closes), rawCloses: samples(rawCloses) },
+      detail: { webmk: samples(webmk), bus: samples(bus), calls: samples(calls), raw: samples(raw), bulks: samples(bulks), rawBulks: samples(rawBulks), closes: samples(closes), rawCloses: samples(rawCloses) },
     };
   } finally {
     main.dispose();
