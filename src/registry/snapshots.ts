@@ -160,10 +160,11 @@ export class SnapshotStore {
       const images = tx.objectStore('images');
       const all = await records.getAll();
       const used = new Set(all.filter((r) => r.owner === this.owner).map((r) => r.pid));
-      let next = Math.max(0, ...used) + 1;
+      let next = 1;
       const theirs = all.filter((r) => r.owner === owner);
       for (const r of theirs) {
-        const pid = used.has(r.pid) ? next++ : r.pid;
+        while (used.has(next)) next++;
+        const pid = used.has(r.pid) ? next : r.pid;
         used.add(pid);
         const image = await images.get(r.key);
         const key = keyOf(this.owner, pid);

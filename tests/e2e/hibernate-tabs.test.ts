@@ -2,7 +2,8 @@
  * Hibernated processes of several tabs of the app, in real Chromium (ADR 0037): pids are each
  * tab's own, so two tabs hibernate processes with the same pid and each keeps its own; a reload
  * brings back the tab's own; a closed tab's are brought back by the next page to start, and by
- * one page only when two start together; what an older version stored is brought back too.
+ * one page only when two start together, both of two closed tabs that used one pid; what an
+ * older version stored is brought back too.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -166,4 +167,24 @@ it('a process hibernated by an older version (one store for all tabs) is brought
   await waitForKernel(page);
   expect(await hibernated(page)).toContain(pid);
   expect(await attachAndSend(page, pid, '1\n')).toMatch(/^n=2 total=10 .*\nbye n=2 total=10\n$/);
+});
+
+it('two closed tabs that hibernated the same pid: the next page brings back both, one under a new pid', async () => {
+  const [x, y] = await Promise.all([openApp(browser.context, server.url), openApp(browser.context, server.url)]);
+  if (x === undefined || y === undefined) throw new Error('two pages');
+  let px = await accum(x, 20);
+  let py = await accum(y, 30);
+  while (px !== py) {
+    if (px < py) px = await accum(x, 20);
+    else py = await accum(y, 30);
+  }
+  await hibernate(x, px);
+  await hibernate(y, py);
+  await Promise.all([x.close(), y.close()]);
+  const z = await openApp(browser.context, server.url);
+  const pids = await hibernated(z);
+  expect(pids).toContain(px);
+  expect(pids).toHaveLength(2);
+  const totals = await Promise.all(pids.map(async (p) => /total=(\d+)/.exec(await attachAndSend(z, p, '1\n'))?.[1]));
+  expect(totals.sort()).toEqual(['21', '31']);
 });
