@@ -92,6 +92,26 @@ describe('migratable modules', () => {
     });
     expect(code).toBe('registry/not-migratable');
   });
+
+  it('refuses a threaded module (shared memory): its other threads could not be captured', async () => {
+    const refusal = await page.evaluate(async () => {
+      // (module (memory (export "memory") 1 1 shared) (func (export "_start")))
+      const threaded = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1, 7, 19, 2, 6, 109, 101, 109, 111, 114, 121, 2, 0, 6, 95, 115, 116, 97, 114, 116, 0, 0, 10, 4, 1, 2, 0, 11]);
+      try {
+        await window.kernel.install(threaded, { name: 'threaded-mig', migratable: true });
+        return { code: 'ok', message: '' };
+      } catch (e) {
+        const x = e as { code?: string; message?: string };
+        return { code: x.code, message: x.message ?? '' };
+      }
+    });
+    expect(refusal.code).toBe('registry/not-migratable');
+    expect(refusal.message).toContain('threads');
+    // As the README says: the module stays installed, not migratable.
+    const kept = await page.evaluate(async () => (await window.kernel.modules()).find((m) => m.name === 'threaded-mig'));
+    expect(kept).toBeDefined();
+    expect(kept?.migratable).toBeUndefined();
+  });
 });
 
 describe('hibernate and resume', () => {
