@@ -77,26 +77,34 @@ function attachAndSend(page: Page, pid: number, line: string): Promise<string> {
   );
 }
 
-it('two tabs hibernate processes with the same pid, and each keeps its own across a reload', async () => {
-  // Each tab numbers its processes: spawn in the one behind until both have the same pid.
-  let pa = await accum(a, 5);
-  let pb = await accum(b, 7);
-  while (pa !== pb) {
-    if (pa < pb) pa = await accum(a, 5);
-    else pb = await accum(b, 7);
+/**
+ * Starts `accum` in both pages (given `vx` and `vy`) until both run one under the same pid, as
+ * each tab numbers its own processes, and hibernates those two; returns the pid.
+ */
+async function hibernateSamePid(x: Page, vx: number, y: Page, vy: number): Promise<number> {
+  let px = await accum(x, vx);
+  let py = await accum(y, vy);
+  while (px !== py) {
+    if (px < py) px = await accum(x, vx);
+    else py = await accum(y, vy);
   }
-  await hibernate(a, pa);
-  await hibernate(b, pb);
+  await hibernate(x, px);
+  await hibernate(y, py);
+  return px;
+}
+
+it('two tabs hibernate processes with the same pid, and each keeps its own across a reload', async () => {
+  const pid = await hibernateSamePid(a, 5, b, 7);
 
   await a.reload();
   await waitForKernel(a);
-  expect(await hibernated(a)).toContain(pa);
-  expect(await attachAndSend(a, pa, '1\n')).toMatch(/^n=2 total=6 .*\nbye n=2 total=6\n$/);
+  expect(await hibernated(a)).toContain(pid);
+  expect(await attachAndSend(a, pid, '1\n')).toMatch(/^n=2 total=6 .*\nbye n=2 total=6\n$/);
 
   // The other tab's process, with the same pid, is still its own.
-  expect(await hibernated(b)).toContain(pb);
-  await send(b, pb, '1\n');
-  await waitOutput(b, pb, 'n=2 total=8 ');
+  expect(await hibernated(b)).toContain(pid);
+  await send(b, pid, '1\n');
+  await waitOutput(b, pid, 'n=2 total=8 ');
 });
 
 it("a closed tab's hibernated process is brought back by one of the pages that start after it", async () => {
@@ -172,14 +180,7 @@ it('a process hibernated by an older version (one store for all tabs) is brought
 it('two closed tabs that hibernated the same pid: the next page brings back both, one under a new pid', async () => {
   const [x, y] = await Promise.all([openApp(browser.context, server.url), openApp(browser.context, server.url)]);
   if (x === undefined || y === undefined) throw new Error('two pages');
-  let px = await accum(x, 20);
-  let py = await accum(y, 30);
-  while (px !== py) {
-    if (px < py) px = await accum(x, 20);
-    else py = await accum(y, 30);
-  }
-  await hibernate(x, px);
-  await hibernate(y, py);
+  const px = await hibernateSamePid(x, 20, y, 30);
   await Promise.all([x.close(), y.close()]);
   const z = await openApp(browser.context, server.url);
   const pids = await hibernated(z);
